@@ -1,0 +1,71 @@
+# SmartRetail AI — `make run` starts the platform, `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+PYTEST_ARGS ?=
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+
+.PHONY: help install run demo test lint format test-fast test-slow web bench-forecast bench-segmentation \
+        bench-clv-cdnow bench-pricing bench-inventory bench-ingest bench-load deploy-check clean
+
+help:
+	@echo "make run     start the whole platform on http://127.0.0.1:$${GATEWAY_PORT:-8000}"
+	@echo "make demo    the same, plus a demo account with generated data"
+	@echo "make test    lint + every test (real PostgreSQL, Redis, processes, browser)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+install: $(VENV)/.synced
+
+web/dist/index.html: $(WEB_SOURCES)
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; \
+	 else echo "no dashboard sources (web/package.json): skipping the dashboard build"; fi
+
+web: web/dist/index.html
+
+run: install web
+	$(BIN)/python -m common.run
+
+demo: install web
+	$(BIN)/python -m common.run --demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/common/src services/*/src
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint web
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+
+bench-forecast: install
+	$(BIN)/python -m bench.forecast
+bench-segmentation: install
+	$(BIN)/python -m bench.segmentation
+bench-clv-cdnow: install
+	$(BIN)/python -m bench.clv_cdnow
+bench-pricing: install
+	$(BIN)/python -m bench.pricing
+bench-inventory: install
+	$(BIN)/python -m bench.inventory
+
+clean:
+	rm -rf $(VENV) $(TOOLS) web/node_modules web/dist test-artifacts

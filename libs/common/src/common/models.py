@@ -1,0 +1,280 @@
+"""The shared PostgreSQL schema: every row belongs to an organization."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.db import Base
+
+STAGES = ("ingest", "forecasting", "segmentation", "pricing", "inventory")
+
+
+def _uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Organization(TimestampMixin, Base):
+    """A retailer: the tenant every other row belongs to."""
+
+    __tablename__ = "organizations"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class User(TimestampMixin, Base):
+    """A person who signs in to an organization."""
+
+    __tablename__ = "users"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                       index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="owner")
+
+
+class RefreshToken(TimestampMixin, Base):
+    """A rotating refresh token (by its id); reuse of a rotated one revokes its family."""
+
+    __tablename__ = "refresh_tokens"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UploadJob(TimestampMixin, Base):
+    """One upload and the pipeline run it triggered, with per-stage progress."""
+
+    __tablename__ = "upload_jobs"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="sales")
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    stages: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    rows_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_new: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_updated: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    errors: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_upload_jobs_org_created", "organization_id", "created_at"),
+                      Index("ix_upload_jobs_org_sha", "organization_id", "file_sha256"))
+
+
+class UploadError(Base):
+    """Every rejected row of an upload (the job keeps only the first 100)."""
+
+    __tablename__ = "upload_errors"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("upload_jobs.id", ondelete="CASCADE"), index=True)
+    row: Mapped[int] = mapped_column(BigInteger)
+    column: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
+    expected: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(50))
+
+
+class Store(Base):
+    """A store (or the default store when uploads name none)."""
+
+    __tablename__ = "stores"
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+
+
+class Product(Base):
+    """A product as sold in one store, with what ingest learned and what upload-products says."""
+
+    __tablename__ = "products"
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(300))
+    price: Mapped[float | None] = mapped_column(Double)
+    unit_cost: Mapped[float | None] = mapped_column(Double)
+    on_hand: Mapped[float | None] = mapped_column(Double)
+    on_order: Mapped[float | None] = mapped_column(Double)
+    lead_time_days: Mapped[float | None] = mapped_column(Double)
+    min_order_qty: Mapped[float | None] = mapped_column(Double)
+    pack_size: Mapped[float | None] = mapped_column(Double)
+    supplier: Mapped[str | None] = mapped_column(String(300))
+    is_product: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+SALES_COLUMNS = ("store", "sku", "date", "transaction_id", "line_no", "quantity", "unit_price",
+                 "customer_id", "product_name", "category", "promotion", "regular_price",
+                 "feature", "display", "tpr_only", "is_product")
+
+
+class SalesLine(Base):
+    """One sales line; the natural key makes re-uploads idempotent."""
+
+    __tablename__ = "sales_lines"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    store: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(200))
+    date: Mapped[date] = mapped_column(Date)
+    # '' for files of aggregates (no transaction ids): then the key is store, sku, date.
+    transaction_id: Mapped[str] = mapped_column(String(200), server_default="")
+    line_no: Mapped[int] = mapped_column(Integer, server_default="0")
+    quantity: Mapped[float] = mapped_column(Double)
+    unit_price: Mapped[float] = mapped_column(Double)
+    customer_id: Mapped[str | None] = mapped_column(String(200))
+    product_name: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(300))
+    promotion: Mapped[float] = mapped_column(Double, server_default="0")
+    regular_price: Mapped[float | None] = mapped_column(Double)
+    feature: Mapped[float | None] = mapped_column(Double)
+    display: Mapped[float | None] = mapped_column(Double)
+    tpr_only: Mapped[float | None] = mapped_column(Double)
+    is_product: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    __table_args__ = (
+        UniqueConstraint("organization_id", "store", "sku", "date", "transaction_id", "line_no",
+                         name="uq_sales_lines_natural_key"),
+        Index("ix_sales_lines_org_customer", "organization_id", "customer_id"),
+    )
+
+
+class PlanLine(Base):
+    """Planned future price / promotion per store, sku and date (known drivers for forecasts)."""
+
+    __tablename__ = "plan_lines"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_price: Mapped[float | None] = mapped_column(Double)
+    promotion: Mapped[float | None] = mapped_column(Double)
+    feature: Mapped[float | None] = mapped_column(Double)
+    display: Mapped[float | None] = mapped_column(Double)
+
+
+class ForecastSeries(Base):
+    """Per store x sku: the model chosen and its backtest accuracy."""
+
+    __tablename__ = "forecast_series"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    frequency: Mapped[str] = mapped_column(String(2))
+    wape: Mapped[float | None] = mapped_column(Double)
+    mase: Mapped[float | None] = mapped_column(Double)
+    bias: Mapped[float | None] = mapped_column(Double)
+    coverage_80: Mapped[float | None] = mapped_column(Double)
+    n_history: Mapped[int] = mapped_column(Integer, server_default="0")
+    category: Mapped[str | None] = mapped_column(String(300))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Prediction(Base):
+    """One forecast point with its p10/p50/p90 band."""
+
+    __tablename__ = "predictions"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    p10: Mapped[float] = mapped_column(Double)
+    p50: Mapped[float] = mapped_column(Double)
+    p90: Mapped[float] = mapped_column(Double)
+    model: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class Recommendation(TimestampMixin, Base):
+    """A pricing or inventory recommendation for one store x sku."""
+
+    __tablename__ = "recommendations"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    type: Mapped[str] = mapped_column(String(20))
+    store: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    explanation: Mapped[str] = mapped_column(Text)
+    rank: Mapped[float | None] = mapped_column(Double)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    __table_args__ = (UniqueConstraint("organization_id", "type", "store", "sku",
+                                       name="uq_recommendations_key"),)
+
+
+class SegmentRun(TimestampMixin, Base):
+    """One segmentation run; runs are kept so migration between them can be shown."""
+
+    __tablename__ = "segment_runs"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    k: Mapped[int] = mapped_column(Integer)
+    silhouette: Mapped[float | None] = mapped_column(Double)
+    total_customers: Mapped[int] = mapped_column(Integer)
+    segments: Mapped[list[Any]] = mapped_column(JSONB)
+
+
+class CustomerSegment(Base):
+    """A customer's features, segment and lifetime value in one run."""
+
+    __tablename__ = "customer_segments"
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("segment_runs.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    segment: Mapped[str] = mapped_column(String(100))
+    recency_days: Mapped[float] = mapped_column(Double)
+    frequency: Mapped[float] = mapped_column(Double)
+    monetary: Mapped[float] = mapped_column(Double)
+    clv: Mapped[float | None] = mapped_column(Double)
+    p_alive: Mapped[float | None] = mapped_column(Double)
+    features: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    __table_args__ = (Index("ix_customer_segments_run_segment", "run_id", "segment"),)
+
+
+__all__ = ["STAGES", "Base", "CustomerSegment", "ForecastSeries", "Organization", "PlanLine",
+           "Prediction", "Product", "Recommendation", "RefreshToken", "SalesLine", "SegmentRun",
+           "Store", "UploadError", "UploadJob", "User"]

@@ -1,0 +1,86 @@
+"""How every engine stage runs as a Celery task: progress, retries, failure reasons, fan-out."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from prometheus_client import Histogram
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from common import jobs
+from common.celery_app import celery_app
+
+log = logging.getLogger("smartretail.pipeline")
+TASK_SECONDS = Histogram("task_duration_seconds", "Celery task duration", ["task", "outcome"],
+                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
+# Faults worth retrying: the database or broker went away for a moment.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+class StageError(Exception):
+    """An expected failure of a stage, with a reason a person can read."""
+
+
+def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
+    """Register `fn(job_id, report)` as task `name` that reports on the job's `stage`.
+
+    The stage is marked succeeded when `fn` returns, or skipped when it returns "skipped".
+    `report(progress)` advances the stage's progress bar. Transient faults are retried with
+    backoff; anything else marks the stage (and so the job) failed with a readable reason.
+    Tasks take ids only and must be idempotent: a redelivered task writes the same result once.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Task:
+        @celery_app.task(name=name, bind=True, acks_late=True, max_retries=4)
+        @functools.wraps(fn)
+        def run(self: Task, job_id: str, *args: Any) -> Any:
+            started = time.perf_counter()
+            jobs.update_stage(job_id, stage, status="running")
+            last_report = [0.0]
+
+            def report(progress: float) -> None:
+                now = time.monotonic()
+                if now - last_report[0] >= 0.5 or progress >= 1.0:
+                    last_report[0] = now
+                    jobs.update_stage(job_id, stage, progress=progress)
+
+            try:
+                result = fn(job_id, report, *args)
+            except TRANSIENT as exc:
+                if self.request.retries < self.max_retries:
+                    log.warning("%s for job %s hit a transient fault, retrying: %s", name, job_id, exc)
+                    raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+                _fail(job_id, stage, f"the database or queue was unavailable ({type(exc).__name__})")
+                TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
+                raise
+            except StageError as exc:
+                _fail(job_id, stage, str(exc))
+                TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
+                return None
+            except Exception as exc:
+                log.exception("%s failed for job %s", name, job_id)
+                reason = str(exc).splitlines()[0][:300] if not isinstance(exc, DBAPIError) else "database error"
+                _fail(job_id, stage, f"unexpected error ({type(exc).__name__}: {reason}); "
+                                     "upload again or contact support")
+                TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
+                return None
+            # A stage may end as "skipped" (e.g. no customer ids to segment); otherwise it succeeded.
+            jobs.update_stage(job_id, stage, status=result if result == "skipped" else "succeeded")
+            TASK_SECONDS.labels(name, "succeeded").observe(time.perf_counter() - started)
+            return result
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def _fail(job_id: str, stage: str, reason: str) -> None:
+    try:
+        jobs.update_stage(job_id, stage, status="failed", error=reason)
+    except Exception:
+        log.exception("could not record the failure of %s for job %s", stage, job_id)

@@ -1,0 +1,91 @@
+"""`python -m common.run`: the whole platform under one process manager (what `make run` does).
+
+Uses PostgreSQL and Redis at DATABASE_URL / REDIS_URL when set, otherwise starts embedded ones
+with their data under .data/. Then migrations, then the gateway, the five services and one
+Celery worker per queue. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+from common.devservers import EmbeddedServers
+from common.settings import REPO_ROOT, SERVICE_PORTS, SERVICES
+
+DEFAULT_EMBEDDED_REDIS_PORT = 6390
+
+
+def process_commands(ports: dict[str, int], python: str = sys.executable,
+                     worker_concurrency: int = 1) -> dict[str, list[str]]:
+    """The command line of every process of the platform, by process name."""
+    bin_dir = Path(python).parent
+    commands: dict[str, list[str]] = {}
+    for name in ("gateway", *SERVICES):
+        commands[name] = [str(bin_dir / "uvicorn"), f"{name}.main:app", "--host", "127.0.0.1",
+                          "--port", str(ports[name]), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+    for name in SERVICES:
+        commands[f"{name}-worker"] = [
+            str(bin_dir / "celery"), "-A", f"{name}.tasks", "worker", "-Q", name, "-n", f"{name}@%h",
+            f"--concurrency={worker_concurrency}", "--prefetch-multiplier=1", "--loglevel=INFO",
+            "--without-gossip", "--without-mingle",
+        ]
+    return commands
+
+
+def platform_env(database_url: str, redis_url: str, ports: dict[str, int]) -> dict[str, str]:
+    """Environment shared by every process: where the servers and the services are."""
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
+                "GATEWAY_PORT": str(ports["gateway"])})
+    for name in SERVICES:
+        env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    return env
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def main() -> int:
+    """Start the platform and supervise it until Ctrl-C."""
+    from honcho.manager import Manager
+
+    from common.migrate import upgrade
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", str(REPO_ROOT / ".data")))
+    args = parser.parse_args()
+
+    ports = dict(SERVICE_PORTS)
+    ports["gateway"] = int(os.environ.get("GATEWAY_PORT", ports["gateway"]))
+    for name, port in ports.items():
+        if not _port_free(port):
+            print(f"port {port} ({name}) is already in use: stop what holds it or set GATEWAY_PORT",
+                  file=sys.stderr)
+            return 1
+    servers = EmbeddedServers(Path(args.data_dir), int(os.environ.get("EMBEDDED_REDIS_PORT",
+                                                                      DEFAULT_EMBEDDED_REDIS_PORT)))
+    database_url = os.environ.get("DATABASE_URL") or servers.start_postgres()
+    redis_url = os.environ.get("REDIS_URL") or servers.start_redis()
+    try:
+        upgrade(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        env = platform_env(database_url, redis_url, ports)
+        manager = Manager()
+        concurrency = int(os.environ.get("WORKER_CONCURRENCY", "1"))
+        for name, command in process_commands(ports, worker_concurrency=concurrency).items():
+            manager.add_process(name, " ".join(command), env=env, cwd=str(REPO_ROOT))
+        print(f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
+              flush=True)
+        manager.loop()
+        return int(manager.returncode or 0)
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

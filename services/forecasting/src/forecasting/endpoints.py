@@ -1,0 +1,36 @@
+"""Forecast API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from common.auth import CurrentIdentity
+from common.db import SessionDep
+from forecasting import schemas
+from forecasting.repository import ForecastRepository
+from forecasting.service import ForecastService
+
+router = APIRouter(tags=["forecast"])
+
+
+def get_service(session: SessionDep, identity: CurrentIdentity) -> ForecastService:
+    """The forecast service for the caller's organization."""
+    return ForecastService(ForecastRepository(session), identity)
+
+
+@router.get("/forecast", response_model=schemas.ForecastPage)
+async def get_forecast(
+    service: Annotated[ForecastService, Depends(get_service)],
+    store: str | None = None,
+    sku: str | None = None,
+    level: Annotated[Literal["store", "category", "total"] | None,
+                     Query(description="aggregate instead of per store x sku")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Demand forecasts with p10/p50/p90 per period, the model chosen and its backtest accuracy."""
+    if level is not None:
+        return await service.aggregate(level)
+    return await service.series_page(store, sku, limit, offset)

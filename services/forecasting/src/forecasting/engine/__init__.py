@@ -1,0 +1,239 @@
+"""Demand forecasting engine: backtested model selection, price/promotion aware, calibrated quantiles.
+
+Pure code: pandas DataFrames in, a ForecastResult out; no database, queue or HTTP in here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# LightGBM's OpenMP threads spin while idle; on a shared 2-core box that stalls training 10x or more.
+# Must be set before the OpenMP runtime loads, i.e. before lightgbm is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from forecasting.engine.aggregate import aggregate_forecast
+from forecasting.engine.backtest import backtest_origins, select_models, window_actuals
+from forecasting.engine.coldstart import cold_start
+from forecasting.engine.intervals import cross_window_bands, fit_bands
+from forecasting.engine.local import LOCAL_MODELS
+from forecasting.engine.metrics import naive_scale, per_series_scores
+from forecasting.engine.panel import WEEKLY, Panel, build_panel, detect_frequency
+
+# Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
+ENGINE_VERSION = "1"
+GLOBAL_MODEL = "lightgbm_global"
+INTERMITTENT = ("croston", "tsb", "adida")
+DEFAULT_CANDIDATES = (
+    "seasonal_naive",
+    "moving_average",
+    "ets",
+    "theta",
+    "croston",
+    "tsb",
+    "adida",
+    GLOBAL_MODEL,
+    "ensemble",
+)
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "ENGINE_VERSION",
+    "ForecastResult",
+    "aggregate_forecast",
+    "detect_frequency",
+    "forecast",
+    "series_fingerprints",
+]
+
+
+@dataclass
+class ForecastResult:
+    """Forecast points per series and period, plus the chosen model and its backtest accuracy."""
+
+    points: pd.DataFrame  # store, sku, date, p10, p50, p90
+    series: pd.DataFrame  # store, sku, model, frequency, wape, mase, bias, coverage_80, n_history
+
+
+def _min_history(freq: str) -> int:
+    """Periods of sales below which a series is treated as new (cold start)."""
+    return 8 if freq == WEEKLY else 28
+
+
+def _recent_level(y: np.ndarray, freq: str) -> np.ndarray:
+    """Mean units over the recent observed periods (13 weeks or 28 days), 0 when none."""
+    window = 13 if freq == WEEKLY else 28
+    recent = y[:, -window:] if y.shape[1] else np.zeros((y.shape[0], 1))
+    with np.errstate(invalid="ignore"):
+        level = np.nanmean(recent, axis=1) if recent.shape[1] else np.zeros(y.shape[0])
+    return np.nan_to_num(level, nan=0.0)
+
+
+def _is_intermittent(y: np.ndarray) -> np.ndarray:
+    """Average inter-demand interval above 1.32 periods (Syntetos-Boylan-Croston classification)."""
+    observed = np.isfinite(y).sum(axis=1)
+    demand = (np.nan_to_num(y, nan=0.0) > 0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adi = np.where(demand > 0, observed / np.maximum(demand, 1), np.inf)
+    return adi > 1.32
+
+
+def _run_candidates(
+    panel: Panel, origins: list[int], names: Sequence[str], seed: int
+) -> dict[str, np.ndarray]:
+    """Forecasts (n, len(origins), H) of every candidate from every origin."""
+    n, horizon = panel.n_series, panel.horizon
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name in LOCAL_MODELS:
+            model = LOCAL_MODELS[name]
+            preds = np.zeros((n, len(origins), horizon))
+            for k, origin in enumerate(origins):
+                preds[:, k] = model(panel.y[:, :origin], horizon, panel.season)
+            out[name] = np.clip(np.nan_to_num(preds, nan=0.0), 0.0, None)
+        elif name == GLOBAL_MODEL:
+            from forecasting.engine.global_model import global_forecasts
+
+            out[name] = global_forecasts(panel, origins, seed=seed)
+        elif name == "prophet":
+            from forecasting.engine.prophet_model import prophet_forecasts
+
+            out[name] = prophet_forecasts(panel, origins)
+    return out
+
+
+def forecast(
+    history: pd.DataFrame,
+    horizon_days: int = 28,
+    plan: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+    seed: int = 0,
+    *,
+    candidates: Sequence[str] | None = None,
+    windows: int = 3,
+    selection_margin: float = 0.1,
+) -> ForecastResult:
+    """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
+
+    `candidates` defaults to DEFAULT_CANDIDATES; add "prophet" to let Prophet compete (slow: about
+    0.05 s per series and backtest window). `windows` rolling-origin backtest windows pick the model
+    of each series; a challenger must beat the global model by `selection_margin` (relative MAE).
+    """
+    panel = build_panel(history, horizon_days, plan=plan, products=products)
+    names = list(candidates or DEFAULT_CANDIDATES)
+    want_ensemble = "ensemble" in names
+    names = [name for name in names if name != "ensemble"]
+    if not names:
+        raise ValueError("no candidate models given")
+    n, n_hist, horizon = panel.n_series, panel.n_hist, panel.horizon
+    min_history = _min_history(panel.freq)
+    origins = backtest_origins(n_hist, horizon, windows=windows, min_train=min_history)
+    preds = _run_candidates(panel, [*origins, n_hist], names, seed)
+    default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
+    if want_ensemble and len(preds) > 1:
+        partner = "ets" if "ets" in preds and default != "ets" else next(x for x in preds if x != default)
+        preds[f"ensemble({default}+{partner})"] = 0.5 * (preds[default] + preds[partner])
+
+    level = _recent_level(panel.y, panel.freq)
+    names = list(preds)
+    p50 = np.zeros((n, horizon))
+    p10 = np.zeros((n, horizon))
+    p90 = np.zeros((n, horizon))
+    nan_scores = np.full(n, np.nan)
+    scores = {"wape": nan_scores, "mase": nan_scores, "bias": nan_scores, "coverage_80": nan_scores}
+    chosen = np.full(n, names.index(default))
+    if origins:
+        actual = window_actuals(panel.y, origins, horizon)
+        backtests = {name: p[:, : len(origins)] for name, p in preds.items()}
+        intermittent = _is_intermittent(panel.y)
+        for name in INTERMITTENT:
+            if name in backtests:
+                # Intermittent-demand methods only compete on intermittent series.
+                backtests[name] = np.where(intermittent[:, None, None], backtests[name], np.nan)
+        chosen = select_models(actual, backtests, default=default, margin=selection_margin)
+        bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
+        bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
+        bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)
+        scores = per_series_scores(actual, bt_p50, bt_p10, bt_p90, naive_scale(panel.y))
+        bands = fit_bands(actual, bt_p50, level)
+    else:
+        bands = None
+    final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
+    p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None)
+    if bands is not None:
+        p10, p90 = bands.apply(p50, level)
+    else:
+        # No backtest possible (very short history): a wide +-60% band, flagged by NaN accuracy.
+        p10, p90 = 0.4 * p50, 1.6 * p50 + 0.5
+    labels = np.array(names, dtype=object)[chosen]
+
+    short = panel.n_history < min_history
+    observed_mean = np.nan_to_num(np.nanmean(np.where(np.isfinite(panel.y), panel.y, np.nan), axis=1), nan=0.0)
+    cold = cold_start(panel.keys, short, observed_mean, panel.n_history, min_history, p50, p10, p90)
+    labels = np.where(cold != "", cold, labels)
+
+    future = panel.dates[n_hist:]
+    points = pd.DataFrame(
+        {
+            "store": np.repeat(panel.keys["store"].to_numpy(), horizon).astype(str),
+            "sku": np.repeat(panel.keys["sku"].to_numpy(), horizon).astype(str),
+            "date": np.tile(future.to_numpy(dtype="datetime64[ns]"), n),
+            "p10": p10.reshape(-1).astype(float),
+            "p50": p50.reshape(-1).astype(float),
+            "p90": p90.reshape(-1).astype(float),
+        }
+    )
+    series = pd.DataFrame(
+        {
+            "store": panel.keys["store"].astype(str).to_numpy(),
+            "sku": panel.keys["sku"].astype(str).to_numpy(),
+            "model": labels.astype(str),
+            "frequency": panel.freq,
+            "wape": np.asarray(scores["wape"], dtype=float),
+            "mase": np.asarray(scores["mase"], dtype=float),
+            "bias": np.asarray(scores["bias"], dtype=float),
+            "coverage_80": np.asarray(scores["coverage_80"], dtype=float),
+            "n_history": panel.n_history.astype(int),
+        }
+    )
+    return ForecastResult(points=points, series=series)
+
+
+def series_fingerprints(history: pd.DataFrame, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per store x sku with a hash of its history and plan rows and the engine version.
+
+    The task layer stores it next to each forecast and re-forecasts only series whose fingerprint
+    changed (new or corrected rows, a new plan, or a new ENGINE_VERSION).
+    """
+    cols = ["date", "quantity", "unit_price", "promotion", "regular_price", "feature", "display", "tpr_only"]
+    parts = []
+    for tag, frame in (("h", history), ("p", plan)):
+        if frame is None or not len(frame):
+            continue
+        use = [c for c in cols if c in frame.columns]
+        part = frame[["store", "sku", *use]].copy()
+        part["store"] = part["store"].astype(str)
+        part["sku"] = part["sku"].astype(str)
+        part["date"] = pd.to_datetime(part["date"]).dt.normalize()
+        part = part.sort_values(["store", "sku", "date"], kind="stable")
+        row_hash = pd.util.hash_pandas_object(part[use].reindex(columns=cols), index=False)
+        part = part[["store", "sku"]].assign(_h=row_hash.to_numpy(), _tag=tag)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({"store": [], "sku": [], "fingerprint": []})
+    rows = pd.concat(parts, ignore_index=True)
+    # The forecast origin is the last date of the whole upload: when it moves, every series moves.
+    as_of = str(pd.to_datetime(history["date"]).max()) if len(history) else ""
+    out = []
+    for (store, sku), group in rows.groupby(["store", "sku"], sort=True):
+        digest = hashlib.sha256(f"{ENGINE_VERSION}|{as_of}".encode())
+        for tag in ("h", "p"):
+            digest.update(tag.encode())
+            digest.update(group.loc[group["_tag"] == tag, "_h"].to_numpy(dtype=np.uint64).tobytes())
+        out.append((store, sku, digest.hexdigest()[:32]))
+    return pd.DataFrame(out, columns=["store", "sku", "fingerprint"])
+

@@ -1,0 +1,47 @@
+"""Forecast accuracy measures shared by the backtest, the tests and the bench."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Weighted absolute percentage error: sum |y - yhat| / sum y over the finite pairs."""
+    ok = np.isfinite(actual) & np.isfinite(predicted)
+    total = float(np.sum(actual[ok]))
+    return float(np.sum(np.abs(actual[ok] - predicted[ok])) / total) if total > 0 else float("nan")
+
+
+def naive_scale(y: np.ndarray) -> np.ndarray:
+    """In-sample one-step naive MAE per series (the MASE denominator); NaN if it is zero or unknown.
+
+    Ref: Hyndman & Koehler (2006), "Another look at measures of forecast accuracy", IJF 22(4).
+    """
+    diffs = np.abs(np.diff(y, axis=1))
+    with np.errstate(invalid="ignore"):
+        scale = np.nanmean(diffs, axis=1) if diffs.shape[1] else np.full(y.shape[0], np.nan)
+    return np.where(scale > 0, scale, np.nan)
+
+
+def per_series_scores(
+    actual: np.ndarray, p50: np.ndarray, p10: np.ndarray, p90: np.ndarray, scale: np.ndarray
+) -> dict[str, np.ndarray]:
+    """WAPE, MASE, bias and p10-p90 coverage per series over all but the first axis."""
+    n = actual.shape[0]
+    a = actual.reshape(n, -1)
+    f = p50.reshape(n, -1)
+    lo = p10.reshape(n, -1)
+    hi = p90.reshape(n, -1)
+    ok = np.isfinite(a) & np.isfinite(f)
+    count = ok.sum(axis=1)
+    a0 = np.where(ok, a, 0.0)
+    f0 = np.where(ok, f, 0.0)
+    total = a0.sum(axis=1)
+    abs_err = np.abs(a0 - f0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series_wape = np.where(total > 0, abs_err / total, np.nan)
+        bias = np.where(total > 0, (f0.sum(axis=1) - total) / total, np.nan)
+        mase = np.where(count > 0, abs_err / np.maximum(count, 1) / scale, np.nan)
+        inside = ok & (a >= np.where(ok, lo, 0)) & (a <= np.where(ok, hi, 0))
+        coverage = np.where(count > 0, inside.sum(axis=1) / np.maximum(count, 1), np.nan)
+    return {"wape": series_wape, "mase": mase, "bias": bias, "coverage_80": coverage}

@@ -1,0 +1,302 @@
+"""Dense series-by-period matrices built from long sales rows, plus the known future drivers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DAILY = "D"
+WEEKLY = "W"
+# Promotion-like 0/1 columns the engine understands; only `promotion` is required.
+FLAG_COLUMNS = ("promotion", "feature", "display", "tpr_only")
+# Bounds for the price / regular-price ratio: outside them the price is a data error, not a discount.
+MIN_PRICE_RATIO = 0.2
+MAX_PRICE_RATIO = 2.0
+
+
+@dataclass
+class Panel:
+    """All series of one forecast call on a common period grid (history + horizon)."""
+
+    keys: pd.DataFrame  # store, sku, category; row i is series i of every matrix
+    freq: str  # "D" or "W"
+    dates: pd.DatetimeIndex  # T history periods, then H future periods
+    n_hist: int  # T
+    horizon: int  # H
+    season: int  # seasonal period in periods (7 daily, 52 weekly), 1 when none detected
+    y: np.ndarray  # (n, T) net units, clipped at 0; NaN before a series' first sale
+    start: np.ndarray  # (n,) index of the first period with a sale, T for a series with no history
+    price: np.ndarray  # (n, T+H) price paid (regular price where unknown)
+    regular: np.ndarray  # (n, T+H) regular (shelf) price
+    flags: dict[str, np.ndarray]  # name -> (n, T+H) 0/1; NaN when the column never appeared
+    planned: np.ndarray  # (n, H) True where the plan gave a driver for that series and period
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.keys)
+
+    @property
+    def n_history(self) -> np.ndarray:
+        """Periods from each series' first sale to the end of history."""
+        return (self.n_hist - self.start).astype(int)
+
+
+def detect_frequency(dates: pd.Series | pd.DatetimeIndex) -> str:
+    """Return "W" when all dates fall on one weekday in 7-day steps, else "D"."""
+    unique = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates).normalize())).sort_values()
+    if len(unique) < 2:
+        return DAILY
+    steps = np.diff(unique.asi8) // (86_400 * 10**9)
+    if unique.dayofweek.nunique() == 1 and bool(np.all(steps % 7 == 0)):
+        return WEEKLY
+    return DAILY
+
+
+def horizon_periods(horizon_days: int, freq: str) -> int:
+    """Horizon in periods: days for daily data, ceil(days / 7) weeks for weekly data."""
+    if horizon_days < 1:
+        raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
+    return horizon_days if freq == DAILY else math.ceil(horizon_days / 7)
+
+
+def _period_index(dates: pd.Series, origin: pd.Timestamp, step_days: int, weekly: bool) -> np.ndarray:
+    """Map dates to period numbers; a weekly date maps to the first grid date on or after it."""
+    days = (pd.DatetimeIndex(dates).normalize() - origin).days.to_numpy()
+    if weekly:
+        return np.ceil(days / step_days).astype(np.int64)
+    return days.astype(np.int64)
+
+
+def _series_keys(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Union of (store, sku) pairs over the given frames, in first-seen order."""
+    parts = [f[["store", "sku"]].astype(str) for f in frames if f is not None and len(f)]
+    if not parts:
+        return pd.DataFrame({"store": pd.Series(dtype=str), "sku": pd.Series(dtype=str)})
+    keys = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+    return keys
+
+
+def _row_index(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Row of each frame line in `keys`, matched on store and sku."""
+    lookup = pd.MultiIndex.from_frame(keys[["store", "sku"]])
+    probe = pd.MultiIndex.from_arrays([frame["store"].astype(str), frame["sku"].astype(str)])
+    return np.asarray(lookup.get_indexer(probe), dtype=np.int64)
+
+
+def _scatter_mean(n: int, width: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Mean of `values` per (row, col) cell on an (n, width) grid; NaN where no value landed."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    flat = rows[ok] * width + cols[ok]
+    total = np.bincount(flat, weights=values[ok], minlength=n * width)
+    count = np.bincount(flat, minlength=n * width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / count
+    return out.reshape(n, width)
+
+
+def _scatter_max_flag(
+    n: int, width: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """1 where any value in the cell is > 0, 0 where only zeros landed, NaN where nothing landed."""
+    out = np.full(n * width, np.nan)
+    values = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    flat = rows * width + cols
+    out[flat] = 0.0
+    out[flat[values > 0]] = 1.0
+    return out.reshape(n, width)
+
+
+def infer_regular_price(price: np.ndarray, promo: np.ndarray, window: int) -> np.ndarray:
+    """Regular price per period: trailing max of non-promoted prices, forward-filled.
+
+    Shelf prices only drop during promotions, so the recent non-promoted maximum is a robust estimate
+    of the regular price; the first observed value back-fills the start.
+    """
+    base = np.where(promo > 0, np.nan, price)
+    frame = pd.DataFrame(base.T)
+    regular = frame.rolling(window, min_periods=1).max().ffill().bfill()
+    # Series that were always on promotion: fall back to their own maximum price paid.
+    fallback = pd.DataFrame(price.T).rolling(window, min_periods=1).max().ffill().bfill()
+    return np.asarray(regular.fillna(fallback).to_numpy().T, dtype=float)
+
+
+def detect_season(y: np.ndarray, freq: str) -> int:
+    """Seasonal period (7 daily, 52 weekly) when the pooled autocorrelation shows it, else 1."""
+    candidate = 7 if freq == DAILY else 52
+    n_hist = y.shape[1]
+    if n_hist < 2 * candidate + 1:
+        return 1
+    with np.errstate(invalid="ignore"):
+        level = np.nanmean(y, axis=1, keepdims=True)
+    ok = np.isfinite(level[:, 0]) & (level[:, 0] > 0)
+    if not ok.any():
+        return 1
+    # Pool normalised series so big sellers do not drown the shape of the rest.
+    pooled = np.nanmean(y[ok] / level[ok], axis=0)
+    pooled = pooled[np.isfinite(pooled)]
+    if len(pooled) < 2 * candidate + 1:
+        return 1
+    centred = pooled - pooled.mean()
+    denom = float(np.sum(centred**2))
+    if denom <= 0:
+        return 1
+    acf = float(np.sum(centred[candidate:] * centred[:-candidate]) / denom)
+    # 0.2 is well above the ~2/sqrt(T) noise band for the history lengths we see.
+    return candidate if acf > max(0.2, 2.0 / math.sqrt(len(pooled))) else 1
+
+
+def build_panel(
+    history: pd.DataFrame,
+    horizon_days: int,
+    plan: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+) -> Panel:
+    """Turn long history/plan/product rows into a Panel of dense matrices."""
+    required = {"store", "sku", "date", "quantity"}
+    missing = required - set(history.columns)
+    if missing:
+        raise ValueError(f"history is missing columns: {sorted(missing)}")
+    history = history.copy()
+    history["date"] = pd.to_datetime(history["date"]).dt.normalize()
+    if plan is not None and len(plan):
+        plan = plan.copy()
+        plan["date"] = pd.to_datetime(plan["date"]).dt.normalize()
+    else:
+        plan = None
+
+    prod_keys = None
+    if products is not None and len(products) and {"store", "sku"} <= set(products.columns):
+        prod_keys = products[["store", "sku"]]
+    keys = _series_keys([history, plan, prod_keys])
+    n = len(keys)
+    if n == 0:
+        raise ValueError("no series: history, plan and products are all empty")
+
+    if len(history):
+        freq = detect_frequency(history["date"])
+        first, last = history["date"].min(), history["date"].max()
+    else:
+        # Only brand-new items: anchor the grid on the plan (or today) and forecast daily.
+        freq = detect_frequency(plan["date"]) if plan is not None else DAILY
+        anchor = plan["date"].min() if plan is not None else pd.Timestamp.today().normalize()
+        step = 7 if freq == WEEKLY else 1
+        first = last = anchor - pd.Timedelta(days=step)
+    step_days = 7 if freq == WEEKLY else 1
+    n_hist = int((last - first).days // step_days) + 1
+    horizon = horizon_periods(horizon_days, freq)
+    width = n_hist + horizon
+    dates = pd.DatetimeIndex(first + pd.to_timedelta(np.arange(width) * step_days, unit="D"))
+
+    # History rows onto the grid; duplicates of a cell are summed (quantity) or averaged (price).
+    rows = _row_index(keys, history)
+    cols = _period_index(history["date"], first, step_days, freq == WEEKLY)
+    qty = pd.to_numeric(history["quantity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    flat = rows * n_hist + cols
+    net = np.bincount(flat, weights=qty, minlength=n * n_hist).reshape(n, n_hist)
+    seen = np.bincount(flat, minlength=n * n_hist).reshape(n, n_hist) > 0
+    has_row = seen.any(axis=1)
+    start = np.where(has_row, seen.argmax(axis=1), n_hist)
+    period = np.arange(n_hist)[None, :]
+    # Net units can be negative after returns: a period cannot sell fewer than zero units.
+    y = np.where(period >= start[:, None], np.clip(net, 0.0, None), np.nan)
+
+    price = np.full((n, width), np.nan)
+    if "unit_price" in history.columns:
+        price[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["unit_price"].to_numpy())
+    price[price <= 0] = np.nan
+    flags: dict[str, np.ndarray] = {}
+    for name in FLAG_COLUMNS:
+        grid = np.full((n, width), np.nan)
+        if name in history.columns:
+            grid[:, :n_hist] = _scatter_max_flag(n, n_hist, rows, cols, history[name].to_numpy())
+        flags[name] = grid
+    regular = np.full((n, width), np.nan)
+    if "regular_price" in history.columns:
+        regular[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["regular_price"].to_numpy())
+        regular[regular <= 0] = np.nan
+
+    planned = np.zeros((n, horizon), dtype=bool)
+    if plan is not None:
+        p_rows = _row_index(keys, plan)
+        p_cols = _period_index(plan["date"], first, step_days, freq == WEEKLY) - n_hist
+        keep = (p_cols >= 0) & (p_cols < horizon) & (p_rows >= 0)
+        p_rows, p_cols, plan = p_rows[keep], p_cols[keep], plan.loc[keep]
+        planned[p_rows, p_cols] = True
+        if "unit_price" in plan.columns:
+            fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["unit_price"].to_numpy())
+            price[:, n_hist:] = np.where(fut > 0, fut, np.nan)
+        if "regular_price" in plan.columns:
+            fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["regular_price"].to_numpy())
+            regular[:, n_hist:] = np.where(fut > 0, fut, np.nan)
+        for name in FLAG_COLUMNS:
+            if name in plan.columns:
+                flags[name][:, n_hist:] = _scatter_max_flag(n, horizon, p_rows, p_cols, plan[name].to_numpy())
+    _complete_drivers(price, regular, flags, n_hist, freq)
+
+    category = pd.Series("", index=keys.index, dtype=str)
+    if products is not None and len(products) and "category" in products.columns:
+        cats = products.dropna(subset=["category"])
+        if {"store", "sku"} <= set(cats.columns):
+            idx = _row_index(keys, cats)
+            ok = idx >= 0
+            category.iloc[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
+        if "sku" in cats.columns:
+            # Product master without a store column (or a store not listed): match on sku alone.
+            by_sku = cats.drop_duplicates("sku").set_index(cats.drop_duplicates("sku")["sku"].astype(str))
+            fill = keys["sku"].map(by_sku["category"].astype(str))
+            category = category.where(category != "", fill.fillna(""))
+    keys = keys.assign(category=category.to_numpy())
+
+    season = detect_season(y, freq)
+    return Panel(
+        keys=keys.reset_index(drop=True),
+        freq=freq,
+        dates=dates,
+        n_hist=n_hist,
+        horizon=horizon,
+        season=season,
+        y=y,
+        start=start.astype(int),
+        price=price,
+        regular=regular,
+        flags=flags,
+        planned=planned,
+    )
+
+
+def _complete_drivers(
+    price: np.ndarray, regular: np.ndarray, flags: dict[str, np.ndarray], n_hist: int, freq: str
+) -> None:
+    """Fill unknown prices, regular prices and flags in place (history and future)."""
+    any_flag = np.zeros_like(price)
+    for grid in flags.values():
+        any_flag = np.maximum(any_flag, np.nan_to_num(grid, nan=0.0))
+    window = 13 if freq == WEEKLY else 56
+    inferred = infer_regular_price(price[:, :n_hist], any_flag[:, :n_hist], window)
+    hist_regular = np.where(np.isfinite(regular[:, :n_hist]), regular[:, :n_hist], inferred)
+    hist_regular = pd.DataFrame(hist_regular.T).ffill().bfill().to_numpy().T
+    regular[:, :n_hist] = hist_regular
+    # Future regular price: the plan's when given, else the last known regular price.
+    last_regular = hist_regular[:, -1:] if n_hist else np.full((price.shape[0], 1), np.nan)
+    fut = regular[:, n_hist:]
+    regular[:, n_hist:] = np.where(np.isfinite(fut), fut, last_regular)
+    # A brand-new item has no price at all: use its planned price as regular, else leave it 1.0.
+    planned_price = np.nanmax(np.where(np.isfinite(price[:, n_hist:]), price[:, n_hist:], -np.inf), axis=1)
+    no_regular = ~np.isfinite(regular)
+    regular[no_regular] = np.broadcast_to(
+        np.where(np.isfinite(planned_price), planned_price, 1.0)[:, None], regular.shape
+    )[no_regular]
+    # Periods with no sale (or no plan) carry the regular price and no promotion.
+    unknown = ~np.isfinite(price)
+    price[unknown] = regular[unknown]
+    np.clip(price, regular * MIN_PRICE_RATIO, regular * MAX_PRICE_RATIO, out=price)
+    for name, grid in flags.items():
+        if np.isnan(grid).all():
+            continue
+        grid[np.isnan(grid)] = 0.0
+        flags[name] = grid

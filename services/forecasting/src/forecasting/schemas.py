@@ -1,0 +1,52 @@
+"""Response bodies of the forecast API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class ForecastPoint(BaseModel):
+    """One future period with its 80% band."""
+
+    date: str
+    p10: float
+    p50: float
+    p90: float
+
+
+class Accuracy(BaseModel):
+    """Backtest error of the chosen model (rolling-origin, held-out windows)."""
+
+    wape: float | None
+    mase: float | None
+    bias: float | None
+    coverage_80: float | None
+
+
+class SeriesForecast(BaseModel):
+    """A store x sku forecast with the model chosen and how it did in backtests."""
+
+    store: str
+    sku: str
+    model: str
+    frequency: str
+    accuracy: Accuracy
+    points: list[ForecastPoint]
+
+
+class AggregateForecast(BaseModel):
+    """A forecast summed over a store, a category, or everything."""
+
+    level: str
+    key: str
+    store: str | None = None
+    sku: str | None = None
+    model: str = "aggregate"
+    points: list[ForecastPoint]
+
+
+class ForecastPage(BaseModel):
+    """A page of forecasts."""
+
+    items: list[SeriesForecast] | list[AggregateForecast]
+    total: int

@@ -1,0 +1,102 @@
+"""The gateway: accounts, token checks, routing to the domain services, and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from common.app import create_app
+from common.settings import get_settings
+from gateway import proxy
+from gateway.auth.endpoints import router as auth_router
+from gateway.openapi import merged_openapi
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+}
+
+
+def build_app() -> FastAPI:
+    """Assemble the gateway application."""
+    settings = get_settings()
+    app = create_app(
+        "gateway", [auth_router], title="SmartRetail AI",
+        description="Upload sales history; get demand forecasts, customer segments, pricing "
+                    "suggestions and inventory recommendations. Authenticate with a bearer token "
+                    "from POST /auth/login.",
+        on_shutdown=proxy.close_client, openapi_url=None)
+    openapi_cache: dict[str, Any] = {}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        """The gateway's API, including every service route it exposes."""
+        if "schema" not in openapi_cache:
+            schema = await merged_openapi(app)
+            if len(schema.get("paths", {})) > 10:  # cache only once every service answered
+                openapi_cache["schema"] = schema
+            return JSONResponse(schema)
+        return JSONResponse(openapi_cache["schema"])
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Interactive API documentation."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="SmartRetail AI API")
+
+    app.include_router(proxy.router)
+    _serve_dashboard(app, settings.dashboard_dir)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                                ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def _serve_dashboard(app: FastAPI, dashboard_dir: Any) -> None:
+    """Serve the built dashboard at / (SPA routes under /app/), when it has been built."""
+    index = dashboard_dir / "index.html"
+    if (dashboard_dir / "assets").is_dir():
+        # File names carry a content hash (Vite), so they can be cached for a year.
+        app.mount("/assets", StaticFiles(directory=dashboard_dir / "assets"), name="assets")
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/app", include_in_schema=False)
+    @app.get("/app/{path:path}", include_in_schema=False)
+    async def dashboard(path: str = "") -> Response:
+        if not index.is_file():
+            return HTMLResponse("<h1>SmartRetail AI</h1><p>The dashboard has not been built: run "
+                                "<code>make run</code> (it builds web/), or see <a href='/docs'>the API "
+                                "docs</a>.</p>", status_code=200)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    @app.middleware("http")
+    async def _immutable_assets(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                                ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/assets/") and response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+app = build_app()

@@ -1,0 +1,95 @@
+"""Response bodies of uploads and jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RowErrorOut(BaseModel):
+    """One rejected value."""
+
+    row: int
+    column: str
+    value: str | None
+    expected: str
+    kind: str
+    message: str
+
+
+class UploadAccepted(BaseModel):
+    """An upload taken for processing (or recognised as already uploaded)."""
+
+    job_id: uuid.UUID
+    status: str
+    rows_accepted: int
+    rows_rejected: int
+    duplicate: bool = False
+    mapping: dict[str, str | None] = Field(default_factory=dict)
+
+
+class UploadPreview(BaseModel):
+    """What an upload would do, without storing anything (dry run)."""
+
+    mapping: dict[str, str | None]
+    columns_seen: list[str]
+    file_format: dict[str, Any]
+    rows_total: int
+    rows_valid: int
+    rows_rejected: int
+    error_counts: dict[str, int]
+    errors: list[RowErrorOut]
+
+
+class Stage(BaseModel):
+    """Progress of one pipeline stage."""
+
+    status: str
+    progress: float
+    error: str | None = None
+
+
+class Job(BaseModel):
+    """An upload job and its pipeline progress."""
+
+    id: uuid.UUID
+    kind: str
+    status: str
+    filename: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    stages: dict[str, Stage]
+    rows_total: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_new: int
+    rows_updated: int
+    rows_unchanged: int
+    error_counts: dict[str, int]
+    errors: list[RowErrorOut]
+    error: str | None
+
+
+class JobList(BaseModel):
+    """A page of jobs."""
+
+    items: list[Job]
+    total: int
+
+
+class SalesPoint(BaseModel):
+    """Units and revenue in one period."""
+
+    date: str
+    units: float
+    revenue: float
+
+
+class SalesTimeseries(BaseModel):
+    """Sales history for charts."""
+
+    points: list[SalesPoint]

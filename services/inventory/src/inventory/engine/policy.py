@@ -1,0 +1,54 @@
+"""The inventory policy: the organisation's targets and cost assumptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass
+class InventoryPolicy:
+    """Targets and cost assumptions that turn a demand forecast into stock levels."""
+
+    service_level: float = 0.95  # target
+    service_level_type: Literal["cycle", "fill_rate"] = "cycle"
+    default_lead_time_days: int = 7
+    review_period_days: int = 7
+    holding_cost_rate: float = 0.25  # per year, of unit cost
+    ordering_cost: float | None = None  # EOQ only when known
+    excess_cover_days: int = 56
+    seed: int = 0
+    # Monte-Carlo paths per item; 2,000 keeps the 95% quantile's sampling error near 1%.
+    n_samples: int = 2000
+    # Correlation of forecast errors between periods of one item (Gaussian copula). Errors of
+    # consecutive periods share the level error, so treating them as independent understates the
+    # spread of their sum.
+    period_correlation: float = 0.0
+    # A period's spread is widened (never narrowed) until its expected absolute error matches the
+    # backtest WAPE, capped at this factor.
+    max_wape_widening: float = 3.0
+
+    def __post_init__(self) -> None:
+        """Reject settings that have no meaning rather than computing nonsense."""
+        if not 0.0 < self.service_level < 1.0:
+            raise ValueError(f"service_level must be between 0 and 1 (exclusive), got {self.service_level}")
+        if self.service_level_type not in ("cycle", "fill_rate"):
+            raise ValueError(
+                f"service_level_type must be 'cycle' or 'fill_rate', got {self.service_level_type!r}"
+            )
+        if self.default_lead_time_days < 0 or self.review_period_days < 0:
+            raise ValueError("lead time and review period must be zero or more days")
+        if self.review_period_days + self.default_lead_time_days <= 0:
+            raise ValueError("lead time plus review period must be at least one day")
+        if self.holding_cost_rate < 0:
+            raise ValueError("holding_cost_rate must be zero or more")
+        if self.ordering_cost is not None and self.ordering_cost < 0:
+            raise ValueError("ordering_cost must be zero or more")
+        if self.excess_cover_days < 0:
+            raise ValueError("excess_cover_days must be zero or more")
+        if self.n_samples < 100:
+            raise ValueError("n_samples must be at least 100")
+        if not 0.0 <= self.period_correlation < 1.0:
+            raise ValueError("period_correlation must be in [0, 1)")
+        if self.max_wape_widening < 1.0:
+            raise ValueError("max_wape_widening must be at least 1")

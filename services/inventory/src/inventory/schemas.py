@@ -1,0 +1,43 @@
+"""Response bodies of the inventory API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class InventoryRecommendation(BaseModel):
+    """What to order for one store x sku, why, and how much risk there is."""
+
+    store: str
+    sku: str
+    on_hand: float | None
+    on_order: float | None = None
+    reorder_point: float | None
+    safety_stock: float | None
+    order_up_to: float | None = None
+    order_quantity: float | None
+    days_of_cover: float | None = None
+    stockout_risk: float | None = None
+    expected_stockout_date: str | None = None
+    excess_units: float | None = None
+    excess_value: float | None = None
+    urgency: int | None = None
+    supplier: str | None = None
+    explanation: str
+
+
+class InventoryPage(BaseModel):
+    """A page of recommendations."""
+
+    items: list[InventoryRecommendation]
+    total: int
+
+
+class InventorySummary(BaseModel):
+    """Stock value, items at risk and excess value across the organization."""
+
+    stock_value: float
+    items_at_risk: int
+    excess_value: float
+    items: int
+    orders_due: int

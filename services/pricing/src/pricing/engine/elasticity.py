@@ -1,0 +1,256 @@
+"""Per-series log-log demand regressions and their partially pooled price elasticities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pricing.engine.data import PROMOTION_FLAGS, product_info, to_weekly
+from pricing.engine.features import DAYS_PER_YEAR, fourier_terms, holiday_weeks
+from pricing.engine.pooling import pool_elasticities
+
+# Below this relative size a regressor is (almost) a copy of the ones before it and is dropped.
+COLLINEAR_TOLERANCE = 1e-3
+MAX_AUTOCORRELATION_INFLATION = 10.0
+
+
+@dataclass(frozen=True)
+class EstimationSettings:
+    """Knobs of the elasticity estimation; the defaults suit weekly retail data."""
+
+    min_price_changes: int = 4
+    price_change_threshold: float = 0.02  # |log price change| that counts as a price change
+    min_weeks: int = 8
+    interval_level: float = 0.9
+    holiday_country: str | None = "US"
+    use_price: bool = True  # False fits the same model without price (the holdout baseline)
+
+
+@dataclass
+class SeriesFit:
+    """Design and own-data estimate of one store x sku series (internal)."""
+
+    names: list[str]
+    design: np.ndarray  # non-price regressors of the fitted weeks
+    log_price: np.ndarray  # log(price / reference price) of the fitted weeks
+    log_units: np.ndarray
+    elasticity: float = np.nan
+    standard_error: float = np.nan
+    reason: str | None = None  # why no own estimate exists
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _reference_prices(weekly: pd.DataFrame, info: pd.DataFrame, flags: list[str]) -> pd.Series:
+    """Current regular price per series: list price, else last regular price, else recent unpromoted price."""
+    promoted = weekly[flags].max(axis=1) > 0 if flags else pd.Series(False, index=weekly.index)
+    recent = weekly.assign(_promoted=promoted).groupby(["store", "sku"], sort=False)
+    fallback = {}
+    for key, rows in recent:
+        unpromoted = rows.loc[~rows["_promoted"], "unit_price"]
+        pool = unpromoted if len(unpromoted) else rows["unit_price"]
+        fallback[key] = float(pool.tail(4).median())
+    keys = list(zip(info["store"], info["sku"], strict=True))
+    reference = info["list_price"].to_numpy(dtype=float).copy()
+    if "regular_price" in weekly.columns:
+        last_regular = weekly.dropna(subset=["regular_price"]).groupby(["store", "sku"])["regular_price"].last()
+        regular = np.array([last_regular.get(key, np.nan) for key in keys], dtype=float)
+        reference = np.where(np.isfinite(reference) & (reference > 0), reference, regular)
+    recent_price = np.array([fallback[key] for key in keys], dtype=float)
+    reference = np.where(np.isfinite(reference) & (reference > 0), reference, recent_price)
+    return pd.Series(reference, index=info.index)
+
+
+def _count_price_changes(log_price: np.ndarray, threshold: float) -> int:
+    return int(np.sum(np.abs(np.diff(log_price)) > threshold)) if len(log_price) > 1 else 0
+
+
+def _fit_series(
+    rows: pd.DataFrame, flags: list[str], reference_price: float, settings: EstimationSettings
+) -> SeriesFit:
+    """Own-data OLS of log units on log price with promotion, trend, seasonality and holiday controls."""
+    all_log_price = np.log(rows["unit_price"].to_numpy() / reference_price)
+    n_changes = _count_price_changes(all_log_price, settings.price_change_threshold)
+    sold = rows["quantity"].to_numpy() > 0
+    # log(units) needs units > 0; weeks without sales are left out of the regression.
+    fitted = rows.loc[sold]
+    weeks = pd.DatetimeIndex(fitted["week"])
+    n_weeks = len(fitted)
+    extras: dict[str, Any] = {"n_price_changes": n_changes, "n_weeks": n_weeks, "last_week": None}
+    if n_weeks == 0:
+        return SeriesFit([], np.empty((0, 0)), np.empty(0), np.empty(0), reason="no weeks with sales", extras=extras)
+    last_week = weeks.max()
+    extras["last_week"] = last_week
+    span_weeks = (weeks.max() - weeks.min()).days / 7 + 1
+    columns: list[np.ndarray] = [np.ones(n_weeks)]
+    names = ["intercept"]
+    for flag in flags:
+        columns.append(fitted[flag].to_numpy(dtype=float))
+        names.append(flag)
+    if span_weeks >= 26 and n_weeks >= 16:
+        columns.append((weeks - last_week).days.to_numpy(dtype=float) / DAYS_PER_YEAR)
+        names.append("trend")
+        columns.append(holiday_weeks(weeks, settings.holiday_country))
+        names.append("holiday")
+    if span_weeks >= 52 and n_weeks >= 40:
+        seasonal = fourier_terms(weeks, 2)
+        columns.extend(seasonal.T)
+        names.extend(f"fourier_{index}" for index in range(seasonal.shape[1]))
+    design = np.column_stack(columns)
+    log_units = np.log(fitted["quantity"].to_numpy(dtype=float))
+    log_price = np.log(fitted["unit_price"].to_numpy(dtype=float) / reference_price)
+    design, names = _drop_collinear(design, names)
+    fit = SeriesFit(names, design, log_price, log_units, extras=extras)
+    if not settings.use_price:
+        fit.reason = "price ignored"
+        return fit
+    if n_weeks < settings.min_weeks:
+        fit.reason = f"only {n_weeks} weeks with sales; not enough to estimate"
+    elif n_changes < settings.min_price_changes:
+        weeks_word = "week" if n_changes == 1 else "weeks"
+        fit.reason = (
+            "price never changed; not enough to estimate"
+            if n_changes == 0
+            else f"price changed on only {n_changes} {weeks_word}; not enough to estimate"
+        )
+    if fit.reason is not None:
+        return fit
+    elasticity, standard_error = _price_coefficient(design, log_price, log_units)
+    if not np.isfinite(standard_error):
+        fit.reason = "price moved only together with promotions; its own effect cannot be separated"
+        return fit
+    fit.elasticity, fit.standard_error = elasticity, standard_error
+    return fit
+
+
+def _drop_collinear(design: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Drop constant regressors and ones that are (nearly) combinations of earlier ones."""
+    norms = np.linalg.norm(design, axis=0)
+    keep = norms > 0
+    if keep.sum() and design.shape[0]:
+        _, upper = np.linalg.qr(design[:, keep])
+        relative = np.abs(np.diag(upper)) / norms[keep]
+        kept_index = np.flatnonzero(keep)
+        keep[kept_index[relative < COLLINEAR_TOLERANCE]] = False
+    keep[0] = True  # the intercept always stays
+    return design[:, keep], [name for name, kept in zip(names, keep, strict=True) if kept]
+
+
+def _price_coefficient(design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray) -> tuple[float, float]:
+    """OLS price coefficient and its standard error, inflated for autocorrelated residuals."""
+    full = np.column_stack([design, log_price])
+    n_rows, n_columns = full.shape
+    if n_rows <= n_columns + 1:
+        return np.nan, np.inf
+    q_matrix, upper = np.linalg.qr(full)
+    price_norm = np.linalg.norm(log_price)
+    if price_norm == 0 or abs(upper[-1, -1]) / price_norm < COLLINEAR_TOLERANCE:
+        return np.nan, np.inf
+    coefficients = np.linalg.solve(upper, q_matrix.T @ log_units)
+    residuals = log_units - full @ coefficients
+    sigma2 = float(residuals @ residuals) / (n_rows - n_columns)
+    variance = sigma2 / upper[-1, -1] ** 2
+    # Weekly residuals and prices are both autocorrelated; plain OLS errors would then be too narrow.
+    # Ref: Bartlett (1935) / Bence (1995), Ecology 76(2) 628-639: variance factor (1 + rho*phi) / (1 - rho*phi).
+    price_part = q_matrix[:, -1] * upper[-1, -1]
+    rho = _lag_one_correlation(residuals)
+    phi = _lag_one_correlation(price_part)
+    product = float(np.clip(rho * phi, -0.9, 0.9))
+    inflation = min(max(1.0, (1 + product) / (1 - product)), MAX_AUTOCORRELATION_INFLATION)
+    return float(coefficients[-1]), float(np.sqrt(variance * inflation))
+
+
+def _lag_one_correlation(values: np.ndarray) -> float:
+    if len(values) < 3:
+        return 0.0
+    centred = values - values.mean()
+    denominator = float(centred @ centred)
+    return float(centred[1:] @ centred[:-1]) / denominator if denominator > 0 else 0.0
+
+
+def _refit_controls(fit: SeriesFit, elasticity: float) -> dict[str, Any]:
+    """Re-estimate the non-price coefficients with the (pooled) elasticity held fixed."""
+    if fit.design.size == 0:
+        return {}
+    price_effect = elasticity * fit.log_price if np.isfinite(elasticity) else 0.0
+    target = fit.log_units - price_effect
+    coefficients, *_ = np.linalg.lstsq(fit.design, target, rcond=None)
+    residuals = target - fit.design @ coefficients
+    # Duan's smearing factor turns the mean of log units back into mean units.
+    # Ref: Duan (1983), JASA 78(383) 605-610, "Smearing estimate: a nonparametric retransformation method".
+    smearing = float(np.mean(np.exp(residuals)))
+    named = dict(zip(fit.names, map(float, coefficients), strict=True))
+    holiday_share = float(fit.design[:, fit.names.index("holiday")].mean()) if "holiday" in fit.names else 0.0
+    return {"coefficients": named, "smearing": smearing, "holiday_share": holiday_share}
+
+
+def estimate_elasticities(
+    sales: pd.DataFrame,
+    products: pd.DataFrame | None = None,
+    settings: EstimationSettings | None = None,
+) -> pd.DataFrame:
+    """Pooled price elasticity, its interval and a demand model per store x sku of the sales history."""
+    settings = settings or EstimationSettings()
+    weekly = to_weekly(sales)
+    flags = [flag for flag in PROMOTION_FLAGS if flag in weekly.columns]
+    info = product_info(weekly, products)
+    if info.empty:
+        return info
+    info["reference_price"] = _reference_prices(weekly, info, flags)
+    grouped = dict(tuple(weekly.groupby(["store", "sku"], sort=False)))
+    fits = [
+        _fit_series(grouped[(store, sku)], flags, reference, settings)
+        for store, sku, reference in zip(info["store"], info["sku"], info["reference_price"], strict=True)
+    ]
+    info["elasticity_own"] = [fit.elasticity for fit in fits]
+    info["elasticity_own_se"] = [fit.standard_error for fit in fits]
+    info["n_price_changes"] = [fit.extras["n_price_changes"] for fit in fits]
+    info["n_weeks"] = [fit.extras["n_weeks"] for fit in fits]
+    info["reason"] = [fit.reason for fit in fits]
+    pooled = pool_elasticities(info[["sku", "category", "elasticity_own", "elasticity_own_se"]])
+    info = pd.concat([info, pooled], axis=1)
+    z_value = float(stats.norm.ppf(0.5 + settings.interval_level / 2))
+    info["elasticity_ci_low"] = info["elasticity"] - z_value * info["elasticity_sd"]
+    info["elasticity_ci_high"] = info["elasticity"] + z_value * info["elasticity_sd"]
+    if not settings.use_price:
+        info[["elasticity", "elasticity_sd", "elasticity_ci_low", "elasticity_ci_high"]] = 0.0
+    info["demand"] = [
+        _demand_spec(fit, elasticity, settings)
+        for fit, elasticity in zip(fits, info["elasticity"].to_numpy(), strict=True)
+    ]
+    info["interval_level"] = settings.interval_level
+    return info
+
+
+def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings) -> dict[str, Any]:
+    """JSON-ready description of the fitted weekly demand regression of one series."""
+    refit = _refit_controls(fit, elasticity)
+    coefficients = refit.get("coefficients", {})
+    last_week = fit.extras.get("last_week")
+    fourier = [coefficients[name] for name in sorted(coefficients) if name.startswith("fourier_")]
+    intercept = coefficients.get("intercept", np.nan)
+    holiday = coefficients.get("holiday", 0.0)
+    # Base week: reference price, no promotion, level at the last observed week, average season and holidays.
+    base_log_units = intercept + holiday * refit.get("holiday_share", 0.0)
+    base_units = float(np.exp(base_log_units) * refit.get("smearing", 1.0)) if np.isfinite(base_log_units) else 0.0
+    return {
+        "base_units": base_units,
+        "intercept": _json_float(intercept),
+        "trend_per_year": coefficients.get("trend", 0.0),
+        "holiday": holiday,
+        "holiday_share": refit.get("holiday_share", 0.0),
+        "holiday_country": settings.holiday_country,
+        "fourier": fourier,
+        "promotion_effects": {
+            name: value for name, value in coefficients.items() if name in PROMOTION_FLAGS
+        },
+        "smearing": refit.get("smearing", 1.0),
+        "last_week": last_week.strftime("%Y-%m-%d") if last_week is not None else None,
+    }
+
+
+def _json_float(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

@@ -1,0 +1,36 @@
+"""Celery tasks of the pricing queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from common import jobs
+from common.cache import invalidate
+from common.celery_app import celery_app
+from common.db import sync_session
+from common.pipeline import StageError, stage_task
+from common.recommendations import replace_recommendations
+from common.sales import load_daily_sales, load_products
+
+app = celery_app
+
+
+@stage_task("pricing.run", "pricing")
+def run(job_id: str, report: Callable[[float], None]) -> None:
+    """Estimate elasticities and suggest prices for every store x sku of the organization."""
+    from pricing.engine import suggest_prices
+
+    organization_id = jobs.job_organization(job_id)
+    if organization_id is None:
+        raise StageError("the job no longer exists")
+    with sync_session() as session:
+        sales = load_daily_sales(session.connection(), organization_id)
+        products = load_products(session.connection(), organization_id)
+    if sales.empty:
+        raise StageError("no product sales to price")
+    report(0.2)
+    suggestions = suggest_prices(sales, products if not products.empty else None)
+    report(0.8)
+    with sync_session() as session:
+        replace_recommendations(session.connection(), organization_id, "pricing", job_id, suggestions)
+    invalidate(str(organization_id), "pricing")

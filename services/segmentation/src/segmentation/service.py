@@ -1,0 +1,71 @@
+"""Customer segments for one organization, through the Redis cache."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from common.auth import Identity
+from common.cache import cached
+from common.csvsafe import csv_line
+from segmentation.repository import SegmentRepository
+
+
+class SegmentService:
+    """Segments, customers, migration and exports of the latest run."""
+
+    def __init__(self, repository: SegmentRepository, identity: Identity) -> None:
+        self.repository = repository
+        self.identity = identity
+
+    async def segments(self) -> dict[str, Any]:
+        """The latest run's segments."""
+        org = self.identity.organization_id
+
+        async def load() -> dict[str, Any]:
+            runs = await self.repository.latest_runs(org)
+            if not runs:
+                return {"segments": [], "total_customers": 0, "run_at": None, "k": None, "silhouette": None}
+            run = runs[0]
+            return {"segments": run.segments, "total_customers": run.total_customers,
+                    "run_at": run.created_at.isoformat(), "k": run.k, "silhouette": run.silhouette}
+
+        return await cached(str(org), "segments", {"view": "segments"}, load)
+
+    async def customers(self, segment: str | None, limit: int, offset: int) -> dict[str, Any]:
+        """A page of customers of the latest run."""
+        org = self.identity.organization_id
+
+        async def load() -> dict[str, Any]:
+            runs = await self.repository.latest_runs(org)
+            if not runs:
+                return {"items": [], "total": 0}
+            rows, total = await self.repository.customers(runs[0].id, segment, limit, offset)
+            return {"items": [{"customer_id": r.customer_id, "segment": r.segment,
+                               "recency_days": r.recency_days, "frequency": r.frequency,
+                               "monetary": round(r.monetary, 2), "clv": r.clv, "p_alive": r.p_alive}
+                              for r in rows], "total": total}
+
+        return await cached(str(org), "segments", {"view": "customers", "segment": segment,
+                                                   "limit": limit, "offset": offset}, load)
+
+    async def migration(self) -> dict[str, Any]:
+        """Customer moves between the two latest runs."""
+        runs = await self.repository.latest_runs(self.identity.organization_id, 2)
+        if len(runs) < 2:
+            return {"items": [], "previous_run_at": None,
+                    "current_run_at": runs[0].created_at if runs else None}
+        rows = await self.repository.migration(runs[1].id, runs[0].id)
+        return {"items": [{"from_segment": r.from_segment, "to_segment": r.to_segment,
+                           "customers": int(r.customers)} for r in rows],
+                "previous_run_at": runs[1].created_at, "current_run_at": runs[0].created_at}
+
+    async def export_csv(self, segment: str | None) -> AsyncIterator[str]:
+        """Customers of the latest run as CSV for a campaign tool."""
+        yield csv_line(("customer_id", "segment", "recency_days", "frequency", "monetary", "clv", "p_alive"))
+        runs = await self.repository.latest_runs(self.identity.organization_id)
+        if not runs:
+            return
+        async for r in self.repository.stream_customers(runs[0].id, segment):
+            yield csv_line((r.customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv,
+                            r.p_alive))

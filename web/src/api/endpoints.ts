@@ -1,0 +1,142 @@
+// One typed function per gateway endpoint; pages call these, never fetch directly.
+import { download, queryString, request } from "./http";
+import type {
+  AggregateForecast,
+  AggregateLevel,
+  ApiKey,
+  ApiKeyCreated,
+  InventoryRecommendation,
+  InventorySummary,
+  Job,
+  Me,
+  Page,
+  PriceSimulation,
+  PriceSuggestion,
+  SalesTimeseries,
+  SegmentCustomer,
+  SegmentMigration,
+  SegmentSummary,
+  SeriesForecast,
+  TokenPair,
+  UploadAccepted,
+  UploadPreview,
+  UserOut,
+} from "./types";
+
+export const auth = {
+  register: (email: string, password: string, name: string) =>
+    request<UserOut>("/auth/register", { method: "POST", json: { email, password, name }, auth: false }),
+  login: (email: string, password: string) =>
+    request<TokenPair>("/auth/login", { method: "POST", json: { email, password }, auth: false }),
+  logout: (refreshToken: string) =>
+    request<null>("/auth/logout", { method: "POST", json: { refresh_token: refreshToken } }),
+  me: () => request<Me>("/auth/me"),
+};
+
+export interface UploadOptions {
+  mapping?: Record<string, string | null>;
+  onError?: "reject" | "skip";
+  horizonDays?: number;
+}
+
+function uploadForm(file: File, mapping?: Record<string, string | null>): FormData {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (mapping) {
+    // Unmapped canonical columns are left out: the server then falls back to its own detection/default.
+    const chosen = Object.fromEntries(Object.entries(mapping).filter(([, source]) => source));
+    if (Object.keys(chosen).length > 0) form.append("mapping", JSON.stringify(chosen));
+  }
+  return form;
+}
+
+export const uploads = {
+  preview: (file: File, mapping?: Record<string, string | null>) =>
+    request<UploadPreview>(`/upload-sales${queryString({ dry_run: true })}`, {
+      method: "POST",
+      body: uploadForm(file, mapping),
+    }),
+  submit: (file: File, options: UploadOptions = {}) =>
+    request<UploadAccepted>(
+      `/upload-sales${queryString({ on_error: options.onError, horizon_days: options.horizonDays })}`,
+      { method: "POST", body: uploadForm(file, options.mapping) },
+    ),
+};
+
+export const jobs = {
+  list: (limit = 20, offset = 0) => request<Page<Job>>(`/jobs${queryString({ limit, offset })}`),
+  get: (id: string) => request<Job>(`/jobs/${encodeURIComponent(id)}`),
+  downloadErrors: (id: string) => download(`/jobs/${encodeURIComponent(id)}/errors.csv`, `errors-${id}.csv`),
+};
+
+export const sales = {
+  timeseries: (params: { store?: string; sku?: string; freq?: "D" | "W" } = {}) =>
+    request<SalesTimeseries>(`/sales/timeseries${queryString(params)}`),
+};
+
+export const forecasts = {
+  series: (params: { store?: string; sku?: string; limit?: number; offset?: number } = {}) =>
+    request<Page<SeriesForecast>>(`/forecast${queryString(params)}`),
+  aggregate: (level: AggregateLevel) =>
+    request<Page<AggregateForecast>>(`/forecast${queryString({ level })}`),
+};
+
+export interface InventoryQuery {
+  store?: string;
+  urgentOnly?: boolean;
+  sort?: "urgency" | "value";
+  limit?: number;
+  offset?: number;
+}
+
+function inventoryQuery(q: InventoryQuery, format?: "csv"): string {
+  return queryString({
+    store: q.store,
+    urgent_only: q.urgentOnly ? true : undefined,
+    sort: q.sort,
+    limit: q.limit,
+    offset: q.offset,
+    format,
+  });
+}
+
+export const inventory = {
+  list: (q: InventoryQuery = {}) =>
+    request<Page<InventoryRecommendation>>(`/inventory-recommendations${inventoryQuery(q)}`),
+  summary: () => request<InventorySummary>("/inventory-recommendations/summary"),
+  downloadCsv: (q: InventoryQuery = {}) =>
+    download(
+      `/inventory-recommendations${inventoryQuery({ ...q, limit: undefined, offset: undefined }, "csv")}`,
+      "purchase-order.csv",
+    ),
+};
+
+export const pricing = {
+  list: (params: { store?: string; sku?: string; limit?: number; offset?: number } = {}) =>
+    request<Page<PriceSuggestion>>(`/pricing-suggestions${queryString(params)}`),
+  simulate: (store: string, sku: string, price: number, signal?: AbortSignal) =>
+    request<PriceSimulation>(`/pricing-suggestions/simulate${queryString({ store, sku, price })}`, { signal }),
+};
+
+export const segments = {
+  summary: () => request<SegmentSummary>("/customer-segments"),
+  customers: (params: { segment?: string; limit?: number; offset?: number } = {}) =>
+    request<Page<SegmentCustomer>>(`/customer-segments/customers${queryString(params)}`),
+  migration: () => request<SegmentMigration>("/customer-segments/migration"),
+  downloadCsv: (segment?: string) =>
+    download(
+      `/customer-segments/export.csv${queryString({ segment })}`,
+      segment ? `customers-${segment}.csv` : "customers.csv",
+    ),
+};
+
+export const apiKeys = {
+  list: async (): Promise<ApiKey[]> => {
+    // The list shape is not fixed in the contract yet: accept a bare array or a page.
+    const body = await request<ApiKey[] | Page<ApiKey>>("/api-keys");
+    return Array.isArray(body) ? body : body.items;
+  },
+  create: (name: string, scopes: string[]) =>
+    request<ApiKeyCreated>("/api-keys", { method: "POST", json: { name, scopes } }),
+  revoke: (id: string) => request<null>(`/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" }),
+};

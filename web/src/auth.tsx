@@ -1,0 +1,81 @@
+// Session state: who is signed in, and the sign-in / sign-up / sign-out actions.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { Navigate, useLocation, useNavigate } from "react-router-dom";
+import { auth } from "./api/endpoints";
+import { setAuthFailureHandler } from "./api/http";
+import { getTokens, onTokensChange, setTokens } from "./api/tokens";
+import type { Me } from "./api/types";
+import { signInUrl } from "./lib/nav";
+
+interface Session {
+  me: Me | null;
+  signedIn: boolean;
+  signIn: (email: string, password: string) => Promise<void>;
+  signUp: (email: string, password: string, name: string) => Promise<void>;
+  signOut: () => Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [signedIn, setSignedIn] = useState(getTokens() !== null);
+  const [me, setMe] = useState<Me | null>(null);
+  const navigate = useNavigate();
+
+  useEffect(() => onTokensChange((t) => setSignedIn(t !== null)), []);
+
+  useEffect(() => {
+    // A failed refresh lands here: go to sign-in and come back to the same page afterwards.
+    setAuthFailureHandler(() => {
+      const here = window.location.pathname + window.location.search;
+      navigate(signInUrl(here), { replace: true });
+    });
+  }, [navigate]);
+
+  useEffect(() => {
+    if (!signedIn) {
+      setMe(null);
+      return;
+    }
+    auth.me().then(setMe, () => setMe(null));
+  }, [signedIn]);
+
+  const signIn = useCallback(async (email: string, password: string) => {
+    setTokens(await auth.login(email, password));
+  }, []);
+
+  const signUp = useCallback(
+    async (email: string, password: string, name: string) => {
+      await auth.register(email, password, name);
+      await signIn(email, password);
+    },
+    [signIn],
+  );
+
+  const signOut = useCallback(async () => {
+    const tokens = getTokens();
+    try {
+      if (tokens) await auth.logout(tokens.refresh);
+    } catch {
+      // Signing out locally matters more than telling the server; the token expires anyway.
+    }
+    setTokens(null);
+    navigate("/app/signin", { replace: true });
+  }, [navigate]);
+
+  const value = useMemo(() => ({ me, signedIn, signIn, signUp, signOut }), [me, signedIn, signIn, signUp, signOut]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error("useSession outside SessionProvider");
+  return session;
+}
+
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const { signedIn } = useSession();
+  const location = useLocation();
+  if (!signedIn) return <Navigate to={signInUrl(location.pathname + location.search)} replace />;
+  return <>{children}</>;
+}

@@ -1,0 +1,143 @@
+// Recharts wrappers with the dashboard's colours, axes and tooltips.
+import {
+  Area,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+  ZAxis,
+} from "recharts";
+import type { SalesPoint, SegmentCustomer } from "../api/types";
+import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
+import { segmentColor } from "../lib/segments";
+import type { ChartRow } from "../lib/series";
+
+const AXIS = { fontSize: 12, fill: "#64748b" };
+
+export function SalesChart(props: { points: SalesPoint[]; metric: "revenue" | "units"; height?: number }) {
+  const color = props.metric === "revenue" ? "#4f46e5" : "#0891b2";
+  return (
+    <div style={{ height: props.height ?? 260 }} className="w-full" data-testid="sales-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={props.points} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+          <defs>
+            <linearGradient id={`fill-${props.metric}`} x1="0" y1="0" x2="0" y2="1">
+              <stop offset="0%" stopColor={color} stopOpacity={0.25} />
+              <stop offset="100%" stopColor={color} stopOpacity={0.02} />
+            </linearGradient>
+          </defs>
+          <CartesianGrid stroke="#e2e8f0" vertical={false} />
+          <XAxis dataKey="date" tick={AXIS} tickFormatter={formatShortDate} minTickGap={32} tickLine={false} axisLine={false} />
+          <YAxis tick={AXIS} tickFormatter={(v: number) => formatCompact(v)} width={48} tickLine={false} axisLine={false} />
+          <Tooltip
+            labelFormatter={(label) => formatDate(String(label))}
+            formatter={(value) => [
+              props.metric === "revenue" ? formatMoney(Number(value)) : formatNumber(Number(value)),
+              props.metric === "revenue" ? "Revenue" : "Units",
+            ]}
+          />
+          <Area
+            type="monotone"
+            dataKey={props.metric}
+            stroke={color}
+            strokeWidth={2}
+            fill={`url(#fill-${props.metric})`}
+            isAnimationActive={false}
+            dot={false}
+          />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function ForecastChart(props: { rows: ChartRow[]; height?: number; unitLabel?: string }) {
+  return (
+    <div style={{ height: props.height ?? 300 }} className="w-full" data-testid="forecast-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={props.rows} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid stroke="#e2e8f0" vertical={false} />
+          <XAxis dataKey="date" tick={AXIS} tickFormatter={formatShortDate} minTickGap={32} tickLine={false} axisLine={false} />
+          <YAxis tick={AXIS} tickFormatter={(v: number) => formatCompact(v)} width={48} tickLine={false} axisLine={false} />
+          <Tooltip
+            labelFormatter={(label) => formatDate(String(label))}
+            formatter={(value, name) => {
+              if (Array.isArray(value)) return [`${formatDecimal(Number(value[0]), 1)} – ${formatDecimal(Number(value[1]), 1)}`, name];
+              return [formatDecimal(Number(value), 1), name];
+            }}
+          />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Area
+            type="monotone"
+            dataKey="band"
+            name="p10–p90 range"
+            stroke="none"
+            fill="#a5b4fc"
+            fillOpacity={0.45}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line type="monotone" dataKey="actual" name={props.unitLabel ?? "Units sold"} stroke="#0f172a" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="p50"
+            name="Forecast (p50)"
+            stroke="#4f46e5"
+            strokeWidth={2}
+            strokeDasharray="5 3"
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function RfmScatter(props: { customers: SegmentCustomer[]; segmentNames: string[]; height?: number }) {
+  const groups = props.segmentNames
+    .map((name) => ({ name, data: props.customers.filter((c) => c.segment === name) }))
+    .filter((g) => g.data.length > 0);
+  return (
+    <div style={{ height: props.height ?? 320 }} className="w-full" data-testid="rfm-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <ScatterChart margin={{ top: 8, right: 8, left: 0, bottom: 8 }}>
+          <CartesianGrid stroke="#e2e8f0" />
+          <XAxis
+            type="number"
+            dataKey="recency_days"
+            name="Days since last purchase"
+            tick={AXIS}
+            tickLine={false}
+            label={{ value: "Days since last purchase", position: "insideBottom", offset: -4, fontSize: 12, fill: "#64748b" }}
+            height={40}
+          />
+          <YAxis type="number" dataKey="frequency" name="Purchases" tick={AXIS} tickLine={false} width={40} />
+          <ZAxis type="number" dataKey="monetary" name="Spend" range={[16, 220]} />
+          <Tooltip
+            cursor={{ strokeDasharray: "3 3" }}
+            formatter={(value, name) => [name === "Spend" ? formatMoney(Number(value)) : formatNumber(Number(value)), name]}
+          />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          {groups.map((g) => (
+            <Scatter
+              key={g.name}
+              name={g.name}
+              data={g.data}
+              fill={segmentColor(g.name, props.segmentNames)}
+              fillOpacity={0.7}
+              isAnimationActive={false}
+            />
+          ))}
+        </ScatterChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

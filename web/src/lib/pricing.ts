@@ -1,0 +1,51 @@
+// Pricing helpers: ranking opportunities and bounding the what-if slider.
+import type { PriceSuggestion } from "../api/types";
+
+/** The `n` suggestions with the largest positive expected profit change. */
+export function topOpportunities(items: readonly PriceSuggestion[], n = 5): PriceSuggestion[] {
+  return items
+    .filter((s) => Number.isFinite(s.expected_profit_change) && s.expected_profit_change > 0)
+    .sort((a, b) => b.expected_profit_change - a.expected_profit_change)
+    .slice(0, n);
+}
+
+export interface SliderRange {
+  min: number;
+  max: number;
+  step: number;
+}
+
+/** Round to the given step, avoiding floating-point dust like 2.3000000000000003. */
+export function roundToStep(value: number, step: number): number {
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  return Number((Math.round(value / step) * step).toFixed(decimals));
+}
+
+/** Slider bounds: from 30% below to 30% above the lower/higher of current and suggested price. */
+export function sliderRange(current: number, suggested: number): SliderRange {
+  const low = Math.min(current, suggested);
+  const high = Math.max(current, suggested);
+  // A step of roughly 1/200 of the price, snapped to 1, 2 or 5 x 10^k so prices look like prices.
+  const raw = Math.max(high, 0.01) / 200;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? magnitude * 10;
+  return {
+    min: Math.max(step, roundToStep(low * 0.7, step)),
+    max: roundToStep(high * 1.3, step),
+    step,
+  };
+}
+
+/** Price change from current to suggested as a fraction (0.05 = +5%). */
+export function priceChange(s: Pick<PriceSuggestion, "current_price" | "suggested_price">): number {
+  return s.current_price > 0 ? s.suggested_price / s.current_price - 1 : 0;
+}
+
+/** Plain-words reading of an elasticity estimate and its interval. */
+export function elasticityWords(elasticity: number, ci: readonly number[] | null | undefined): string {
+  const [low, high] = ci && ci.length >= 2 ? [Math.min(ci[0]!, ci[1]!), Math.max(ci[0]!, ci[1]!)] : [NaN, NaN];
+  const sure = Number.isFinite(low) && Number.isFinite(high) && (high < 0 || low > 0);
+  const size = Math.abs(elasticity);
+  const kind = elasticity > 0 ? "unusual (demand rises with price)" : size > 1 ? "price-sensitive" : "not very price-sensitive";
+  return sure ? `Demand is ${kind}` : `Demand is ${kind}; the interval includes zero, so treat with care`;
+}

@@ -1,0 +1,194 @@
+// Inventory: what to order, what is at risk of running out, and what is overstocked.
+import { Fragment, useMemo, useState } from "react";
+import { inventory } from "../api/endpoints";
+import type { InventoryRecommendation } from "../api/types";
+import { QueryView } from "../components/QueryView";
+import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeader, Stat, cx, inputClass } from "../components/ui";
+import { useDebounced, useQuery, useTitle } from "../hooks";
+import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
+import type { Tone } from "../lib/jobs";
+import { filterInventory, nextSort, sortRows, urgencyOptions, urgencyRank, type SortDir } from "../lib/table";
+
+type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "stockout_risk" | "excess_value";
+const LIMIT = 500;
+
+function urgencyTone(urgency: string): Tone {
+  const rank = urgencyRank(urgency);
+  return rank <= 0 ? "red" : rank === 1 ? "amber" : rank === 2 ? "blue" : "slate";
+}
+
+export default function Inventory() {
+  useTitle("Inventory");
+  const [store, setStore] = useState("");
+  const [urgentOnly, setUrgentOnly] = useState(false);
+  const [search, setSearch] = useState("");
+  const [urgency, setUrgency] = useState("");
+  const [minRisk, setMinRisk] = useState(0);
+  const [sort, setSort] = useState<{ key: Column; dir: SortDir }>({ key: "urgency", dir: "asc" });
+  const [open, setOpen] = useState<string | null>(null);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
+  const dStore = useDebounced(store.trim());
+
+  const summaryQ = useQuery(() => inventory.summary(), []);
+  const listQ = useQuery(() => inventory.list({ store: dStore, urgentOnly, sort: "urgency", limit: LIMIT }), [dStore, urgentOnly]);
+
+  const rows = useMemo(() => {
+    const items = listQ.data?.items ?? [];
+    const filtered = filterInventory(items, { search, urgency, minRisk });
+    return sortRows<InventoryRecommendation>(
+      filtered,
+      sort.key,
+      sort.dir,
+      sort.key === "urgency" ? (r) => urgencyRank(r.urgency) : undefined,
+    );
+  }, [listQ.data, search, urgency, minRisk, sort]);
+
+  const onSort = (column: Column) => setSort(nextSort(sort, column, column === "urgency" || column === "sku" ? "asc" : "desc"));
+
+  return (
+    <>
+      <PageHeader
+        title="Inventory"
+        subtitle="Reorder suggestions from the demand forecast, with the risk of running out before the next delivery."
+        actions={
+          <Button
+            variant="secondary"
+            onClick={() => {
+              setDownloadError(null);
+              inventory.downloadCsv({ store: dStore, urgentOnly, sort: "urgency" }).catch((e: Error) => setDownloadError(e.message));
+            }}
+          >
+            Download purchase order (CSV)
+          </Button>
+        }
+      />
+      {downloadError && <div className="mb-4"><ErrorBox message={downloadError} /></div>}
+
+      <QueryView query={summaryQ} notReady={null} loading={<div className="mb-6 h-20" />}>
+        {(s) => (
+          <Card className="mb-6" testId="inventory-summary">
+            <div className="grid grid-cols-2 gap-4 sm:grid-cols-4">
+              <Stat label="Stock value" value={formatCompact(s.stock_value)} raw={s.stock_value} testId="inv-stock-value" />
+              <Stat label="Items at risk" value={formatNumber(s.items_at_risk)} raw={s.items_at_risk} testId="inv-items-at-risk" />
+              <Stat label="Excess value" value={formatCompact(s.excess_value)} raw={s.excess_value} testId="inv-excess-value" />
+              <Stat label="Items" value={formatNumber(s.items)} raw={s.items} testId="inv-items" />
+            </div>
+          </Card>
+        )}
+      </QueryView>
+
+      <Card>
+        <div className="mb-4 grid grid-cols-2 gap-3 md:grid-cols-5">
+          <Field label="Search" htmlFor="inv-search" className="col-span-2 md:col-span-1">
+            <input id="inv-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="SKU or supplier" className={inputClass} />
+          </Field>
+          <Field label="Store" htmlFor="inv-store">
+            <input id="inv-store" type="search" value={store} onChange={(e) => setStore(e.target.value)} placeholder="All stores" className={inputClass} />
+          </Field>
+          <Field label="Urgency" htmlFor="inv-urgency">
+            <select id="inv-urgency" value={urgency} onChange={(e) => setUrgency(e.target.value)} className={inputClass}>
+              <option value="">Any</option>
+              {urgencyOptions(listQ.data?.items ?? []).map((u) => (
+                <option key={u} value={u}>{u}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Stockout risk at least" htmlFor="inv-risk">
+            <select id="inv-risk" value={minRisk} onChange={(e) => setMinRisk(Number(e.target.value))} className={inputClass}>
+              {[0, 0.1, 0.25, 0.5, 0.75].map((v) => (
+                <option key={v} value={v}>{v === 0 ? "Any" : formatPercent(v, 0)}</option>
+              ))}
+            </select>
+          </Field>
+          <div className="col-span-2 flex items-end md:col-span-1">
+            <label className="flex min-h-10 items-center gap-2 text-sm text-slate-700">
+              <input type="checkbox" checked={urgentOnly} onChange={(e) => setUrgentOnly(e.target.checked)} className="h-4 w-4" />
+              Urgent only
+            </label>
+          </div>
+        </div>
+
+        <QueryView query={listQ} notReady={<EmptyState title="No stock recommendations yet">Upload sales and they appear once the forecast is ready.</EmptyState>}>
+          {(page) =>
+            page.items.length === 0 ? (
+              <EmptyState title="Nothing to show">No item matches, or no recommendations were made yet.</EmptyState>
+            ) : (
+              <>
+                <p className="mb-2 text-xs text-slate-500" aria-live="polite">
+                  Showing {formatNumber(rows.length)} of {formatNumber(page.total)} items
+                  {page.total > page.items.length ? ` (the ${formatNumber(page.items.length)} most urgent are loaded; the CSV has all)` : ""}.
+                </p>
+                <div className="-mx-4 overflow-x-auto sm:mx-0">
+                  <table className="min-w-full text-sm" data-testid="inventory-table">
+                    <caption className="sr-only">Inventory recommendations, sortable by column</caption>
+                    <thead className="border-b border-slate-200 text-slate-600">
+                      <tr>
+                        <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
+                        <SortHeader label="Urgency" column="urgency" sort={sort} onSort={onSort} />
+                        <SortHeader label="Order" column="order_quantity" sort={sort} onSort={onSort} align="right" />
+                        <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
+                        <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Stockout risk" column="stockout_risk" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" />
+                        <th scope="col" className="px-3 py-2"><span className="sr-only">Details</span></th>
+                      </tr>
+                    </thead>
+                    <tbody className="divide-y divide-slate-100">
+                      {rows.map((r) => {
+                        const id = `${r.store}/${r.sku}`;
+                        const expanded = open === id;
+                        return (
+                          <Fragment key={id}>
+                            <tr data-testid="inventory-row" data-store={r.store} data-sku={r.sku} className={cx(expanded && "bg-slate-50")}>
+                              <td className="px-3 py-2">
+                                <div className="font-medium text-slate-900">{r.sku}</div>
+                                <div className="text-xs text-slate-500">{r.store}{r.supplier ? ` · ${r.supplier}` : ""}</div>
+                              </td>
+                              <td className="px-3 py-2"><Badge tone={urgencyTone(r.urgency)}>{r.urgency}</Badge></td>
+                              <td className="px-3 py-2 text-right font-semibold tabular-nums" data-col="order_quantity">{formatNumber(r.order_quantity)}</td>
+                              <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
+                              <td className="px-3 py-2 text-right tabular-nums" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
+                              <td className="px-3 py-2 text-right tabular-nums" data-col="stockout_risk">{formatPercent(r.stockout_risk, 0)}</td>
+                              <td className="px-3 py-2 text-right tabular-nums" data-col="excess_value">{formatMoney(r.excess_value)}</td>
+                              <td className="px-3 py-2 text-right">
+                                <button
+                                  type="button"
+                                  aria-expanded={expanded}
+                                  aria-controls={`inv-${id}`}
+                                  onClick={() => setOpen(expanded ? null : id)}
+                                  className="rounded px-2 py-1 text-xs font-medium text-indigo-600 hover:bg-indigo-50"
+                                >
+                                  {expanded ? "Hide" : "Why?"}
+                                </button>
+                              </td>
+                            </tr>
+                            {expanded && (
+                              <tr id={`inv-${id}`} className="bg-slate-50">
+                                <td colSpan={8} className="px-3 pb-4 pt-1">
+                                  <p className="text-sm text-slate-700" data-testid="inventory-explanation">{r.explanation}</p>
+                                  <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-4">
+                                    <div><dt className="inline">On hand: </dt><dd className="inline tabular-nums">{formatNumber(r.on_hand)}</dd></div>
+                                    <div><dt className="inline">On order: </dt><dd className="inline tabular-nums">{formatNumber(r.on_order)}</dd></div>
+                                    <div><dt className="inline">Reorder point: </dt><dd className="inline tabular-nums">{formatNumber(r.reorder_point)}</dd></div>
+                                    <div><dt className="inline">Safety stock: </dt><dd className="inline tabular-nums">{formatNumber(r.safety_stock)}</dd></div>
+                                    <div><dt className="inline">Order up to: </dt><dd className="inline tabular-nums">{formatNumber(r.order_up_to)}</dd></div>
+                                    <div><dt className="inline">Stockout expected: </dt><dd className="inline">{formatDate(r.expected_stockout_date)}</dd></div>
+                                    <div><dt className="inline">Excess units: </dt><dd className="inline tabular-nums">{formatNumber(r.excess_units)}</dd></div>
+                                  </dl>
+                                </td>
+                              </tr>
+                            )}
+                          </Fragment>
+                        );
+                      })}
+                    </tbody>
+                  </table>
+                </div>
+              </>
+            )
+          }
+        </QueryView>
+      </Card>
+    </>
+  );
+}

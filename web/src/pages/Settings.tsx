@@ -1,0 +1,138 @@
+// Settings: the account, sign out, and API keys for connecting other systems.
+import { useState, type FormEvent } from "react";
+import { apiKeys } from "../api/endpoints";
+import type { ApiKeyCreated } from "../api/types";
+import { useSession } from "../auth";
+import { QueryView } from "../components/QueryView";
+import { Button, Card, ErrorBox, Field, PageHeader, inputClass } from "../components/ui";
+import { useQuery, useTitle } from "../hooks";
+import { formatDateTime } from "../lib/format";
+
+// Scopes offered when creating a key; the gateway decides what each one allows.
+const SCOPES = [
+  { key: "read", label: "Read results (forecasts, inventory, pricing, customers)" },
+  { key: "write", label: "Upload sales" },
+];
+
+function ApiKeys() {
+  const keysQ = useQuery(() => apiKeys.list(), []);
+  const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<string[]>(["read"]);
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setCopied(false);
+    try {
+      setCreated(await apiKeys.create(name.trim(), scopes));
+      setName("");
+      keysQ.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  async function revoke(id: string) {
+    setError(null);
+    try {
+      await apiKeys.revoke(id);
+      keysQ.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  return (
+    <Card title="API keys" testId="api-keys">
+      <p className="mb-4 text-sm text-slate-600">Let your point-of-sale or ERP system send sales and read results without a password.</p>
+      {error && <div className="mb-4"><ErrorBox message={error} /></div>}
+      {created && (
+        <div role="status" className="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm">
+          <p className="font-medium text-emerald-900">Copy this key now: it will not be shown again.</p>
+          <div className="mt-2 flex flex-col gap-2 sm:flex-row sm:items-center">
+            <code className="block min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs ring-1 ring-emerald-200">{created.key}</code>
+            <Button
+              variant="secondary"
+              onClick={() => {
+                void navigator.clipboard?.writeText(created.key).then(() => setCopied(true));
+              }}
+            >
+              {copied ? "Copied" : "Copy"}
+            </Button>
+          </div>
+        </div>
+      )}
+      <form onSubmit={create} className="mb-6 space-y-3">
+        <Field label="Key name" htmlFor="key-name" hint="For example the system that will use it.">
+          <input id="key-name" required value={name} onChange={(e) => setName(e.target.value)} className={inputClass} placeholder="Till system" />
+        </Field>
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-700">Allowed to</legend>
+          {SCOPES.map((s) => (
+            <label key={s.key} className="mt-1 flex items-center gap-2 text-sm">
+              <input
+                type="checkbox"
+                checked={scopes.includes(s.key)}
+                onChange={(e) => setScopes(e.target.checked ? [...scopes, s.key] : scopes.filter((x) => x !== s.key))}
+              />
+              {s.label}
+            </label>
+          ))}
+        </fieldset>
+        <Button type="submit" disabled={!name.trim() || scopes.length === 0}>Create key</Button>
+      </form>
+      <QueryView query={keysQ} notReady={<p className="text-sm text-slate-500">API keys are not available on this server yet.</p>}>
+        {(keys) =>
+          keys.length === 0 ? (
+            <p className="text-sm text-slate-500">No keys yet.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100">
+              {keys.map((k) => (
+                <li key={k.id} className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between">
+                  <div>
+                    <div className="font-medium text-slate-900">{k.name}</div>
+                    <div className="text-xs text-slate-500">
+                      {k.prefix ? <span className="font-mono">{k.prefix}… · </span> : null}
+                      {(k.scopes ?? []).join(", ")} · created {formatDateTime(k.created_at)}
+                      {k.last_used_at ? ` · last used ${formatDateTime(k.last_used_at)}` : ""}
+                    </div>
+                  </div>
+                  <Button variant="danger" onClick={() => void revoke(k.id)} aria-label={`Revoke key ${k.name}`}>
+                    Revoke
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryView>
+    </Card>
+  );
+}
+
+export default function Settings() {
+  useTitle("Settings");
+  const { me, signOut } = useSession();
+  return (
+    <>
+      <PageHeader title="Settings" />
+      <div className="grid gap-4 lg:grid-cols-2 lg:gap-6">
+        <Card title="Account">
+          <dl className="space-y-2 text-sm">
+            <div><dt className="inline text-slate-500">Name: </dt><dd className="inline font-medium">{me?.name ?? "…"}</dd></div>
+            <div><dt className="inline text-slate-500">Email: </dt><dd className="inline font-medium" data-testid="me-email">{me?.email ?? "…"}</dd></div>
+            <div><dt className="inline text-slate-500">Organisation: </dt><dd className="inline font-medium">{me?.organization_name ?? "…"}</dd></div>
+            <div><dt className="inline text-slate-500">Role: </dt><dd className="inline font-medium">{me?.role ?? "…"}</dd></div>
+          </dl>
+          <Button variant="secondary" className="mt-4" onClick={() => void signOut()}>
+            Sign out
+          </Button>
+        </Card>
+        <ApiKeys />
+      </div>
+    </>
+  );
+}
