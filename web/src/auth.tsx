@@ -10,6 +10,8 @@ import { signInUrl } from "./lib/nav";
 interface Session {
   me: Me | null;
   signedIn: boolean;
+  /** True after the user chose to sign out: sign-in then opens without a page to return to. */
+  signedOutByUser: boolean;
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string, name: string) => Promise<void>;
   signOut: () => Promise<void>;
@@ -20,6 +22,7 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [signedIn, setSignedIn] = useState(getTokens() !== null);
   const [me, setMe] = useState<Me | null>(null);
+  const [signedOutByUser, setSignedOutByUser] = useState(false);
   const navigate = useNavigate();
 
   useEffect(() => onTokensChange((t) => setSignedIn(t !== null)), []);
@@ -42,6 +45,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(async (email: string, password: string) => {
     setTokens(await auth.login(email, password));
+    setSignedOutByUser(false);
   }, []);
 
   const signUp = useCallback(
@@ -59,11 +63,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     } catch {
       // Signing out locally matters more than telling the server; the token expires anyway.
     }
+    setSignedOutByUser(true);
     setTokens(null);
     navigate("/app/signin", { replace: true });
   }, [navigate]);
 
-  const value = useMemo(() => ({ me, signedIn, signIn, signUp, signOut }), [me, signedIn, signIn, signUp, signOut]);
+  const value = useMemo(
+    () => ({ me, signedIn, signedOutByUser, signIn, signUp, signOut }),
+    [me, signedIn, signedOutByUser, signIn, signUp, signOut],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
@@ -74,8 +82,10 @@ export function useSession(): Session {
 }
 
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { signedIn } = useSession();
+  const { signedIn, signedOutByUser } = useSession();
   const location = useLocation();
-  if (!signedIn) return <Navigate to={signInUrl(location.pathname + location.search)} replace />;
+  if (!signedIn) {
+    return <Navigate to={signedOutByUser ? "/app/signin" : signInUrl(location.pathname + location.search)} replace />;
+  }
   return <>{children}</>;
 }

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from pricing.engine import (
     EstimationSettings,
     Guardrails,
@@ -77,7 +76,9 @@ def suggestions(planted: tuple[pd.DataFrame, dict[tuple[str, str], float]]) -> p
 
 
 def _errors(frame: pd.DataFrame, truth: dict[tuple[str, str], float], column: str) -> np.ndarray:
-    planted_values = np.array([truth[(store, sku)] for store, sku in zip(frame["store"], frame["sku"], strict=True)])
+    planted_values = np.array(
+        [truth[(store, sku)] for store, sku in zip(frame["store"], frame["sku"], strict=True)]
+    )
     return frame[column].to_numpy() - planted_values
 
 
@@ -126,16 +127,21 @@ def test_flat_and_rarely_changed_prices_get_no_suggestion() -> None:
 def test_simulate_at_the_suggested_price_reproduces_the_suggestion(suggestions: pd.DataFrame) -> None:
     moved = suggestions.dropna(subset=["suggested_price"])
     assert len(moved) >= 30
-    for row in moved.itertuples():
-        model = json.loads(json.dumps(row.model, allow_nan=False))  # what the service stores
-        now, then = simulate(model, row.current_price), simulate(model, row.suggested_price)
-        assert then["price"] == row.suggested_price
-        assert then["expected_units"] / now["expected_units"] - 1 == pytest.approx(row.expected_units_change)
+    for row in moved.to_dict("records"):
+        model = json.loads(json.dumps(row["model"], allow_nan=False))  # what the service stores
+        now, then = simulate(model, row["current_price"]), simulate(model, row["suggested_price"])
+        assert then["price"] == row["suggested_price"]
+        assert then["expected_units"] / now["expected_units"] - 1 == pytest.approx(
+            row["expected_units_change"]
+        )
         revenue_change = then["expected_revenue"] - now["expected_revenue"]
-        assert revenue_change == pytest.approx(row.expected_revenue_change)
-        assert then["expected_profit"] - now["expected_profit"] == pytest.approx(row.expected_profit_change)
-        assert row.expected_profit_change_low <= row.expected_profit_change <= row.expected_profit_change_high
-        assert row.expected_units_change_low <= row.expected_units_change <= row.expected_units_change_high
+        assert revenue_change == pytest.approx(row["expected_revenue_change"])
+        assert then["expected_profit"] - now["expected_profit"] == pytest.approx(
+            row["expected_profit_change"]
+        )
+        for measure in ("units", "profit"):
+            low, point, high = (row[f"expected_{measure}_change{end}"] for end in ("_low", "", "_high"))
+            assert low <= point <= high
 
 
 def test_simulate_follows_the_constant_elasticity_curve() -> None:
@@ -163,7 +169,9 @@ def test_base_units_match_the_planted_demand_at_the_current_price(planted) -> No
     # Planted level 300 units at list price, so units at the reference price follow the curve.
     weekly = to_weekly(sales)
     for row in result.head(8).itertuples():
-        rows = weekly[(weekly["store"] == row.store) & (weekly["sku"] == row.sku) & (weekly["promotion"] == 0)]
+        rows = weekly[
+            (weekly["store"] == row.store) & (weekly["sku"] == row.sku) & (weekly["promotion"] == 0)
+        ]
         observed = rows["quantity"] * (row.current_price / rows["unit_price"]) ** row.elasticity
         assert row.base_weekly_units == pytest.approx(observed.mean(), rel=0.15)
 
@@ -191,8 +199,14 @@ def test_thin_series_borrow_strength_from_other_stores() -> None:
         units = rng.poisson(20 * (price / 3.0) ** -2.0 * np.exp(rng.normal(0, 0.3, n_weeks)))
         frames.append(
             pd.DataFrame(
-                {"store": f"s{store}", "sku": "cereal", "date": weeks[:n_weeks], "quantity": units,
-                 "unit_price": price, "promotion": 0.0}
+                {
+                    "store": f"s{store}",
+                    "sku": "cereal",
+                    "date": weeks[:n_weeks],
+                    "quantity": units,
+                    "unit_price": price,
+                    "promotion": 0.0,
+                }
             )
         )
     estimates = estimate_elasticities(pd.concat(frames)).set_index("store")
@@ -225,7 +239,9 @@ def test_daily_rows_are_aggregated_to_whole_weeks() -> None:
 
 def test_missing_columns_are_reported_by_name() -> None:
     with pytest.raises(ValueError, match="unit_price"):
-        suggest_prices(pd.DataFrame({"store": ["a"], "sku": ["b"], "date": ["2024-01-01"], "quantity": [1.0]}))
+        suggest_prices(
+            pd.DataFrame({"store": ["a"], "sku": ["b"], "date": ["2024-01-01"], "quantity": [1.0]})
+        )
 
 
 def test_no_price_model_reports_zero_elasticity(planted) -> None:

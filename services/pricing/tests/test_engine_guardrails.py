@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from pricing.engine import Guardrails, suggest_prices
 from pricing.engine.guardrails import candidate_prices
 
@@ -22,7 +21,9 @@ def known_demand(seed: int = 5, n_weeks: int = 104) -> pd.DataFrame:
         for sku, elasticity in PLANTED.items():
             moves = np.exp(rng.uniform(-0.15, 0.15, n_weeks // 2 + 1))[np.arange(n_weeks) // 2]
             price = np.round(LIST_PRICES[sku] * moves, 2)
-            units = rng.poisson(400 * (price / LIST_PRICES[sku]) ** elasticity * np.exp(rng.normal(0, 0.03, n_weeks)))
+            units = rng.poisson(
+                400 * (price / LIST_PRICES[sku]) ** elasticity * np.exp(rng.normal(0, 0.03, n_weeks))
+            )
             frames.append(
                 pd.DataFrame(
                     {
@@ -59,7 +60,9 @@ def test_candidate_prices_follow_the_endings() -> None:
     assert list(candidate_prices(2.0, 1.8, 2.2, (0.09,))) == [1.89, 1.99, 2.09, 2.19]
     assert list(candidate_prices(10.0, 9.0, 11.0, (0.99, 0.49))) == [9.49, 9.99, 10.49, 10.99]
     every_cent = candidate_prices(2.0, 1.8, 2.2, ())
-    assert len(every_cent) == 41 and every_cent[0] == pytest.approx(1.8) and every_cent[-1] == pytest.approx(2.2)
+    assert (
+        len(every_cent) == 41 and every_cent[0] == pytest.approx(1.8) and every_cent[-1] == pytest.approx(2.2)
+    )
     assert candidate_prices(2.0, 2.3, 2.2, ()).size == 0
 
 

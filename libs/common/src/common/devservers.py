@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("smartretail.devservers")
+# pgserver logs every command at INFO, and from atexit after test runners closed their streams.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", str(REPO_ROOT / ".data")))
+    parser.add_argument("--demo", action="store_true",
+                        help="also create a demo account and upload generated demo data")
     args = parser.parse_args()
 
     ports = dict(SERVICE_PORTS)
@@ -81,7 +84,13 @@ def main() -> int:
             manager.add_process(name, " ".join(command), env=env, cwd=str(REPO_ROOT))
         print(f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
               flush=True)
+        if args.demo:
+            # A one-shot loader beside the manager: honcho stops everything when any process ends.
+            demo = subprocess.Popen([sys.executable, "-m", "common.demo", "--url",
+                                     f"http://127.0.0.1:{ports['gateway']}"], env=env, cwd=str(REPO_ROOT))
         manager.loop()
+        if args.demo and demo.poll() is None:
+            demo.terminate()
         return int(manager.returncode or 0)
     finally:
         servers.stop()

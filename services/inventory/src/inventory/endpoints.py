@@ -24,19 +24,32 @@ def get_service(session: SessionDep, identity: CurrentIdentity) -> InventoryServ
 ServiceDep = Annotated[InventoryService, Depends(get_service)]
 
 
-@router.get("/inventory-recommendations", response_model=schemas.InventoryPage,
-            responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or with format=csv "
-                                         "a purchase-order file per supplier and store"}})
+@router.get(
+    "/inventory-recommendations",
+    response_model=schemas.InventoryPage,
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "JSON page, or with format=csv a purchase-order file per supplier and store",
+        }
+    },
+)
 async def inventory_recommendations(
-    service: ServiceDep, store: str | None = None, urgent_only: bool = False,
+    service: ServiceDep,
+    store: str | None = None,
+    urgent_only: bool = False,
     sort: Literal["urgency", "value", "store"] = "urgency",
     format: Literal["json", "csv"] = "json",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
     """Reorder points, safety stock and order quantities per store x sku, most urgent first."""
     if format == "csv":
-        return Response(await service.purchase_orders_csv(store), media_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="purchase-orders.csv"'})
+        return Response(
+            await service.purchase_orders_csv(store),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="purchase-orders.csv"'},
+        )
     return await service.recommendations(store, urgent_only, sort, limit, offset)
 
 

@@ -3,5 +3,9 @@
 from common.app import create_app
 from inventory.endpoints import router
 
-app = create_app("inventory", [router], title="SmartRetail AI — inventory",
-                 description="Safety stock, reorder points, order quantities and purchase orders.")
+app = create_app(
+    "inventory",
+    [router],
+    title="SmartRetail AI — inventory",
+    description="Safety stock, reorder points, order quantities and purchase orders.",
+)

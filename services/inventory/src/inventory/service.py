@@ -12,12 +12,26 @@ from common.cache import cached
 from common.csvsafe import csv_line
 from common.recommendations import RecommendationRepository
 
-FIELDS = ("on_hand", "on_order", "reorder_point", "safety_stock", "order_up_to", "order_quantity",
-          "days_of_cover", "stockout_risk", "expected_stockout_date", "excess_units", "excess_value",
-          "urgency", "supplier")
+FIELDS = (
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "safety_stock",
+    "order_up_to",
+    "order_quantity",
+    "days_of_cover",
+    "stockout_risk",
+    "expected_stockout_date",
+    "excess_units",
+    "excess_value",
+    "urgency",
+    "supplier",
+)
 # "Urgent": an order is due now, or the chance of running out before a new order arrives is material.
-URGENT_SQL = ("(COALESCE((payload->>'order_quantity')::float, 0) > 0 "
-              "OR COALESCE((payload->>'stockout_risk')::float, 0) >= 0.2)")
+URGENT_SQL = (
+    "(COALESCE((payload->>'order_quantity')::float, 0) > 0 "
+    "OR COALESCE((payload->>'stockout_risk')::float, 0) >= 0.2)"
+)
 AT_RISK_THRESHOLD = 0.2
 
 
@@ -28,21 +42,40 @@ class InventoryService:
         self.repository = repository
         self.identity = identity
 
-    async def recommendations(self, store: str | None, urgent_only: bool, sort: str, limit: int, offset: int
-                              ) -> dict[str, Any]:
+    async def recommendations(
+        self, store: str | None, urgent_only: bool, sort: str, limit: int, offset: int
+    ) -> dict[str, Any]:
         """A filtered, sorted page of recommendations."""
         org = self.identity.organization_id
 
         async def load() -> dict[str, Any]:
             rows, total = await self.repository.page(
-                org, store=store, where_sql=URGENT_SQL if urgent_only else None,
+                org,
+                store=store,
+                where_sql=URGENT_SQL if urgent_only else None,
                 order="rank" if sort == "urgency" else "excess_value" if sort == "value" else "store",
-                limit=limit, offset=offset)
-            return {"items": [{"store": r.store, "sku": r.sku, "explanation": r.explanation,
-                               **{f: r.payload.get(f) for f in FIELDS}} for r in rows], "total": total}
+                limit=limit,
+                offset=offset,
+            )
+            return {
+                "items": [
+                    {
+                        "store": r.store,
+                        "sku": r.sku,
+                        "explanation": r.explanation,
+                        **{f: r.payload.get(f) for f in FIELDS},
+                    }
+                    for r in rows
+                ],
+                "total": total,
+            }
 
-        return await cached(str(org), "inventory", {"store": store, "urgent_only": urgent_only, "sort": sort,
-                                                    "limit": limit, "offset": offset}, load)
+        return await cached(
+            str(org),
+            "inventory",
+            {"store": store, "urgent_only": urgent_only, "sort": sort, "limit": limit, "offset": offset},
+            load,
+        )
 
     async def purchase_orders_csv(self, store: str | None) -> str:
         """Purchase-order lines (items due for an order) grouped by supplier and store, as CSV."""
@@ -70,10 +103,14 @@ class InventoryService:
         async def load() -> dict[str, Any]:
             payloads = await self.repository.all_payloads(org)
             stock_value = sum((p.get("on_hand") or 0) * (p.get("unit_cost") or 0) for p in payloads)
-            return {"stock_value": round(stock_value, 2),
-                    "items_at_risk": sum(1 for p in payloads if (p.get("stockout_risk") or 0) >= AT_RISK_THRESHOLD),
-                    "excess_value": round(sum(p.get("excess_value") or 0 for p in payloads), 2),
-                    "items": len(payloads),
-                    "orders_due": sum(1 for p in payloads if (p.get("order_quantity") or 0) > 0)}
+            return {
+                "stock_value": round(stock_value, 2),
+                "items_at_risk": sum(
+                    1 for p in payloads if (p.get("stockout_risk") or 0) >= AT_RISK_THRESHOLD
+                ),
+                "excess_value": round(sum(p.get("excess_value") or 0 for p in payloads), 2),
+                "items": len(payloads),
+                "orders_due": sum(1 for p in payloads if (p.get("order_quantity") or 0) > 0),
+            }
 
         return await cached(str(org), "inventory", {"view": "summary"}, load)

@@ -35,8 +35,12 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     if organization_id is None:
         raise StageError("the job no longer exists")
     with sync_session() as session:
-        points = read_frame(session.connection(), FORECAST_SQL, {"org": str(organization_id)},
-                            {"store": pa.string(), "sku": pa.string(), "frequency": pa.string()})
+        points = read_frame(
+            session.connection(),
+            FORECAST_SQL,
+            {"org": str(organization_id)},
+            {"store": pa.string(), "sku": pa.string(), "frequency": pa.string()},
+        )
         products = load_products(session.connection(), organization_id)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
@@ -45,6 +49,7 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     table = recommend_inventory(points, products if not products.empty else None)
     report(0.8)
     with sync_session() as session:
-        replace_recommendations(session.connection(), organization_id, "inventory", job_id, table,
-                                rank_column="urgency")
+        replace_recommendations(
+            session.connection(), organization_id, "inventory", job_id, table, rank_column="urgency"
+        )
     invalidate(str(organization_id), "inventory")

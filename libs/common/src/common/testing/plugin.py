@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ class Servers:
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """Real PostgreSQL and Redis servers for this test session, each test session its own database."""
     stack: list[Any] = []
+    stack_dirs: list[Path] = []
     database_url = os.environ.get("TEST_DATABASE_URL")
     redis_url = os.environ.get("TEST_REDIS_URL")
     embedded: EmbeddedServers | None = None
@@ -66,7 +68,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             stack.append(rd.start())
             redis_url = f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
     if not (database_url and redis_url):
-        embedded = EmbeddedServers(tmp_path_factory.mktemp("servers"))
+        # Not under pytest's 0700 temp root: as root, pgserver runs PostgreSQL as its own user,
+        # which must be able to reach the data folder.
+        data_dir = Path(tempfile.mkdtemp(prefix="smartretail-test-"))
+        data_dir.chmod(0o755)
+        stack_dirs.append(data_dir)
+        embedded = EmbeddedServers(data_dir)
         database_url = database_url or embedded.start_postgres()
         redis_url = redis_url or embedded.start_redis()
     database_url = _fresh_database(database_url)
@@ -85,6 +92,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     finally:
         if embedded is not None:
             embedded.stop()
+        for folder in stack_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
         for container in stack:
             container.stop()
 
@@ -197,3 +206,25 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA} (set DATA_DIR)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def make_identity(servers: Servers) -> Any:
+    """Factory: a new organization with an owner user; returns (identity, bearer headers)."""
+    from common.auth import Identity, create_access_token
+    from common.db import sync_session
+    from common.models import Organization, User
+
+    def make(role: str = "owner") -> tuple[Identity, dict[str, str]]:
+        with sync_session() as session:
+            org = Organization(name=f"Shop {uuid.uuid4().hex[:6]}")
+            session.add(org)
+            session.flush()
+            user = User(organization_id=org.id, email=f"{uuid.uuid4().hex[:10]}@shop.example", name="Owner",
+                        password_hash="x", role=role)
+            session.add(user)
+            session.flush()
+            identity = Identity(user_id=user.id, organization_id=org.id, role=role)
+        return identity, {"Authorization": f"Bearer {create_access_token(identity)}"}
+
+    return make

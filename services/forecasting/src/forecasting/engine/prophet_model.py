@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from forecasting.engine.panel import WEEKLY, Panel
+from forecasting.engine.panel import Panel
 
 
 def _quiet() -> None:
@@ -38,10 +38,7 @@ def prophet_forecasts(panel: Panel, origins: list[int], drivers: bool = False) -
                 continue
             frame = pd.DataFrame({"ds": panel.dates[start:origin], "y": panel.y[i, start:origin]})
             future = pd.DataFrame({"ds": panel.dates[origin : origin + horizon]})
-            model = Prophet(
-                uncertainty_samples=0,
-                weekly_seasonality="auto" if panel.freq != WEEKLY else False,
-            )
+            model = Prophet(uncertainty_samples=0)
             if drivers:
                 for name, grid in (("price_ratio", ratio), ("promotion", promo)):
                     model.add_regressor(name)

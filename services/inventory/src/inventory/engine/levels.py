@@ -40,7 +40,7 @@ def _fill_rate_level(lead_total: FloatArray, protection_total: FloatArray, fill_
 
     Shortage per cycle = E[(D(L+R) - S)+] - E[(D(L) - S)+], which decreases in S.
     Ref: Silver, Pyke & Thomas (2017), Inventory and Production Management in Supply Chains,
-    4th ed., section 6.9 (periodic review, order-up-to level, fill-rate criterion).
+    4th ed., the (R, S) system under a fill-rate criterion.
     """
     cycle_demand = protection_total.mean(axis=1) - lead_total.mean(axis=1)
     allowed = (1.0 - fill_rate) * cycle_demand

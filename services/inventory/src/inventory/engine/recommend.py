@@ -303,8 +303,11 @@ def recommend_inventory(
         unit_cost,
         policy.holding_cost_rate,
     )
-    # Ordering every review already moves the review period's demand; EOQ only adds a batch beyond it.
-    order_up_to = level + np.where(np.isfinite(eoq), np.maximum(eoq - mean_review, 0.0), 0.0)
+    # (R, s, S): an order is placed when the position has dropped below s, on average half a review
+    # period's demand below it, so S - s = EOQ - E[D_R] / 2 makes the average order about one EOQ.
+    # Ref: Silver, Pyke & Thomas (2017), Inventory and Production Management in Supply Chains,
+    # 4th ed., the (R, s, S) system and its undershoot correction.
+    order_up_to = level + np.where(np.isfinite(eoq), np.maximum(eoq - 0.5 * mean_review, 0.0), 0.0)
     due = np.isfinite(position) & (position < level)
     order_quantity = np.where(
         due,

@@ -1,4 +1,4 @@
-"""Pricing engine: elasticities with uncertainty, guarded optimal prices, explanations and a what-if simulator.
+"""Pricing engine: elasticities with intervals, guarded optimal prices, explanations, a what-if simulator.
 
 Pure code: pandas DataFrames and parameters in, DataFrames and dicts out.
 """

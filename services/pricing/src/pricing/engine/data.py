@@ -13,7 +13,9 @@ DEFAULT_CATEGORY = "all"
 def _require_columns(frame: pd.DataFrame, required: tuple[str, ...], name: str) -> None:
     missing = [column for column in required if column not in frame.columns]
     if missing:
-        raise ValueError(f"{name} is missing column(s) {', '.join(missing)}; got {', '.join(map(str, frame.columns))}")
+        raise ValueError(
+            f"{name} is missing column(s) {', '.join(missing)}; got {', '.join(map(str, frame.columns))}"
+        )
 
 
 def _week_start(dates: pd.Series) -> pd.Series:
@@ -78,7 +80,9 @@ def _drop_partial_edge_weeks(frame: pd.DataFrame) -> pd.DataFrame:
     if len(dates) < 2 or dates.diff().dt.days.median() >= 7:
         return frame  # weekly input: each row already is a whole week
     first_day, last_day = dates.iloc[0].normalize(), dates.iloc[-1].normalize()
-    first_full_week = first_day if first_day.day_of_week == 0 else first_day + pd.Timedelta(days=7 - first_day.day_of_week)
+    first_full_week = (
+        first_day if first_day.day_of_week == 0 else first_day + pd.Timedelta(days=7 - first_day.day_of_week)
+    )
     last_full_week = last_day - pd.Timedelta(days=last_day.day_of_week)
     if last_day.day_of_week != 6:
         last_full_week -= pd.Timedelta(days=7)

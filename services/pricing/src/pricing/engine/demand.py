@@ -28,7 +28,7 @@ def units_at(model: Mapping[str, Any], price: float, elasticity: float | None = 
 
 
 def simulate(model: Mapping[str, Any], price: float) -> dict[str, float]:
-    """Expected weekly units, revenue and profit at `price`, with low/high values from the elasticity interval."""
+    """Expected weekly units, revenue and profit at `price`; _low/_high from the elasticity interval."""
     price = float(price)
     unit_cost = float(model["unit_cost"])
     units = units_at(model, price)
@@ -55,10 +55,12 @@ def simulate(model: Mapping[str, Any], price: float) -> dict[str, float]:
 
 
 def predict_units(model: Mapping[str, Any], weeks: pd.DataFrame) -> np.ndarray:
-    """Expected units of the given weeks (columns date, unit_price, promotion flags) from the fitted regression."""
+    """Expected units of the given weeks (date, unit_price, promotion flags) from the fitted regression."""
     demand = model["demand"]
     dates = pd.to_datetime(weeks["date"])
-    week_start = (dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")).reset_index(drop=True)
+    week_start = (dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")).reset_index(
+        drop=True
+    )
     if demand.get("intercept") is None:
         return np.full(len(weeks), float(model["base_units"]))
     log_units = np.full(len(weeks), float(demand["intercept"]))
@@ -66,7 +68,9 @@ def predict_units(model: Mapping[str, Any], weeks: pd.DataFrame) -> np.ndarray:
         if flag in weeks.columns and flag in PROMOTION_FLAGS:
             log_units += effect * weeks[flag].fillna(0.0).to_numpy(dtype=float)
     last_week = pd.Timestamp(demand["last_week"])
-    log_units += demand["trend_per_year"] * (week_start - last_week).dt.days.to_numpy(dtype=float) / DAYS_PER_YEAR
+    log_units += (
+        demand["trend_per_year"] * (week_start - last_week).dt.days.to_numpy(dtype=float) / DAYS_PER_YEAR
+    )
     log_units += demand["holiday"] * holiday_weeks(week_start, demand["holiday_country"])
     fourier = np.asarray(demand["fourier"], dtype=float)
     if fourier.size:

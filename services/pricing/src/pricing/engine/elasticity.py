@@ -28,6 +28,8 @@ class EstimationSettings:
     interval_level: float = 0.9
     holiday_country: str | None = "US"
     use_price: bool = True  # False fits the same model without price (the holdout baseline)
+    fourier_order: int = 2  # sine/cosine pairs of annual seasonality (needs a year of history)
+    trend: bool = True
 
 
 @dataclass
@@ -44,24 +46,56 @@ class SeriesFit:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def _reference_prices(weekly: pd.DataFrame, info: pd.DataFrame, flags: list[str]) -> pd.Series:
+def _reference_prices(weekly: pd.DataFrame, info: pd.DataFrame, promoted: np.ndarray) -> np.ndarray:
     """Current regular price per series: list price, else last regular price, else recent unpromoted price."""
-    promoted = weekly[flags].max(axis=1) > 0 if flags else pd.Series(False, index=weekly.index)
-    recent = weekly.assign(_promoted=promoted).groupby(["store", "sku"], sort=False)
-    fallback = {}
-    for key, rows in recent:
-        unpromoted = rows.loc[~rows["_promoted"], "unit_price"]
-        pool = unpromoted if len(unpromoted) else rows["unit_price"]
-        fallback[key] = float(pool.tail(4).median())
-    keys = list(zip(info["store"], info["sku"], strict=True))
+    keys = pd.MultiIndex.from_frame(info[["store", "sku"]])
+    # Median of the last four unpromoted weeks (of the last four weeks when every week was promoted).
+    unpromoted = weekly.loc[~promoted]
+    recent = (
+        unpromoted.groupby(["store", "sku"], sort=False)
+        .tail(4)
+        .groupby(["store", "sku"])["unit_price"]
+        .median()
+    )
+    any_recent = (
+        weekly.groupby(["store", "sku"], sort=False).tail(4).groupby(["store", "sku"])["unit_price"].median()
+    )
+    fallback = recent.reindex(keys).to_numpy(dtype=float)
+    fallback = np.where(np.isfinite(fallback), fallback, any_recent.reindex(keys).to_numpy(dtype=float))
     reference = info["list_price"].to_numpy(dtype=float).copy()
     if "regular_price" in weekly.columns:
-        last_regular = weekly.dropna(subset=["regular_price"]).groupby(["store", "sku"])["regular_price"].last()
-        regular = np.array([last_regular.get(key, np.nan) for key in keys], dtype=float)
-        reference = np.where(np.isfinite(reference) & (reference > 0), reference, regular)
-    recent_price = np.array([fallback[key] for key in keys], dtype=float)
-    reference = np.where(np.isfinite(reference) & (reference > 0), reference, recent_price)
-    return pd.Series(reference, index=info.index)
+        regular_rows = weekly.dropna(subset=["regular_price"])
+        last_regular = (
+            regular_rows.groupby(["store", "sku"])["regular_price"].last().reindex(keys).to_numpy(dtype=float)
+        )
+        reference = np.where(np.isfinite(reference) & (reference > 0), reference, last_regular)
+    return np.where(np.isfinite(reference) & (reference > 0), reference, fallback)
+
+
+@dataclass
+class _WeeklyArrays:
+    """Column arrays of the weekly panel, sorted by series then week, with calendar regressors."""
+
+    days: np.ndarray  # week start in days since the epoch
+    quantity: np.ndarray
+    price: np.ndarray
+    flags: np.ndarray  # rows x promotion flags
+    holiday: np.ndarray
+    fourier: np.ndarray  # rows x 4 (two harmonics)
+
+
+def _weekly_arrays(weekly: pd.DataFrame, flags: list[str], settings: EstimationSettings) -> _WeeklyArrays:
+    week_values = pd.DatetimeIndex(weekly["week"])
+    unique_weeks, inverse = np.unique(week_values.to_numpy(), return_inverse=True)
+    calendar = pd.DatetimeIndex(unique_weeks)
+    return _WeeklyArrays(
+        days=(week_values.to_numpy().astype("datetime64[D]").astype(np.int64)).astype(float),
+        quantity=weekly["quantity"].to_numpy(dtype=float),
+        price=weekly["unit_price"].to_numpy(dtype=float),
+        flags=weekly[flags].to_numpy(dtype=float) if flags else np.empty((len(weekly), 0)),
+        holiday=holiday_weeks(calendar, settings.holiday_country)[inverse],
+        fourier=fourier_terms(calendar, settings.fourier_order)[inverse],
+    )
 
 
 def _count_price_changes(log_price: np.ndarray, threshold: float) -> int:
@@ -69,39 +103,42 @@ def _count_price_changes(log_price: np.ndarray, threshold: float) -> int:
 
 
 def _fit_series(
-    rows: pd.DataFrame, flags: list[str], reference_price: float, settings: EstimationSettings
+    panel: _WeeklyArrays, rows: slice, flags: list[str], reference_price: float, settings: EstimationSettings
 ) -> SeriesFit:
     """Own-data OLS of log units on log price with promotion, trend, seasonality and holiday controls."""
-    all_log_price = np.log(rows["unit_price"].to_numpy() / reference_price)
+    all_log_price = np.log(panel.price[rows] / reference_price)
     n_changes = _count_price_changes(all_log_price, settings.price_change_threshold)
-    sold = rows["quantity"].to_numpy() > 0
+    quantity = panel.quantity[rows]
     # log(units) needs units > 0; weeks without sales are left out of the regression.
-    fitted = rows.loc[sold]
-    weeks = pd.DatetimeIndex(fitted["week"])
-    n_weeks = len(fitted)
+    sold = quantity > 0
+    days = panel.days[rows][sold]
+    n_weeks = int(sold.sum())
     extras: dict[str, Any] = {"n_price_changes": n_changes, "n_weeks": n_weeks, "last_week": None}
     if n_weeks == 0:
-        return SeriesFit([], np.empty((0, 0)), np.empty(0), np.empty(0), reason="no weeks with sales", extras=extras)
-    last_week = weeks.max()
-    extras["last_week"] = last_week
-    span_weeks = (weeks.max() - weeks.min()).days / 7 + 1
+        return SeriesFit(
+            [], np.empty((0, 0)), np.empty(0), np.empty(0), reason="no weeks with sales", extras=extras
+        )
+    last_day = days.max()
+    extras["last_week"] = pd.Timestamp(int(last_day), unit="D")
+    span_weeks = (last_day - days.min()) / 7 + 1
     columns: list[np.ndarray] = [np.ones(n_weeks)]
     names = ["intercept"]
-    for flag in flags:
-        columns.append(fitted[flag].to_numpy(dtype=float))
+    for index, flag in enumerate(flags):
+        columns.append(panel.flags[rows][sold, index])
         names.append(flag)
     if span_weeks >= 26 and n_weeks >= 16:
-        columns.append((weeks - last_week).days.to_numpy(dtype=float) / DAYS_PER_YEAR)
-        names.append("trend")
-        columns.append(holiday_weeks(weeks, settings.holiday_country))
+        if settings.trend:
+            columns.append((days - last_day) / DAYS_PER_YEAR)
+            names.append("trend")
+        columns.append(panel.holiday[rows][sold])
         names.append("holiday")
-    if span_weeks >= 52 and n_weeks >= 40:
-        seasonal = fourier_terms(weeks, 2)
+    if span_weeks >= 52 and n_weeks >= 40 and settings.fourier_order > 0:
+        seasonal = panel.fourier[rows][sold]
         columns.extend(seasonal.T)
         names.extend(f"fourier_{index}" for index in range(seasonal.shape[1]))
     design = np.column_stack(columns)
-    log_units = np.log(fitted["quantity"].to_numpy(dtype=float))
-    log_price = np.log(fitted["unit_price"].to_numpy(dtype=float) / reference_price)
+    log_units = np.log(quantity[sold])
+    log_price = all_log_price[sold]
     design, names = _drop_collinear(design, names)
     fit = SeriesFit(names, design, log_price, log_units, extras=extras)
     if not settings.use_price:
@@ -139,7 +176,9 @@ def _drop_collinear(design: np.ndarray, names: list[str]) -> tuple[np.ndarray, l
     return design[:, keep], [name for name, kept in zip(names, keep, strict=True) if kept]
 
 
-def _price_coefficient(design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray) -> tuple[float, float]:
+def _price_coefficient(
+    design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray
+) -> tuple[float, float]:
     """OLS price coefficient and its standard error, inflated for autocorrelated residuals."""
     full = np.column_stack([design, log_price])
     n_rows, n_columns = full.shape
@@ -154,7 +193,8 @@ def _price_coefficient(design: np.ndarray, log_price: np.ndarray, log_units: np.
     sigma2 = float(residuals @ residuals) / (n_rows - n_columns)
     variance = sigma2 / upper[-1, -1] ** 2
     # Weekly residuals and prices are both autocorrelated; plain OLS errors would then be too narrow.
-    # Ref: Bartlett (1935) / Bence (1995), Ecology 76(2) 628-639: variance factor (1 + rho*phi) / (1 - rho*phi).
+    # Variance factor (1 + rho*phi) / (1 - rho*phi) for AR(1) residuals and regressor.
+    # Ref: Bence (1995), Ecology 76(2) 628-639 (short time series, autocorrelation)
     price_part = q_matrix[:, -1] * upper[-1, -1]
     rho = _lag_one_correlation(residuals)
     phi = _lag_one_correlation(price_part)
@@ -199,11 +239,20 @@ def estimate_elasticities(
     info = product_info(weekly, products)
     if info.empty:
         return info
-    info["reference_price"] = _reference_prices(weekly, info, flags)
-    grouped = dict(tuple(weekly.groupby(["store", "sku"], sort=False)))
+    promoted = weekly[flags].max(axis=1).to_numpy() > 0 if flags else np.zeros(len(weekly), dtype=bool)
+    info["reference_price"] = _reference_prices(weekly, info, promoted)
+    panel = _weekly_arrays(weekly, flags, settings)
+    # to_weekly sorts by store, sku, week and product_info keeps that order: series are contiguous blocks.
+    sizes = (
+        weekly.groupby(["store", "sku"], sort=False)
+        .size()
+        .reindex(pd.MultiIndex.from_frame(info[["store", "sku"]]))
+    )
+    ends = np.cumsum(sizes.to_numpy())
+    starts = ends - sizes.to_numpy()
     fits = [
-        _fit_series(grouped[(store, sku)], flags, reference, settings)
-        for store, sku, reference in zip(info["store"], info["sku"], info["reference_price"], strict=True)
+        _fit_series(panel, slice(start, end), flags, reference, settings)
+        for start, end, reference in zip(starts, ends, info["reference_price"], strict=True)
     ]
     info["elasticity_own"] = [fit.elasticity for fit in fits]
     info["elasticity_own_se"] = [fit.standard_error for fit in fits]
@@ -230,12 +279,17 @@ def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings
     refit = _refit_controls(fit, elasticity)
     coefficients = refit.get("coefficients", {})
     last_week = fit.extras.get("last_week")
-    fourier = [coefficients[name] for name in sorted(coefficients) if name.startswith("fourier_")]
+    # Keep every harmonic's slot (0 for one dropped as collinear) so predictions line up with the terms.
+    seasonal = any(name.startswith("fourier_") for name in fit.names)
+    fourier = [coefficients.get(f"fourier_{index}", 0.0) for index in range(2 * settings.fourier_order)]
+    fourier = fourier if seasonal else []
     intercept = coefficients.get("intercept", np.nan)
     holiday = coefficients.get("holiday", 0.0)
     # Base week: reference price, no promotion, level at the last observed week, average season and holidays.
     base_log_units = intercept + holiday * refit.get("holiday_share", 0.0)
-    base_units = float(np.exp(base_log_units) * refit.get("smearing", 1.0)) if np.isfinite(base_log_units) else 0.0
+    base_units = (
+        float(np.exp(base_log_units) * refit.get("smearing", 1.0)) if np.isfinite(base_log_units) else 0.0
+    )
     return {
         "base_units": base_units,
         "intercept": _json_float(intercept),
@@ -244,9 +298,7 @@ def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings
         "holiday_share": refit.get("holiday_share", 0.0),
         "holiday_country": settings.holiday_country,
         "fourier": fourier,
-        "promotion_effects": {
-            name: value for name, value in coefficients.items() if name in PROMOTION_FLAGS
-        },
+        "promotion_effects": {name: value for name, value in coefficients.items() if name in PROMOTION_FLAGS},
         "smearing": refit.get("smearing", 1.0),
         "last_week": last_week.strftime("%Y-%m-%d") if last_week is not None else None,
     }

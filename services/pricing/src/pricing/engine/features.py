@@ -34,5 +34,7 @@ def holiday_weeks(weeks: pd.Series | pd.DatetimeIndex, country: str | None) -> n
     if country is None or len(week_index) == 0:
         return np.zeros(len(week_index))
     dates = _holiday_dates(country, int(week_index.year.min()) - 1, int(week_index.year.max()) + 1)
-    holiday_mondays = np.unique((pd.DatetimeIndex(dates) - pd.to_timedelta(pd.DatetimeIndex(dates).day_of_week, unit="D")).to_numpy())
+    holiday_mondays = np.unique(
+        (pd.DatetimeIndex(dates) - pd.to_timedelta(pd.DatetimeIndex(dates).day_of_week, unit="D")).to_numpy()
+    )
     return np.isin(week_index.to_numpy(), holiday_mondays).astype(float)

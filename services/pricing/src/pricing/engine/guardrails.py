@@ -30,7 +30,9 @@ class Guardrails:
         if self.objective not in ("profit", "revenue"):
             raise ValueError(f"objective must be 'profit' or 'revenue', got {self.objective!r}")
         if self.min_confidence not in CONFIDENCE_ORDER:
-            raise ValueError(f"min_confidence must be one of {', '.join(CONFIDENCE_ORDER)}, got {self.min_confidence!r}")
+            raise ValueError(
+                f"min_confidence must be one of {', '.join(CONFIDENCE_ORDER)}, got {self.min_confidence!r}"
+            )
         if not 0 < self.max_change_pct < 100:
             raise ValueError(f"max_change_pct must be between 0 and 100, got {self.max_change_pct}")
         if self.min_margin_pct < 0 or self.assumed_margin_pct <= 0:
@@ -73,7 +75,9 @@ def resolve_guardrails(
     return dataclasses.replace(base, **dict(override))
 
 
-def candidate_prices(current_price: float, lower: float, upper: float, endings: tuple[float, ...]) -> np.ndarray:
+def candidate_prices(
+    current_price: float, lower: float, upper: float, endings: tuple[float, ...]
+) -> np.ndarray:
     """Prices within [lower, upper] with an allowed ending (every cent when no endings are set)."""
     if upper < lower:
         return np.empty(0)

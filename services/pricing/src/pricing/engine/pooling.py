@@ -29,7 +29,9 @@ def between_variance(estimates: list[np.ndarray], variances: list[np.ndarray], d
     return max((q_total - degrees) / c_total, MIN_SPREAD**2)
 
 
-def _combine(mean_a: np.ndarray, var_a: np.ndarray, mean_b: np.ndarray, var_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _combine(
+    mean_a: np.ndarray, var_a: np.ndarray, mean_b: np.ndarray, var_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Precision-weighted combination of two normal estimates (a missing one has infinite variance)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         precision_a = np.where(np.isfinite(var_a) & np.isfinite(mean_a), 1.0 / var_a, 0.0)
@@ -40,27 +42,24 @@ def _combine(mean_a: np.ndarray, var_a: np.ndarray, mean_b: np.ndarray, var_b: n
 
 
 def pool_elasticities(series: pd.DataFrame) -> pd.DataFrame:
-    """Shrink own elasticities (columns sku, category, elasticity_own, elasticity_own_se) toward sku and category."""
+    """Shrink own elasticities (sku, category, elasticity_own, elasticity_own_se) toward sku and category."""
     own = series["elasticity_own"].to_numpy(dtype=float)
     own_var = series["elasticity_own_se"].to_numpy(dtype=float) ** 2
     valid = np.isfinite(own) & np.isfinite(own_var) & (own_var > 0)
-    result = pd.DataFrame(
-        {
-            "elasticity": np.nan,
-            "elasticity_sd": np.nan,
-            "elasticity_product": np.nan,
-            "elasticity_category": np.nan,
-            "own_weight": 0.0,
-        },
-        index=series.index,
-    )
-    if not valid.any():
-        return result
-    global_mean = float(np.average(own[valid], weights=1.0 / own_var[valid]))
-    for _, rows in series.groupby("category", sort=False):
-        positions = series.index.get_indexer(rows.index)
-        _pool_category(series, positions, own, own_var, valid, global_mean, result)
-    return result
+    result = {
+        "elasticity": np.full(len(series), np.nan),
+        "elasticity_sd": np.full(len(series), np.nan),
+        "elasticity_product": np.full(len(series), np.nan),
+        "elasticity_category": np.full(len(series), np.nan),
+        "own_weight": np.zeros(len(series)),
+    }
+    if valid.any():
+        global_mean = float(np.average(own[valid], weights=1.0 / own_var[valid]))
+        categories = series["category"].to_numpy()
+        for category in pd.unique(categories):
+            positions = np.flatnonzero(categories == category)
+            _pool_category(series, positions, own, own_var, valid, global_mean, result)
+    return pd.DataFrame(result, index=series.index)
 
 
 def _pool_category(
@@ -70,7 +69,7 @@ def _pool_category(
     own_var: np.ndarray,
     valid: np.ndarray,
     global_mean: float,
-    result: pd.DataFrame,
+    result: dict[str, np.ndarray],
 ) -> None:
     """Two-level empirical Bayes within one category: stores within sku, skus within category."""
     skus = series["sku"].to_numpy()[positions]
@@ -117,10 +116,8 @@ def _pool_category(
     sku_display_var = np.array([1.0 / sku_sum_w[sku] if sku in full_sku_mean else np.inf for sku in skus])
     product_mean, _ = _combine(sku_display, sku_display_var, prior_mean, prior_var)
 
-    column = result.columns.get_loc
-    result.iloc[positions, column("elasticity")] = posterior_mean
-    result.iloc[positions, column("elasticity_sd")] = np.sqrt(posterior_var)
-    result.iloc[positions, column("elasticity_product")] = product_mean
-    result.iloc[positions, column("elasticity_category")] = category_mean
-    own_weight = np.where(ok, posterior_var / np.where(ok, variances, 1.0), 0.0)
-    result.iloc[positions, column("own_weight")] = own_weight
+    result["elasticity"][positions] = posterior_mean
+    result["elasticity_sd"][positions] = np.sqrt(posterior_var)
+    result["elasticity_product"][positions] = product_mean
+    result["elasticity_category"][positions] = category_mean
+    result["own_weight"][positions] = np.where(ok, posterior_var / np.where(ok, variances, 1.0), 0.0)

@@ -55,7 +55,7 @@ OUTPUT_COLUMNS = [
 
 
 def confidence_level(elasticity: float, sd: float, ci_high: float, own_estimate: bool) -> str:
-    """'high' / 'medium' / 'low' from the interval's width and sign; 'insufficient' without own price variation."""
+    """'high' / 'medium' / 'low' from the interval's width and sign; 'insufficient' without own data."""
     if not own_estimate or not np.isfinite(elasticity):
         return "insufficient"
     if ci_high < 0 and sd <= HIGH_CONFIDENCE_SD:
@@ -78,7 +78,7 @@ def _objective_value(model: Mapping[str, Any], price: float, objective: str) -> 
 
 
 def _unconstrained_optimum(elasticity: float, unit_cost: float, objective: str) -> float:
-    """Best price ignoring guardrails under constant elasticity (inf / 0 when demand is too inelastic / elastic)."""
+    """Best price ignoring guardrails under constant elasticity (inf or 0 when there is none)."""
     if objective == "profit":
         # Ref: Lerner / inverse-elasticity rule, p* = c * e / (1 + e) for e < -1.
         return unit_cost * elasticity / (1 + elasticity) if elasticity < -1 else np.inf
@@ -146,7 +146,8 @@ def _explain(row: dict[str, Any], rules: Guardrails, choice: _Choice | None, rea
                 f"({row['elasticity_ci_low']:.2f}..{row['elasticity_ci_high']:.2f})."
             )
         return text
-    estimate = f"Elasticity {elasticity:.2f} ({row['elasticity_ci_low']:.2f}..{row['elasticity_ci_high']:.2f}) from {change_text}"
+    interval = f"{row['elasticity_ci_low']:.2f}..{row['elasticity_ci_high']:.2f}"
+    estimate = f"Elasticity {elasticity:.2f} ({interval}) from {change_text}"
     if row["own_weight"] < 0.5 and np.isfinite(row["elasticity_own"]):
         estimate += f", pulled toward similar products (this store alone: {row['elasticity_own']:.2f})"
     cost_note = ""
@@ -165,22 +166,32 @@ def _explain(row: dict[str, Any], rules: Guardrails, choice: _Choice | None, rea
     current, suggested = row["current_price"], choice.price
     if suggested == current:
         return (
-            f"{estimate}; keep {current:.2f}: no price within the guardrails (at most {rules.max_change_pct:g}% "
+            f"{estimate}; keep {current:.2f}: no price within the guardrails "
+            f"(at most {rules.max_change_pct:g}% "
             f"change, endings {rules.describe_endings()}, at least cost + {rules.min_margin_pct:g}%) "
             f"earns more {rules.objective}.{cost_note}"
         )
     verb = "raising" if suggested > current else "lowering"
     units_kept = 1 + row["expected_units_change"]
     units_text = (
-        f"keeps {_percent(units_kept)} of units" if units_kept <= 1 else f"sells {_percent(units_kept - 1)} more units"
+        f"keeps {_percent(units_kept)} of units"
+        if units_kept <= 1
+        else f"sells {_percent(units_kept - 1)} more units"
     )
     key = f"expected_{rules.objective}_change"
     base_value = row[f"_current_{rules.objective}"]
     share = row[key] / base_value if base_value > 0 else np.nan
-    gain = f"about {_percent(share)} more {rules.objective}" if np.isfinite(share) else f"more {rules.objective}"
+    gain = (
+        f"about {_percent(share)} more {rules.objective}" if np.isfinite(share) else f"more {rules.objective}"
+    )
     money = f"{_money(row[key])} a week, range {_money(row[key + '_low'])}..{_money(row[key + '_high'])}"
-    cap = f" The {rules.max_change_pct:g}% step limit caps the move; the model would go further." if choice.capped else ""
-    return f"{estimate}; {verb} {current:.2f} -> {suggested:.2f} {units_text} and adds {gain} ({money}).{cap}{cost_note}"
+    cap = (
+        f" The {rules.max_change_pct:g}% step limit caps the move; the model would go further."
+        if choice.capped
+        else ""
+    )
+    move = f"{verb} {current:.2f} -> {suggested:.2f} {units_text} and adds {gain} ({money})"
+    return f"{estimate}; {move}.{cap}{cost_note}"
 
 
 def _json_value(value: Any) -> Any:
@@ -205,7 +216,7 @@ def suggest_prices(
     *,
     settings: EstimationSettings | None = None,
 ) -> pd.DataFrame:
-    """One price suggestion per store x sku: elasticity with interval, guarded optimal price, expected changes."""
+    """One row per store x sku: elasticity with interval, guarded optimal price, expected changes."""
     base_rules = guardrails or Guardrails()
     estimates = estimate_elasticities(sales, products, settings)
     if estimates.empty:

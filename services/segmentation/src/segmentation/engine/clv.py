@@ -8,6 +8,7 @@ in the same time unit. Pure numpy/scipy: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,15 +83,21 @@ def bgnbd_log_likelihood(
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def _minimise(neg_ll: object, x0: FloatArray, n_params: int) -> tuple[FloatArray, float, bool]:
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * n_params
-    result = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=bounds)  # type: ignore[call-overload]
+ObjectiveWithGradient = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
+def _minimise(objective: ObjectiveWithGradient, x0: FloatArray) -> tuple[FloatArray, float, bool]:
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    result = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds)
     converged = bool(result.success)
     if not converged:
         # L-BFGS-B sometimes stops on a flat ridge with a precision warning; a derivative-free
         # polish from that point settles it without giving up the bounded start.
+        def value_only(theta: FloatArray) -> float:
+            return objective(theta)[0]
+
         polish = optimize.minimize(
-            neg_ll,  # type: ignore[arg-type]
+            value_only,
             result.x,
             method="Nelder-Mead",
             bounds=bounds,
@@ -100,6 +107,27 @@ def _minimise(neg_ll: object, x0: FloatArray, n_params: int) -> tuple[FloatArray
             result = polish
         converged = bool(polish.success)
     return np.asarray(result.x, dtype=np.float64), float(result.fun), converged
+
+
+def _bgnbd_ll_and_grad(
+    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, age: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per-customer BG/NBD log-likelihood and its gradient (4 x n) in (r, alpha, a, b)."""
+    ll = bgnbd_log_likelihood(r, alpha, a, b, x, t_x, age)
+    repeat = x > 0
+    log_t = np.log(alpha + age)
+    log_tx = np.log(alpha + t_x)
+    a3 = -(r + x) * log_t
+    a4 = np.where(repeat, np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300)) - (r + x) * log_tx, -np.inf)
+    # Share of the "still alive at T" term in the likelihood; the rest is "dropped out at t_x".
+    w3 = np.exp(a3 - np.logaddexp(a3, a4))
+    w4 = 1.0 - w3
+    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * log_t - w4 * log_tx
+    d_alpha = r / alpha - w3 * (r + x) / (alpha + age) - w4 * (r + x) / (alpha + t_x)
+    common = special.digamma(a + b) - special.digamma(a + b + x)
+    d_a = common + w4 / a
+    d_b = common + special.digamma(b + x) - special.digamma(b) - w4 / np.maximum(b + x - 1.0, 1e-300)
+    return ll, np.vstack([d_r, d_alpha, d_a, d_b])
 
 
 def fit_bgnbd(
@@ -123,15 +151,17 @@ def fit_bgnbd(
     # Start alpha near the mean age: the Gamma scale of the purchase rate is in time units.
     x0 = np.array([0.0, np.log(max(float(np.average(age, weights=w)), 1e-3)), 0.0, 0.0])
 
-    def neg_ll(theta: FloatArray) -> float:
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(theta)
-        ll = bgnbd_log_likelihood(r, alpha, a, b, x, t_x, age)
+        ll, grad = _bgnbd_ll_and_grad(r, alpha, a, b, x, t_x, age)
         # Mean rather than sum keeps the objective's scale independent of the sample size, so the
         # optimiser tolerances mean the same on 50 customers and on 1,000,000.
-        value = -float(np.dot(w, ll)) / total
-        return value + penalizer * float(np.sum(theta**2))
+        value = -float(np.dot(w, ll)) / total + penalizer * float(np.sum(theta**2))
+        # d/dlog(param) = param * d/dparam.
+        gradient = -(grad @ w) / total * np.exp(theta) + 2.0 * penalizer * theta
+        return value, gradient
 
-    theta, fun, converged = _minimise(neg_ll, x0, 4)
+    theta, fun, converged = _minimise(objective, x0)
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     return BGNBDParams(
         r=r,
@@ -252,12 +282,27 @@ def fit_gamma_gamma(
     mean_spend = float(np.average(m, weights=w))
     x0 = np.array([np.log(2.0), np.log(3.0), np.log(max(mean_spend, 1e-6))])
 
-    def neg_ll(theta: FloatArray) -> float:
+    log_m = np.log(m)
+    log_x = np.log(x)
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         p, q, gamma = np.exp(theta)
         ll = gamma_gamma_log_likelihood(p, q, gamma, x, m)
-        return -float(np.dot(w, ll)) / total + penalizer * float(np.sum(theta**2))
+        px = p * x
+        psi = special.digamma(px + q)
+        log_total = np.log(gamma + m * x)
+        grad = np.vstack(
+            [
+                x * (psi - special.digamma(px) + log_m + log_x - log_total),
+                psi - special.digamma(q) + np.log(gamma) - log_total,
+                q / gamma - (px + q) / (gamma + m * x),
+            ]
+        )
+        value = -float(np.dot(w, ll)) / total + penalizer * float(np.sum(theta**2))
+        gradient = -(grad @ w) / total * np.exp(theta) + 2.0 * penalizer * theta
+        return value, gradient
 
-    theta, fun, converged = _minimise(neg_ll, x0, 3)
+    theta, fun, converged = _minimise(objective, x0)
     p, q, gamma = (float(v) for v in np.exp(theta))
     return GammaGammaParams(
         p=p,

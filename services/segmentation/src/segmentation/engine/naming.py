@@ -68,20 +68,20 @@ PROFILES: tuple[SegmentProfile, ...] = (
     ),
     SegmentProfile(
         "New",
-        0.88,
+        0.8,
         0.2,
         0.3,
-        0.12,
+        0.1,
         True,
         "Made their first purchase only recently",
         "Send an onboarding series with a welcome offer on the second order within 30 days",
     ),
     SegmentProfile(
         "Promising",
-        0.7,
-        0.25,
+        0.65,
+        0.3,
         0.4,
-        0.35,
+        0.4,
         True,
         "Fairly recent shoppers who have not bought much yet",
         "Recommend products from their first basket and offer a free-shipping trial",
@@ -151,7 +151,8 @@ PROFILE_BY_NAME: dict[str, SegmentProfile] = {p.name: p for p in PROFILES}
 SEGMENT_ORDER: tuple[str, ...] = tuple(p.name for p in PROFILES)
 
 # Recency carries the most weight in RFM practice: it is the best single predictor of the next order.
-_WEIGHTS = np.array([1.5, 1.0, 1.0, 0.5])
+# Tenure weighs as much as frequency because it alone tells newcomers from lapsing one-timers.
+_WEIGHTS = np.array([1.5, 1.0, 1.0, 1.0])
 # Absolute guards: a cluster whose median customer bought within RECENT_DAYS is never given an
 # inactive name, and one whose median customer has been away DORMANT_DAYS or more never an active
 # one. The penalty is finite, so a set of clusters that cannot satisfy it still gets names.

@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.forecast`."""
+
+from bench.forecast.run import main
+
+main()

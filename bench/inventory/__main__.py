@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.inventory`."""
+
+from bench.inventory.run import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pricing engine benchmark on dunnhumby "Breakfast at the Frat"."""

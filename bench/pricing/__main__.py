@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.pricing`."""
+
+from bench.pricing.run import main
+
+main()

@@ -1,0 +1,144 @@
+"""Benchmark of the pricing engine on dunnhumby "Breakfast at the Frat" (read in place from DATA_DIR).
+
+Prints the distribution of estimated elasticities per category, the share that are negative, the share
+whose interval excludes zero, and a 26-week holdout: units predicted from the prices actually charged
+against the same model without price. Ends with
+`pricing negative_share=<s> holdout_wape=<w> no_price_wape=<w0>`.
+
+Run from the repo root: `.venv/bin/python -m bench.pricing` (or `.venv/bin/python bench/pricing/run.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[2]
+HOLDOUT_WEEKS = 26
+# "Confident" for the negative share: an own estimate whose posterior sd is at most this. The sign
+# plays no part in it, unlike the engine's confidence levels (which also require ci_high < 0).
+CONFIDENT_SD = 0.5
+
+
+def data_dir() -> Path:
+    """Shared data folder: $DATA_DIR, else <repo>/../shared/data."""
+    return Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
+
+
+def load_sales(folder: Path) -> pd.DataFrame:
+    """Breakfast at the Frat transactions in the engine's sales schema, with product categories."""
+    transactions = pd.read_csv(folder / "transaction.csv.gz")
+    products = pd.read_csv(folder / "product.csv")
+    category = dict(zip(products["upc_id"], products["category"], strict=True))
+    return pd.DataFrame(
+        {
+            "store": transactions["store_id"].astype(str),
+            "sku": transactions["upc_id"].astype(str),
+            "date": pd.to_datetime(transactions["week_end_date"]),
+            "quantity": transactions["units"],
+            "unit_price": transactions["price"],
+            "regular_price": transactions["base_price"],
+            "feature": transactions["feature"],
+            "display": transactions["display"],
+            "tpr_only": transactions["tpr_only"],
+            "category": transactions["upc_id"].map(category),
+        }
+    )
+
+
+def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Weighted absolute percentage error: sum |y - yhat| / sum y."""
+    return float(np.abs(actual - predicted).sum() / actual.sum())
+
+
+def holdout_predictions(train: pd.DataFrame, test: pd.DataFrame, use_price: bool) -> np.ndarray:
+    """Fit on `train`, predict units of every `test` row from its actual price and promotion flags."""
+    from pricing.engine import EstimationSettings, predict_units, suggest_prices
+
+    fitted = suggest_prices(train, settings=EstimationSettings(use_price=use_price))
+    models = dict(zip(zip(fitted["store"], fitted["sku"], strict=True), fitted["model"], strict=True))
+    predicted = np.full(len(test), np.nan)
+    positions = np.arange(len(test))
+    for key, index in test.groupby(["store", "sku"], sort=False).indices.items():
+        if key in models:
+            predicted[positions[index]] = predict_units(models[key], test.iloc[index])
+    return predicted
+
+
+def describe_categories(result: pd.DataFrame) -> None:
+    """Quantiles of the elasticities with an own estimate, per category."""
+    estimated = result[result["confidence"] != "insufficient"]
+    table = estimated.groupby("category")["elasticity"].describe(percentiles=[0.1, 0.25, 0.5, 0.75, 0.9])
+    table["negative"] = estimated.groupby("category")["elasticity"].apply(lambda values: (values < 0).mean())
+    print("elasticity per category (series with enough price changes):")
+    print(table.round(3).to_string())
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    sys.path.insert(0, str(REPO / "services" / "pricing" / "src"))
+    from pricing.engine import suggest_prices
+
+    folder = data_dir() / "breakfast_at_the_frat"
+    if not (folder / "transaction.csv.gz").exists():
+        raise SystemExit(f"data not found: {folder} (set DATA_DIR)")
+    sales = load_sales(folder)
+    print(f"rows={len(sales)} series={sales.groupby(['store', 'sku']).ngroups}")
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = suggest_prices(sales)
+    print(
+        f"suggest_prices on all series: wall={time.perf_counter() - wall:.1f}s "
+        f"cpu={time.process_time() - cpu:.1f}s"
+    )
+    describe_categories(result)
+    print("confidence:", result["confidence"].value_counts().to_dict())
+    estimated = result[result["confidence"] != "insufficient"]
+    sd = (estimated["elasticity_ci_high"] - estimated["elasticity_ci_low"]) / (2 * 1.6448536)
+    confident = estimated[sd <= CONFIDENT_SD]
+    negative_share = float((confident["elasticity"] < 0).mean())
+    excludes_zero = (estimated["elasticity_ci_high"] < 0) | (estimated["elasticity_ci_low"] > 0)
+    print(f"own OLS estimates negative: {(estimated['elasticity_own'] < 0).mean():.3f} of {len(estimated)}")
+    print(f"pooled estimates negative: {(estimated['elasticity'] < 0).mean():.3f} of {len(estimated)}")
+    print(
+        f"confident (posterior sd <= {CONFIDENT_SD}): {len(confident)}, negative share {negative_share:.3f}"
+    )
+    print(f"90% interval excludes zero: {excludes_zero.mean():.3f} of {len(estimated)}")
+    moved = result.dropna(subset=["suggested_price"])
+    changed = moved[moved["suggested_price"] != moved["current_price"]]
+    print(f"suggestions: {len(moved)} with a price, {len(changed)} of them a change (default guardrails)")
+
+    cut = sales["date"].max() - pd.Timedelta(weeks=HOLDOUT_WEEKS)
+    train, test = sales[sales["date"] <= cut], sales[sales["date"] > cut].reset_index(drop=True)
+    with_price = holdout_predictions(train, test, use_price=True)
+    without_price = holdout_predictions(train, test, use_price=False)
+    scored = np.isfinite(with_price) & np.isfinite(without_price) & test["unit_price"].notna().to_numpy()
+    actual = test["quantity"].to_numpy(dtype=float)[scored]
+    # Context only: the mean of each series' last 8 training weeks, ignoring price and promotions.
+    recent_mean = (
+        train.sort_values("date")
+        .groupby(["store", "sku"])
+        .tail(8)
+        .groupby(["store", "sku"])["quantity"]
+        .mean()
+    )
+    naive = test.set_index(["store", "sku"]).index.map(recent_mean).to_numpy(dtype=float)[scored]
+    holdout_wape, no_price_wape = wape(actual, with_price[scored]), wape(actual, without_price[scored])
+    print(f"holdout: last {HOLDOUT_WEEKS} weeks after {cut.date()}, {scored.sum()} weeks scored")
+    print(
+        f"holdout WAPE with price={holdout_wape:.3f} same model without price={no_price_wape:.3f} "
+        f"mean of last 8 weeks={wape(actual, np.nan_to_num(naive)):.3f}"
+    )
+    print(
+        f"pricing negative_share={negative_share:.3f} holdout_wape={holdout_wape:.3f} "
+        f"no_price_wape={no_price_wape:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Uploads against the real database: reject vs skip, idempotency, dry runs, limits, isolation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from common.db import sync_session
+from common.settings import get_settings
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+HEADER = "date,store,sku,quantity,unit_price,transaction_id,customer_id\n"
+
+
+@pytest.fixture
+async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
+    from ingest.main import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as c:
+        yield c
+
+
+def _count(sql: str, **params: Any) -> int:
+    with sync_session() as session:
+        return int(session.execute(text(sql), params).scalar_one())
+
+
+def _merge(job_id: str) -> None:
+    from ingest.tasks import merge
+
+    merge(job_id)
+
+
+async def _upload(client: httpx.AsyncClient, headers: dict[str, str], content: str, query: str = "",
+                  name: str = "sales.csv") -> httpx.Response:
+    return await client.post(f"/upload-sales{query}", headers=headers,
+                             files={"file": (name, content.encode(), "text/csv")})
+
+
+async def test_a_bad_row_rejects_the_whole_file_and_reports_it(client: httpx.AsyncClient, make_identity: Any) -> None:
+    identity, headers = make_identity()
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,B,two,2.0,T1,C1\n"
+    response = await _upload(client, headers, body)
+    assert response.status_code == 422
+    data = response.json()
+    assert data["errors"][0]["row"] == 3 and data["errors"][0]["column"] == "quantity"
+    assert "row 3: 'quantity' is 'two', expected a number" in data["detail"]
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM staged_sales WHERE organization_id = :o", o=org) == 0
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 0
+    job = (await client.get(f"/jobs/{data['job_id']}", headers=headers)).json()
+    assert job["status"] == "failed" and job["error_counts"] == {"not_a_number": 1}
+    report = (await client.get(f"/jobs/{data['job_id']}/errors.csv", headers=headers)).text
+    assert report.splitlines()[1] == '3,"quantity","two","a number","not_a_number"'
+
+
+async def test_skip_stores_good_rows_and_merge_counts_them(client: httpx.AsyncClient, make_identity: Any) -> None:
+    identity, headers = make_identity()
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,B,x,2.0,T1,C1\n2024-01-03,S1,A,3,2.0,T2,C2\n"
+    response = await _upload(client, headers, body, "?on_error=skip")
+    assert response.status_code == 202, response.text
+    assert (response.json()["rows_accepted"], response.json()["rows_rejected"]) == (2, 1)
+    job_id = response.json()["job_id"]
+    _merge(job_id)
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 2
+    assert _count("SELECT count(*) FROM staged_sales WHERE job_id = :j", j=job_id) == 0
+    job = (await client.get(f"/jobs/{job_id}", headers=headers)).json()
+    assert job["stages"]["ingest"]["status"] == "succeeded"
+    assert (job["rows_new"], job["rows_updated"], job["rows_unchanged"]) == (2, 0, 0)
+    assert _count("SELECT count(*) FROM products WHERE organization_id = :o", o=org) == 1  # B was skipped
+
+
+async def test_same_file_twice_is_recognised_and_overlaps_do_not_double_count(
+        client: httpx.AsyncClient, make_identity: Any) -> None:
+    identity, headers = make_identity()
+    first = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,4,3.0,T2,C2\n"
+    response = await _upload(client, headers, first)
+    job_id = response.json()["job_id"]
+    _merge(job_id)
+    again = await _upload(client, headers, first)
+    assert again.status_code == 200 and again.json()["duplicate"] and again.json()["job_id"] == job_id
+    # An overlapping export: one line corrected, one unchanged, one new (two identical lines of
+    # one transaction are two lines, not a duplicate).
+    second = (HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,5,3.0,T2,C2\n"
+              "2024-01-04,S1,C,1,1.0,T3,C3\n")
+    response = await _upload(client, headers, second)
+    _merge(response.json()["job_id"])
+    job = (await client.get(f"/jobs/{response.json()['job_id']}", headers=headers)).json()
+    assert (job["rows_new"], job["rows_updated"], job["rows_unchanged"]) == (1, 1, 2)
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 4
+    assert _count("SELECT sum(quantity) FROM sales_lines WHERE organization_id = :o", o=org) == 8
+
+
+async def test_aggregate_files_sum_lines_and_a_later_upload_replaces_the_key(
+        client: httpx.AsyncClient, make_identity: Any) -> None:
+    identity, headers = make_identity()
+    body = "date,store,sku,quantity,unit_price\n2024-01-02,S1,A,2,1.0\n2024-01-02,S1,A,3,1.0\n"
+    _merge((await _upload(client, headers, body)).json()["job_id"])
+    org = identity.organization_id
+    assert _count("SELECT sum(quantity) FROM sales_lines WHERE organization_id = :o", o=org) == 5
+    corrected = "date,store,sku,quantity,unit_price\n2024-01-02,S1,A,7,1.0\n"
+    _merge((await _upload(client, headers, corrected)).json()["job_id"])
+    assert _count("SELECT sum(quantity) FROM sales_lines WHERE organization_id = :o", o=org) == 7
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 1
+
+
+async def test_dry_run_previews_and_stores_nothing(client: httpx.AsyncClient, make_identity: Any) -> None:
+    identity, headers = make_identity()
+    body = "InvoiceDate,StockCode,Qty,Price\n2024-01-02,A1,1,2\n2024-01-02,Z9,1,-2\n"
+    response = await _upload(client, headers, body, "?dry_run=true")
+    assert response.status_code == 200
+    preview = response.json()
+    assert preview["mapping"]["date"] == "InvoiceDate" and preview["mapping"]["sku"] == "StockCode"
+    assert (preview["rows_total"], preview["rows_valid"], preview["rows_rejected"]) == (2, 1, 1)
+    assert preview["error_counts"] == {"negative_price": 1}
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM upload_jobs WHERE organization_id = :o", o=org) == 0
+    assert _count("SELECT count(*) FROM staged_sales WHERE organization_id = :o", o=org) == 0
+
+
+async def test_missing_columns_are_named(client: httpx.AsyncClient, make_identity: Any) -> None:
+    _, headers = make_identity()
+    response = await _upload(client, headers, "when,what\n2024-01-01,A\n")
+    assert response.status_code == 422
+    assert response.json()["columns_seen"] == ["when", "what"]
+    assert "not found" in response.json()["detail"]
+
+
+async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, make_identity: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _, headers = make_identity()
+    monkeypatch.setattr(get_settings(), "max_upload_bytes", 100)
+    response = await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n" * 10)
+    assert response.status_code == 413
+    assert "100 bytes" in response.json()["detail"]
+
+
+async def test_other_organizations_jobs_do_not_exist_and_tokens_are_checked(
+        client: httpx.AsyncClient, make_identity: Any) -> None:
+    _, headers_a = make_identity()
+    _, headers_b = make_identity()
+    job_id = (await _upload(client, headers_a, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n")).json()["job_id"]
+    assert (await client.get(f"/jobs/{job_id}", headers=headers_b)).status_code == 404
+    assert (await client.get(f"/jobs/{job_id}/errors.csv", headers=headers_b)).status_code == 404
+    assert (await client.get(f"/jobs/{uuid.uuid4()}", headers=headers_a)).status_code == 404
+    assert (await client.get("/jobs", headers=headers_b)).json()["total"] == 0
+    assert (await client.get(f"/jobs/{job_id}")).status_code == 401
+    assert (await client.get(f"/jobs/{job_id}", headers={"Authorization": "Bearer nope"})).status_code == 401
+
+
+async def test_read_only_role_cannot_upload(client: httpx.AsyncClient, make_identity: Any) -> None:
+    _, headers = make_identity(role="analyst")
+    response = await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n")
+    assert response.status_code == 403

@@ -1,0 +1,537 @@
+"""The dashboard in a real browser (Debian's Chromium) against the real platform.
+
+Signs up, uploads a generated sales file (preview first), watches the job finish, then opens every
+page at phone (375 px) and desktop (1440 px) widths and checks that it shows what the API returns,
+that charts drew, and that the console stayed clean. Screenshots land in test-artifacts/dashboard/.
+
+Runs against the `platform` fixture (common.testing), or against an already running stack when
+E2E_BASE_URL is set (e.g. `make run` then `E2E_BASE_URL=http://127.0.0.1:8000 pytest -m e2e ...`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboard"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDTHS = {"desktop": 1440, "phone": 375}
+JOB_TIMEOUT_S = float(os.environ.get("E2E_JOB_TIMEOUT_S", "900"))
+UI_TIMEOUT_MS = 30_000
+# Endpoints from later issues (#10) may not exist yet; their 404 is an expected, handled state.
+OPTIONAL_ENDPOINTS = ("/api-keys",)
+
+
+# Python mirrors of web/src/lib/format.ts, to compare what the page shows with the API's numbers.
+def fmt_number(value: float) -> str:
+    """Like formatNumber: "12,346" (rounds half away from zero, as Intl does)."""
+    return f"{int(abs(value) + 0.5) * (1 if value >= 0 else -1):,}"
+
+
+def fmt_money(value: float) -> str:
+    """Like formatMoney: "1,234.50"."""
+    return f"{value:,.2f}"
+
+
+def fmt_signed_money(value: float) -> str:
+    """Like formatSignedMoney: "+1.50" / "−1.50"."""
+    text = f"{abs(value):,.2f}"
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+
+
+def fmt_percent(value: float | None, digits: int = 1) -> str:
+    """Like formatPercent: "12.3%"."""
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def forecast_sum(points: list[dict[str, Any]], key: str, days: int = 28) -> float:
+    """Sum of a quantile over the first `days` days, as forecastTotal in web/src/lib/series.ts."""
+    ordered = sorted(points, key=lambda p: p["date"])
+    if not ordered:
+        return 0.0
+    from datetime import date, timedelta
+
+    start = date.fromisoformat(ordered[0]["date"][:10])
+    cutoff = start + timedelta(days=days)
+    return sum(p[key] for p in ordered if date.fromisoformat(p["date"][:10]) < cutoff)
+
+
+@dataclass
+class Session:
+    """What the sign-up test leaves for the page tests: the account, its tokens and its job."""
+
+    base_url: str
+    email: str
+    password: str
+    job_id: str | None = None
+    console_errors: list[str] = field(default_factory=list)
+
+    def login(self) -> dict[str, str]:
+        """A fresh token pair for the account (tokens may rotate or expire during a long job)."""
+        response = httpx.post(
+            f"{self.base_url}/auth/login", json={"email": self.email, "password": self.password}, timeout=60
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def storage(self) -> dict[str, str]:
+        """localStorage that signs the dashboard in, in the shape web/src/api/tokens.ts keeps."""
+        pair = self.login()
+        return {
+            "smartretail.tokens": json.dumps(
+                {"access": pair["access_token"], "refresh": pair["refresh_token"]}
+            )
+        }
+
+    def api(self) -> httpx.Client:
+        """An API client signed in as the same account."""
+        token = self.login()["access_token"]
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def base_url(request: pytest.FixtureRequest) -> str:
+    """The gateway serving the built dashboard: an external stack, or the test platform."""
+    url = os.environ.get("E2E_BASE_URL") or request.getfixturevalue("platform").base_url
+    page = httpx.get(f"{url.rstrip('/')}/app/overview", timeout=30)
+    if page.status_code != 200 or 'id="root"' not in page.text:
+        pytest.fail(
+            "the gateway does not serve the built dashboard: run `make web` (npm ci && npm run build)"
+        )
+    return str(url).rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    """Fresh screenshot folder (git-ignored) for a reviewer."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def session(base_url: str) -> Session:
+    """A new account for this run (tests below share it, in file order)."""
+    return Session(base_url, f"e2e-{uuid.uuid4().hex[:10]}@example.com", "correct-horse-battery-9")
+
+
+def new_page(
+    browser: Any, width: int, sink: list[str], storage: dict[str, str] | None = None, base_url: str = ""
+) -> Any:
+    """A page at the given width that records console errors and uncaught exceptions into `sink`."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        base_url=base_url,
+        device_scale_factor=1,
+        accept_downloads=True,
+    )
+    if storage:
+        # Planted once per tab: later navigations keep whatever the app stored (refreshed tokens).
+        script = "".join(
+            f"localStorage.setItem({json.dumps(k)}, {json.dumps(v)});" for k, v in storage.items()
+        )
+        context.add_init_script(
+            f"if (location.origin === {json.dumps(base_url)} && !sessionStorage.getItem('e2e-planted')) "
+            f"{{ {script} sessionStorage.setItem('e2e-planted', '1'); }}"
+        )
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+
+    def on_console(msg: Any) -> None:
+        if msg.type != "error":
+            return
+        location = msg.location.get("url", "") if isinstance(msg.location, dict) else ""
+        # A handled 404 from an endpoint that a later issue adds is not a dashboard error.
+        if "404" in msg.text and any(e in location for e in OPTIONAL_ENDPOINTS):
+            return
+        sink.append(f"[{width}px {page.url}] {msg.text} {location}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda err: sink.append(f"[{width}px {page.url}] uncaught: {err}"))
+    return page
+
+
+def screenshot(page: Any, artifacts: Path, name: str, width: int) -> None:
+    """Full-page screenshot test-artifacts/dashboard/<name>-<width>.png."""
+    page.wait_for_timeout(300)  # let the last layout and chart paint settle before the picture
+    page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
+
+
+def assert_chart_drawn(page: Any, testid: str) -> None:
+    """The chart's SVG has at least one path with real drawing commands."""
+    selector = f"[data-testid={testid}] svg path[d]"
+    page.wait_for_selector(selector, state="attached")
+    drawn = page.eval_on_selector_all(
+        selector, "els => els.filter(e => (e.getAttribute('d') || '').length > 20).length"
+    )
+    assert drawn > 0, f"{testid}: no drawn SVG path"
+
+
+def text(page: Any, selector: str) -> str:
+    """Visible text of the first match, whitespace-collapsed."""
+    return re.sub(r"\s+", " ", page.locator(selector).first.inner_text()).strip()
+
+
+def test_sign_up_preview_upload_and_watch_the_job(
+    browser: Any, session: Session, artifacts: Path, tmp_path: Path
+) -> None:
+    """Sign up, preview the file's columns, upload it, and follow the job to the end."""
+    from common.demo import write_sales_csv
+
+    csv_path = write_sales_csv(
+        tmp_path / "sample_sales.csv", n_stores=2, n_skus=20, days=300, n_customers=150, seed=11
+    )
+    for label, width in WIDTHS.items():
+        page = new_page(browser, width, session.console_errors, base_url=session.base_url)
+        page.goto("/app/signup")
+        page.get_by_label("Your name").wait_for()
+        screenshot(page, artifacts, "signup", width)
+        page.goto("/app/signin")
+        page.get_by_label("Password").wait_for()
+        screenshot(page, artifacts, "signin", width)
+        page.context.close()
+        assert label in WIDTHS
+
+    page = new_page(browser, WIDTHS["desktop"], session.console_errors, base_url=session.base_url)
+    page.goto("/app/overview")
+    page.wait_for_url("**/app/signin*")  # signed-out visitors are sent to sign in
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name").fill("E2E Grocer")
+    page.get_by_label("Work email").fill(session.email)
+    page.get_by_label("Password").fill(session.password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/app/upload")
+    assert page.evaluate("localStorage.getItem('smartretail.tokens')"), "tokens kept across reloads"
+
+    # A new account sees an empty state that says what to do.
+    page.goto("/app/overview")
+    page.get_by_test_id("empty-state").wait_for()
+    assert "Upload your sales history" in text(page, "[data-testid=empty-state]")
+    screenshot(page, artifacts, "overview-empty", WIDTHS["desktop"])
+
+    page.goto("/app/upload")
+    page.set_input_files("#sales-file", str(csv_path))
+    page.get_by_test_id("preview-rows-total").wait_for()
+    with session.api() as api:
+        dry = api.post(
+            "/upload-sales",
+            params={"dry_run": "true"},
+            files={"file": (csv_path.name, csv_path.read_bytes(), "text/csv")},
+        )
+    assert dry.status_code == 200, dry.text
+    preview = dry.json()
+    assert text(page, "[data-testid=preview-rows-total]") == fmt_number(preview["rows_total"])
+    assert text(page, "[data-testid=preview-rows-valid]") == fmt_number(preview["rows_valid"])
+    assert page.locator("#map-date").input_value() == preview["mapping"]["date"]
+    assert page.locator("#map-sku").input_value() == preview["mapping"]["sku"]
+    screenshot(page, artifacts, "upload-preview", WIDTHS["desktop"])
+
+    page.get_by_test_id("submit-upload").click()
+    page.wait_for_url(re.compile(r".*/app/jobs/[^/]+$"))
+    session.job_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    page.get_by_test_id("job-stages").wait_for()
+    screenshot(page, artifacts, "job-running", WIDTHS["desktop"])
+
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    status = page.get_by_test_id("job-status")
+    while status.get_attribute("data-settled") != "true":
+        assert time.monotonic() < deadline, f"job not finished after {JOB_TIMEOUT_S:.0f}s"
+        page.wait_for_timeout(2000)
+    with session.api() as api:
+        job = api.get(f"/jobs/{session.job_id}").json()
+    assert job["status"] == "succeeded", job
+    assert status.get_attribute("data-status") == "succeeded"
+    assert text(page, "[data-testid=job-rows-accepted]") == fmt_number(job["rows_accepted"])
+    for stage, info in job["stages"].items():
+        if page.get_by_test_id(f"stage-{stage}").count():
+            assert page.get_by_test_id(f"stage-{stage}").get_attribute("data-status") == info["status"]
+    page.context.close()
+
+
+def check_overview(page: Any, api: httpx.Client) -> None:
+    """Totals, forecast band, stock at risk and customers match the API; charts drew."""
+    page.goto("/app/overview")
+    page.get_by_test_id("overview-revenue").wait_for()
+    points = api.get("/sales/timeseries", params={"freq": "D"}).json()["points"]
+    assert text(page, "[data-testid=overview-revenue]") == fmt_money(sum(p["revenue"] for p in points))
+    assert text(page, "[data-testid=overview-units]") == fmt_number(sum(p["units"] for p in points))
+    assert_chart_drawn(page, "sales-chart")
+
+    total = api.get("/forecast", params={"level": "total"}).json()["items"]
+    if total:
+        page.get_by_test_id("overview-forecast-p50").wait_for()
+        assert text(page, "[data-testid=overview-forecast-p50]") == fmt_number(
+            forecast_sum(total[0]["points"], "p50")
+        )
+        assert text(page, "[data-testid=overview-forecast-p10]") == fmt_number(
+            forecast_sum(total[0]["points"], "p10")
+        )
+        assert text(page, "[data-testid=overview-forecast-p90]") == fmt_number(
+            forecast_sum(total[0]["points"], "p90")
+        )
+        assert_chart_drawn(page, "card-forecast")
+    summary = api.get("/inventory-recommendations/summary").json()
+    page.get_by_test_id("overview-items-at-risk").wait_for()
+    assert text(page, "[data-testid=overview-items-at-risk]") == fmt_number(summary["items_at_risk"])
+    segments = api.get("/customer-segments").json()
+    if segments["segments"]:
+        page.get_by_test_id("overview-customers").wait_for()
+        assert text(page, "[data-testid=overview-customers]") == fmt_number(segments["total_customers"])
+    suggestions = api.get("/pricing-suggestions", params={"limit": 500}).json()["items"]
+    if any(s["expected_profit_change"] > 0 for s in suggestions):
+        best = max(s["expected_profit_change"] for s in suggestions)
+        page.get_by_test_id("overview-top-pricing").wait_for()
+        shown = page.locator("[data-testid=overview-top-pricing] [data-value]").first.inner_text()
+        assert shown.strip() == fmt_signed_money(best)
+    for card in ("card-forecast", "card-inventory", "card-pricing", "card-segments"):
+        assert page.locator(f"[data-testid={card}] a[href^='/app/']").count() == 1, (
+            f"{card} links to its page"
+        )
+
+
+def check_forecast(page: Any, api: httpx.Client) -> None:
+    """The first series shows its model, accuracy and 4-week total; history and band drew."""
+    page.goto("/app/forecast")
+    first = api.get("/forecast", params={"limit": 20}).json()
+    assert first["total"] > 0, "no forecasts after the job finished"
+    item = first["items"][0]
+    page.get_by_test_id("forecast-model").wait_for()
+    assert text(page, "[data-testid=forecast-model]") == item["model"]
+    assert text(page, "[data-testid=acc-wape]") == fmt_percent(item["accuracy"]["wape"])
+    assert text(page, "[data-testid=forecast-total-p50]") == fmt_number(forecast_sum(item["points"], "p50"))
+    assert page.locator("[data-testid=forecast-list] li").count() == len(first["items"])
+    assert_chart_drawn(page, "forecast-chart")
+    page.wait_for_selector("[data-testid=forecast-chart] .recharts-area-area", state="attached")
+
+
+def check_inventory(page: Any, api: httpx.Client) -> None:
+    """Summary figures and each row's order quantity, cover and risk match the API."""
+    page.goto("/app/inventory")
+    summary = api.get("/inventory-recommendations/summary").json()
+    listing = api.get("/inventory-recommendations", params={"sort": "urgency", "limit": 500}).json()
+    page.get_by_test_id("inv-items-at-risk").wait_for()
+    assert text(page, "[data-testid=inv-items-at-risk]") == fmt_number(summary["items_at_risk"])
+    assert text(page, "[data-testid=inv-items]") == fmt_number(summary["items"])
+    assert listing["total"] > 0, "no inventory recommendations after the job finished"
+    page.get_by_test_id("inventory-table").wait_for()
+    assert page.get_by_test_id("inventory-row").count() == len(listing["items"])
+    for item in listing["items"][:8]:
+        row = page.locator(
+            f"[data-testid=inventory-row][data-store='{item['store']}'][data-sku='{item['sku']}']"
+        )
+        assert row.locator("[data-col=order_quantity]").inner_text() == fmt_number(item["order_quantity"])
+        assert row.locator("[data-col=stockout_risk]").inner_text() == fmt_percent(item["stockout_risk"], 0)
+    first = listing["items"][0]
+    row = page.locator(
+        f"[data-testid=inventory-row][data-store='{first['store']}'][data-sku='{first['sku']}']"
+    )
+    row.get_by_role("button", name="Why?").click()
+    assert (
+        text(page, "[data-testid=inventory-explanation]") == re.sub(r"\s+", " ", first["explanation"]).strip()
+    )
+    # Sorting by stockout risk puts the riskiest row first.
+    page.get_by_role("button", name=re.compile("^Stockout risk")).click()
+    riskiest = max(i["stockout_risk"] for i in listing["items"])
+    top = page.get_by_test_id("inventory-row").first.locator("[data-col=stockout_risk]").inner_text()
+    assert top == fmt_percent(riskiest, 0)
+
+
+def check_pricing(page: Any, api: httpx.Client) -> None:
+    """Rows show the API's prices and profit change; the what-if slider calls simulate."""
+    page.goto("/app/pricing")
+    listing = api.get("/pricing-suggestions", params={"limit": 50}).json()
+    if listing["total"] == 0:
+        page.get_by_test_id("empty-state").wait_for()
+        return
+    page.get_by_test_id("pricing-table").wait_for()
+    assert page.get_by_test_id("pricing-row").count() == len(listing["items"])
+    for item in listing["items"][:8]:
+        row = page.locator(
+            f"[data-testid=pricing-row][data-store='{item['store']}'][data-sku='{item['sku']}']"
+        )
+        assert fmt_money(item["suggested_price"]) in row.locator("[data-col=suggested_price]").inner_text()
+        assert row.locator("[data-col=expected_profit_change]").inner_text() == fmt_signed_money(
+            item["expected_profit_change"]
+        )
+    item = listing["items"][0]
+    row = page.locator(f"[data-testid=pricing-row][data-store='{item['store']}'][data-sku='{item['sku']}']")
+    row.get_by_role("button", name="What if?").click()
+    simulated = api.get(
+        "/pricing-suggestions/simulate",
+        params={"store": item["store"], "sku": item["sku"], "price": item["suggested_price"]},
+    ).json()
+    profit = page.get_by_test_id("whatif-expected_profit")
+    page.wait_for_function("el => el.dataset.value !== undefined", arg=profit.element_handle())
+    assert profit.inner_text() == fmt_money(simulated["expected_profit"])
+    # Moving the slider asks the simulate endpoint again and shows its new answer.
+    page.locator("[data-testid=whatif] input[type=range]").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    shown_price = float(text(page, "[data-testid=whatif-price]").replace(",", ""))
+    again = api.get(
+        "/pricing-suggestions/simulate",
+        params={"store": item["store"], "sku": item["sku"], "price": shown_price},
+    ).json()
+    page.wait_for_function(
+        "([el, v]) => el.innerText === v", arg=[profit.element_handle(), fmt_money(again["expected_profit"])]
+    )
+
+
+def check_customers(page: Any, api: httpx.Client) -> None:
+    """Segment cards, the RFM scatter and the customer list match the API."""
+    page.goto("/app/customers")
+    summary = api.get("/customer-segments").json()
+    if not summary["segments"]:
+        page.get_by_test_id("empty-state").wait_for()
+        return
+    page.get_by_test_id("total-customers").wait_for()
+    assert text(page, "[data-testid=total-customers]") == fmt_number(summary["total_customers"])
+    cards = page.get_by_test_id("segment-card")
+    assert cards.count() == len(summary["segments"])
+    for i, segment in enumerate(summary["segments"]):
+        assert (
+            text(page, f"[data-testid=segment-card] >> nth={i} >> [data-testid=segment-name]")
+            == segment["name"]
+        )
+        assert cards.nth(i).get_by_test_id("segment-customers").inner_text() == fmt_number(
+            segment["customers"]
+        )
+    page.wait_for_selector("[data-testid=rfm-chart] .recharts-scatter-symbol", state="attached")
+    listing = api.get("/customer-segments/customers", params={"limit": 25}).json()
+    page.get_by_test_id("customer-table").wait_for()
+    assert page.get_by_test_id("customer-row").count() == len(listing["items"])
+    first = page.get_by_test_id("customer-row").first
+    assert first.locator("td").first.inner_text() == str(listing["items"][0]["customer_id"])
+
+
+def check_jobs(page: Any, api: httpx.Client, job_id: str) -> None:
+    """The history lists the upload with the API's status."""
+    page.goto("/app/jobs")
+    listing = api.get("/jobs", params={"limit": 20}).json()
+    page.get_by_test_id("jobs-list").wait_for()
+    assert page.get_by_test_id("job-row").count() == len(listing["items"])
+    row = page.locator(f"[data-testid=job-row][data-job-id='{job_id}']")
+    assert row.get_attribute("data-status") == api.get(f"/jobs/{job_id}").json()["status"]
+
+
+def check_settings(page: Any, api: httpx.Client) -> None:
+    """The account shown is the signed-in one."""
+    page.goto("/app/settings")
+    me = api.get("/auth/me").json()
+    page.wait_for_function("() => document.querySelector('[data-testid=me-email]')?.innerText.includes('@')")
+    assert text(page, "[data-testid=me-email]") == me["email"]
+    page.get_by_test_id("api-keys").wait_for()
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_every_page_shows_the_api_numbers(
+    browser: Any, session: Session, artifacts: Path, width_name: str
+) -> None:
+    """Each page at this width matches the API, draws its charts and logs no console error."""
+    if session.job_id is None:
+        pytest.skip("the upload test did not finish")
+    width = WIDTHS[width_name]
+    errors: list[str] = []
+    page = new_page(browser, width, errors, storage=session.storage(), base_url=session.base_url)
+    with session.api() as api:
+        check_overview(page, api)
+        screenshot(page, artifacts, "overview", width)
+        check_forecast(page, api)
+        screenshot(page, artifacts, "forecast", width)
+        check_inventory(page, api)
+        screenshot(page, artifacts, "inventory", width)
+        check_pricing(page, api)
+        screenshot(page, artifacts, "pricing", width)
+        check_customers(page, api)
+        screenshot(page, artifacts, "customers", width)
+        check_jobs(page, api, session.job_id)
+        screenshot(page, artifacts, "jobs", width)
+        page.goto(f"/app/jobs/{session.job_id}")
+        page.get_by_test_id("job-rows-accepted").wait_for()
+        screenshot(page, artifacts, "job", width)
+        page.goto("/app/upload")
+        page.get_by_test_id("dropzone").wait_for()
+        screenshot(page, artifacts, "upload", width)
+        check_settings(page, api)
+        screenshot(page, artifacts, "settings", width)
+    if width < 1024:
+        # On a phone the navigation sits behind the menu button and still reaches every page.
+        page.get_by_role("button", name="Open menu").click()
+        page.locator("#mobile-menu").get_by_role("link", name="Inventory").click()
+        page.wait_for_url("**/app/inventory")
+    page.context.close()
+    assert errors == [], "console errors:\n" + "\n".join(errors)
+    assert session.console_errors == [], "console errors:\n" + "\n".join(session.console_errors)
+
+
+def test_token_refresh_keeps_the_page_and_sign_out_returns_to_sign_in(browser: Any, session: Session) -> None:
+    """An expired access token is refreshed in place; a dead session goes to sign-in and comes back."""
+    if session.job_id is None:
+        pytest.skip("the upload test did not finish")
+    fresh = session.login()
+    errors: list[str] = []
+    stale = {
+        "smartretail.tokens": json.dumps({"access": "expired-or-garbage", "refresh": fresh["refresh_token"]})
+    }
+    page = new_page(browser, WIDTHS["desktop"], errors, storage=stale, base_url=session.base_url)
+    page.goto("/app/inventory")
+    page.get_by_test_id("inventory-table").wait_for()
+    assert page.url.endswith("/app/inventory")
+    refreshed = json.loads(page.evaluate("localStorage.getItem('smartretail.tokens')"))
+    assert refreshed["access"] != "expired-or-garbage"
+    page.context.close()
+
+    dead = {"smartretail.tokens": json.dumps({"access": "garbage", "refresh": "also-garbage"})}
+    page = new_page(browser, WIDTHS["desktop"], errors, storage=dead, base_url=session.base_url)
+    page.goto("/app/pricing")
+    page.wait_for_url("**/app/signin?next=%2Fapp%2Fpricing")
+    page.get_by_label("Email").fill(session.email)
+    page.get_by_label("Password").fill(session.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/app/pricing")
+
+    page.get_by_role("button", name="Sign out").first.click()
+    page.wait_for_url("**/app/signin")
+    assert page.evaluate("localStorage.getItem('smartretail.tokens')") is None
+    page.context.close()
+    # Only the expected 401s of the stale tokens may appear in the console here.
+    unexpected = [e for e in errors if "401" not in e]
+    assert unexpected == [], "console errors:\n" + "\n".join(unexpected)
