@@ -16,7 +16,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 log = logging.getLogger("wait_for_schema")
 
 
-class SchemaState(str, Enum):
+class SchemaState(StrEnum):
     """Where the database stands relative to the migrations this image ships."""
 
     CURRENT = "current"
@@ -86,9 +86,13 @@ def wait_for_schema(
         else:
             state = schema_state(current, expected, known)
             if state is not SchemaState.BEHIND:
-                log.info("schema is %s (database %s, image %s)", state.value, sorted(current), sorted(expected))
+                log.info(
+                    "schema is %s (database %s, image %s)", state.value, sorted(current), sorted(expected)
+                )
                 return state
-            log.info("waiting for migrations: database at %s, image needs %s", sorted(current), sorted(expected))
+            log.info(
+                "waiting for migrations: database at %s, image needs %s", sorted(current), sorted(expected)
+            )
         if clock() >= deadline:
             return None
         sleep(interval_s)

@@ -20,14 +20,27 @@ K8S = REPO / "deploy" / "k8s"
 COMPOSE_FILE = REPO / "docker-compose.yml"
 
 # The lead's fixed runtime facts: one port per HTTP service, one queue per domain service.
-PORTS = {"gateway": 8000, "ingest": 8001, "forecasting": 8002, "segmentation": 8003, "pricing": 8004,
-         "inventory": 8005}
+PORTS = {
+    "gateway": 8000,
+    "ingest": 8001,
+    "forecasting": 8002,
+    "segmentation": 8003,
+    "pricing": 8004,
+    "inventory": 8005,
+}
 QUEUES = ("ingest", "forecasting", "segmentation", "pricing", "inventory")
 OVERLAYS = ("base", "overlays/dev", "overlays/prod")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 # Every key the Secret smartretail-secrets must hold (the app's five, plus KEDA's two).
-SECRET_KEYS = {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SERVICE_TOKEN_SECRET", "PII_KEY",
-               "REDIS_ADDRESS", "REDIS_PASSWORD"}
+SECRET_KEYS = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "JWT_SECRET",
+    "SERVICE_TOKEN_SECRET",
+    "PII_KEY",
+    "REDIS_ADDRESS",
+    "REDIS_PASSWORD",
+}
 
 Manifest = dict[str, Any]
 
@@ -42,8 +55,9 @@ def kubectl_or_skip() -> str:
 
 @functools.cache
 def _render(directory: str) -> tuple[Manifest, ...]:
-    result = subprocess.run([kubectl_or_skip(), "kustomize", directory], capture_output=True, text=True,
-                            check=False, timeout=60)
+    result = subprocess.run(
+        [kubectl_or_skip(), "kustomize", directory], capture_output=True, text=True, check=False, timeout=60
+    )
     if result.returncode != 0:
         raise AssertionError(f"kubectl kustomize {directory} failed:\n{result.stderr}")
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
@@ -230,20 +244,26 @@ class Endpoint:
 def endpoint_of(manifest: Manifest, namespace: str) -> Endpoint:
     """The Endpoint of a workload's pods, with its named container ports."""
     spec = pod_spec(manifest) or {}
-    ports = tuple((p["name"], p["containerPort"]) for c in containers(spec, init=False)
-                  for p in c.get("ports", []) if "name" in p)
+    ports = tuple(
+        (p["name"], p["containerPort"])
+        for c in containers(spec, init=False)
+        for p in c.get("ports", [])
+        if "name" in p
+    )
     return Endpoint(namespace, tuple(sorted(pod_labels(manifest).items())), ports)
 
 
-def _peer_matches(peer: dict[str, Any], other: Endpoint, policy_namespace: str,
-                  namespace_labels: dict[str, dict[str, str]]) -> bool:
+def _peer_matches(
+    peer: dict[str, Any], other: Endpoint, policy_namespace: str, namespace_labels: dict[str, dict[str, str]]
+) -> bool:
     if "ipBlock" in peer:
         if other.ip is None:
             return False
         address = ipaddress.ip_address(other.ip)
         block = peer["ipBlock"]
         return address in ipaddress.ip_network(block["cidr"]) and not any(
-            address in ipaddress.ip_network(excluded) for excluded in block.get("except", []))
+            address in ipaddress.ip_network(excluded) for excluded in block.get("except", [])
+        )
     if other.ip is not None:
         return False
     if "namespaceSelector" in peer:
@@ -268,31 +288,49 @@ def _port_matches(rule_ports: list[dict[str, Any]], port: int, destination: Endp
     return False
 
 
-def _direction_allows(policies: list[Manifest], subject: Endpoint, other: Endpoint, port: int,
-                      destination: Endpoint, direction: str,
-                      namespace_labels: dict[str, dict[str, str]]) -> bool:
+def _direction_allows(
+    policies: list[Manifest],
+    subject: Endpoint,
+    other: Endpoint,
+    port: int,
+    destination: Endpoint,
+    direction: str,
+    namespace_labels: dict[str, dict[str, str]],
+) -> bool:
     if subject.ip is not None:
         return True  # Outside the cluster: no NetworkPolicy applies.
     key, peers_key = ("egress", "to") if direction == "Egress" else ("ingress", "from")
-    selecting = [p for p in policies if p["metadata"].get("namespace", "") == subject.namespace
-                 and direction in p["spec"].get("policyTypes", ["Ingress"])
-                 and selector_matches(p["spec"]["podSelector"], subject.label_map)]
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace", "") == subject.namespace
+        and direction in p["spec"].get("policyTypes", ["Ingress"])
+        and selector_matches(p["spec"]["podSelector"], subject.label_map)
+    ]
     if not selecting:
         return True
     for policy in selecting:
         for rule in policy["spec"].get(key, []):
             peers = rule.get(peers_key)
-            if peers and not any(_peer_matches(peer, other, policy["metadata"].get("namespace", ""),
-                                               namespace_labels) for peer in peers):
+            if peers and not any(
+                _peer_matches(peer, other, policy["metadata"].get("namespace", ""), namespace_labels)
+                for peer in peers
+            ):
                 continue
             if _port_matches(rule.get("ports", []), port, destination):
                 return True
     return False
 
 
-def allowed(policies: list[Manifest], source: Endpoint, destination: Endpoint, port: int,
-            namespace_labels: dict[str, dict[str, str]] | None = None) -> bool:
+def allowed(
+    policies: list[Manifest],
+    source: Endpoint,
+    destination: Endpoint,
+    port: int,
+    namespace_labels: dict[str, dict[str, str]] | None = None,
+) -> bool:
     """Whether NetworkPolicies let `source` open a TCP connection to `destination` on `port`."""
     labels = namespace_labels or {}
-    return (_direction_allows(policies, source, destination, port, destination, "Egress", labels)
-            and _direction_allows(policies, destination, source, port, destination, "Ingress", labels))
+    return _direction_allows(
+        policies, source, destination, port, destination, "Egress", labels
+    ) and _direction_allows(policies, destination, source, port, destination, "Ingress", labels)

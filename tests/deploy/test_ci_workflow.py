@@ -21,7 +21,9 @@ def workflow() -> dict[str, Any]:
 
 
 def _steps_text(job: str) -> str:
-    return "\n".join(str(step.get("run", "")) + str(step.get("uses", "")) for step in workflow()["jobs"][job]["steps"])
+    return "\n".join(
+        str(step.get("run", "")) + str(step.get("uses", "")) for step in workflow()["jobs"][job]["steps"]
+    )
 
 
 def test_workflow_matches_the_github_schema() -> None:
@@ -55,7 +57,10 @@ def test_every_service_image_is_built_and_tagged_by_commit() -> None:
 
 def test_deploy_pins_the_commit_then_waits_for_migration_and_rollout() -> None:
     text = _steps_text("deploy")
-    assert 'deploy/set-release.sh deploy/k8s/overlays/prod "ghcr.io/${GITHUB_REPOSITORY_OWNER,,}" "$GITHUB_SHA"' in text
+    assert (
+        'deploy/set-release.sh deploy/k8s/overlays/prod "ghcr.io/${GITHUB_REPOSITORY_OWNER,,}" "$GITHUB_SHA"'
+        in text
+    )
     assert "kubectl kustomize deploy/k8s/overlays/prod" in text
-    assert text.index("set-release.sh") < text.index("kubectl apply") < text.index('job/migrate-$GITHUB_SHA')
+    assert text.index("set-release.sh") < text.index("kubectl apply") < text.index("job/migrate-$GITHUB_SHA")
     assert "rollout status" in text

@@ -56,7 +56,10 @@ def _docker_compose() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True, check=False).returncode == 0:
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True, check=False).returncode == 0
+    ):
         return [docker, "compose"]
     return None
 
@@ -67,8 +70,22 @@ def test_docker_compose_itself_accepts_the_file(tmp_path: Path) -> None:
         pytest.skip("neither `docker compose` nor `docker-compose` is installed (schema test still ran)")
     env_file = tmp_path / ".env"
     subprocess.run(["sh", str(MAKE_ENV), str(env_file)], check=True, capture_output=True)
-    result = subprocess.run([*command, "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "--profile",
-                             "flower", "config", "--quiet"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            *command,
+            "--env-file",
+            str(env_file),
+            "-f",
+            str(COMPOSE_FILE),
+            "--profile",
+            "flower",
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -108,8 +125,18 @@ def test_one_worker_per_queue_with_a_self_ping_healthcheck() -> None:
     services = compose()["services"]
     for queue in QUEUES:
         worker = services[f"{queue}-worker"]
-        assert worker["command"] == ["celery", "-A", f"{queue}.tasks", "worker", "-Q", queue, "--concurrency=1",
-                                     "--prefetch-multiplier=1", "-n", f"{queue}@%h"]
+        assert worker["command"] == [
+            "celery",
+            "-A",
+            f"{queue}.tasks",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency=1",
+            "--prefetch-multiplier=1",
+            "-n",
+            f"{queue}@%h",
+        ]
         assert f'--destination \\"{queue}@$$HOSTNAME\\"' in json.dumps(worker["healthcheck"]["test"])
         assert worker["image"] == services[queue]["image"]
         assert worker["stop_grace_period"] == "2h", "a stopping worker finishes its task"
@@ -157,12 +184,15 @@ def test_compose_and_kubernetes_give_the_same_settings(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     subprocess.run(["sh", str(MAKE_ENV), str(env_file)], check=True, capture_output=True)
     values = read_env_file(env_file)
-    environment = {k: interpolate(v, values) for k, v in compose()["services"]["forecasting"]["environment"].items()}
+    environment = {
+        k: interpolate(v, values) for k, v in compose()["services"]["forecasting"]["environment"].items()
+    }
     (config,) = by_kind(render("base"), "ConfigMap").values()
     # KEDA's REDIS_ADDRESS/REDIS_PASSWORD exist only in Kubernetes.
     assert set(environment) == set(config["data"]) | (SECRET_KEYS - {"REDIS_ADDRESS", "REDIS_PASSWORD"})
     for key, value in config["data"].items():
         if key not in ("APP_ENV", "CORS_ORIGINS", "LOG_LEVEL"):
             assert environment[key] == value, key
-    assert environment["DATABASE_URL"] == (f"postgresql://smartretail:{values['POSTGRES_PASSWORD']}"
-                                           "@postgres:5432/smartretail")
+    assert environment["DATABASE_URL"] == (
+        f"postgresql://smartretail:{values['POSTGRES_PASSWORD']}@postgres:5432/smartretail"
+    )

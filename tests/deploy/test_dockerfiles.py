@@ -26,16 +26,21 @@ def test_every_service_has_a_dockerfile() -> None:
 
 @pytest.mark.parametrize("service", sorted(PORTS))
 def test_hadolint_finds_nothing(service: str) -> None:
-    result = subprocess.run([hadolint_or_skip(), "--no-color", "--failure-threshold", "info",
-                             str(dockerfiles()[service])], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [hadolint_or_skip(), "--no-color", "--failure-threshold", "info", str(dockerfiles()[service])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN apt-get install gcc\nUSER root\n")
-    result = subprocess.run([hadolint_or_skip(), "--no-color", str(bad)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [hadolint_or_skip(), "--no-color", str(bad)], capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "DL3007" in result.stdout  # `latest` tag
 
@@ -111,13 +116,23 @@ def _ignored(relative: str) -> bool:
         candidates = [pattern, pattern.removeprefix("**/")] if pattern.startswith("**/") else [pattern]
         for candidate in candidates:
             if any(fnmatch.fnmatchcase(prefix, candidate) for prefix in prefixes) or (
-                    candidate != pattern and any(fnmatch.fnmatchcase(part, candidate) for part in parts)):
+                candidate != pattern and any(fnmatch.fnmatchcase(part, candidate) for part in parts)
+            ):
                 ignored = not negated
     return ignored
 
 
-@pytest.mark.parametrize("path", [".env", ".venv/bin/python", ".git/HEAD", "web/node_modules/react/x.js",
-                                  ".data/pg/PG_VERSION", "libs/common/src/common/__pycache__/a.pyc"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "web/node_modules/react/x.js",
+        ".data/pg/PG_VERSION",
+        "libs/common/src/common/__pycache__/a.pyc",
+    ],
+)
 def test_dockerignore_keeps_local_and_secret_files_out(path: str) -> None:
     assert _ignored(path)
 

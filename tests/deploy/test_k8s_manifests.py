@@ -66,8 +66,17 @@ def test_overlay_renders_unique_objects(overlay: str) -> None:
     manifests = render(overlay)
     keys = [(m["kind"], m["metadata"].get("namespace", ""), m["metadata"]["name"]) for m in manifests]
     assert len(keys) == len(set(keys)), "two objects share a kind, namespace and name"
-    assert {"Deployment", "Service", "ServiceAccount", "Job", "HorizontalPodAutoscaler",
-            "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ConfigMap"} <= {m["kind"] for m in manifests}
+    assert {
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Ingress",
+        "ConfigMap",
+    } <= {m["kind"] for m in manifests}
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -151,10 +160,14 @@ def test_hardening_check_catches_a_root_container() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_long_running_containers_have_liveness_and_readiness_probes(overlay: str) -> None:
-    missing = [f"{m['metadata']['name']}/{c['name']}: {probe}"
-               for m in _workloads(overlay) if m["kind"] != "Job"
-               for c in containers(pod_spec(m) or {}, init=False)
-               for probe in ("livenessProbe", "readinessProbe") if probe not in c]
+    missing = [
+        f"{m['metadata']['name']}/{c['name']}: {probe}"
+        for m in _workloads(overlay)
+        if m["kind"] != "Job"
+        for c in containers(pod_spec(m) or {}, init=False)
+        for probe in ("livenessProbe", "readinessProbe")
+        if probe not in c
+    ]
     assert not missing, "\n".join(missing)
 
 
@@ -165,16 +178,32 @@ def test_http_services_probe_health_and_ready_on_their_port() -> None:
         assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
-        assert container["command"] == ["uvicorn", f"{name}.main:app", "--host", "0.0.0.0", "--port",
-                                        str(port)]
+        assert container["command"] == [
+            "uvicorn",
+            f"{name}.main:app",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+        ]
 
 
 def test_workers_ping_themselves_by_pod_name() -> None:
     deployments = by_kind(render("base"), "Deployment")
     for queue in QUEUES:
         (container,) = deployments[f"{queue}-worker"]["spec"]["template"]["spec"]["containers"]
-        assert container["command"] == ["celery", "-A", f"{queue}.tasks", "worker", "-Q", queue,
-                                        "--concurrency=1", "--prefetch-multiplier=1", "-n", f"{queue}@%h"]
+        assert container["command"] == [
+            "celery",
+            "-A",
+            f"{queue}.tasks",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency=1",
+            "--prefetch-multiplier=1",
+            "-n",
+            f"{queue}@%h",
+        ]
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             script = container[probe]["exec"]["command"]
             assert script[:2] == ["sh", "-c"]
@@ -195,16 +224,21 @@ def test_platform_pods_write_only_to_an_emptydir_tmp(overlay: str) -> None:
     for variable in ("HOME", "NUMBA_CACHE_DIR", "MPLCONFIGDIR"):
         assert config["data"][variable].startswith("/tmp"), variable
     for manifest in _workloads(overlay):
-        if pod_labels(manifest).get("app.kubernetes.io/component") not in ("gateway", "api", "worker",
-                                                                            "migration"):
+        if pod_labels(manifest).get("app.kubernetes.io/component") not in (
+            "gateway",
+            "api",
+            "worker",
+            "migration",
+        ):
             continue
         spec = pod_spec(manifest) or {}
         volumes = {v["name"]: v for v in spec["volumes"]}
         for container in containers(spec):
             mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
             assert "emptyDir" in volumes[mounts["/tmp"]], f"{manifest['metadata']['name']}: /tmp"
-            sources = [e.get("configMapRef", e.get("secretRef", {})).get("name")
-                       for e in container["envFrom"]]
+            sources = [
+                e.get("configMapRef", e.get("secretRef", {})).get("name") for e in container["envFrom"]
+            ]
             assert sources == [config["metadata"]["name"], "smartretail-secrets"]
 
 
@@ -256,10 +290,16 @@ def test_ports_match_dockerfiles_and_compose(overlay: str) -> None:
                     assert services[service]["command"][-1] == str(port["containerPort"])
     workloads = _workloads(overlay)
     for service in by_kind(manifests, "Service").values():
-        (target,) = [w for w in workloads if selector_matches({"matchLabels": service["spec"]["selector"]},
-                                                              pod_labels(w))]
-        named = {p["name"]: p["containerPort"] for c in containers(pod_spec(target) or {}, init=False)
-                 for p in c.get("ports", [])}
+        (target,) = [
+            w
+            for w in workloads
+            if selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(w))
+        ]
+        named = {
+            p["name"]: p["containerPort"]
+            for c in containers(pod_spec(target) or {}, init=False)
+            for p in c.get("ports", [])
+        }
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in named, f"Service {service['metadata']['name']}: {port}"
             assert named[port["targetPort"]] == port["port"]
@@ -289,13 +329,20 @@ def test_autoscalers_budgets_and_services_select_real_pods(overlay: str) -> None
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     for name, deployment in deployments.items():
         assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns the replica count"
-        budgets = [b for b in by_kind(manifests, "PodDisruptionBudget").values()
-                   if selector_matches(b["spec"]["selector"], pod_labels(deployment))]
+        budgets = [
+            b
+            for b in by_kind(manifests, "PodDisruptionBudget").values()
+            if selector_matches(b["spec"]["selector"], pod_labels(deployment))
+        ]
         assert len(budgets) == 1, f"{name}: {len(budgets)} PodDisruptionBudgets"
         assert budgets[0]["spec"] == {"maxUnavailable": 1, "selector": budgets[0]["spec"]["selector"]}
     for service in by_kind(manifests, "Service").values():
-        matching = [w for w in manifests if pod_spec(w) is not None
-                    and selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(w))]
+        matching = [
+            w
+            for w in manifests
+            if pod_spec(w) is not None
+            and selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(w))
+        ]
         assert len(matching) == 1, f"Service {service['metadata']['name']} selects {len(matching)} workloads"
 
 
@@ -315,7 +362,9 @@ def test_keda_scales_each_worker_on_its_own_queue() -> None:
         assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
         assert 1 <= scaled_object["spec"]["minReplicaCount"] < scaled_object["spec"]["maxReplicaCount"]
     # No CPU autoscaler fights KEDA over a worker.
-    hpa_targets = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind(manifests, "HorizontalPodAutoscaler").values()}
+    hpa_targets = {
+        h["spec"]["scaleTargetRef"]["name"] for h in by_kind(manifests, "HorizontalPodAutoscaler").values()
+    }
     assert not hpa_targets & set(WORKERS)
     assert {ref["key"] for ref in auth["spec"]["secretTargetRef"]} <= SECRET_KEYS
     assert {ref["name"] for ref in auth["spec"]["secretTargetRef"]} == {"smartretail-secrets"}
@@ -353,19 +402,25 @@ def test_prod_runs_at_least_two_replicas_and_dev_one() -> None:
     for hpa in by_kind(dev, "HorizontalPodAutoscaler").values():
         assert hpa["spec"]["minReplicas"] == hpa["spec"]["maxReplicas"] == 1
     assert {m["metadata"]["name"]: m["spec"]["replicas"] for m in by_kind(dev, "StatefulSet").values()} == {
-        "postgres": 1, "redis": 1}
+        "postgres": 1,
+        "redis": 1,
+    }
     assert not by_kind(dev, "ScaledObject")
     assert not by_kind(render("overlays/prod"), "StatefulSet"), "prod uses managed PostgreSQL and Redis"
 
 
 def test_dev_secret_holds_every_key_and_prod_documents_them() -> None:
-    (secret,) = [m for m in render("overlays/dev") if m["kind"] == "Secret"
-                 and m["metadata"]["name"] == "smartretail-secrets"]
+    (secret,) = [
+        m
+        for m in render("overlays/dev")
+        if m["kind"] == "Secret" and m["metadata"]["name"] == "smartretail-secrets"
+    ]
     assert set(secret["data"]) == SECRET_KEYS
     assert not [m for m in render("overlays/prod") if m["kind"] == "Secret"], "prod secrets are not committed"
     documented = (REPO / "deploy" / "k8s" / "overlays" / "prod" / "secrets.env.example").read_text()
-    assert {line.split("=", 1)[0] for line in documented.splitlines()
-            if line and not line.startswith("#")} == SECRET_KEYS
+    assert {
+        line.split("=", 1)[0] for line in documented.splitlines() if line and not line.startswith("#")
+    } == SECRET_KEYS
     (config,) = by_kind(render("base"), "ConfigMap").values()
     assert not set(config["data"]) & SECRET_KEYS
 
@@ -437,13 +492,18 @@ def test_set_release_pins_images_and_the_migration_job(tmp_path: Path) -> None:
     shutil.copytree(K8S, tmp_path / "k8s")
     overlay = tmp_path / "k8s" / "overlays" / "prod"
     script = REPO / "deploy" / "set-release.sh"
-    result = subprocess.run(["sh", str(script), str(overlay), "registry.example.com/acme/", "3f2c1e0"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["sh", str(script), str(overlay), "registry.example.com/acme/", "3f2c1e0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     manifests = render(overlay)
     images = {c["image"] for m in manifests if pod_spec(m) is not None for c in containers(pod_spec(m) or {})}
     assert images == {f"registry.example.com/acme/smartretail-{s}:3f2c1e0" for s in PORTS}
     assert set(by_kind(manifests, "Job")) == {"migrate-3f2c1e0"}
-    refused = subprocess.run(["sh", str(script), str(overlay), "r", "Not_A_Label"], capture_output=True,
-                             text=True, check=False)
+    refused = subprocess.run(
+        ["sh", str(script), str(overlay), "r", "Not_A_Label"], capture_output=True, text=True, check=False
+    )
     assert refused.returncode == 2

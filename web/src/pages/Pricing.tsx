@@ -145,7 +145,7 @@ export default function Pricing() {
               </EmptyState>
             ) : (
               <>
-                <div className="-mx-4 overflow-x-auto sm:mx-0">
+                <div className="relative -mx-4 overflow-x-auto sm:mx-0">
                   <table className="min-w-full text-sm" data-testid="pricing-table" data-total={page.total}>
                     <caption className="sr-only">Price suggestions, sortable by column</caption>
                     <thead className="border-b border-slate-200 text-slate-600">

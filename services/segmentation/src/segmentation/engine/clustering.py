@@ -25,7 +25,7 @@ K_MIN, K_MAX = 3, 8
 MIN_CLUSTER_SHARE = 0.01
 # Sample sizes that keep k selection and the silhouette bounded on a million customers.
 SELECTION_SAMPLE = 30_000
-SILHOUETTE_SAMPLE = 6_000
+SILHOUETTE_SAMPLE = 5_000
 # If several k score within this of the best silhouette, the smallest wins: fewer, broader
 # segments are easier to act on and do not flip when a 1% change in data nudges the scores.
 SILHOUETTE_TOLERANCE = 0.01
