@@ -190,8 +190,11 @@ def new_page(
 
 
 def screenshot(page: Any, artifacts: Path, name: str, width: int) -> None:
-    """Full-page screenshot test-artifacts/dashboard/<name>-<width>.png."""
+    """Full-page screenshot test-artifacts/dashboard/<name>-<width>.png, after checking the page fits."""
     page.wait_for_timeout(300)  # let the last layout and chart paint settle before the picture
+    # Wide tables scroll inside their own box; the page itself must never scroll sideways.
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{name} is {scroll_width}px wide at a {width}px viewport"
     page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
 
 

@@ -206,13 +206,14 @@ export function SortHeader<K extends string>(props: {
   sort: { key: K; dir: "asc" | "desc" };
   onSort: (column: K) => void;
   align?: "left" | "right";
+  className?: string;
 }) {
   const active = props.sort.key === props.column;
   return (
     <th
       scope="col"
       aria-sort={active ? (props.sort.dir === "asc" ? "ascending" : "descending") : "none"}
-      className={cx("px-3 py-2 font-medium", props.align === "right" ? "text-right" : "text-left")}
+      className={cx("px-3 py-2 font-medium", props.align === "right" ? "text-right" : "text-left", props.className)}
     >
       <button
         type="button"

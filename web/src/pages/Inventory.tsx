@@ -129,7 +129,7 @@ export default function Inventory() {
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
                         <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" />
                         <SortHeader label="Stockout risk" column="stockout_risk" sort={sort} onSort={onSort} align="right" />
-                        <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <th scope="col" className="px-3 py-2"><span className="sr-only">Details</span></th>
                       </tr>
                     </thead>
@@ -149,7 +149,7 @@ export default function Inventory() {
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="stockout_risk">{formatPercent(r.stockout_risk, 0)}</td>
-                              <td className="px-3 py-2 text-right tabular-nums" data-col="excess_value">{formatMoney(r.excess_value)}</td>
+                              <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="excess_value">{formatMoney(r.excess_value)}</td>
                               <td className="px-3 py-2 text-right">
                                 <button
                                   type="button"
@@ -174,6 +174,7 @@ export default function Inventory() {
                                     <div><dt className="inline">Order up to: </dt><dd className="inline tabular-nums">{formatNumber(r.order_up_to)}</dd></div>
                                     <div><dt className="inline">Stockout expected: </dt><dd className="inline">{formatDate(r.expected_stockout_date)}</dd></div>
                                     <div><dt className="inline">Excess units: </dt><dd className="inline tabular-nums">{formatNumber(r.excess_units)}</dd></div>
+                                    <div><dt className="inline">Excess value: </dt><dd className="inline tabular-nums">{formatMoney(r.excess_value)}</dd></div>
                                   </dl>
                                 </td>
                               </tr>

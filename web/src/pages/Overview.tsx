@@ -182,9 +182,11 @@ export default function Overview() {
                   <ul className="divide-y divide-slate-100 text-sm" data-testid="overview-top-pricing">
                     {top.map((s) => (
                       <li key={`${s.store}/${s.sku}`} className="flex items-center justify-between gap-2 py-2">
-                        <span className="min-w-0 truncate">
-                          <span className="font-medium">{s.sku}</span>{" "}
-                          <span className="text-slate-500">
+                        <span className="min-w-0">
+                          <span className="block truncate">
+                            <span className="font-medium">{s.sku}</span> <span className="text-slate-500">· {s.store}</span>
+                          </span>
+                          <span className="block truncate text-xs text-slate-500">
                             {formatMoney(s.current_price)} → {formatMoney(s.suggested_price)} ({formatSignedPercent(priceChange(s))})
                           </span>
                         </span>

@@ -70,6 +70,8 @@ class AuthService:
         if stored.used_at is not None:
             # Reuse means the token leaked: end the whole session (RFC 6819 5.2.2.3).
             await self.repository.revoke_family(stored.family_id, now)
+            # The request ends in an error, which rolls the session back: keep the revocation.
+            await self.repository.session.commit()
             raise Unauthorized("refresh token reused; the session was ended, sign in again")
         stored.used_at = now
         user = await self.repository.get_user(stored.user_id)
