@@ -17,8 +17,13 @@ pytestmark = pytest.mark.e2e
 
 def _account(base_url: str, email: str) -> dict[str, str]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        assert client.post("/auth/register", json={"email": email, "password": "password-123",
-                                                   "name": email.split("@")[0]}).status_code == 201
+        assert (
+            client.post(
+                "/auth/register",
+                json={"email": email, "password": "password-123", "name": email.split("@")[0]},
+            ).status_code
+            == 201
+        )
         tokens = client.post("/auth/login", json={"email": email, "password": "password-123"}).json()
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
@@ -42,7 +47,9 @@ def uploaded(platform: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     headers = _account(platform.base_url, "retailer-a@shop.example")
     with httpx.Client(base_url=platform.base_url, timeout=120) as client:
         with open(path, "rb") as handle:
-            response = client.post("/upload-sales", headers=headers, files={"file": ("sales.csv", handle, "text/csv")})
+            response = client.post(
+                "/upload-sales", headers=headers, files={"file": ("sales.csv", handle, "text/csv")}
+            )
         assert response.status_code == 202, response.text
         job = _wait_for_job(client, response.json()["job_id"], headers)
     return {"sales": sales, "headers": headers, "job": job, "base_url": platform.base_url}
@@ -52,8 +59,12 @@ def test_every_stage_succeeds_and_counts_match(uploaded: dict[str, Any]) -> None
     job, sales = uploaded["job"], uploaded["sales"]
     assert job["status"] == "succeeded", job
     assert {name: stage["status"] for name, stage in job["stages"].items()} == {
-        "ingest": "succeeded", "forecasting": "succeeded", "segmentation": "succeeded",
-        "pricing": "succeeded", "inventory": "succeeded"}
+        "ingest": "succeeded",
+        "forecasting": "succeeded",
+        "segmentation": "succeeded",
+        "pricing": "succeeded",
+        "inventory": "succeeded",
+    }
     assert job["rows_accepted"] == len(sales) and job["rows_rejected"] == 0
     assert job["rows_new"] == len(sales)
 
@@ -116,10 +127,16 @@ def test_another_retailer_sees_nothing_and_bad_tokens_are_refused(uploaded: dict
         assert client.get("/inventory-recommendations", headers=other).json()["total"] == 0
         assert client.get("/pricing-suggestions", headers=other).json()["total"] == 0
         assert client.get("/customer-segments", headers=other).json()["total_customers"] == 0
-        for headers in ({}, {"Authorization": "Bearer not-a-token"},
-                        {"Authorization": uploaded["headers"]["Authorization"] + "x"}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer not-a-token"},
+            {"Authorization": uploaded["headers"]["Authorization"] + "x"},
+        ):
             assert client.get("/forecast", headers=headers).status_code == 401
-            assert client.post("/upload-sales", headers=headers, files={"file": ("a.csv", b"a,b\n")}).status_code == 401
+            assert (
+                client.post("/upload-sales", headers=headers, files={"file": ("a.csv", b"a,b\n")}).status_code
+                == 401
+            )
 
 
 def test_bad_upload_through_the_gateway_names_the_row(uploaded: dict[str, Any]) -> None:
@@ -138,6 +155,13 @@ def test_every_service_answers_health_and_openapi(platform: Any) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok", name
         assert httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200, name
     schema = httpx.get(f"{platform.base_url}/openapi.json", timeout=10).json()
-    for path in ("/upload-sales", "/forecast", "/inventory-recommendations", "/pricing-suggestions",
-                 "/customer-segments", "/auth/login", "/jobs/{job_id}"):
+    for path in (
+        "/upload-sales",
+        "/forecast",
+        "/inventory-recommendations",
+        "/pricing-suggestions",
+        "/customer-segments",
+        "/auth/login",
+        "/jobs/{job_id}",
+    ):
         assert path in schema["paths"], path

@@ -47,8 +47,12 @@ def _forge(payload: dict[str, object], secret: str, alg: str = "HS256", typ: str
 
 def _claims(**overrides: object) -> dict[str, object]:
     s = get_settings()
-    base: dict[str, object] = {**IDENTITY.claims(), "iss": s.jwt_issuer, "aud": s.jwt_audience,
-                               "exp": datetime.now(UTC) + timedelta(minutes=5)}
+    base: dict[str, object] = {
+        **IDENTITY.claims(),
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+    }
     base.update(overrides)
     return base
 

@@ -19,15 +19,29 @@ def _stages(**states: str) -> dict[str, dict[str, object]]:
     return stages
 
 
-@pytest.mark.parametrize("states, expected", [
-    ({}, "queued"),
-    ({"ingest": "running"}, "running"),
-    ({"ingest": "succeeded"}, "running"),
-    ({"ingest": "succeeded", "forecasting": "failed"}, "failed"),
-    ({s: "succeeded" for s in ("ingest", "forecasting", "segmentation", "pricing", "inventory")}, "succeeded"),
-    ({"ingest": "succeeded", "forecasting": "succeeded", "segmentation": "skipped", "pricing": "succeeded",
-      "inventory": "succeeded"}, "succeeded"),
-])
+@pytest.mark.parametrize(
+    "states, expected",
+    [
+        ({}, "queued"),
+        ({"ingest": "running"}, "running"),
+        ({"ingest": "succeeded"}, "running"),
+        ({"ingest": "succeeded", "forecasting": "failed"}, "failed"),
+        (
+            {s: "succeeded" for s in ("ingest", "forecasting", "segmentation", "pricing", "inventory")},
+            "succeeded",
+        ),
+        (
+            {
+                "ingest": "succeeded",
+                "forecasting": "succeeded",
+                "segmentation": "skipped",
+                "pricing": "succeeded",
+                "inventory": "succeeded",
+            },
+            "succeeded",
+        ),
+    ],
+)
 def test_overall_status(states: dict[str, str], expected: str) -> None:
     assert jobs.overall_status(_stages(**states)) == expected
 

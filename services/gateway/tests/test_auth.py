@@ -22,8 +22,9 @@ async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _signup(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
     email = f"{uuid.uuid4().hex[:8]}@Shop.example"
-    created = await client.post("/auth/register", json={"email": email, "password": "password-123",
-                                                        "name": "Corner Shop"})
+    created = await client.post(
+        "/auth/register", json={"email": email, "password": "password-123", "name": "Corner Shop"}
+    )
     assert created.status_code == 201, created.text
     tokens = await client.post("/auth/login", json={"email": email.lower(), "password": "password-123"})
     assert tokens.status_code == 200
@@ -49,9 +50,13 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(client: http
 
 async def test_duplicate_email_and_weak_input_are_refused(client: httpx.AsyncClient) -> None:
     email, _ = await _signup(client)
-    again = await client.post("/auth/register", json={"email": email, "password": "password-123", "name": "X"})
+    again = await client.post(
+        "/auth/register", json={"email": email, "password": "password-123", "name": "X"}
+    )
     assert again.status_code == 409
-    short = await client.post("/auth/register", json={"email": "a@b.example", "password": "short", "name": "X"})
+    short = await client.post(
+        "/auth/register", json={"email": "a@b.example", "password": "short", "name": "X"}
+    )
     assert short.status_code == 422 and "password" in short.json()["detail"]
 
 
@@ -64,13 +69,19 @@ async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncCli
     # Presenting the old one again is a theft signal: the whole family is revoked.
     reused = await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert reused.status_code == 401 and "reused" in reused.json()["detail"]
-    assert (await client.post("/auth/refresh", json={"refresh_token": new["refresh_token"]})).status_code == 401
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    ).status_code == 401
 
 
 async def test_logout_revokes_the_refresh_token(client: httpx.AsyncClient) -> None:
     _, tokens = await _signup(client)
-    assert (await client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})).status_code == 204
-    assert (await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).status_code == 401
+    assert (
+        await client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    ).status_code == 204
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    ).status_code == 401
 
 
 async def test_access_token_cannot_refresh(client: httpx.AsyncClient) -> None:
@@ -80,7 +91,8 @@ async def test_access_token_cannot_refresh(client: httpx.AsyncClient) -> None:
 
 
 async def test_proxied_routes_need_a_token_and_answer_503_when_the_service_is_down(
-        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from common.devservers import free_port
     from common.settings import get_settings
 

@@ -9,8 +9,16 @@ from ingest.mapping import detect_mapping
 
 
 def test_uci_online_retail_headers_map_automatically() -> None:
-    headers = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
-               "Country"]
+    headers = [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ]
     m = detect_mapping(headers).columns
     assert m["date"] == "InvoiceDate"
     assert m["sku"] == "StockCode"
@@ -23,28 +31,71 @@ def test_uci_online_retail_headers_map_automatically() -> None:
 
 
 def test_breakfast_at_the_frat_headers_map_automatically() -> None:
-    headers = ["week_end_date", "store_id", "upc_id", "units", "visits", "hhs", "spend", "price", "base_price",
-               "feature", "display", "tpr_only", "week_start"]
+    headers = [
+        "week_end_date",
+        "store_id",
+        "upc_id",
+        "units",
+        "visits",
+        "hhs",
+        "spend",
+        "price",
+        "base_price",
+        "feature",
+        "display",
+        "tpr_only",
+        "week_start",
+    ]
     m = detect_mapping(headers).columns
     assert (m["date"], m["store"], m["sku"], m["quantity"], m["unit_price"]) == (
-        "week_end_date", "store_id", "upc_id", "units", "price")
+        "week_end_date",
+        "store_id",
+        "upc_id",
+        "units",
+        "price",
+    )
     assert (m["regular_price"], m["feature"], m["display"], m["tpr_only"]) == (
-        "base_price", "feature", "display", "tpr_only")
+        "base_price",
+        "feature",
+        "display",
+        "tpr_only",
+    )
 
 
-@pytest.mark.parametrize("headers, expected", [
-    # Shopify order export
-    (["Name", "Created at", "Lineitem quantity", "Lineitem price", "Lineitem sku", "Location"],
-     {"date": "Created at", "sku": "Lineitem sku", "quantity": "Lineitem quantity",
-      "unit_price": "Lineitem price", "transaction_id": None, "store": "Location"}),
-    # Square item sales
-    (["Date", "Time", "Category", "Item", "Qty", "Price Point Name", "SKU", "Gross Sales", "Location"],
-     {"date": "Date", "sku": "SKU", "quantity": "Qty", "store": "Location", "category": "Category"}),
-    # Lightspeed / generic POS with odd spacing and case
-    (["ORDER DATE", "Store Code", "Item Code", "QTY SOLD", "Unit-Price", "Receipt No"],
-     {"date": "ORDER DATE", "store": "Store Code", "sku": "Item Code", "quantity": "QTY SOLD",
-      "unit_price": "Unit-Price", "transaction_id": "Receipt No"}),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        # Shopify order export
+        (
+            ["Name", "Created at", "Lineitem quantity", "Lineitem price", "Lineitem sku", "Location"],
+            {
+                "date": "Created at",
+                "sku": "Lineitem sku",
+                "quantity": "Lineitem quantity",
+                "unit_price": "Lineitem price",
+                "transaction_id": None,
+                "store": "Location",
+            },
+        ),
+        # Square item sales
+        (
+            ["Date", "Time", "Category", "Item", "Qty", "Price Point Name", "SKU", "Gross Sales", "Location"],
+            {"date": "Date", "sku": "SKU", "quantity": "Qty", "store": "Location", "category": "Category"},
+        ),
+        # Lightspeed / generic POS with odd spacing and case
+        (
+            ["ORDER DATE", "Store Code", "Item Code", "QTY SOLD", "Unit-Price", "Receipt No"],
+            {
+                "date": "ORDER DATE",
+                "store": "Store Code",
+                "sku": "Item Code",
+                "quantity": "QTY SOLD",
+                "unit_price": "Unit-Price",
+                "transaction_id": "Receipt No",
+            },
+        ),
+    ],
+)
 def test_common_pos_headers(headers: list[str], expected: dict[str, str | None]) -> None:
     # Square exports gross sales per line, not a unit price: the retailer maps it explicitly.
     mapping = {"unit_price": "Gross Sales"} if "Price Point Name" in headers else {}
@@ -54,10 +105,16 @@ def test_common_pos_headers(headers: list[str], expected: dict[str, str | None])
 
 
 def test_explicit_mapping_overrides_detection() -> None:
-    m = detect_mapping(["day", "shop", "article", "n", "amount"],
-                       {"quantity": "n", "unit_price": "amount"}).columns
-    assert (m["date"], m["store"], m["sku"], m["quantity"], m["unit_price"]) == ("day", "shop", "article", "n",
-                                                                              "amount")
+    m = detect_mapping(
+        ["day", "shop", "article", "n", "amount"], {"quantity": "n", "unit_price": "amount"}
+    ).columns
+    assert (m["date"], m["store"], m["sku"], m["quantity"], m["unit_price"]) == (
+        "day",
+        "shop",
+        "article",
+        "n",
+        "amount",
+    )
 
 
 def test_missing_required_column_says_what_was_seen_and_what_would_do() -> None:

@@ -16,7 +16,9 @@ from ingest.mapping import detect_mapping
 TODAY = date(2024, 6, 30)
 
 
-def _validate(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[parsing.RowError]]:
+def _validate(
+    path: Path, mapping: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[parsing.RowError]]:
     fmt = parsing.sniff(path)
     state = parsing.ValidationState(mapping=detect_mapping(fmt.headers, mapping), today=TODAY)
     goods, errors, row = [], [], 2
@@ -31,8 +33,12 @@ def _validate(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.Dat
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_delimiters_are_sniffed(tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "s.csv"
-    path.write_text(delimiter.join(["date", "sku", "qty", "price"]) + "\n"
-                    + delimiter.join(["2024-01-02", "A1", "3", "1.5"]) + "\n")
+    path.write_text(
+        delimiter.join(["date", "sku", "qty", "price"])
+        + "\n"
+        + delimiter.join(["2024-01-02", "A1", "3", "1.5"])
+        + "\n"
+    )
     good, errors = _validate(path)
     assert errors == []
     assert good.iloc[0]["quantity"] == 3 and good.iloc[0]["unit_price"] == 1.5
@@ -45,8 +51,16 @@ def test_gzip_latin1_and_decimal_commas(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(text.encode("latin-1")))
     fmt = parsing.sniff(path)
     assert (fmt.compression, fmt.encoding, fmt.delimiter) == ("gzip", "latin-1", ";")
-    good, errors = _validate(path, {"date": "Datum", "sku": "Artikel", "quantity": "Menge",
-                                    "unit_price": "Preis", "product_name": "Produktname"})
+    good, errors = _validate(
+        path,
+        {
+            "date": "Datum",
+            "sku": "Artikel",
+            "quantity": "Menge",
+            "unit_price": "Preis",
+            "product_name": "Produktname",
+        },
+    )
     assert errors == []
     assert good.iloc[0]["unit_price"] == pytest.approx(1.99)
     assert good.iloc[0]["product_name"] == "Crème brûlée"
@@ -64,14 +78,14 @@ def test_every_validation_rule_names_row_column_value_and_expectation(tmp_path: 
     path = tmp_path / "bad.csv"
     path.write_text(
         "date,store,sku,quantity,unit_price,promotion\n"
-        "2024-01-02,S1,A,1,2.5,0\n"       # row 2 ok
-        "2024-13-45,S1,A,1,2.5,0\n"       # row 3 bad date
-        "2024-01-03,S1,A,abc,2.5,0\n"     # row 4 quantity not a number
-        "2024-01-03,S1,,1,2.5,0\n"        # row 5 missing sku
-        "2024-01-03,S1,A,1,-3,0\n"        # row 6 negative price
-        "2030-01-01,S1,A,1,2.5,0\n"       # row 7 future date
-        "2024-01-03,S1,A,1,2.5,maybe\n"   # row 8 bad flag
-        "2024-01-04,S1,B,-2,2.5,1\n"      # row 9 a return: fine
+        "2024-01-02,S1,A,1,2.5,0\n"  # row 2 ok
+        "2024-13-45,S1,A,1,2.5,0\n"  # row 3 bad date
+        "2024-01-03,S1,A,abc,2.5,0\n"  # row 4 quantity not a number
+        "2024-01-03,S1,,1,2.5,0\n"  # row 5 missing sku
+        "2024-01-03,S1,A,1,-3,0\n"  # row 6 negative price
+        "2030-01-01,S1,A,1,2.5,0\n"  # row 7 future date
+        "2024-01-03,S1,A,1,2.5,maybe\n"  # row 8 bad flag
+        "2024-01-04,S1,B,-2,2.5,1\n"  # row 9 a return: fine
     )
     good, errors = _validate(path)
     by_row = {e.row: e for e in errors}
@@ -107,22 +121,27 @@ def test_cancellations_are_returns_and_fees_are_flagged(tmp_path: Path) -> None:
 
 def test_promotion_depth_from_regular_price(tmp_path: Path) -> None:
     path = tmp_path / "batf.csv"
-    path.write_text("week_end_date,store_id,upc_id,units,price,base_price,feature,display,tpr_only\n"
-                    "2009-01-14,10019,111,14,1.17,1.18,0,0,0\n"
-                    "2009-01-21,10019,111,44,0.99,1.18,0,0,0\n"
-                    "2009-01-28,10019,111,20,1.18,1.18,1,0,0\n")
+    path.write_text(
+        "week_end_date,store_id,upc_id,units,price,base_price,feature,display,tpr_only\n"
+        "2009-01-14,10019,111,14,1.17,1.18,0,0,0\n"
+        "2009-01-21,10019,111,44,0.99,1.18,0,0,0\n"
+        "2009-01-28,10019,111,20,1.18,1.18,1,0,0\n"
+    )
     good, errors = _validate(path)
     assert errors == []
     assert list(good["promotion"]) == [0.0, 1.0, 1.0]
     assert list(good["regular_price"]) == [1.18, 1.18, 1.18]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x00\x01\x02binary" * 10, "binary"),
-    (b"PK\x03\x04notreallyazip", "zip"),
-    (b"justonecolumn\n1\n", "could not find columns"),
-    (b"a,b,a\n1,2,3\n", "repeats a column"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x00\x01\x02binary" * 10, "binary"),
+        (b"PK\x03\x04notreallyazip", "zip"),
+        (b"justonecolumn\n1\n", "could not find columns"),
+        (b"a,b,a\n1,2,3\n", "repeats a column"),
+    ],
+)
 def test_unusable_files_are_refused_with_a_reason(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "f"
     path.write_bytes(content)
@@ -131,8 +150,14 @@ def test_unusable_files_are_refused_with_a_reason(tmp_path: Path, content: bytes
 
 
 def test_xlsx_and_parquet(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"Date": pd.to_datetime(["2024-01-02", "2024-01-03"]), "SKU": ["A", "B"],
-                          "Qty": [1, 2], "Price": [1.5, 2.5]})
+    frame = pd.DataFrame(
+        {
+            "Date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+            "SKU": ["A", "B"],
+            "Qty": [1, 2],
+            "Price": [1.5, 2.5],
+        }
+    )
     xlsx, parquet = tmp_path / "s.xlsx", tmp_path / "s.parquet"
     frame.to_excel(xlsx, index=False)
     frame.to_parquet(parquet)

@@ -37,13 +37,17 @@ def _merge(job_id: str) -> None:
     merge(job_id)
 
 
-async def _upload(client: httpx.AsyncClient, headers: dict[str, str], content: str, query: str = "",
-                  name: str = "sales.csv") -> httpx.Response:
-    return await client.post(f"/upload-sales{query}", headers=headers,
-                             files={"file": (name, content.encode(), "text/csv")})
+async def _upload(
+    client: httpx.AsyncClient, headers: dict[str, str], content: str, query: str = "", name: str = "sales.csv"
+) -> httpx.Response:
+    return await client.post(
+        f"/upload-sales{query}", headers=headers, files={"file": (name, content.encode(), "text/csv")}
+    )
 
 
-async def test_a_bad_row_rejects_the_whole_file_and_reports_it(client: httpx.AsyncClient, make_identity: Any) -> None:
+async def test_a_bad_row_rejects_the_whole_file_and_reports_it(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
     identity, headers = make_identity()
     body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,B,two,2.0,T1,C1\n"
     response = await _upload(client, headers, body)
@@ -60,7 +64,9 @@ async def test_a_bad_row_rejects_the_whole_file_and_reports_it(client: httpx.Asy
     assert report.splitlines()[1] == '3,"quantity","two","a number","not_a_number"'
 
 
-async def test_skip_stores_good_rows_and_merge_counts_them(client: httpx.AsyncClient, make_identity: Any) -> None:
+async def test_skip_stores_good_rows_and_merge_counts_them(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
     identity, headers = make_identity()
     body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,B,x,2.0,T1,C1\n2024-01-03,S1,A,3,2.0,T2,C2\n"
     response = await _upload(client, headers, body, "?on_error=skip")
@@ -78,7 +84,8 @@ async def test_skip_stores_good_rows_and_merge_counts_them(client: httpx.AsyncCl
 
 
 async def test_same_file_twice_is_recognised_and_overlaps_do_not_double_count(
-        client: httpx.AsyncClient, make_identity: Any) -> None:
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
     identity, headers = make_identity()
     first = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,4,3.0,T2,C2\n"
     response = await _upload(client, headers, first)
@@ -88,8 +95,10 @@ async def test_same_file_twice_is_recognised_and_overlaps_do_not_double_count(
     assert again.status_code == 200 and again.json()["duplicate"] and again.json()["job_id"] == job_id
     # An overlapping export: one line corrected, one unchanged, one new (two identical lines of
     # one transaction are two lines, not a duplicate).
-    second = (HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,5,3.0,T2,C2\n"
-              "2024-01-04,S1,C,1,1.0,T3,C3\n")
+    second = (
+        HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,5,3.0,T2,C2\n"
+        "2024-01-04,S1,C,1,1.0,T3,C3\n"
+    )
     response = await _upload(client, headers, second)
     _merge(response.json()["job_id"])
     job = (await client.get(f"/jobs/{response.json()['job_id']}", headers=headers)).json()
@@ -100,7 +109,8 @@ async def test_same_file_twice_is_recognised_and_overlaps_do_not_double_count(
 
 
 async def test_aggregate_files_sum_lines_and_a_later_upload_replaces_the_key(
-        client: httpx.AsyncClient, make_identity: Any) -> None:
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
     identity, headers = make_identity()
     body = "date,store,sku,quantity,unit_price\n2024-01-02,S1,A,2,1.0\n2024-01-02,S1,A,3,1.0\n"
     _merge((await _upload(client, headers, body)).json()["job_id"])
@@ -134,8 +144,9 @@ async def test_missing_columns_are_named(client: httpx.AsyncClient, make_identit
     assert "not found" in response.json()["detail"]
 
 
-async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, make_identity: Any,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_over_the_size_limit_is_413(
+    client: httpx.AsyncClient, make_identity: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, headers = make_identity()
     monkeypatch.setattr(get_settings(), "max_upload_bytes", 100)
     response = await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n" * 10)
@@ -144,7 +155,8 @@ async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, make_identi
 
 
 async def test_other_organizations_jobs_do_not_exist_and_tokens_are_checked(
-        client: httpx.AsyncClient, make_identity: Any) -> None:
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
     _, headers_a = make_identity()
     _, headers_b = make_identity()
     job_id = (await _upload(client, headers_a, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n")).json()["job_id"]

@@ -18,13 +18,23 @@ from common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from common.settings import get_settings
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
-def create_app(service: str, routers: Sequence[APIRouter], *, title: str, description: str,
-               on_shutdown: Callable[[], Awaitable[None]] | None = None,
-               openapi_url: str | None = "/openapi.json") -> FastAPI:
+def create_app(
+    service: str,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    description: str,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    openapi_url: str | None = "/openapi.json",
+) -> FastAPI:
     """Build a service's app with its routers plus /health, /ready and /metrics."""
     settings = get_settings()
     configure_logging(service, settings.log_level)
@@ -36,13 +46,15 @@ def create_app(service: str, routers: Sequence[APIRouter], *, title: str, descri
             await on_shutdown()
         await db.dispose_async_engine()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan,
-                  openapi_url=openapi_url)
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_url=openapi_url
+    )
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                               ) -> Response:
+    async def _request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
         token = request_id_var.set(request_id[:64])
         started = time.perf_counter()
@@ -80,8 +92,9 @@ def create_app(service: str, routers: Sequence[APIRouter], *, title: str, descri
         except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", **checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503
+        )
 
     @ops.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -52,15 +52,26 @@ class Identity:
 
     def claims(self) -> dict[str, Any]:
         """The identity as JWT claims."""
-        return {"sub": str(self.user_id), "org": str(self.organization_id), "role": self.role,
-                "scopes": sorted(self.scopes)}
+        return {
+            "sub": str(self.user_id),
+            "org": str(self.organization_id),
+            "role": self.role,
+            "scopes": sorted(self.scopes),
+        }
 
 
-def _encode(claims: dict[str, Any], secret: str, typ: str, ttl_s: int, audience: str,
-            settings: Settings) -> str:
+def _encode(
+    claims: dict[str, Any], secret: str, typ: str, ttl_s: int, audience: str, settings: Settings
+) -> str:
     now = datetime.now(UTC)
-    payload = {**claims, "iss": settings.jwt_issuer, "aud": audience, "iat": now,
-               "exp": now + timedelta(seconds=ttl_s), "jti": claims.get("jti", str(uuid.uuid4()))}
+    payload = {
+        **claims,
+        "iss": settings.jwt_issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_s),
+        "jti": claims.get("jti", str(uuid.uuid4())),
+    }
     return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"typ": typ})
 
 
@@ -70,8 +81,9 @@ def create_access_token(identity: Identity, settings: Settings | None = None) ->
     return _encode(identity.claims(), s.jwt_secret, ACCESS, s.access_token_ttl_s, s.jwt_audience, s)
 
 
-def create_refresh_token(identity: Identity, token_id: uuid.UUID, family_id: uuid.UUID,
-                         settings: Settings | None = None) -> str:
+def create_refresh_token(
+    identity: Identity, token_id: uuid.UUID, family_id: uuid.UUID, settings: Settings | None = None
+) -> str:
     """A refresh token whose id the gateway records for rotation and revocation."""
     s = settings or get_settings()
     claims = {**identity.claims(), "jti": str(token_id), "fam": str(family_id)}
@@ -81,21 +93,29 @@ def create_refresh_token(identity: Identity, token_id: uuid.UUID, family_id: uui
 def create_service_token(identity: Identity, settings: Settings | None = None) -> str:
     """The gateway's short-lived statement of a verified identity, for one upstream call."""
     s = settings or get_settings()
-    return _encode(identity.claims(), s.service_token_secret, SERVICE, s.service_token_ttl_s,
-                   s.service_audience, s)
+    return _encode(
+        identity.claims(), s.service_token_secret, SERVICE, s.service_token_ttl_s, s.service_audience, s
+    )
 
 
 def decode_token(token: str, typ: str, settings: Settings | None = None) -> dict[str, Any]:
     """Verify signature, algorithm, typ, iss, aud and exp; raise Unauthorized otherwise."""
     s = settings or get_settings()
-    secret, audience = ((s.service_token_secret, s.service_audience) if typ == SERVICE
-                        else (s.jwt_secret, s.jwt_audience))
+    secret, audience = (
+        (s.service_token_secret, s.service_audience) if typ == SERVICE else (s.jwt_secret, s.jwt_audience)
+    )
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or header.get("typ") != typ:
             raise Unauthorized("invalid token")
-        return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience,
-                          issuer=s.jwt_issuer, options={"require": ["exp", "iss", "aud", "sub"]})
+        return jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=s.jwt_issuer,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("token expired") from exc
     except jwt.PyJWTError as exc:
@@ -105,9 +125,12 @@ def decode_token(token: str, typ: str, settings: Settings | None = None) -> dict
 def identity_from_claims(claims: dict[str, Any]) -> Identity:
     """Build an Identity from verified claims."""
     try:
-        return Identity(user_id=uuid.UUID(claims["sub"]), organization_id=uuid.UUID(claims["org"]),
-                        role=str(claims.get("role", "analyst")),
-                        scopes=frozenset(claims.get("scopes") or ()))
+        return Identity(
+            user_id=uuid.UUID(claims["sub"]),
+            organization_id=uuid.UUID(claims["org"]),
+            role=str(claims.get("role", "analyst")),
+            scopes=frozenset(claims.get("scopes") or ()),
+        )
     except (KeyError, ValueError) as exc:
         raise Unauthorized("invalid token") from exc
 

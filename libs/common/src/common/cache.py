@@ -30,8 +30,9 @@ def async_redis() -> aioredis.Redis:
     """This process's asyncio Redis client."""
     global _async_client
     if _async_client is None:
-        _async_client = aioredis.from_url(get_settings().redis_url, socket_timeout=2,
-                                          socket_connect_timeout=2)
+        _async_client = aioredis.from_url(
+            get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
     return _async_client
 
 
@@ -39,8 +40,7 @@ def sync_redis() -> redis.Redis:
     """This worker process's Redis client."""
     global _sync_client
     if _sync_client is None:
-        _sync_client = redis.from_url(get_settings().redis_url, socket_timeout=5,
-                                      socket_connect_timeout=5)
+        _sync_client = redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5)
     return _sync_client
 
 
@@ -50,8 +50,7 @@ def reset_clients() -> None:
     _async_client, _sync_client = None, None
 
 
-async def cached(org: str, domain: str, params: dict[str, Any],
-                 load: Callable[[], Awaitable[Any]]) -> Any:
+async def cached(org: str, domain: str, params: dict[str, Any], load: Callable[[], Awaitable[Any]]) -> Any:
     """Return the cached JSON result for (org, domain, params), or load, store and return it."""
     client = async_redis()
     key = None

@@ -73,8 +73,9 @@ def get_sync_engine() -> Engine:
     """This worker process's psycopg engine; created after the fork, never shared across processes."""
     global _sync_engine
     if _sync_engine is None:
-        _sync_engine = create_engine(get_settings().sync_database_url, pool_size=2, max_overflow=2,
-                                     pool_pre_ping=True)
+        _sync_engine = create_engine(
+            get_settings().sync_database_url, pool_size=2, max_overflow=2, pool_pre_ping=True
+        )
     return _sync_engine
 
 

@@ -17,8 +17,14 @@ import pandas as pd
 CATEGORIES = ("bakery", "dairy", "snacks", "beverages", "household")
 
 
-def generate_sales(n_stores: int = 2, n_skus: int = 20, days: int = 365, n_customers: int = 300,
-                   end: str | None = None, seed: int = 7) -> pd.DataFrame:
+def generate_sales(
+    n_stores: int = 2,
+    n_skus: int = 20,
+    days: int = 365,
+    n_customers: int = 300,
+    end: str | None = None,
+    seed: int = 7,
+) -> pd.DataFrame:
     """Daily sales lines per store x sku with transactions and customers (canonical columns)."""
     rng = np.random.default_rng(seed)
     end_date = pd.Timestamp(end) if end else pd.Timestamp.today().normalize() - pd.Timedelta(days=1)
@@ -43,20 +49,46 @@ def generate_sales(n_stores: int = 2, n_skus: int = 20, days: int = 365, n_custo
             price = np.round(regular * (1 - 0.2 * promo), 2)
             mean = level * dow * yearly * trend * (price / base_price) ** elasticity * (1 + 0.3 * promo)
             units = rng.poisson(mean)
-            frame = pd.DataFrame({"date": dates, "store": f"S{store:02d}", "sku": f"SKU{sku:03d}",
-                                  "quantity": units, "unit_price": price, "promotion": promo.astype(int),
-                                  "product_name": f"Product {sku:03d}",
-                                  "category": CATEGORIES[(sku - 1) % len(CATEGORIES)]})
+            frame = pd.DataFrame(
+                {
+                    "date": dates,
+                    "store": f"S{store:02d}",
+                    "sku": f"SKU{sku:03d}",
+                    "quantity": units,
+                    "unit_price": price,
+                    "promotion": promo.astype(int),
+                    "product_name": f"Product {sku:03d}",
+                    "category": CATEGORIES[(sku - 1) % len(CATEGORIES)],
+                }
+            )
             frames.append(frame[frame["quantity"] > 0])
     sales = pd.concat(frames, ignore_index=True)
     sales["customer_id"] = rng.choice(np.arange(10001, 10001 + n_customers), size=len(sales), p=loyalty)
-    sales["transaction_id"] = ("T" + sales["date"].dt.strftime("%Y%m%d") + "-" + sales["store"] + "-"
-                               + sales["customer_id"].astype(str))
+    sales["transaction_id"] = (
+        "T"
+        + sales["date"].dt.strftime("%Y%m%d")
+        + "-"
+        + sales["store"]
+        + "-"
+        + sales["customer_id"].astype(str)
+    )
     returns = rng.random(len(sales)) < 0.01
     sales.loc[returns, "quantity"] = -np.minimum(sales.loc[returns, "quantity"], 2)
     sales["date"] = sales["date"].dt.strftime("%Y-%m-%d")
-    return sales[["date", "store", "sku", "quantity", "unit_price", "customer_id", "transaction_id",
-                  "product_name", "category", "promotion"]]
+    return sales[
+        [
+            "date",
+            "store",
+            "sku",
+            "quantity",
+            "unit_price",
+            "customer_id",
+            "transaction_id",
+            "product_name",
+            "category",
+            "promotion",
+        ]
+    ]
 
 
 def write_sales_csv(path: Path, **kwargs: int | str) -> Path:
@@ -82,13 +114,16 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             time.sleep(1)
-        client.post("/auth/register", json={"email": args.email, "password": args.password,
-                                            "name": "Demo Grocer"})
+        client.post(
+            "/auth/register", json={"email": args.email, "password": args.password, "name": "Demo Grocer"}
+        )
         login = client.post("/auth/login", json={"email": args.email, "password": args.password})
         login.raise_for_status()
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         csv = generate_sales(n_stores=3, n_skus=30, days=730, n_customers=800).to_csv(index=False).encode()
-        upload = client.post("/upload-sales", headers=headers, files={"file": ("demo_sales.csv", csv, "text/csv")})
+        upload = client.post(
+            "/upload-sales", headers=headers, files={"file": ("demo_sales.csv", csv, "text/csv")}
+        )
         if upload.status_code not in (200, 202):
             print(f"upload failed: {upload.status_code} {upload.text}", file=sys.stderr)
             return 1

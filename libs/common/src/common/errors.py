@@ -60,8 +60,9 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
-        return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status_code,
-                            headers=headers or None)
+        return JSONResponse(
+            {"detail": exc.message, **exc.extra}, status_code=exc.status_code, headers=headers or None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -69,9 +70,13 @@ def install_error_handlers(app: FastAPI) -> None:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg')}")
-        return JSONResponse({"detail": "; ".join(problems) or "invalid request",
-                             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
-                                        for e in exc.errors()]}, status_code=422)
+        return JSONResponse(
+            {
+                "detail": "; ".join(problems) or "invalid request",
+                "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()],
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -20,20 +20,29 @@ def _cursor(connection: Connection) -> Any:
     return raw.cursor()
 
 
-def read_frame(connection: Connection, query: str, params: dict[str, Any] | None = None,
-               dtypes: dict[str, pa.DataType] | None = None) -> pd.DataFrame:
+def read_frame(
+    connection: Connection,
+    query: str,
+    params: dict[str, Any] | None = None,
+    dtypes: dict[str, pa.DataType] | None = None,
+) -> pd.DataFrame:
     """Run a SELECT and return its rows as a DataFrame, via COPY ... TO STDOUT (CSV)."""
     buffer = io.BytesIO()
-    with _cursor(connection) as cursor, cursor.copy(
-        f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", params or {}
-    ) as copy:
+    with (
+        _cursor(connection) as cursor,
+        cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", params or {}) as copy,
+    ):
         for chunk in copy:
             buffer.write(chunk)
     if buffer.tell() == 0:
         return pd.DataFrame()
     buffer.seek(0)
-    table = pacsv.read_csv(buffer, convert_options=pacsv.ConvertOptions(
-        column_types=dtypes or {}, strings_can_be_null=True, quoted_strings_can_be_null=False))
+    table = pacsv.read_csv(
+        buffer,
+        convert_options=pacsv.ConvertOptions(
+            column_types=dtypes or {}, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
     return table.to_pandas()
 
 
@@ -46,9 +55,10 @@ def write_frame(connection: Connection, table: str, frame: pd.DataFrame, columns
     pacsv.write_csv(arrow, sink, write_options=pacsv.WriteOptions(include_header=False))
     data = sink.getbuffer()
     column_list = ", ".join(columns)
-    with _cursor(connection) as cursor, cursor.copy(
-        f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv)"
-    ) as copy:
+    with (
+        _cursor(connection) as cursor,
+        cursor.copy(f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
         for start in range(0, len(data), COPY_CHUNK):
-            copy.write(data[start:start + COPY_CHUNK])
+            copy.write(data[start : start + COPY_CHUNK])
     return len(frame)

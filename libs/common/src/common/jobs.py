@@ -34,17 +34,25 @@ def overall_status(stages: dict[str, dict[str, Any]]) -> str:
     return "queued"
 
 
-def update_stage(job_id: str | uuid.UUID, stage: str, *, status: str | None = None,
-                 progress: float | None = None, error: str | None = None,
-                 session: Session | None = None, **counts: Any) -> str | None:
+def update_stage(
+    job_id: str | uuid.UUID,
+    stage: str,
+    *,
+    status: str | None = None,
+    progress: float | None = None,
+    error: str | None = None,
+    session: Session | None = None,
+    **counts: Any,
+) -> str | None:
     """Set a stage's status/progress (row-locked) and recompute the job's status; returns it.
 
     Pass `session` to record the stage in the caller's transaction (committed with its work).
     """
     if session is None:
         with sync_session() as own:
-            return update_stage(job_id, stage, status=status, progress=progress, error=error,
-                                session=own, **counts)
+            return update_stage(
+                job_id, stage, status=status, progress=progress, error=error, session=own, **counts
+            )
     job = session.execute(
         select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
     ).scalar_one_or_none()
@@ -86,6 +94,9 @@ def job_organization(job_id: str | uuid.UUID) -> uuid.UUID | None:
 def job_options(job_id: str | uuid.UUID) -> dict[str, Any]:
     """The options an upload was made with (e.g. horizon_days)."""
     with sync_session() as session:
-        return dict(session.execute(
-            select(UploadJob.options).where(UploadJob.id == uuid.UUID(str(job_id)))
-        ).scalar_one_or_none() or {})
+        return dict(
+            session.execute(
+                select(UploadJob.options).where(UploadJob.id == uuid.UUID(str(job_id)))
+            ).scalar_one_or_none()
+            or {}
+        )

@@ -16,8 +16,9 @@ def alembic_config(database_url: str | None = None) -> Config:
     """Alembic configuration pointing at this package's migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", (database_url or get_settings().sync_database_url)
-                           .replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", (database_url or get_settings().sync_database_url).replace("%", "%%")
+    )
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
     return config
 

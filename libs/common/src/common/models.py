@@ -50,8 +50,9 @@ class User(TimestampMixin, Base):
 
     __tablename__ = "users"
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=_uuid)
-    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"),
-                                                       index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -93,8 +94,10 @@ class UploadJob(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (Index("ix_upload_jobs_org_created", "organization_id", "created_at"),
-                      Index("ix_upload_jobs_org_sha", "organization_id", "file_sha256"))
+    __table_args__ = (
+        Index("ix_upload_jobs_org_created", "organization_id", "created_at"),
+        Index("ix_upload_jobs_org_sha", "organization_id", "file_sha256"),
+    )
 
 
 class UploadError(Base):
@@ -115,7 +118,8 @@ class Store(Base):
 
     __tablename__ = "stores"
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
     code: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(300))
 
@@ -125,7 +129,8 @@ class Product(Base):
 
     __tablename__ = "products"
     organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
     store: Mapped[str] = mapped_column(String(200), primary_key=True)
     sku: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str | None] = mapped_column(Text)
@@ -142,9 +147,24 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-SALES_COLUMNS = ("store", "sku", "date", "transaction_id", "line_no", "quantity", "unit_price",
-                 "customer_id", "product_name", "category", "promotion", "regular_price",
-                 "feature", "display", "tpr_only", "is_product")
+SALES_COLUMNS = (
+    "store",
+    "sku",
+    "date",
+    "transaction_id",
+    "line_no",
+    "quantity",
+    "unit_price",
+    "customer_id",
+    "product_name",
+    "category",
+    "promotion",
+    "regular_price",
+    "feature",
+    "display",
+    "tpr_only",
+    "is_product",
+)
 
 
 class SalesLine(Base):
@@ -172,8 +192,15 @@ class SalesLine(Base):
     is_product: Mapped[bool] = mapped_column(Boolean, server_default="true")
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     __table_args__ = (
-        UniqueConstraint("organization_id", "store", "sku", "date", "transaction_id", "line_no",
-                         name="uq_sales_lines_natural_key"),
+        UniqueConstraint(
+            "organization_id",
+            "store",
+            "sku",
+            "date",
+            "transaction_id",
+            "line_no",
+            name="uq_sales_lines_natural_key",
+        ),
         Index("ix_sales_lines_org_customer", "organization_id", "customer_id"),
     )
 
@@ -240,8 +267,9 @@ class Recommendation(TimestampMixin, Base):
     explanation: Mapped[str] = mapped_column(Text)
     rank: Mapped[float | None] = mapped_column(Double)
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    __table_args__ = (UniqueConstraint("organization_id", "type", "store", "sku",
-                                       name="uq_recommendations_key"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "type", "store", "sku", name="uq_recommendations_key"),
+    )
 
 
 class SegmentRun(TimestampMixin, Base):
@@ -261,8 +289,9 @@ class CustomerSegment(Base):
     """A customer's features, segment and lifetime value in one run."""
 
     __tablename__ = "customer_segments"
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("segment_runs.id", ondelete="CASCADE"),
-                                              primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("segment_runs.id", ondelete="CASCADE"), primary_key=True
+    )
     customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     segment: Mapped[str] = mapped_column(String(100))
@@ -275,6 +304,21 @@ class CustomerSegment(Base):
     __table_args__ = (Index("ix_customer_segments_run_segment", "run_id", "segment"),)
 
 
-__all__ = ["STAGES", "Base", "CustomerSegment", "ForecastSeries", "Organization", "PlanLine",
-           "Prediction", "Product", "Recommendation", "RefreshToken", "SalesLine", "SegmentRun",
-           "Store", "UploadError", "UploadJob", "User"]
+__all__ = [
+    "STAGES",
+    "Base",
+    "CustomerSegment",
+    "ForecastSeries",
+    "Organization",
+    "PlanLine",
+    "Prediction",
+    "Product",
+    "Recommendation",
+    "RefreshToken",
+    "SalesLine",
+    "SegmentRun",
+    "Store",
+    "UploadError",
+    "UploadJob",
+    "User",
+]

@@ -16,8 +16,12 @@ from common import jobs
 from common.celery_app import celery_app
 
 log = logging.getLogger("smartretail.pipeline")
-TASK_SECONDS = Histogram("task_duration_seconds", "Celery task duration", ["task", "outcome"],
-                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
+TASK_SECONDS = Histogram(
+    "task_duration_seconds",
+    "Celery task duration",
+    ["task", "outcome"],
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
 # Faults worth retrying: the database or broker went away for a moment.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
@@ -64,9 +68,14 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
                 return None
             except Exception as exc:
                 log.exception("%s failed for job %s", name, job_id)
-                reason = str(exc).splitlines()[0][:300] if not isinstance(exc, DBAPIError) else "database error"
-                _fail(job_id, stage, f"unexpected error ({type(exc).__name__}: {reason}); "
-                                     "upload again or contact support")
+                reason = (
+                    str(exc).splitlines()[0][:300] if not isinstance(exc, DBAPIError) else "database error"
+                )
+                _fail(
+                    job_id,
+                    stage,
+                    f"unexpected error ({type(exc).__name__}: {reason}); upload again or contact support",
+                )
                 TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
                 return None
             # A stage may end as "skipped" (e.g. no customer ids to segment); otherwise it succeeded.

@@ -37,21 +37,34 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def replace_recommendations(connection: Connection, organization_id: uuid.UUID, kind: str, job_id: str,
-                            frame: pd.DataFrame, rank_column: str | None = None) -> int:
+def replace_recommendations(
+    connection: Connection,
+    organization_id: uuid.UUID,
+    kind: str,
+    job_id: str,
+    frame: pd.DataFrame,
+    rank_column: str | None = None,
+) -> int:
     """Replace an organization's recommendations of one type with these rows (one transaction)."""
-    connection.execute(text("DELETE FROM recommendations WHERE organization_id = :org AND type = :type"),
-                       {"org": organization_id, "type": kind})
+    connection.execute(
+        text("DELETE FROM recommendations WHERE organization_id = :org AND type = :type"),
+        {"org": organization_id, "type": kind},
+    )
     if frame.empty:
         return 0
     records = frame.to_dict(orient="records")
-    rows = pd.DataFrame({
-        "organization_id": str(organization_id), "type": kind, "store": frame["store"].astype(str).to_numpy(),
-        "sku": frame["sku"].astype(str).to_numpy(),
-        "payload": [json.dumps(jsonable(r)) for r in records],
-        "explanation": frame["explanation"].fillna("").astype(str).to_numpy(),
-        "rank": frame[rank_column].to_numpy() if rank_column else None, "job_id": job_id,
-    })
+    rows = pd.DataFrame(
+        {
+            "organization_id": str(organization_id),
+            "type": kind,
+            "store": frame["store"].astype(str).to_numpy(),
+            "sku": frame["sku"].astype(str).to_numpy(),
+            "payload": [json.dumps(jsonable(r)) for r in records],
+            "explanation": frame["explanation"].fillna("").astype(str).to_numpy(),
+            "rank": frame[rank_column].to_numpy() if rank_column else None,
+            "job_id": job_id,
+        }
+    )
     return write_frame(connection, "recommendations", rows, COLUMNS)
 
 
@@ -62,9 +75,17 @@ class RecommendationRepository:
         self.session = session
         self.kind = kind
 
-    async def page(self, organization_id: uuid.UUID, *, store: str | None = None, sku: str | None = None,
-                   where_sql: str | None = None, order: str = "store", limit: int = 50, offset: int = 0
-                   ) -> tuple[list[Recommendation], int]:
+    async def page(
+        self,
+        organization_id: uuid.UUID,
+        *,
+        store: str | None = None,
+        sku: str | None = None,
+        where_sql: str | None = None,
+        order: str = "store",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Recommendation], int]:
         """A filtered page; `order` is 'store' (store, sku), 'rank' or a payload number descending."""
         conditions = [Recommendation.organization_id == organization_id, Recommendation.type == self.kind]
         if store is not None:
@@ -79,21 +100,47 @@ class RecommendationRepository:
         elif order == "store":
             ordering = [Recommendation.store, Recommendation.sku]
         else:
-            ordering = [Recommendation.payload[order].as_float().desc().nulls_last(), Recommendation.store,
-                        Recommendation.sku]
-        rows = (await self.session.execute(select(Recommendation).where(*conditions).order_by(*ordering)
-                                           .limit(limit).offset(offset))).scalars().all()
-        total = (await self.session.execute(select(func.count()).select_from(Recommendation)
-                                            .where(*conditions))).scalar_one()
+            ordering = [
+                Recommendation.payload[order].as_float().desc().nulls_last(),
+                Recommendation.store,
+                Recommendation.sku,
+            ]
+        rows = (
+            (
+                await self.session.execute(
+                    select(Recommendation).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(Recommendation).where(*conditions))
+        ).scalar_one()
         return list(rows), int(total)
 
     async def one(self, organization_id: uuid.UUID, store: str, sku: str) -> Recommendation | None:
         """The recommendation for one store x sku."""
-        return (await self.session.execute(select(Recommendation).where(
-            Recommendation.organization_id == organization_id, Recommendation.type == self.kind,
-            Recommendation.store == store, Recommendation.sku == sku))).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(Recommendation).where(
+                    Recommendation.organization_id == organization_id,
+                    Recommendation.type == self.kind,
+                    Recommendation.store == store,
+                    Recommendation.sku == sku,
+                )
+            )
+        ).scalar_one_or_none()
 
     async def all_payloads(self, organization_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every payload of this type (for summaries)."""
-        return [r for (r,) in (await self.session.execute(select(Recommendation.payload).where(
-            Recommendation.organization_id == organization_id, Recommendation.type == self.kind))).all()]
+        return [
+            r
+            for (r,) in (
+                await self.session.execute(
+                    select(Recommendation.payload).where(
+                        Recommendation.organization_id == organization_id, Recommendation.type == self.kind
+                    )
+                )
+            ).all()
+        ]

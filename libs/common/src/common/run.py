@@ -20,19 +20,39 @@ from common.settings import REPO_ROOT, SERVICE_PORTS, SERVICES
 DEFAULT_EMBEDDED_REDIS_PORT = 6390
 
 
-def process_commands(ports: dict[str, int], python: str = sys.executable,
-                     worker_concurrency: int = 1) -> dict[str, list[str]]:
+def process_commands(
+    ports: dict[str, int], python: str = sys.executable, worker_concurrency: int = 1
+) -> dict[str, list[str]]:
     """The command line of every process of the platform, by process name."""
     bin_dir = Path(python).parent
     commands: dict[str, list[str]] = {}
     for name in ("gateway", *SERVICES):
-        commands[name] = [str(bin_dir / "uvicorn"), f"{name}.main:app", "--host", "127.0.0.1",
-                          "--port", str(ports[name]), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        commands[name] = [
+            str(bin_dir / "uvicorn"),
+            f"{name}.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports[name]),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
+        ]
     for name in SERVICES:
         commands[f"{name}-worker"] = [
-            str(bin_dir / "celery"), "-A", f"{name}.tasks", "worker", "-Q", name, "-n", f"{name}@%h",
-            f"--concurrency={worker_concurrency}", "--prefetch-multiplier=1", "--loglevel=INFO",
-            "--without-gossip", "--without-mingle",
+            str(bin_dir / "celery"),
+            "-A",
+            f"{name}.tasks",
+            "worker",
+            "-Q",
+            name,
+            "-n",
+            f"{name}@%h",
+            f"--concurrency={worker_concurrency}",
+            "--prefetch-multiplier=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
     return commands
 
@@ -40,8 +60,14 @@ def process_commands(ports: dict[str, int], python: str = sys.executable,
 def platform_env(database_url: str, redis_url: str, ports: dict[str, int]) -> dict[str, str]:
     """Environment shared by every process: where the servers and the services are."""
     env = dict(os.environ)
-    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
-                "GATEWAY_PORT": str(ports["gateway"])})
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+            "GATEWAY_PORT": str(ports["gateway"]),
+        }
+    )
     for name in SERVICES:
         env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     return env
@@ -60,19 +86,23 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", str(REPO_ROOT / ".data")))
-    parser.add_argument("--demo", action="store_true",
-                        help="also create a demo account and upload generated demo data")
+    parser.add_argument(
+        "--demo", action="store_true", help="also create a demo account and upload generated demo data"
+    )
     args = parser.parse_args()
 
     ports = dict(SERVICE_PORTS)
-    ports["gateway"] = int(os.environ.get("GATEWAY_PORT", ports["gateway"]))
+    ports["gateway"] = int(os.environ.get("GATEWAY_PORT") or ports["gateway"])
     for name, port in ports.items():
         if not _port_free(port):
-            print(f"port {port} ({name}) is already in use: stop what holds it or set GATEWAY_PORT",
-                  file=sys.stderr)
+            print(
+                f"port {port} ({name}) is already in use: stop what holds it or set GATEWAY_PORT",
+                file=sys.stderr,
+            )
             return 1
-    servers = EmbeddedServers(Path(args.data_dir), int(os.environ.get("EMBEDDED_REDIS_PORT",
-                                                                      DEFAULT_EMBEDDED_REDIS_PORT)))
+    servers = EmbeddedServers(
+        Path(args.data_dir), int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_EMBEDDED_REDIS_PORT))
+    )
     database_url = os.environ.get("DATABASE_URL") or servers.start_postgres()
     redis_url = os.environ.get("REDIS_URL") or servers.start_redis()
     try:
@@ -82,12 +112,17 @@ def main() -> int:
         concurrency = int(os.environ.get("WORKER_CONCURRENCY", "1"))
         for name, command in process_commands(ports, worker_concurrency=concurrency).items():
             manager.add_process(name, " ".join(command), env=env, cwd=str(REPO_ROOT))
-        print(f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
-              flush=True)
+        print(
+            f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
+            flush=True,
+        )
         if args.demo:
             # A one-shot loader beside the manager: honcho stops everything when any process ends.
-            demo = subprocess.Popen([sys.executable, "-m", "common.demo", "--url",
-                                     f"http://127.0.0.1:{ports['gateway']}"], env=env, cwd=str(REPO_ROOT))
+            demo = subprocess.Popen(
+                [sys.executable, "-m", "common.demo", "--url", f"http://127.0.0.1:{ports['gateway']}"],
+                env=env,
+                cwd=str(REPO_ROOT),
+            )
         manager.loop()
         if args.demo and demo.poll() is None:
             demo.terminate()

@@ -41,8 +41,9 @@ PLAN_SQL = """
 
 def load_daily_sales(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
     """An organization's daily sales per store x sku (the engines' history input)."""
-    frame = read_frame(connection, DAILY_SALES_SQL, {"org": str(organization_id)},
-                       {"store": _STR, "sku": _STR})
+    frame = read_frame(
+        connection, DAILY_SALES_SQL, {"org": str(organization_id)}, {"store": _STR, "sku": _STR}
+    )
     if not frame.empty:
         frame["date"] = pd.to_datetime(frame["date"])
     return frame
@@ -50,14 +51,22 @@ def load_daily_sales(connection: Connection, organization_id: uuid.UUID) -> pd.D
 
 def load_products(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
     """An organization's product master (store x sku attributes, stock and cost)."""
-    return read_frame(connection, PRODUCTS_SQL, {"org": str(organization_id)},
-                      {"store": _STR, "sku": _STR, "name": _STR, "category": _STR, "supplier": _STR})
+    return read_frame(
+        connection,
+        PRODUCTS_SQL,
+        {"org": str(organization_id)},
+        {"store": _STR, "sku": _STR, "name": _STR, "category": _STR, "supplier": _STR},
+    )
 
 
 def load_plan(connection: Connection, organization_id: uuid.UUID, after: pd.Timestamp) -> pd.DataFrame:
     """Planned prices and promotions after a date (known future drivers)."""
-    frame = read_frame(connection, PLAN_SQL, {"org": str(organization_id), "after": after.date()},
-                       {"store": _STR, "sku": _STR})
+    frame = read_frame(
+        connection,
+        PLAN_SQL,
+        {"org": str(organization_id), "after": after.date()},
+        {"store": _STR, "sku": _STR},
+    )
     if not frame.empty:
         frame["date"] = pd.to_datetime(frame["date"])
     return frame

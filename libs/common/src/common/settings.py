@@ -12,8 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[4]
 _DEV_SECRET = "development-only-secret-change-me-0000000000"
 SERVICES = ("ingest", "forecasting", "segmentation", "pricing", "inventory")
-SERVICE_PORTS = {"gateway": 8000, "ingest": 8001, "forecasting": 8002, "segmentation": 8003,
-                 "pricing": 8004, "inventory": 8005}
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "ingest": 8001,
+    "forecasting": 8002,
+    "segmentation": 8003,
+    "pricing": 8004,
+    "inventory": 8005,
+}
 
 
 class Settings(BaseSettings):
@@ -59,7 +65,9 @@ class Settings(BaseSettings):
             for name in ("jwt_secret", "service_token_secret", "pii_key"):
                 value = getattr(self, name)
                 if value.startswith(_DEV_SECRET) or len(value) < 32:
-                    raise ValueError(f"{name.upper()} must be set to a secret of 32+ characters in production")
+                    raise ValueError(
+                        f"{name.upper()} must be set to a secret of 32+ characters in production"
+                    )
         return self
 
     def service_url(self, service: str) -> str:

@@ -25,8 +25,10 @@ async def get_forecast(
     service: Annotated[ForecastService, Depends(get_service)],
     store: str | None = None,
     sku: str | None = None,
-    level: Annotated[Literal["store", "category", "total"] | None,
-                     Query(description="aggregate instead of per store x sku")] = None,
+    level: Annotated[
+        Literal["store", "category", "total"] | None,
+        Query(description="aggregate instead of per store x sku"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:

@@ -3,5 +3,9 @@
 from common.app import create_app
 from forecasting.endpoints import router
 
-app = create_app("forecasting", [router], title="SmartRetail AI — forecasting",
-                 description="Demand forecasts per store x sku with p10/p50/p90 and backtest accuracy.")
+app = create_app(
+    "forecasting",
+    [router],
+    title="SmartRetail AI — forecasting",
+    description="Demand forecasts per store x sku with p10/p50/p90 and backtest accuracy.",
+)

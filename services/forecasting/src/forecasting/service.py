@@ -21,24 +21,44 @@ class ForecastService:
         self.repository = repository
         self.identity = identity
 
-    async def series_page(self, store: str | None, sku: str | None, limit: int, offset: int) -> dict[str, Any]:
+    async def series_page(
+        self, store: str | None, sku: str | None, limit: int, offset: int
+    ) -> dict[str, Any]:
         """A page of store x sku forecasts with model and accuracy."""
         org = self.identity.organization_id
 
         async def load() -> dict[str, Any]:
             series, total = await self.repository.page_series(org, store, sku, limit, offset)
             points = await self.repository.points_for(org, [(s.store, s.sku) for s in series])
-            items = [{
-                "store": s.store, "sku": s.sku, "model": s.model, "frequency": s.frequency,
-                "accuracy": {"wape": _num(s.wape), "mase": _num(s.mase), "bias": _num(s.bias),
-                             "coverage_80": _num(s.coverage_80)},
-                "points": [{"date": p.date.isoformat(), "p10": round(p.p10, 3), "p50": round(p.p50, 3),
-                            "p90": round(p.p90, 3)} for p in points.get((s.store, s.sku), [])],
-            } for s in series]
+            items = [
+                {
+                    "store": s.store,
+                    "sku": s.sku,
+                    "model": s.model,
+                    "frequency": s.frequency,
+                    "accuracy": {
+                        "wape": _num(s.wape),
+                        "mase": _num(s.mase),
+                        "bias": _num(s.bias),
+                        "coverage_80": _num(s.coverage_80),
+                    },
+                    "points": [
+                        {
+                            "date": p.date.isoformat(),
+                            "p10": round(p.p10, 3),
+                            "p50": round(p.p50, 3),
+                            "p90": round(p.p90, 3),
+                        }
+                        for p in points.get((s.store, s.sku), [])
+                    ],
+                }
+                for s in series
+            ]
             return {"items": items, "total": total}
 
-        return await cached(str(org), "forecast", {"store": store, "sku": sku, "limit": limit,
-                                                   "offset": offset}, load)
+        return await cached(
+            str(org), "forecast", {"store": store, "sku": sku, "limit": limit, "offset": offset}, load
+        )
 
     async def aggregate(self, level: str) -> dict[str, Any]:
         """Forecasts summed per store, per category or in total.
@@ -52,11 +72,25 @@ class ForecastService:
         async def load() -> dict[str, Any]:
             groups: dict[str, list[dict[str, Any]]] = {}
             for row in await self.repository.aggregate(org, level):
-                groups.setdefault(row.key, []).append({
-                    "date": row.date.isoformat(), "p50": round(row.p50, 3),
-                    "p10": round(max(row.p50 - row.lower, 0.0), 3), "p90": round(row.p50 + row.upper, 3)})
-            items = [{"level": level, "key": key, "store": key if level == "store" else None, "sku": None,
-                      "model": "aggregate", "points": points} for key, points in groups.items()]
+                groups.setdefault(row.key, []).append(
+                    {
+                        "date": row.date.isoformat(),
+                        "p50": round(row.p50, 3),
+                        "p10": round(max(row.p50 - row.lower, 0.0), 3),
+                        "p90": round(row.p50 + row.upper, 3),
+                    }
+                )
+            items = [
+                {
+                    "level": level,
+                    "key": key,
+                    "store": key if level == "store" else None,
+                    "sku": None,
+                    "model": "aggregate",
+                    "points": points,
+                }
+                for key, points in groups.items()
+            ]
             return {"items": items, "total": len(items)}
 
         return await cached(str(org), "forecast", {"level": level}, load)

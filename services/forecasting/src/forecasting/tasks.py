@@ -31,19 +31,27 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         connection = session.connection()
         history = load_daily_sales(connection, organization_id)
         products = load_products(connection, organization_id)
-        plan = (load_plan(connection, organization_id, history["date"].max())
-                if not history.empty else pd.DataFrame())
+        plan = (
+            load_plan(connection, organization_id, history["date"].max())
+            if not history.empty
+            else pd.DataFrame()
+        )
     if history.empty:
         raise StageError("no product sales to forecast")
     report(0.1)
-    result = forecast(history, horizon_days=horizon_days, plan=plan if not plan.empty else None,
-                      products=products if not products.empty else None)
+    result = forecast(
+        history,
+        horizon_days=horizon_days,
+        plan=plan if not plan.empty else None,
+        products=products if not products.empty else None,
+    )
     report(0.85)
     series = result.series
     if not products.empty and "category" not in series:
         series = series.merge(products[["store", "sku", "category"]], on=["store", "sku"], how="left")
     with sync_session() as session:
-        replace_forecasts(session.connection(), uuid.UUID(str(organization_id)), job_id, series,
-                          result.points)
+        replace_forecasts(
+            session.connection(), uuid.UUID(str(organization_id)), job_id, series, result.points
+        )
     invalidate(str(organization_id), "forecast")
     enqueue("inventory.run", job_id)

@@ -24,7 +24,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 }
 
 
@@ -32,11 +32,15 @@ def build_app() -> FastAPI:
     """Assemble the gateway application."""
     settings = get_settings()
     app = create_app(
-        "gateway", [auth_router], title="SmartRetail AI",
+        "gateway",
+        [auth_router],
+        title="SmartRetail AI",
         description="Upload sales history; get demand forecasts, customer segments, pricing "
-                    "suggestions and inventory recommendations. Authenticate with a bearer token "
-                    "from POST /auth/login.",
-        on_shutdown=proxy.close_client, openapi_url=None)
+        "suggestions and inventory recommendations. Authenticate with a bearer token "
+        "from POST /auth/login.",
+        on_shutdown=proxy.close_client,
+        openapi_url=None,
+    )
     openapi_cache: dict[str, Any] = {}
 
     @app.get("/openapi.json", include_in_schema=False)
@@ -58,13 +62,18 @@ def build_app() -> FastAPI:
     _serve_dashboard(app, settings.dashboard_dir)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+        )
 
     @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                                ) -> Response:
+    async def _security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -85,14 +94,18 @@ def _serve_dashboard(app: FastAPI, dashboard_dir: Any) -> None:
     @app.get("/app/{path:path}", include_in_schema=False)
     async def dashboard(path: str = "") -> Response:
         if not index.is_file():
-            return HTMLResponse("<h1>SmartRetail AI</h1><p>The dashboard has not been built: run "
-                                "<code>make run</code> (it builds web/), or see <a href='/docs'>the API "
-                                "docs</a>.</p>", status_code=200)
+            return HTMLResponse(
+                "<h1>SmartRetail AI</h1><p>The dashboard has not been built: run "
+                "<code>make run</code> (it builds web/), or see <a href='/docs'>the API "
+                "docs</a>.</p>",
+                status_code=200,
+            )
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
     @app.middleware("http")
-    async def _immutable_assets(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                                ) -> Response:
+    async def _immutable_assets(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         if request.url.path.startswith("/assets/") and response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

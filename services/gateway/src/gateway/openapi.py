@@ -17,8 +17,7 @@ log = logging.getLogger("smartretail.gateway.openapi")
 
 async def merged_openapi(app: FastAPI) -> dict[str, Any]:
     """Merge the services' OpenAPI paths that the gateway exposes into the gateway's own schema."""
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schema.setdefault("components", {}).setdefault("schemas", {})
     schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     settings = get_settings()

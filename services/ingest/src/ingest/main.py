@@ -3,5 +3,9 @@
 from common.app import create_app
 from ingest.endpoints import router
 
-app = create_app("ingest", [router], title="SmartRetail AI — ingest",
-                 description="Sales uploads, upload jobs and their progress, and sales history.")
+app = create_app(
+    "ingest",
+    [router],
+    title="SmartRetail AI — ingest",
+    description="Sales uploads, upload jobs and their progress, and sales history.",
+)

@@ -11,30 +11,145 @@ REQUIRED = ("date", "sku", "quantity", "unit_price")
 # Candidate header names per canonical column, in order of preference, compared after
 # normalisation (lower case, letters and digits only): "Invoice Date" == "invoice_date".
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "date": ("date", "invoicedate", "orderdate", "weekenddate", "weekending", "transactiondate",
-             "salesdate", "saledate", "day", "orderdatetime", "datetime", "timestamp", "week",
-             "period", "createdat"),
-    "store": ("store", "storeid", "storecode", "storenumber", "storeno", "location", "locationid",
-              "shop", "shopid", "branch", "branchid", "outlet", "site", "siteid", "warehouse"),
-    "sku": ("sku", "skuid", "stockcode", "upcid", "upc", "productid", "itemid", "itemcode",
-            "productcode", "articleid", "articleno", "article", "ean", "barcode", "gtin", "item",
-            "product", "partnumber", "lineitemsku", "variantsku"),
-    "quantity": ("quantity", "qty", "units", "unitssold", "quantitysold", "qtysold", "salesunits",
-                 "volume", "count", "lineitemquantity"),
-    "unit_price": ("unitprice", "price", "sellingprice", "saleprice", "priceeach", "itemprice",
-                   "netprice", "pricepaid", "actualprice", "lineitemprice"),
-    "customer_id": ("customerid", "customer", "customerno", "customernumber", "clientid", "memberid",
-                    "loyaltyid", "loyaltycard", "householdid", "hhid", "accountid"),
-    "transaction_id": ("transactionid", "invoiceno", "invoice", "invoicenumber", "invoiceid", "orderid",
-                       "ordernumber", "orderno", "receiptid", "receiptno", "basketid", "ticketid",
-                       "transactionno"),
-    "product_name": ("productname", "description", "itemname", "itemdescription", "productdescription",
-                     "name", "title", "productdesc"),
-    "category": ("category", "productcategory", "categoryname", "department", "dept", "family",
-                 "productgroup", "subcategory"),
+    "date": (
+        "date",
+        "invoicedate",
+        "orderdate",
+        "weekenddate",
+        "weekending",
+        "transactiondate",
+        "salesdate",
+        "saledate",
+        "day",
+        "orderdatetime",
+        "datetime",
+        "timestamp",
+        "week",
+        "period",
+        "createdat",
+    ),
+    "store": (
+        "store",
+        "storeid",
+        "storecode",
+        "storenumber",
+        "storeno",
+        "location",
+        "locationid",
+        "shop",
+        "shopid",
+        "branch",
+        "branchid",
+        "outlet",
+        "site",
+        "siteid",
+        "warehouse",
+    ),
+    "sku": (
+        "sku",
+        "skuid",
+        "stockcode",
+        "upcid",
+        "upc",
+        "productid",
+        "itemid",
+        "itemcode",
+        "productcode",
+        "articleid",
+        "articleno",
+        "article",
+        "ean",
+        "barcode",
+        "gtin",
+        "item",
+        "product",
+        "partnumber",
+        "lineitemsku",
+        "variantsku",
+    ),
+    "quantity": (
+        "quantity",
+        "qty",
+        "units",
+        "unitssold",
+        "quantitysold",
+        "qtysold",
+        "salesunits",
+        "volume",
+        "count",
+        "lineitemquantity",
+    ),
+    "unit_price": (
+        "unitprice",
+        "price",
+        "sellingprice",
+        "saleprice",
+        "priceeach",
+        "itemprice",
+        "netprice",
+        "pricepaid",
+        "actualprice",
+        "lineitemprice",
+    ),
+    "customer_id": (
+        "customerid",
+        "customer",
+        "customerno",
+        "customernumber",
+        "clientid",
+        "memberid",
+        "loyaltyid",
+        "loyaltycard",
+        "householdid",
+        "hhid",
+        "accountid",
+    ),
+    "transaction_id": (
+        "transactionid",
+        "invoiceno",
+        "invoice",
+        "invoicenumber",
+        "invoiceid",
+        "orderid",
+        "ordernumber",
+        "orderno",
+        "receiptid",
+        "receiptno",
+        "basketid",
+        "ticketid",
+        "transactionno",
+    ),
+    "product_name": (
+        "productname",
+        "description",
+        "itemname",
+        "itemdescription",
+        "productdescription",
+        "name",
+        "title",
+        "productdesc",
+    ),
+    "category": (
+        "category",
+        "productcategory",
+        "categoryname",
+        "department",
+        "dept",
+        "family",
+        "productgroup",
+        "subcategory",
+    ),
     "promotion": ("promotion", "promo", "onpromotion", "ispromo", "promoflag", "onpromo", "promotional"),
-    "regular_price": ("baseprice", "regularprice", "listprice", "shelfprice", "rrp", "msrp",
-                      "originalprice", "fullprice"),
+    "regular_price": (
+        "baseprice",
+        "regularprice",
+        "listprice",
+        "shelfprice",
+        "rrp",
+        "msrp",
+        "originalprice",
+        "fullprice",
+    ),
     "feature": ("feature", "featured", "infeature"),
     "display": ("display", "ondisplay", "indisplay"),
     "tpr_only": ("tpronly", "tpr"),
@@ -59,19 +174,26 @@ class ColumnMapping:
         return self.columns.get(canonical)
 
 
-def detect_mapping(headers: list[str], override: dict[str, str] | None = None,
-                   required: tuple[str, ...] = REQUIRED,
-                   synonyms: dict[str, tuple[str, ...]] = SYNONYMS) -> ColumnMapping:
+def detect_mapping(
+    headers: list[str],
+    override: dict[str, str] | None = None,
+    required: tuple[str, ...] = REQUIRED,
+    synonyms: dict[str, tuple[str, ...]] = SYNONYMS,
+) -> ColumnMapping:
     """Map headers to canonical columns; an explicit override wins; 422 when a required one is missing."""
     override = override or {}
     unknown = sorted(set(override) - set(synonyms))
     if unknown:
-        raise Unprocessable(f"mapping names unknown canonical column(s) {unknown}; "
-                            f"known: {sorted(synonyms)}", columns_seen=headers)
+        raise Unprocessable(
+            f"mapping names unknown canonical column(s) {unknown}; known: {sorted(synonyms)}",
+            columns_seen=headers,
+        )
     missing_sources = sorted(src for src in override.values() if src and src not in headers)
     if missing_sources:
-        raise Unprocessable(f"mapping refers to column(s) {missing_sources} not in the file; "
-                            f"columns seen: {headers}", columns_seen=headers)
+        raise Unprocessable(
+            f"mapping refers to column(s) {missing_sources} not in the file; columns seen: {headers}",
+            columns_seen=headers,
+        )
     by_norm: dict[str, str] = {}
     for header in headers:
         by_norm.setdefault(normalise(header), header)
@@ -83,18 +205,21 @@ def detect_mapping(headers: list[str], override: dict[str, str] | None = None,
             continue
         columns[canonical] = None
         for name in names:
-            header = by_norm.get(name)
-            if header is not None and header not in used:
-                columns[canonical] = header
-                used.add(header)
+            found = by_norm.get(name)
+            if found is not None and found not in used:
+                columns[canonical] = found
+                used.add(found)
                 break
     missing = [c for c in required if columns.get(c) is None]
     if missing:
-        hints = "; ".join(f"'{c}' could come from a column named any of {list(synonyms[c][:8])}"
-                          for c in missing)
+        hints = "; ".join(
+            f"'{c}' could come from a column named any of {list(synonyms[c][:8])}" for c in missing
+        )
         raise Unprocessable(
             f"required column(s) {missing} not found. Columns seen: {headers}. {hints}. "
             "Rename the columns or send a 'mapping' form field, e.g. "
             '{"sku": "My Item Code"}.',
-            columns_seen=headers, mapping=columns)
+            columns_seen=headers,
+            mapping=columns,
+        )
     return ColumnMapping(columns=columns, columns_seen=tuple(headers))

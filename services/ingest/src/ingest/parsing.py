@@ -30,12 +30,43 @@ DEFAULT_STORE = "default"
 BATCH_BYTES = 8 * 1024 * 1024
 # Non-product codes in real exports (postage, fees, manual adjustments): kept, flagged, and left out
 # of pricing and forecasting. Matched on the SKU, or on the description for free-text codes.
-NON_PRODUCT_SKUS = {"POST", "DOT", "M", "D", "C2", "S", "B", "CRUK", "PADS", "AMAZONFEE",
-                    "BANK CHARGES", "POSTAGE", "SHIPPING", "FEE", "DISCOUNT", "ADJUST", "GIFT"}
-NON_PRODUCT_NAME = re.compile(r"postage|carriage|bank charges|amazon fee|manual|discount|adjust bad debt",
-                              re.IGNORECASE)
-DATE_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%b-%y",
-                "%d-%b-%Y", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%Y/%m/%d", "%m/%d/%y", "%d/%m/%y", "%Y%m%d")
+NON_PRODUCT_SKUS = {
+    "POST",
+    "DOT",
+    "M",
+    "D",
+    "C2",
+    "S",
+    "B",
+    "CRUK",
+    "PADS",
+    "AMAZONFEE",
+    "BANK CHARGES",
+    "POSTAGE",
+    "SHIPPING",
+    "FEE",
+    "DISCOUNT",
+    "ADJUST",
+    "GIFT",
+}
+NON_PRODUCT_NAME = re.compile(
+    r"postage|carriage|bank charges|amazon fee|manual|discount|adjust bad debt", re.IGNORECASE
+)
+DATE_FORMATS = (
+    "ISO8601",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d-%b-%y",
+    "%d-%b-%Y",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%Y/%m/%d",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%Y%m%d",
+)
 TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y"}
 FALSE_VALUES = {"0", "0.0", "false", "f", "no", "n", ""}
 
@@ -69,8 +100,14 @@ class RowError:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for responses."""
-        return {"row": self.row, "column": self.column, "value": self.value, "expected": self.expected,
-                "kind": self.kind, "message": self.message}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "expected": self.expected,
+            "kind": self.kind,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -96,9 +133,13 @@ def sniff(path: Path) -> FileFormat:
             with zipfile.ZipFile(path) as archive:
                 is_xlsx = "xl/workbook.xml" in archive.namelist()
         except zipfile.BadZipFile as exc:
-            raise Unprocessable("the file looks like a damaged zip archive; send CSV, XLSX or Parquet") from exc
+            raise Unprocessable(
+                "the file looks like a damaged zip archive; send CSV, XLSX or Parquet"
+            ) from exc
         if not is_xlsx:
-            raise Unprocessable("zip archives are not accepted; send CSV (optionally gzipped), XLSX or Parquet")
+            raise Unprocessable(
+                "zip archives are not accepted; send CSV (optionally gzipped), XLSX or Parquet"
+            )
         return FileFormat("xlsx", None, "utf-8", ",", _xlsx_headers(path))
     compression = "gzip" if magic.startswith(b"\x1f\x8b") else None
     head = _read_head(path, compression)
@@ -117,15 +158,18 @@ def sniff(path: Path) -> FileFormat:
     text = text.lstrip("\ufeff")
     first_line = text.splitlines()[0] if text.splitlines() else ""
     try:
-        delimiter = csv.Sniffer().sniff(text[:16384].rsplit("\n", 1)[0] or first_line,
-                                        delimiters=",;\t|").delimiter
+        delimiter = (
+            csv.Sniffer().sniff(text[:16384].rsplit("\n", 1)[0] or first_line, delimiters=",;\t|").delimiter
+        )
     except csv.Error:
         delimiter = max(",;\t|", key=first_line.count)
     headers = next(csv.reader([first_line], delimiter=delimiter))
     headers = [h.strip() for h in headers]
     if len(headers) < 2:
-        raise Unprocessable(f"could not find columns in the header line {first_line[:200]!r}: "
-                            "expected a CSV with a header row separated by , ; or tab")
+        raise Unprocessable(
+            f"could not find columns in the header line {first_line[:200]!r}: "
+            "expected a CSV with a header row separated by , ; or tab"
+        )
     if len(set(headers)) != len(headers):
         raise Unprocessable(f"the header repeats a column name: {headers}")
     return FileFormat("csv", compression, encoding, delimiter, headers)
@@ -192,13 +236,17 @@ def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pd.DataFrame, fl
             stream = pa.CompressedInputStream(stream, "gzip")
         reader = pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(encoding=fmt.encoding, block_size=BATCH_BYTES,
-                                           column_names=fmt.headers, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
-                                              invalid_row_handler=None),
+            read_options=pacsv.ReadOptions(
+                encoding=fmt.encoding, block_size=BATCH_BYTES, column_names=fmt.headers, skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=fmt.delimiter, newlines_in_values=True, invalid_row_handler=None
+            ),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in fmt.headers}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True),
+                column_types={h: pa.string() for h in fmt.headers},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
         )
         try:
             for batch in reader:
@@ -211,8 +259,10 @@ def _arrow_message(exc: Exception) -> str:
     message = str(exc)
     match = re.search(r"Expected (\d+) columns, got (\d+)", message)
     if match:
-        return (f"a row has {match.group(2)} columns where the header has {match.group(1)} "
-                f"({message.splitlines()[0][:300]})")
+        return (
+            f"a row has {match.group(2)} columns where the header has {match.group(1)} "
+            f"({message.splitlines()[0][:300]})"
+        )
     return message.splitlines()[0][:300]
 
 
@@ -286,8 +336,13 @@ def _parse_numbers(values: pd.Series) -> pd.Series:
     retry = numbers.isna() & values.notna()
     if retry.any():
         # Decimal commas (1,99) and currency signs from European or spreadsheet exports.
-        cleaned = (values[retry].astype(str).str.strip().str.replace(r"^[£$€]\s*", "", regex=True)
-                   .str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True))
+        cleaned = (
+            values[retry]
+            .astype(str)
+            .str.strip()
+            .str.replace(r"^[£$€]\s*", "", regex=True)
+            .str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+        )
         numbers.loc[retry] = pd.to_numeric(cleaned, errors="coerce")
     return numbers.astype("float64")
 
@@ -305,8 +360,9 @@ def _clean_ids(values: pd.Series) -> pd.Series:
     return text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
 
 
-def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
-                   ) -> tuple[pd.DataFrame, list[RowError]]:
+def validate_batch(
+    raw: pd.DataFrame, first_row: int, state: ValidationState
+) -> tuple[pd.DataFrame, list[RowError]]:
     """Check every value of a batch; return the good rows in canonical form and the errors."""
     mapping = state.mapping
     n = len(raw)
@@ -330,8 +386,10 @@ def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
         state.error_counts[kind] = state.error_counts.get(kind, 0) + len(idx)
         column = mapping.source(canonical) or canonical
         shown = values.iloc[idx] if values is not None else pd.Series([None] * len(idx))
-        errors.extend(RowError(int(rows[i]), column, None if pd.isna(v) else str(v), expected, kind)
-                      for i, v in zip(idx, shown, strict=True))
+        errors.extend(
+            RowError(int(rows[i]), column, None if pd.isna(v) else str(v), expected, kind)
+            for i, v in zip(idx, shown, strict=True)
+        )
 
     out = pd.DataFrame(index=raw.index)
     text_date = col("date")
@@ -340,12 +398,21 @@ def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
         state.date_format = choose_date_format(text_date)
     dates = _parse_dates(text_date, state.date_format)
     report(text_date.isna().to_numpy(), "date", text_date, "a date", "missing_value")
-    report((dates.isna() & text_date.notna()).to_numpy(), "date", text_date,
-           f"a date like {_example(state.date_format)}", "invalid_date")
+    report(
+        (dates.isna() & text_date.notna()).to_numpy(),
+        "date",
+        text_date,
+        f"a date like {_example(state.date_format)}",
+        "invalid_date",
+    )
     latest = pd.Timestamp(state.today + timedelta(days=state.future_tolerance_days))
-    report((dates.dt.normalize() > latest).to_numpy(), "date", text_date,
-           f"a date on or before {latest.date().isoformat()} (sales cannot be in the future)",
-           "future_date")
+    report(
+        (dates.dt.normalize() > latest).to_numpy(),
+        "date",
+        text_date,
+        f"a date on or before {latest.date().isoformat()} (sales cannot be in the future)",
+        "future_date",
+    )
     out["date"] = dates.dt.date
 
     sku = col("sku")
@@ -365,8 +432,13 @@ def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
         assert text is not None
         numbers = _parse_numbers(text)
         report(text.isna().to_numpy(), canonical, text, "a number", "missing_value")
-        report((numbers.isna() & text.notna()).to_numpy() | ~np.isfinite(numbers.fillna(0)).to_numpy(),
-               canonical, text, "a number", "not_a_number")
+        report(
+            (numbers.isna() & text.notna()).to_numpy() | ~np.isfinite(numbers.fillna(0)).to_numpy(),
+            canonical,
+            text,
+            "a number",
+            "not_a_number",
+        )
         out[canonical] = numbers
 
     product_name = col("product_name")
@@ -379,8 +451,13 @@ def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
         is_product &= ~product_name.fillna("").str.contains(NON_PRODUCT_NAME)
     out["is_product"] = is_product.to_numpy()
     # A negative price is an error on a product, but real exports use it for adjustments (UCI "B").
-    report(((out["unit_price"] < 0) & is_product).to_numpy(), "unit_price", col("unit_price"),
-           "a price of 0 or more", "negative_price")
+    report(
+        ((out["unit_price"] < 0) & is_product).to_numpy(),
+        "unit_price",
+        col("unit_price"),
+        "a price of 0 or more",
+        "negative_price",
+    )
 
     transaction = col("transaction_id")
     out["transaction_id"] = _clean_ids(transaction).fillna("") if transaction is not None else ""
@@ -402,8 +479,13 @@ def validate_batch(raw: pd.DataFrame, first_row: int, state: ValidationState
     regular = col("regular_price")
     if regular is not None:
         regular_price = _parse_numbers(regular)
-        report((regular_price.isna() & regular.notna()).to_numpy(), "regular_price", regular, "a number",
-               "not_a_number")
+        report(
+            (regular_price.isna() & regular.notna()).to_numpy(),
+            "regular_price",
+            regular,
+            "a number",
+            "not_a_number",
+        )
         out["regular_price"] = regular_price
         # Shelf price below the regular price is a price promotion (Breakfast at the Frat's TPR).
         discounted = (out["unit_price"] < 0.98 * regular_price).fillna(False)
@@ -422,15 +504,33 @@ def _example(fmt: str | None) -> str:
     return pd.Timestamp("2024-03-31 14:30").strftime(fmt)
 
 
-STAGED_COLUMNS = ("job_id", "organization_id", "row_no", "store", "sku", "date", "transaction_id", "quantity", "unit_price",
-                  "customer_id", "product_name", "category", "promotion", "regular_price", "feature",
-                  "display", "tpr_only", "is_product")
+STAGED_COLUMNS = (
+    "job_id",
+    "organization_id",
+    "row_no",
+    "store",
+    "sku",
+    "date",
+    "transaction_id",
+    "quantity",
+    "unit_price",
+    "customer_id",
+    "product_name",
+    "category",
+    "promotion",
+    "regular_price",
+    "feature",
+    "display",
+    "tpr_only",
+    "is_product",
+)
 
 
 def to_copy_csv(frame: pd.DataFrame) -> bytes:
     """Rows as CSV for PostgreSQL COPY (columnar all the way: no Python tuples per row)."""
     table = pa.Table.from_pandas(frame[list(STAGED_COLUMNS)], preserve_index=False)
     sink = io.BytesIO()
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False,
-                                                                  quoting_style="needed"))
+    pacsv.write_csv(
+        table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    )
     return sink.getvalue()

@@ -92,43 +92,77 @@ class IngestRepository:
 
     async def get_job(self, organization_id: uuid.UUID, job_id: uuid.UUID) -> UploadJob | None:
         """A job of this organization (another organization's job does not exist for the caller)."""
-        return (await self.session.execute(
-            select(UploadJob).where(UploadJob.id == job_id, UploadJob.organization_id == organization_id)
-        )).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(UploadJob).where(UploadJob.id == job_id, UploadJob.organization_id == organization_id)
+            )
+        ).scalar_one_or_none()
 
     async def find_job_by_hash(self, organization_id: uuid.UUID, sha256: str, kind: str) -> UploadJob | None:
         """The latest non-failed upload of a byte-identical file."""
-        return (await self.session.execute(
-            select(UploadJob).where(UploadJob.organization_id == organization_id,
-                                    UploadJob.file_sha256 == sha256, UploadJob.kind == kind,
-                                    UploadJob.status != "failed")
-            .order_by(UploadJob.created_at.desc()).limit(1)
-        )).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(UploadJob)
+                .where(
+                    UploadJob.organization_id == organization_id,
+                    UploadJob.file_sha256 == sha256,
+                    UploadJob.kind == kind,
+                    UploadJob.status != "failed",
+                )
+                .order_by(UploadJob.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
 
-    async def list_jobs(self, organization_id: uuid.UUID, limit: int, offset: int
-                        ) -> tuple[Sequence[UploadJob], int]:
+    async def list_jobs(
+        self, organization_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[Sequence[UploadJob], int]:
         """A page of jobs, newest first, and the total."""
-        jobs = (await self.session.execute(
-            select(UploadJob).where(UploadJob.organization_id == organization_id)
-            .order_by(UploadJob.created_at.desc()).limit(limit).offset(offset)
-        )).scalars().all()
-        total = (await self.session.execute(
-            select(func.count()).select_from(UploadJob).where(UploadJob.organization_id == organization_id)
-        )).scalar_one()
+        jobs = (
+            (
+                await self.session.execute(
+                    select(UploadJob)
+                    .where(UploadJob.organization_id == organization_id)
+                    .order_by(UploadJob.created_at.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        total = (
+            await self.session.execute(
+                select(func.count())
+                .select_from(UploadJob)
+                .where(UploadJob.organization_id == organization_id)
+            )
+        ).scalar_one()
         return jobs, int(total)
 
     async def add_errors(self, job_id: uuid.UUID, errors: list[RowError]) -> None:
         """Store rejected rows for the downloadable report."""
         if errors:
-            await self.session.execute(insert(UploadError), [
-                {"job_id": job_id, "row": e.row, "column": e.column, "value": e.value,
-                 "expected": e.expected, "kind": e.kind} for e in errors])
+            await self.session.execute(
+                insert(UploadError),
+                [
+                    {
+                        "job_id": job_id,
+                        "row": e.row,
+                        "column": e.column,
+                        "value": e.value,
+                        "expected": e.expected,
+                        "kind": e.kind,
+                    }
+                    for e in errors
+                ],
+            )
 
     async def stream_errors(self, job_id: uuid.UUID) -> AsyncIterator[UploadError]:
         """Every stored error of a job, in row order."""
         result = await self.session.stream_scalars(
-            select(UploadError).where(UploadError.job_id == job_id).order_by(UploadError.row,
-                                                                              UploadError.id))
+            select(UploadError).where(UploadError.job_id == job_id).order_by(UploadError.row, UploadError.id)
+        )
         async for error in result:
             yield error
 
@@ -137,26 +171,36 @@ class IngestRepository:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_to_table(  # type: ignore[union-attr]
-            "staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv")
+            "staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv"
+        )
 
     async def drop_staged(self, job_id: uuid.UUID) -> None:
         """Remove a job's staged rows."""
-        await self.session.execute(text("DELETE FROM staged_sales WHERE job_id = :job_id"),
-                                   {"job_id": job_id})
+        await self.session.execute(
+            text("DELETE FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id}
+        )
 
-    async def sales_timeseries(self, organization_id: uuid.UUID, store: str | None, sku: str | None,
-                               freq: str) -> list[dict[str, Any]]:
+    async def sales_timeseries(
+        self, organization_id: uuid.UUID, store: str | None, sku: str | None, freq: str
+    ) -> list[dict[str, Any]]:
         """Units and revenue of products per day or week, optionally for one store and/or sku."""
         bucket = "date_trunc('week', date)::date" if freq == "W" else "date"
-        rows = (await self.session.execute(text(f"""
+        rows = (
+            await self.session.execute(
+                text(f"""
             SELECT {bucket} AS period, sum(quantity) AS units, sum(quantity * unit_price) AS revenue
             FROM sales_lines
             WHERE organization_id = :org AND is_product
               AND (CAST(:store AS text) IS NULL OR store = :store)
               AND (CAST(:sku AS text) IS NULL OR sku = :sku)
-            GROUP BY 1 ORDER BY 1"""), {"org": organization_id, "store": store, "sku": sku})).all()
-        return [{"date": r.period.isoformat(), "units": float(r.units or 0),
-                 "revenue": float(r.revenue or 0)} for r in rows]
+            GROUP BY 1 ORDER BY 1"""),
+                {"org": organization_id, "store": store, "sku": sku},
+            )
+        ).all()
+        return [
+            {"date": r.period.isoformat(), "units": float(r.units or 0), "revenue": float(r.revenue or 0)}
+            for r in rows
+        ]
 
     async def delete_job(self, job_id: uuid.UUID) -> None:
         """Remove a job (used when its upload is abandoned before anything was stored)."""
@@ -175,7 +219,8 @@ def merge_staged(connection: Connection, job_id: str) -> dict[str, int]:
 
 def staged_count(connection: Connection, job_id: str) -> int:
     """How many rows of a job wait in staging."""
-    return int(connection.execute(text("SELECT count(*) FROM staged_sales WHERE job_id = :job_id"),
-                                  {"job_id": job_id}).scalar_one())
-
-
+    return int(
+        connection.execute(
+            text("SELECT count(*) FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id}
+        ).scalar_one()
+    )

@@ -53,11 +53,15 @@ class UploadOptions:
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise Unprocessable(f"'mapping' is not valid JSON ({exc.msg}); expected an object like "
-                                '{"sku": "Item Code"}') from exc
-        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str | None)
-                                                  for k, v in value.items()):
-            raise Unprocessable('\'mapping\' must be a JSON object of column names, like {"sku": "Item Code"}')
+            raise Unprocessable(
+                f'\'mapping\' is not valid JSON ({exc.msg}); expected an object like {{"sku": "Item Code"}}'
+            ) from exc
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str | None) for k, v in value.items()
+        ):
+            raise Unprocessable(
+                '\'mapping\' must be a JSON object of column names, like {"sku": "Item Code"}'
+            )
         return {k: v for k, v in value.items() if v}
 
 
@@ -122,8 +126,11 @@ class IngestService:
         return fmt, detect_mapping(fmt.headers, options.mapping)
 
     def _state(self, mapping: ColumnMapping) -> parsing.ValidationState:
-        return parsing.ValidationState(mapping=mapping, today=date.today(),
-                                       future_tolerance_days=self.settings.future_date_tolerance_days)
+        return parsing.ValidationState(
+            mapping=mapping,
+            today=date.today(),
+            future_tolerance_days=self.settings.future_date_tolerance_days,
+        )
 
     async def preview(self, file: SpooledFile, options: UploadOptions) -> dict[str, Any]:
         """Dry run: mapping, counts and first errors, storing nothing."""
@@ -132,15 +139,25 @@ class IngestService:
         state = self._state(mapping)
         async for _frame, _progress in self._validated(file.path, fmt, state, outcome):
             pass
-        return {"mapping": mapping.columns, "columns_seen": list(mapping.columns_seen),
-                "file_format": {"kind": fmt.kind, "compression": fmt.compression, "encoding": fmt.encoding,
-                                "delimiter": fmt.delimiter},
-                "rows_total": outcome.rows_total, "rows_valid": outcome.rows_valid,
-                "rows_rejected": outcome.rows_rejected, "error_counts": state.error_counts,
-                "errors": [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]]}
+        return {
+            "mapping": mapping.columns,
+            "columns_seen": list(mapping.columns_seen),
+            "file_format": {
+                "kind": fmt.kind,
+                "compression": fmt.compression,
+                "encoding": fmt.encoding,
+                "delimiter": fmt.delimiter,
+            },
+            "rows_total": outcome.rows_total,
+            "rows_valid": outcome.rows_valid,
+            "rows_rejected": outcome.rows_rejected,
+            "error_counts": state.error_counts,
+            "errors": [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]],
+        }
 
-    async def _validated(self, path: Path, fmt: parsing.FileFormat, state: parsing.ValidationState,
-                         outcome: ValidationOutcome) -> AsyncIterator[tuple[Any, float]]:
+    async def _validated(
+        self, path: Path, fmt: parsing.FileFormat, state: parsing.ValidationState, outcome: ValidationOutcome
+    ) -> AsyncIterator[tuple[Any, float]]:
         """Validated batches of a file, parsed off the event loop."""
         batches = parsing.read_batches(path, fmt)
         first_row = 2  # row 1 is the header
@@ -166,9 +183,14 @@ class IngestService:
         fmt, mapping = await asyncio.to_thread(self._mapping, file, options)
         earlier = await self.repository.find_job_by_hash(self.identity.organization_id, file.sha256, "sales")
         if earlier is not None:
-            return 200, {"job_id": earlier.id, "status": earlier.status, "rows_accepted": earlier.rows_accepted,
-                         "rows_rejected": earlier.rows_rejected, "duplicate": True,
-                         "mapping": mapping.columns}
+            return 200, {
+                "job_id": earlier.id,
+                "status": earlier.status,
+                "rows_accepted": earlier.rows_accepted,
+                "rows_rejected": earlier.rows_rejected,
+                "duplicate": True,
+                "mapping": mapping.columns,
+            }
         job = await self._new_job(file, options)
         outcome = ValidationOutcome()
         state = self._state(mapping)
@@ -176,44 +198,82 @@ class IngestService:
         try:
             rejected = await self._stage(job.id, file, fmt, state, outcome, options)
         except BaseException as exc:
-            await self._finish_job(job.id, outcome, failed=str(getattr(exc, "message", "")) or
-                                   "the upload was interrupted; nothing was stored, upload again")
+            await self._finish_job(
+                job.id,
+                outcome,
+                failed=str(getattr(exc, "message", ""))
+                or "the upload was interrupted; nothing was stored, upload again",
+            )
             raise
         first = [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]]
         if rejected:
-            await self._finish_job(job.id, outcome, failed=(
-                f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors; nothing was stored "
-                "(send on_error=skip to store the good rows)"))
+            await self._finish_job(
+                job.id,
+                outcome,
+                failed=(
+                    f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors; "
+                    "nothing was stored (send on_error=skip to store the good rows)"
+                ),
+            )
             raise Unprocessable(
                 f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors, nothing was stored. "
                 f"First: {outcome.errors[0].message}",
-                job_id=str(job.id), errors=first, error_counts=state.error_counts,
-                mapping=mapping.columns, columns_seen=list(mapping.columns_seen))
+                job_id=str(job.id),
+                errors=first,
+                error_counts=state.error_counts,
+                mapping=mapping.columns,
+                columns_seen=list(mapping.columns_seen),
+            )
         if outcome.rows_valid == 0:
             await self._finish_job(job.id, outcome, failed="no valid rows")
-            raise Unprocessable("no row of the file is valid; nothing was stored", job_id=str(job.id),
-                                errors=first, error_counts=state.error_counts, mapping=mapping.columns)
+            raise Unprocessable(
+                "no row of the file is valid; nothing was stored",
+                job_id=str(job.id),
+                errors=first,
+                error_counts=state.error_counts,
+                mapping=mapping.columns,
+            )
         await self._finish_job(job.id, outcome, failed=None)
         enqueue("ingest.merge", str(job.id))
-        return 202, {"job_id": job.id, "status": "running", "rows_accepted": outcome.rows_valid,
-                     "rows_rejected": outcome.rows_rejected, "mapping": mapping.columns}
+        return 202, {
+            "job_id": job.id,
+            "status": "running",
+            "rows_accepted": outcome.rows_valid,
+            "rows_rejected": outcome.rows_rejected,
+            "mapping": mapping.columns,
+        }
 
     async def _new_job(self, file: SpooledFile, options: UploadOptions) -> UploadJob:
         stages = initial_stages()
         stages["ingest"]["status"] = "running"
-        job = UploadJob(organization_id=self.identity.organization_id, kind="sales", filename=file.filename,
-                        file_sha256=file.sha256, status="running", stages=stages,
-                        started_at=datetime.now(UTC),
-                        options={"on_error": options.on_error,
-                                 "horizon_days": options.horizon_days or self.settings.default_horizon_days})
+        job = UploadJob(
+            organization_id=self.identity.organization_id,
+            kind="sales",
+            filename=file.filename,
+            file_sha256=file.sha256,
+            status="running",
+            stages=stages,
+            started_at=datetime.now(UTC),
+            options={
+                "on_error": options.on_error,
+                "horizon_days": options.horizon_days or self.settings.default_horizon_days,
+            },
+        )
         # Committed at once, in its own transaction, so the job (and its progress) is visible
         # while the rows are still being validated and staged.
         async with db.async_session_scope() as session:
             await IngestRepository(session).add_job(job)
         return job
 
-    async def _stage(self, job_id: uuid.UUID, file: SpooledFile, fmt: parsing.FileFormat,
-                     state: parsing.ValidationState, outcome: ValidationOutcome, options: UploadOptions) -> bool:
+    async def _stage(
+        self,
+        job_id: uuid.UUID,
+        file: SpooledFile,
+        fmt: parsing.FileFormat,
+        state: parsing.ValidationState,
+        outcome: ValidationOutcome,
+        options: UploadOptions,
+    ) -> bool:
         """COPY valid rows into staging in one transaction; True when the file is rejected."""
         org = str(self.identity.organization_id)
         rejected = False

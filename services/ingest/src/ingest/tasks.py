@@ -23,8 +23,9 @@ def merge(job_id: str, report: Callable[[float], None]) -> None:
         counts = merge_staged(session.connection(), job_id)
         # Same transaction as the merge, so the counts and the rows land together; a redelivered
         # task finds nothing staged and keeps the first counts.
-        jobs.update_stage(job_id, "ingest", status="succeeded", session=session,
-                          **(counts if any(counts.values()) else {}))
+        jobs.update_stage(
+            job_id, "ingest", status="succeeded", session=session, **(counts if any(counts.values()) else {})
+        )
     organization_id = jobs.job_organization(job_id)
     if organization_id is not None:
         invalidate(str(organization_id), "sales")

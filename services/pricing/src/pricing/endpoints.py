@@ -24,16 +24,21 @@ ServiceDep = Annotated[PricingService, Depends(get_service)]
 
 
 @router.get("/pricing-suggestions", response_model=schemas.PricingPage)
-async def pricing_suggestions(service: ServiceDep, store: str | None = None, sku: str | None = None,
-                              sort: Literal["store", "profit"] = "store",
-                              limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                              offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+async def pricing_suggestions(
+    service: ServiceDep,
+    store: str | None = None,
+    sku: str | None = None,
+    sort: Literal["store", "profit"] = "store",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
     """Suggested prices with elasticity, its interval, expected changes and an explanation."""
     return await service.suggestions(store, sku, sort, limit, offset)
 
 
 @router.get("/pricing-suggestions/simulate", response_model=schemas.Simulation)
-async def simulate_price(service: ServiceDep, store: str, sku: str,
-                         price: Annotated[float, Query(gt=0, le=1e7)]) -> Any:
+async def simulate_price(
+    service: ServiceDep, store: str, sku: str, price: Annotated[float, Query(gt=0, le=1e7)]
+) -> Any:
     """What-if: expected weekly units, revenue and profit at a price."""
     return await service.simulate(store, sku, price)

@@ -9,8 +9,15 @@ from common.cache import cached
 from common.errors import NotFound, Unprocessable
 from common.recommendations import RecommendationRepository
 
-SUGGESTION_FIELDS = ("current_price", "suggested_price", "elasticity", "expected_units_change",
-                     "expected_revenue_change", "expected_profit_change", "confidence")
+SUGGESTION_FIELDS = (
+    "current_price",
+    "suggested_price",
+    "elasticity",
+    "expected_units_change",
+    "expected_revenue_change",
+    "expected_profit_change",
+    "confidence",
+)
 
 
 class PricingService:
@@ -20,26 +27,36 @@ class PricingService:
         self.repository = repository
         self.identity = identity
 
-    async def suggestions(self, store: str | None, sku: str | None, sort: str, limit: int, offset: int
-                          ) -> dict[str, Any]:
+    async def suggestions(
+        self, store: str | None, sku: str | None, sort: str, limit: int, offset: int
+    ) -> dict[str, Any]:
         """A page of suggestions; sort 'profit' puts the biggest expected profit gains first."""
         org = self.identity.organization_id
 
         async def load() -> dict[str, Any]:
             order = "expected_profit_change" if sort == "profit" else "store"
-            rows, total = await self.repository.page(org, store=store, sku=sku, order=order, limit=limit,
-                                                     offset=offset)
+            rows, total = await self.repository.page(
+                org, store=store, sku=sku, order=order, limit=limit, offset=offset
+            )
             items = []
             for row in rows:
                 payload = row.payload
-                item = {"store": row.store, "sku": row.sku, "explanation": row.explanation,
-                        **{f: payload.get(f) for f in SUGGESTION_FIELDS},
-                        "elasticity_ci": [payload.get("elasticity_ci_low"), payload.get("elasticity_ci_high")]}
+                item = {
+                    "store": row.store,
+                    "sku": row.sku,
+                    "explanation": row.explanation,
+                    **{f: payload.get(f) for f in SUGGESTION_FIELDS},
+                    "elasticity_ci": [payload.get("elasticity_ci_low"), payload.get("elasticity_ci_high")],
+                }
                 items.append(item)
             return {"items": items, "total": total}
 
-        return await cached(str(org), "pricing", {"store": store, "sku": sku, "sort": sort, "limit": limit,
-                                                  "offset": offset}, load)
+        return await cached(
+            str(org),
+            "pricing",
+            {"store": store, "sku": sku, "sort": sort, "limit": limit, "offset": offset},
+            load,
+        )
 
     async def simulate(self, store: str, sku: str, price: float) -> dict[str, Any]:
         """Expected weekly units, revenue and profit at a price, from the stored demand model."""

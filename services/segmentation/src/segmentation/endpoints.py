@@ -31,9 +31,12 @@ async def customer_segments(service: ServiceDep) -> Any:
 
 
 @router.get("/customer-segments/customers", response_model=schemas.CustomerPage)
-async def segment_customers(service: ServiceDep, segment: str | None = None,
-                            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                            offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+async def segment_customers(
+    service: ServiceDep,
+    segment: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
     """Customers with their features, segment, CLV and P(alive), most valuable first."""
     return await service.customers(segment, limit, offset)
 
@@ -47,5 +50,8 @@ async def segment_migration(service: ServiceDep) -> Any:
 @router.get("/customer-segments/export.csv", response_class=StreamingResponse)
 async def export_segment(service: ServiceDep, segment: str | None = None) -> StreamingResponse:
     """A segment's customers as CSV for a campaign tool."""
-    return StreamingResponse(service.export_csv(segment), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="customers.csv"'})
+    return StreamingResponse(
+        service.export_csv(segment),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+    )

@@ -3,5 +3,9 @@
 from common.app import create_app
 from segmentation.endpoints import router
 
-app = create_app("segmentation", [router], title="SmartRetail AI — customer segmentation",
-                 description="RFM + K-Means customer segments, lifetime value and segment migration.")
+app = create_app(
+    "segmentation",
+    [router],
+    title="SmartRetail AI — customer segmentation",
+    description="RFM + K-Means customer segments, lifetime value and segment migration.",
+)

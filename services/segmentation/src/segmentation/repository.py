@@ -23,15 +23,33 @@ CUSTOMER_LINES_SQL = """
     LEFT JOIN products p ON p.organization_id = s.organization_id AND p.store = s.store AND p.sku = s.sku
     WHERE s.organization_id = %(org)s AND s.customer_id IS NOT NULL AND s.is_product
 """
-CUSTOMER_COLUMNS = ("run_id", "customer_id", "organization_id", "segment", "recency_days", "frequency",
-                    "monetary", "clv", "p_alive", "features")
+CUSTOMER_COLUMNS = (
+    "run_id",
+    "customer_id",
+    "organization_id",
+    "segment",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "clv",
+    "p_alive",
+    "features",
+)
 
 
 def load_customer_lines(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
     """Sales lines that carry a customer id (the segmentation engine's input)."""
-    frame = read_frame(connection, CUSTOMER_LINES_SQL, {"org": str(organization_id)},
-                       {"customer_id": pa.string(), "transaction_id": pa.string(), "sku": pa.string(),
-                        "category": pa.string()})
+    frame = read_frame(
+        connection,
+        CUSTOMER_LINES_SQL,
+        {"org": str(organization_id)},
+        {
+            "customer_id": pa.string(),
+            "transaction_id": pa.string(),
+            "sku": pa.string(),
+            "category": pa.string(),
+        },
+    )
     if not frame.empty:
         frame["date"] = pd.to_datetime(frame["date"])
     return frame
@@ -39,14 +57,24 @@ def load_customer_lines(connection: Connection, organization_id: uuid.UUID) -> p
 
 def save_run(connection: Connection, run: SegmentRun, customers: pd.DataFrame) -> None:
     """Store a run and every customer's segment (COPY); a redelivered task replaces its own run."""
-    connection.execute(text("DELETE FROM segment_runs WHERE organization_id = :org AND job_id = :job"),
-                       {"org": run.organization_id, "job": run.job_id})
-    connection.execute(text("""
+    connection.execute(
+        text("DELETE FROM segment_runs WHERE organization_id = :org AND job_id = :job"),
+        {"org": run.organization_id, "job": run.job_id},
+    )
+    connection.execute(
+        text("""
         INSERT INTO segment_runs (id, organization_id, job_id, k, silhouette, total_customers, segments)
         VALUES (:id, :org, :job, :k, :silhouette, :total, CAST(:segments AS jsonb))"""),
-        {"id": run.id, "org": run.organization_id, "job": run.job_id, "k": run.k,
-         "silhouette": run.silhouette, "total": run.total_customers,
-         "segments": json.dumps(run.segments, default=_json_default)})
+        {
+            "id": run.id,
+            "org": run.organization_id,
+            "job": run.job_id,
+            "k": run.k,
+            "silhouette": run.silhouette,
+            "total": run.total_customers,
+            "segments": json.dumps(run.segments, default=_json_default),
+        },
+    )
     write_frame(connection, "customer_segments", customers, CUSTOMER_COLUMNS)
 
 
@@ -63,40 +91,70 @@ class SegmentRepository:
 
     async def latest_runs(self, organization_id: uuid.UUID, count: int = 1) -> list[SegmentRun]:
         """The newest runs, newest first."""
-        return list((await self.session.execute(
-            select(SegmentRun).where(SegmentRun.organization_id == organization_id)
-            .order_by(SegmentRun.created_at.desc()).limit(count))).scalars().all())
+        return list(
+            (
+                await self.session.execute(
+                    select(SegmentRun)
+                    .where(SegmentRun.organization_id == organization_id)
+                    .order_by(SegmentRun.created_at.desc())
+                    .limit(count)
+                )
+            )
+            .scalars()
+            .all()
+        )
 
-    async def customers(self, run_id: uuid.UUID, segment: str | None, limit: int, offset: int
-                        ) -> tuple[list[CustomerSegment], int]:
+    async def customers(
+        self, run_id: uuid.UUID, segment: str | None, limit: int, offset: int
+    ) -> tuple[list[CustomerSegment], int]:
         """A page of a run's customers, most valuable first."""
         where = [CustomerSegment.run_id == run_id]
         if segment is not None:
             where.append(CustomerSegment.segment == segment)
-        rows = (await self.session.execute(
-            select(CustomerSegment).where(*where)
-            .order_by(CustomerSegment.monetary.desc(), CustomerSegment.customer_id)
-            .limit(limit).offset(offset))).scalars().all()
-        total = (await self.session.execute(select(func.count()).select_from(CustomerSegment)
-                                            .where(*where))).scalar_one()
+        rows = (
+            (
+                await self.session.execute(
+                    select(CustomerSegment)
+                    .where(*where)
+                    .order_by(CustomerSegment.monetary.desc(), CustomerSegment.customer_id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(CustomerSegment).where(*where))
+        ).scalar_one()
         return list(rows), int(total)
 
-    async def stream_customers(self, run_id: uuid.UUID, segment: str | None) -> AsyncIterator[CustomerSegment]:
+    async def stream_customers(
+        self, run_id: uuid.UUID, segment: str | None
+    ) -> AsyncIterator[CustomerSegment]:
         """Every customer of a run (optionally one segment), for exports."""
         where = [CustomerSegment.run_id == run_id]
         if segment is not None:
             where.append(CustomerSegment.segment == segment)
-        result = await self.session.stream_scalars(select(CustomerSegment).where(*where)
-                                                   .order_by(CustomerSegment.customer_id))
+        result = await self.session.stream_scalars(
+            select(CustomerSegment).where(*where).order_by(CustomerSegment.customer_id)
+        )
         async for row in result:
             yield row
 
     async def migration(self, previous: uuid.UUID, current: uuid.UUID) -> list[Any]:
         """Customer counts per (segment before, segment now); new and gone customers included."""
-        return list((await self.session.execute(text("""
+        return list(
+            (
+                await self.session.execute(
+                    text("""
             SELECT COALESCE(a.segment, '(new)') AS from_segment, COALESCE(b.segment, '(gone)') AS to_segment,
                    count(*) AS customers
             FROM (SELECT customer_id, segment FROM customer_segments WHERE run_id = :previous) a
             FULL OUTER JOIN (SELECT customer_id, segment FROM customer_segments WHERE run_id = :current) b
               ON a.customer_id = b.customer_id
-            GROUP BY 1, 2 ORDER BY 3 DESC"""), {"previous": previous, "current": current})).all())
+            GROUP BY 1, 2 ORDER BY 3 DESC"""),
+                    {"previous": previous, "current": current},
+                )
+            ).all()
+        )

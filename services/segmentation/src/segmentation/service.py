@@ -27,8 +27,13 @@ class SegmentService:
             if not runs:
                 return {"segments": [], "total_customers": 0, "run_at": None, "k": None, "silhouette": None}
             run = runs[0]
-            return {"segments": run.segments, "total_customers": run.total_customers,
-                    "run_at": run.created_at.isoformat(), "k": run.k, "silhouette": run.silhouette}
+            return {
+                "segments": run.segments,
+                "total_customers": run.total_customers,
+                "run_at": run.created_at.isoformat(),
+                "k": run.k,
+                "silhouette": run.silhouette,
+            }
 
         return await cached(str(org), "segments", {"view": "segments"}, load)
 
@@ -41,24 +46,47 @@ class SegmentService:
             if not runs:
                 return {"items": [], "total": 0}
             rows, total = await self.repository.customers(runs[0].id, segment, limit, offset)
-            return {"items": [{"customer_id": r.customer_id, "segment": r.segment,
-                               "recency_days": r.recency_days, "frequency": r.frequency,
-                               "monetary": round(r.monetary, 2), "clv": r.clv, "p_alive": r.p_alive}
-                              for r in rows], "total": total}
+            return {
+                "items": [
+                    {
+                        "customer_id": r.customer_id,
+                        "segment": r.segment,
+                        "recency_days": r.recency_days,
+                        "frequency": r.frequency,
+                        "monetary": round(r.monetary, 2),
+                        "clv": r.clv,
+                        "p_alive": r.p_alive,
+                    }
+                    for r in rows
+                ],
+                "total": total,
+            }
 
-        return await cached(str(org), "segments", {"view": "customers", "segment": segment,
-                                                   "limit": limit, "offset": offset}, load)
+        return await cached(
+            str(org),
+            "segments",
+            {"view": "customers", "segment": segment, "limit": limit, "offset": offset},
+            load,
+        )
 
     async def migration(self) -> dict[str, Any]:
         """Customer moves between the two latest runs."""
         runs = await self.repository.latest_runs(self.identity.organization_id, 2)
         if len(runs) < 2:
-            return {"items": [], "previous_run_at": None,
-                    "current_run_at": runs[0].created_at if runs else None}
+            return {
+                "items": [],
+                "previous_run_at": None,
+                "current_run_at": runs[0].created_at if runs else None,
+            }
         rows = await self.repository.migration(runs[1].id, runs[0].id)
-        return {"items": [{"from_segment": r.from_segment, "to_segment": r.to_segment,
-                           "customers": int(r.customers)} for r in rows],
-                "previous_run_at": runs[1].created_at, "current_run_at": runs[0].created_at}
+        return {
+            "items": [
+                {"from_segment": r.from_segment, "to_segment": r.to_segment, "customers": int(r.customers)}
+                for r in rows
+            ],
+            "previous_run_at": runs[1].created_at,
+            "current_run_at": runs[0].created_at,
+        }
 
     async def export_csv(self, segment: str | None) -> AsyncIterator[str]:
         """Customers of the latest run as CSV for a campaign tool."""
@@ -67,5 +95,6 @@ class SegmentService:
         if not runs:
             return
         async for r in self.repository.stream_customers(runs[0].id, segment):
-            yield csv_line((r.customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv,
-                            r.p_alive))
+            yield csv_line(
+                (r.customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv, r.p_alive)
+            )

@@ -37,21 +37,32 @@ def run(job_id: str, report: Callable[[float], None]) -> str | None:
     with sync_session() as session:
         lines = load_customer_lines(session.connection(), organization_id)
     if lines.empty:
-        jobs.update_stage(job_id, "segmentation",
-                          error="no customer ids in the sales uploaded: add a customer_id column to segment customers")
+        jobs.update_stage(
+            job_id,
+            "segmentation",
+            error="no customer ids in the sales uploaded: add a customer_id column to segment customers",
+        )
         return "skipped"
     report(0.2)
     result = segment_customers(lines)
     report(0.8)
-    run_row = SegmentRun(id=uuid.uuid4(), organization_id=organization_id, job_id=uuid.UUID(job_id),
-                         k=int(result.k), silhouette=_clean(float(result.silhouette)),
-                         total_customers=len(result.customers),
-                         segments=[{k: _clean(v) for k, v in row.items()}
-                                   for row in result.segments.to_dict(orient="records")])
+    run_row = SegmentRun(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        job_id=uuid.UUID(job_id),
+        k=int(result.k),
+        silhouette=_clean(float(result.silhouette)),
+        total_customers=len(result.customers),
+        segments=[
+            {k: _clean(v) for k, v in row.items()} for row in result.segments.to_dict(orient="records")
+        ],
+    )
     customers = result.customers.copy()
     present = [c for c in FEATURE_COLUMNS if c in customers]
-    customers["features"] = [json.dumps({k: _clean(v) for k, v in row.items()})
-                             for row in customers[present].to_dict(orient="records")]
+    customers["features"] = [
+        json.dumps({k: _clean(v) for k, v in row.items()})
+        for row in customers[present].to_dict(orient="records")
+    ]
     customers = customers.assign(run_id=str(run_row.id), organization_id=str(organization_id))
     with sync_session() as session:
         save_run(session.connection(), run_row, customers)

@@ -128,8 +128,9 @@ class Platform:
         command = process_commands(self.ports)[name]
         assert self.log_dir is not None
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
-        self.processes[name] = subprocess.Popen(command, env=self.env, cwd=REPO_ROOT, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def stop(self, name: str, sig: int = 15) -> None:
         """Stop one process (and its children: Celery's pool) with a signal."""
@@ -220,8 +221,13 @@ def make_identity(servers: Servers) -> Any:
             org = Organization(name=f"Shop {uuid.uuid4().hex[:6]}")
             session.add(org)
             session.flush()
-            user = User(organization_id=org.id, email=f"{uuid.uuid4().hex[:10]}@shop.example", name="Owner",
-                        password_hash="x", role=role)
+            user = User(
+                organization_id=org.id,
+                email=f"{uuid.uuid4().hex[:10]}@shop.example",
+                name="Owner",
+                password_hash="x",
+                role=role,
+            )
             session.add(user)
             session.flush()
             identity = Identity(user_id=user.id, organization_id=org.id, role=role)

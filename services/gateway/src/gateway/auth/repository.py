@@ -34,27 +34,32 @@ class AuthRepository:
         org = Organization(name=name)
         self.session.add(org)
         await self.session.flush()
-        user = User(organization_id=org.id, email=email, name=name, password_hash=password_hash,
-                    role="owner")
+        user = User(organization_id=org.id, email=email, name=name, password_hash=password_hash, role="owner")
         self.session.add(user)
         await self.session.flush()
         return user
 
-    async def add_refresh_token(self, token_id: uuid.UUID, user_id: uuid.UUID, family_id: uuid.UUID,
-                                expires_at: datetime) -> None:
+    async def add_refresh_token(
+        self, token_id: uuid.UUID, user_id: uuid.UUID, family_id: uuid.UUID, expires_at: datetime
+    ) -> None:
         """Record an issued refresh token."""
-        self.session.add(RefreshToken(id=token_id, user_id=user_id, family_id=family_id,
-                                      expires_at=expires_at))
+        self.session.add(
+            RefreshToken(id=token_id, user_id=user_id, family_id=family_id, expires_at=expires_at)
+        )
         await self.session.flush()
 
     async def get_refresh_token_for_update(self, token_id: uuid.UUID) -> RefreshToken | None:
         """A refresh token, row-locked so two refreshes cannot both rotate it."""
-        return (await self.session.execute(
-            select(RefreshToken).where(RefreshToken.id == token_id).with_for_update()
-        )).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(RefreshToken).where(RefreshToken.id == token_id).with_for_update()
+            )
+        ).scalar_one_or_none()
 
     async def revoke_family(self, family_id: uuid.UUID, when: datetime) -> None:
         """Revoke every token of a login session."""
-        await self.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
-                                                              RefreshToken.revoked_at.is_(None))
-                                   .values(revoked_at=when))
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )

@@ -38,12 +38,15 @@ class AuthService:
             raise AppError("this email cannot be registered; sign in instead or use another email", 409)
         try:
             user = await self.repository.create_user_with_organization(
-                email, data.name.strip(), hash_password(data.password))
+                email, data.name.strip(), hash_password(data.password)
+            )
         except IntegrityError as exc:
-            raise AppError("this email cannot be registered; sign in instead or use another email",
-                           409) from exc
-        return schemas.User(id=user.id, email=user.email, name=user.name,
-                            organization_id=user.organization_id)
+            raise AppError(
+                "this email cannot be registered; sign in instead or use another email", 409
+            ) from exc
+        return schemas.User(
+            id=user.id, email=user.email, name=user.name, organization_id=user.organization_id
+        )
 
     async def login(self, data: schemas.Login) -> schemas.TokenPair:
         """Check the password and issue a new token family."""
@@ -93,14 +96,25 @@ class AuthService:
         org = await self.repository.get_organization(identity.organization_id)
         if user is None or org is None:
             raise Unauthorized("account no longer exists")
-        return schemas.Me(id=user.id, email=user.email, name=user.name, organization_id=org.id,
-                          organization_name=org.name, role=user.role)
+        return schemas.Me(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            organization_id=org.id,
+            organization_name=org.name,
+            role=user.role,
+        )
 
     async def _issue(self, identity: Identity, family_id: uuid.UUID) -> schemas.TokenPair:
         settings = get_settings()
         token_id = uuid.uuid4()
         await self.repository.add_refresh_token(
-            token_id, identity.user_id, family_id,
-            datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s))
-        return schemas.TokenPair(access_token=create_access_token(identity),
-                                 refresh_token=create_refresh_token(identity, token_id, family_id))
+            token_id,
+            identity.user_id,
+            family_id,
+            datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
+        )
+        return schemas.TokenPair(
+            access_token=create_access_token(identity),
+            refresh_token=create_refresh_token(identity, token_id, family_id),
+        )
