@@ -125,7 +125,7 @@ export function RfmScatter(props: { customers: SegmentCustomer[]; segmentNames: 
             cursor={{ strokeDasharray: "3 3" }}
             formatter={(value, name) => [name === "Spend" ? formatMoney(Number(value)) : formatNumber(Number(value)), name]}
           />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12, paddingBottom: 8 }} />
           {groups.map((g) => (
             <Scatter
               key={g.name}

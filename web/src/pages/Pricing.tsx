@@ -152,7 +152,7 @@ export default function Pricing() {
                       <tr>
                         <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
                         <th scope="col" className="px-3 py-2 text-right font-medium">Price</th>
-                        <SortHeader label="Elasticity (range)" column="elasticity" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Elasticity (range)" column="elasticity" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <SortHeader label="Profit change" column="expected_profit_change" sort={sort} onSort={onSort} align="right" />
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">Revenue change</th>
                         <th scope="col" className="hidden px-3 py-2 text-left font-medium lg:table-cell">Confidence</th>
@@ -177,7 +177,7 @@ export default function Pricing() {
                                 </div>
                                 <div className="text-xs text-slate-500">{formatSignedPercent(priceChange(s))}</div>
                               </td>
-                              <td className="whitespace-nowrap px-3 py-2 text-right tabular-nums">
+                              <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums sm:table-cell">
                                 <div data-col="elasticity">{formatDecimal(s.elasticity)}</div>
                                 <div className="text-xs text-slate-500">
                                   {formatDecimal(low)} to {formatDecimal(high)}
@@ -207,7 +207,9 @@ export default function Pricing() {
                                 <td colSpan={7} className="px-3 pb-4 pt-2">
                                   <p className="mb-1 text-sm text-slate-700">{s.explanation}</p>
                                   <p className="mb-3 text-xs text-slate-500">
-                                    {elasticityWords(s.elasticity, s.elasticity_ci)}. Expected units change {signedNumber(s.expected_units_change)}.
+                                    Elasticity {formatDecimal(s.elasticity)} (range {formatDecimal(low)} to {formatDecimal(high)}):{" "}
+                                    {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}. Expected units change{" "}
+                                    {signedNumber(s.expected_units_change)}.
                                   </p>
                                   <WhatIf suggestion={s} />
                                 </td>

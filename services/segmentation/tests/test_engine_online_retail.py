@@ -1,0 +1,74 @@
+"""Segmentation on the real UCI Online Retail data (slow; skipped when ../shared/data is absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmentation.engine import SegmentationResult, segment_customers
+
+REPO = Path(__file__).resolve().parents[3]
+DATA_DIR = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
+ONLINE_RETAIL = DATA_DIR / "online_retail" / "online_retail_2010-12-01_2011-12-09.csv.gz"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not ONLINE_RETAIL.is_file(), reason=f"{ONLINE_RETAIL} not found"),
+]
+
+
+@pytest.fixture(scope="module")
+def lines() -> pd.DataFrame:
+    raw = pd.read_csv(ONLINE_RETAIL, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
+    return pd.DataFrame(
+        {
+            "customer_id": raw["CustomerID"],
+            "date": pd.to_datetime(raw["InvoiceDate"]),
+            "quantity": raw["Quantity"].astype(float),
+            "unit_price": raw["UnitPrice"].astype(float),
+            "transaction_id": raw["InvoiceNo"],
+            "sku": raw["StockCode"],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def result(lines: pd.DataFrame) -> SegmentationResult:
+    return segment_customers(lines)
+
+
+def test_online_retail_customers_and_segments(result: SegmentationResult) -> None:
+    # The data's README: about 4,338 customers remain after the usual cleaning; 34 more only
+    # ever cancelled and have no purchase to segment.
+    assert len(result.customers) == 4338
+    assert result.excluded_customers == 34
+    assert 3 <= result.k <= 8
+    assert result.silhouette > 0.25
+    segments = result.segments
+    assert segments["name"].is_unique and len(segments) == result.k
+    assert segments["customers"].sum() == 4338
+    assert segments["revenue_share"].sum() == pytest.approx(1.0)
+    # Net revenue is the data's total of quantity x price over the customers' lines before as_of.
+    assert result.customers["monetary"].sum() == pytest.approx(8_300_065.8, rel=1e-4)
+
+
+def test_online_retail_best_segment_is_recent_frequent_and_valuable(result: SegmentationResult) -> None:
+    segments = result.segments.set_index("name")
+    best = segments["revenue_share"].idxmax()
+    assert best in {"Champions", "Loyal"}
+    assert segments.loc[best, "recency_days"] == segments["recency_days"].min()
+    assert segments.loc[best, "frequency"] == segments["frequency"].max()
+    assert segments.loc[best, "clv_mean"] == segments["clv_mean"].max()
+    assert result.bgnbd is not None and result.bgnbd.converged
+
+
+def test_online_retail_names_survive_a_one_percent_change(lines: pd.DataFrame, result: SegmentationResult) -> None:
+    changed = lines.drop(lines.sample(frac=0.01, random_state=3).index)
+    after = segment_customers(changed, as_of=result.as_of)
+    joined = result.customers.merge(after.customers, on="customer_id", suffixes=("_before", "_after"))
+    assert after.k == result.k
+    assert set(after.segments["name"]) == set(result.segments["name"])
+    assert (joined["segment_before"] == joined["segment_after"]).mean() >= 0.9
