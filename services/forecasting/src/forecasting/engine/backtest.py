@@ -12,7 +12,7 @@ def backtest_origins(n_hist: int, horizon: int, windows: int = 3, min_train: int
     closer together (down to one period apart) so that at least `min_train` periods precede each.
     """
     usable = n_hist - min_train
-    if usable < 1:
+    if usable < 1 or windows < 1:
         return []
     step = max(1, min(horizon, usable // windows))
     origins = [n_hist - k * step for k in range(1, windows + 1)]
