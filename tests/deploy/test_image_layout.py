@@ -9,11 +9,11 @@ An import of a package the service does not declare fails here, as it would in t
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -39,6 +39,24 @@ print(len(names), "modules imported")
 """
 
 
+# Debian packages present in python:3.11-slim-bookworm (essential set plus CPython's runtime libraries).
+BASE_IMAGE_PACKAGES = {
+    "libc6",
+    "libgcc-s1",
+    "libstdc++6",
+    "zlib1g",
+    "libssl3",
+    "libffi8",
+    "libsqlite3-0",
+    "libbz2-1.0",
+    "liblzma5",
+    "libuuid1",
+    "libexpat1",
+    "libzstd1",
+    "libcrypt1",
+}
+
+
 def _uv() -> str:
     path = shutil.which("uv") or ("/tmp/uvboot/bin/uv" if Path("/tmp/uvboot/bin/uv").exists() else None)
     if path is None:
@@ -59,8 +77,14 @@ def _build_tree(service: str, root: Path) -> Path:
     app = root / "app"
     app.mkdir()
     builder = next(s for s in dockerfile_stages(dockerfiles()[service]) if s.alias == "builder")
-    environment = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(app / ".venv"), "UV_OFFLINE": "1",
-                   "UV_PYTHON_DOWNLOADS": "never", "UV_LINK_MODE": "hardlink", "UV_NO_PROGRESS": "1"}
+    environment = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(app / ".venv"),
+        "UV_OFFLINE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_LINK_MODE": "hardlink",
+        "UV_NO_PROGRESS": "1",
+    }
     environment.pop("VIRTUAL_ENV", None)
     for keyword, args in builder.instructions:
         if keyword == "COPY" and not args.startswith("--from"):
@@ -68,15 +92,23 @@ def _build_tree(service: str, root: Path) -> Path:
             for source in sources:
                 target = app / destination if destination not in ("./", ".") else app / Path(source).name
                 if (REPO / source).is_dir():
-                    shutil.copytree(REPO / source, target,
-                                    ignore=shutil.ignore_patterns("__pycache__", "tests"))
+                    shutil.copytree(
+                        REPO / source, target, ignore=shutil.ignore_patterns("__pycache__", "tests")
+                    )
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(REPO / source, target)
         elif keyword == "RUN" and "uv sync" in args:
             sync = args.split("uv sync", 1)[1].split("&&", 1)[0]
-            result = subprocess.run([_uv(), "sync", *shlex.split(sync)], cwd=app, env=environment,
-                                    capture_output=True, text=True, check=False, timeout=600)
+            result = subprocess.run(
+                [_uv(), "sync", *shlex.split(sync)],
+                cwd=app,
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=600,
+            )
             assert result.returncode == 0, result.stderr[-3000:]
     return app / ".venv" / "bin" / "python"
 
@@ -94,22 +126,43 @@ def test_image_tree_imports_and_serves_health(service: str, tmp_path: Path) -> N
     app = tmp_path / "app"
     writable = tmp_path / "tmp"
     writable.mkdir()
-    environment = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(writable), "TMPDIR": str(writable),
-                   "NUMBA_CACHE_DIR": str(writable / "numba-cache"), "MPLCONFIGDIR": str(writable / "mpl"),
-                   "PYTHONDONTWRITEBYTECODE": "1", "APP_ENV": "development",
-                   "DATABASE_URL": "postgresql://nobody:none@127.0.0.1:9/none", "REDIS_URL": "redis://127.0.0.1:9/0",
-                   "DASHBOARD_DIR": str(app / "web" / "dist")}
+    environment = {
+        "PATH": f"{python.parent}:/usr/bin:/bin",
+        "HOME": str(writable),
+        "TMPDIR": str(writable),
+        "NUMBA_CACHE_DIR": str(writable / "numba-cache"),
+        "MPLCONFIGDIR": str(writable / "mpl"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "APP_ENV": "development",
+        "DATABASE_URL": "postgresql://nobody:none@127.0.0.1:9/none",
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "DASHBOARD_DIR": str(app / "web" / "dist"),
+    }
     packages = ["common", service]
-    imported = subprocess.run(_read_only([str(python), "-c", IMPORT_ALL, *packages], app), cwd=writable,
-                              env=environment, capture_output=True, text=True, check=False, timeout=600)
+    imported = subprocess.run(
+        _read_only([str(python), "-c", IMPORT_ALL, *packages], app),
+        cwd=writable,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert imported.returncode == 0, imported.stderr[-3000:]
 
     if not (app / "services" / service / "src" / service / "main.py").exists():
         pytest.skip(f"{service}.main does not exist yet: imports checked, /health not served")
     port = _free_port()
-    server = subprocess.Popen(_read_only([str(python), "-m", "uvicorn", f"{service}.main:app", "--host",
-                                          "127.0.0.1", "--port", str(port)], app),
-                              cwd=writable, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        _read_only(
+            [str(python), "-m", "uvicorn", f"{service}.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            app,
+        ),
+        cwd=writable,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -118,10 +171,38 @@ def test_image_tree_imports_and_serves_health(service: str, tmp_path: Path) -> N
                     assert response.status == 200
                     break
             except OSError:
-                assert server.poll() is None, (server.stderr.read() if server.stderr else b"").decode()[-3000:]
+                assert server.poll() is None, (server.stderr.read() if server.stderr else b"").decode()[
+                    -3000:
+                ]
                 assert time.monotonic() < deadline, "no answer on /health"
                 time.sleep(0.5)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert sys.executable  # the test ran under the workspace interpreter; the tree used its own venv
+
+
+@pytest.mark.parametrize("service", sorted(PORTS))
+def test_native_libraries_exist_in_the_runtime_image(service: str, tmp_path: Path) -> None:
+    """Every system library the service's compiled wheels link is in the slim base or apt-installed."""
+    if shutil.which("ldd") is None or shutil.which("dpkg") is None:
+        pytest.skip("needs ldd and dpkg (a Debian host, like the image) to map libraries to packages")
+    python = _build_tree(service, tmp_path)
+    site_packages = next((python.parent.parent / "lib").glob("python3*/site-packages"))
+    runtime = dockerfile_stages(dockerfiles()[service])[-1]
+    installed = set(re.findall(r"apt-get install [^&]*", " ".join(runtime.args("RUN"))))
+    apt_packages = {word for line in installed for word in line.split()[2:] if not word.startswith("-")}
+    needed: dict[str, set[str]] = {}
+    for library in site_packages.rglob("*.so*"):
+        if not library.is_file():
+            continue
+        linked = subprocess.run(["ldd", str(library)], capture_output=True, text=True, check=False).stdout
+        for resolved in re.findall(r"=> (/\S+)", linked):
+            if str(site_packages) not in resolved:
+                needed.setdefault(os.path.realpath(resolved), set()).add(library.name)
+    missing = []
+    for path, users in sorted(needed.items()):
+        owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, check=False).stdout
+        package = owner.split(":", 1)[0] if owner else "?"
+        if package not in BASE_IMAGE_PACKAGES | apt_packages:
+            missing.append(f"{path} ({package}) for {sorted(users)[:3]}")
+    assert not missing, "not in the runtime image:\n" + "\n".join(missing)

@@ -1,34 +1,56 @@
-// App-facing names for the gateway's schemas; after `npm run gen:api` only these aliases move.
+// App-facing names for the gateway's schemas (src/api/schema.ts is generated: `npm run gen:api`).
+// Only these aliases move when the gateway renames a schema.
 import type { components } from "./schema";
 
 type S = components["schemas"];
 
 export type TokenPair = S["TokenPair"];
-export type UserOut = S["UserOut"];
+export type UserOut = S["User"];
 export type Me = S["Me"];
-export type RowError = S["RowError"];
+export type RowError = S["RowErrorOut"];
 export type UploadAccepted = S["UploadAccepted"];
-export type UploadRejected = S["UploadRejected"];
 export type UploadPreview = S["UploadPreview"];
-export type StageStatus = S["StageStatus"];
+export type StageStatus = S["Stage"];
 export type Job = S["Job"];
-export type JobPage = S["JobPage"];
+export type JobPage = S["JobList"];
 export type SalesPoint = S["SalesPoint"];
 export type SalesTimeseries = S["SalesTimeseries"];
 export type ForecastPoint = S["ForecastPoint"];
-export type ForecastAccuracy = S["ForecastAccuracy"];
+export type ForecastAccuracy = S["Accuracy"];
 export type SeriesForecast = S["SeriesForecast"];
 export type AggregateForecast = S["AggregateForecast"];
 export type InventoryRecommendation = S["InventoryRecommendation"];
 export type InventorySummary = S["InventorySummary"];
-export type PriceSuggestion = S["PriceSuggestion"];
-export type PriceSimulation = S["PriceSimulation"];
+export type PriceSuggestion = S["PricingSuggestion"];
+export type PriceSimulation = S["Simulation"];
 export type Segment = S["Segment"];
-export type SegmentSummary = S["SegmentSummary"];
-export type SegmentCustomer = S["SegmentCustomer"];
-export type SegmentMigration = S["SegmentMigration"];
-export type ApiKey = S["ApiKey"];
-export type ApiKeyCreated = S["ApiKeyCreated"];
+export type SegmentSummary = S["Segments"];
+export type SegmentCustomer = S["Customer"];
+export type SegmentMigration = S["MigrationReport"];
+
+// Not in the OpenAPI document: the 422 body of a rejected upload (an error response) and the
+// API-key endpoints of issue #10. Written from the contract until the gateway declares them.
+export interface UploadRejected {
+  detail: string;
+  errors: RowError[];
+  error_counts: Record<string, number>;
+  mapping: Record<string, string | null>;
+  columns_seen: string[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: string;
+  last_used_at?: string | null;
+  prefix?: string | null;
+}
+
+export interface ApiKeyCreated {
+  id: string;
+  key: string;
+}
 
 export interface Page<T> {
   items: T[];
@@ -36,4 +58,3 @@ export interface Page<T> {
 }
 
 export type AggregateLevel = "store" | "category" | "total";
-export type JobStatus = Job["status"];

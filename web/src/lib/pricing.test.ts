@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { PriceSuggestion } from "../api/types";
-import { elasticityWords, priceChange, roundToStep, sliderRange, topOpportunities } from "./pricing";
+import { elasticityInterval, elasticityWords, priceChange, roundToStep, sliderRange, topOpportunities } from "./pricing";
 
-function sug(sku: string, profit: number): PriceSuggestion {
+function sug(sku: string, profit: number | null): PriceSuggestion {
   return {
     store: "S1",
     sku,
@@ -20,7 +20,7 @@ function sug(sku: string, profit: number): PriceSuggestion {
 
 describe("topOpportunities", () => {
   it("keeps positive profit changes, largest first, at most n", () => {
-    const items = [sug("a", 5), sug("b", -2), sug("c", 50), sug("d", 0), sug("e", 12), sug("f", Number.NaN)];
+    const items = [sug("a", 5), sug("b", -2), sug("c", 50), sug("d", 0), sug("e", 12), sug("f", Number.NaN), sug("g", null)];
     expect(topOpportunities(items, 2).map((s) => s.sku)).toEqual(["c", "e"]);
     expect(topOpportunities(items).map((s) => s.sku)).toEqual(["c", "e", "a"]);
   });
@@ -46,8 +46,16 @@ describe("sliderRange", () => {
 describe("price words", () => {
   it("computes the change and reads the elasticity interval", () => {
     expect(priceChange({ current_price: 10, suggested_price: 11 })).toBeCloseTo(0.1);
-    expect(priceChange({ current_price: 0, suggested_price: 11 })).toBe(0);
+    expect(priceChange({ current_price: 0, suggested_price: 11 })).toBeNull();
+    expect(priceChange({ current_price: 10, suggested_price: null })).toBeNull();
     expect(elasticityWords(-1.5, [-2, -1])).toBe("Demand is price-sensitive");
     expect(elasticityWords(-0.4, [-0.9, 0.1])).toMatch(/includes zero/);
+    expect(elasticityWords(null, null)).toMatch(/Not enough price changes/);
+  });
+
+  it("orders the interval and refuses a missing bound", () => {
+    expect(elasticityInterval([-1, -2])).toEqual([-2, -1]);
+    expect(elasticityInterval([-1, null])).toBeNull();
+    expect(elasticityInterval(null)).toBeNull();
   });
 });

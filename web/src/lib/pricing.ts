@@ -4,8 +4,8 @@ import type { PriceSuggestion } from "../api/types";
 /** The `n` suggestions with the largest positive expected profit change. */
 export function topOpportunities(items: readonly PriceSuggestion[], n = 5): PriceSuggestion[] {
   return items
-    .filter((s) => Number.isFinite(s.expected_profit_change) && s.expected_profit_change > 0)
-    .sort((a, b) => b.expected_profit_change - a.expected_profit_change)
+    .filter((s) => typeof s.expected_profit_change === "number" && Number.isFinite(s.expected_profit_change) && s.expected_profit_change > 0)
+    .sort((a, b) => (b.expected_profit_change as number) - (a.expected_profit_change as number))
     .slice(0, n);
 }
 
@@ -36,16 +36,26 @@ export function sliderRange(current: number, suggested: number): SliderRange {
   };
 }
 
-/** Price change from current to suggested as a fraction (0.05 = +5%). */
-export function priceChange(s: Pick<PriceSuggestion, "current_price" | "suggested_price">): number {
-  return s.current_price > 0 ? s.suggested_price / s.current_price - 1 : 0;
+/** Price change from current to suggested as a fraction (0.05 = +5%); null when either is unknown. */
+export function priceChange(s: Pick<PriceSuggestion, "current_price" | "suggested_price">): number | null {
+  const { current_price: current, suggested_price: suggested } = s;
+  if (current === null || suggested === null || !(current > 0)) return null;
+  return suggested / current - 1;
+}
+
+/** The elasticity interval as [low, high], or null when the API gave none. */
+export function elasticityInterval(ci: readonly (number | null)[] | null | undefined): [number, number] | null {
+  const [a, b] = ci ?? [];
+  if (typeof a !== "number" || typeof b !== "number" || !Number.isFinite(a) || !Number.isFinite(b)) return null;
+  return [Math.min(a, b), Math.max(a, b)];
 }
 
 /** Plain-words reading of an elasticity estimate and its interval. */
-export function elasticityWords(elasticity: number, ci: readonly number[] | null | undefined): string {
-  const [low, high] = ci && ci.length >= 2 ? [Math.min(ci[0]!, ci[1]!), Math.max(ci[0]!, ci[1]!)] : [NaN, NaN];
-  const sure = Number.isFinite(low) && Number.isFinite(high) && (high < 0 || low > 0);
-  const size = Math.abs(elasticity);
-  const kind = elasticity > 0 ? "unusual (demand rises with price)" : size > 1 ? "price-sensitive" : "not very price-sensitive";
+export function elasticityWords(elasticity: number | null, ci: readonly (number | null)[] | null | undefined): string {
+  if (elasticity === null || !Number.isFinite(elasticity)) return "Not enough price changes to measure how demand responds";
+  const interval = elasticityInterval(ci);
+  const sure = interval !== null && (interval[1] < 0 || interval[0] > 0);
+  const kind =
+    elasticity > 0 ? "unusual (demand rises with price)" : Math.abs(elasticity) > 1 ? "price-sensitive" : "not very price-sensitive";
   return sure ? `Demand is ${kind}` : `Demand is ${kind}; the interval includes zero, so treat with care`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { InventoryRecommendation } from "../api/types";
-import { filterInventory, nextSort, sortRows, urgencyOptions, urgencyRank } from "./table";
+import { filterInventory, nextSort, riskLevel, sortRows } from "./table";
 
 function rec(sku: string, over: Partial<InventoryRecommendation> = {}): InventoryRecommendation {
   return {
@@ -17,7 +17,7 @@ function rec(sku: string, over: Partial<InventoryRecommendation> = {}): Inventor
     expected_stockout_date: null,
     excess_units: 0,
     excess_value: 0,
-    urgency: "low",
+    urgency: null,
     supplier: null,
     explanation: "",
     ...over,
@@ -25,21 +25,21 @@ function rec(sku: string, over: Partial<InventoryRecommendation> = {}): Inventor
 }
 
 const rows = [
-  rec("A", { urgency: "medium", days_of_cover: 4, stockout_risk: 0.3, supplier: "Acme" }),
-  rec("B", { urgency: "critical", days_of_cover: null, stockout_risk: 0.9, store: "S2" }),
-  rec("C", { urgency: "low", days_of_cover: 20, stockout_risk: 0.05 }),
-  rec("D", { urgency: "high", days_of_cover: 1.5, stockout_risk: 0.6 }),
+  rec("A", { urgency: 3, days_of_cover: 4, stockout_risk: 0.3, supplier: "Acme" }),
+  rec("B", { urgency: 1, days_of_cover: null, stockout_risk: 0.9, store: "S2", order_quantity: 12 }),
+  rec("C", { urgency: 4, days_of_cover: 20, stockout_risk: 0.05 }),
+  rec("D", { urgency: 2, days_of_cover: 1.5, stockout_risk: null, order_quantity: 5 }),
 ];
 
 describe("sortRows", () => {
   it("sorts numbers both ways with missing values last", () => {
     expect(sortRows(rows, "days_of_cover", "asc").map((r) => r.sku)).toEqual(["D", "A", "C", "B"]);
     expect(sortRows(rows, "days_of_cover", "desc").map((r) => r.sku)).toEqual(["C", "A", "D", "B"]);
+    expect(sortRows(rows, "stockout_risk", "desc").map((r) => r.sku)).toEqual(["B", "A", "C", "D"]);
   });
 
-  it("sorts by a rank function (urgency) and leaves the input untouched", () => {
-    const sorted = sortRows(rows, "urgency", "asc", (r) => urgencyRank(r.urgency));
-    expect(sorted.map((r) => r.sku)).toEqual(["B", "D", "A", "C"]);
+  it("sorts by urgency rank (1 = most urgent) and leaves the input untouched", () => {
+    expect(sortRows(rows, "urgency", "asc").map((r) => r.sku)).toEqual(["B", "D", "A", "C"]);
     expect(rows.map((r) => r.sku)).toEqual(["A", "B", "C", "D"]);
   });
 
@@ -57,14 +57,17 @@ describe("nextSort", () => {
 });
 
 describe("filterInventory", () => {
-  it("filters by text over store/sku/supplier, urgency and minimum risk", () => {
-    expect(filterInventory(rows, { search: "acme", urgency: "", minRisk: 0 }).map((r) => r.sku)).toEqual(["A"]);
-    expect(filterInventory(rows, { search: "s2", urgency: "", minRisk: 0 }).map((r) => r.sku)).toEqual(["B"]);
-    expect(filterInventory(rows, { search: "", urgency: "HIGH", minRisk: 0 }).map((r) => r.sku)).toEqual(["D"]);
-    expect(filterInventory(rows, { search: "", urgency: "", minRisk: 0.5 }).map((r) => r.sku)).toEqual(["B", "D"]);
+  it("filters by text over store/sku/supplier, orders due and minimum risk", () => {
+    const none = { search: "", toOrderOnly: false, minRisk: 0 };
+    expect(filterInventory(rows, { ...none, search: "acme" }).map((r) => r.sku)).toEqual(["A"]);
+    expect(filterInventory(rows, { ...none, search: "s2" }).map((r) => r.sku)).toEqual(["B"]);
+    expect(filterInventory(rows, { ...none, toOrderOnly: true }).map((r) => r.sku)).toEqual(["B", "D"]);
+    // D's risk is unknown: it is kept by "any risk" but not by a threshold.
+    expect(filterInventory(rows, none).map((r) => r.sku)).toEqual(["A", "B", "C", "D"]);
+    expect(filterInventory(rows, { ...none, minRisk: 0.25 }).map((r) => r.sku)).toEqual(["A", "B"]);
   });
 
-  it("lists urgency options most urgent first, unknown words last", () => {
-    expect(urgencyOptions([...rows, rec("E", { urgency: "watch" })])).toEqual(["critical", "high", "medium", "low", "watch"]);
+  it("names risk levels", () => {
+    expect([0.5, 0.2, 0.19, null].map(riskLevel)).toEqual(["high", "medium", "low", "unknown"]);
   });
 });

@@ -3,22 +3,6 @@ import type { InventoryRecommendation } from "../api/types";
 
 export type SortDir = "asc" | "desc";
 
-// Unknown urgency words sort after the known ones rather than being lost.
-const URGENCY_RANK: Record<string, number> = {
-  critical: 0,
-  urgent: 0,
-  high: 1,
-  medium: 2,
-  low: 3,
-  none: 4,
-  ok: 4,
-};
-
-/** Rank of an urgency word: 0 is the most urgent. */
-export function urgencyRank(urgency: string | null | undefined): number {
-  return URGENCY_RANK[(urgency ?? "").toLowerCase()] ?? 5;
-}
-
 type Value = string | number | boolean | null | undefined;
 
 function compareValues(a: Value, b: Value): number {
@@ -26,15 +10,17 @@ function compareValues(a: Value, b: Value): number {
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
 
+function isMissing(v: Value): boolean {
+  return v === null || v === undefined || (typeof v === "number" && Number.isNaN(v));
+}
+
 /** Sort a copy of `rows` by a column; missing values always go last whatever the direction. */
-export function sortRows<T>(rows: readonly T[], key: keyof T, dir: SortDir, rank?: (row: T) => number): T[] {
+export function sortRows<T>(rows: readonly T[], key: keyof T, dir: SortDir): T[] {
   const sign = dir === "asc" ? 1 : -1;
   return [...rows].sort((ra, rb) => {
-    const a = rank ? rank(ra) : (ra[key] as Value);
-    const b = rank ? rank(rb) : (rb[key] as Value);
-    const aMissing = a === null || a === undefined || (typeof a === "number" && Number.isNaN(a));
-    const bMissing = b === null || b === undefined || (typeof b === "number" && Number.isNaN(b));
-    if (aMissing || bMissing) return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
+    const a = ra[key] as Value;
+    const b = rb[key] as Value;
+    if (isMissing(a) || isMissing(b)) return isMissing(a) === isMissing(b) ? 0 : isMissing(a) ? 1 : -1;
     return sign * compareValues(a, b);
   });
 }
@@ -47,23 +33,26 @@ export function nextSort<K>(current: { key: K; dir: SortDir }, key: K, firstDir:
 
 export interface InventoryFilter {
   search: string;
-  urgency: string;
+  toOrderOnly: boolean;
   minRisk: number;
 }
 
-/** Rows whose store/sku/supplier contains the search text, of the chosen urgency, at or above the risk. */
+/** Rows whose store/sku/supplier contains the search text, with an order due if asked, at or above the risk. */
 export function filterInventory(rows: readonly InventoryRecommendation[], filter: InventoryFilter) {
   const needle = filter.search.trim().toLowerCase();
   return rows.filter((row) => {
-    if (filter.urgency && row.urgency.toLowerCase() !== filter.urgency.toLowerCase()) return false;
-    if (row.stockout_risk < filter.minRisk) return false;
+    if (filter.toOrderOnly && !((row.order_quantity ?? 0) > 0)) return false;
+    // An unknown risk only passes the "any risk" filter.
+    if (filter.minRisk > 0 && !((row.stockout_risk ?? -1) >= filter.minRisk)) return false;
     if (!needle) return true;
     return [row.store, row.sku, row.supplier ?? ""].some((v) => v.toLowerCase().includes(needle));
   });
 }
 
-/** Distinct urgency words present, most urgent first. */
-export function urgencyOptions(rows: readonly InventoryRecommendation[]): string[] {
-  const set = new Set(rows.map((r) => r.urgency));
-  return [...set].sort((a, b) => urgencyRank(a) - urgencyRank(b) || a.localeCompare(b));
+export type RiskLevel = "high" | "medium" | "low" | "unknown";
+
+/** Stock-out risk in words: high from 50%, medium from 20%. */
+export function riskLevel(risk: number | null | undefined): RiskLevel {
+  if (typeof risk !== "number" || !Number.isFinite(risk)) return "unknown";
+  return risk >= 0.5 ? "high" : risk >= 0.2 ? "medium" : "low";
 }

@@ -57,7 +57,7 @@ function ForecastDetail(props: {
     [props.history?.store, props.history?.sku, freq, props.history === null],
   );
   const total = forecastTotal(forecast.points, 28);
-  const series = "model" in forecast ? forecast : null;
+  const series = "accuracy" in forecast ? forecast : null;
   return (
     <Card
       title={props.title}

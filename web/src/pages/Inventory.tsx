@@ -7,22 +7,19 @@ import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeade
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
 import type { Tone } from "../lib/jobs";
-import { filterInventory, nextSort, sortRows, urgencyOptions, urgencyRank, type SortDir } from "../lib/table";
+import { filterInventory, nextSort, riskLevel, sortRows, type SortDir } from "../lib/table";
 
 type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "stockout_risk" | "excess_value";
 const LIMIT = 500;
 
-function urgencyTone(urgency: string): Tone {
-  const rank = urgencyRank(urgency);
-  return rank <= 0 ? "red" : rank === 1 ? "amber" : rank === 2 ? "blue" : "slate";
-}
+const RISK_TONE: Record<ReturnType<typeof riskLevel>, Tone> = { high: "red", medium: "amber", low: "green", unknown: "slate" };
 
 export default function Inventory() {
   useTitle("Inventory");
   const [store, setStore] = useState("");
   const [urgentOnly, setUrgentOnly] = useState(false);
   const [search, setSearch] = useState("");
-  const [urgency, setUrgency] = useState("");
+  const [toOrderOnly, setToOrderOnly] = useState(false);
   const [minRisk, setMinRisk] = useState(0);
   const [sort, setSort] = useState<{ key: Column; dir: SortDir }>({ key: "urgency", dir: "asc" });
   const [open, setOpen] = useState<string | null>(null);
@@ -34,16 +31,12 @@ export default function Inventory() {
 
   const rows = useMemo(() => {
     const items = listQ.data?.items ?? [];
-    const filtered = filterInventory(items, { search, urgency, minRisk });
-    return sortRows<InventoryRecommendation>(
-      filtered,
-      sort.key,
-      sort.dir,
-      sort.key === "urgency" ? (r) => urgencyRank(r.urgency) : undefined,
-    );
-  }, [listQ.data, search, urgency, minRisk, sort]);
+    const filtered = filterInventory(items, { search, toOrderOnly, minRisk });
+    return sortRows<InventoryRecommendation>(filtered, sort.key, sort.dir);
+  }, [listQ.data, search, toOrderOnly, minRisk, sort]);
 
-  const onSort = (column: Column) => setSort(nextSort(sort, column, column === "urgency" || column === "sku" ? "asc" : "desc"));
+  const onSort = (column: Column) =>
+    setSort(nextSort(sort, column, column === "urgency" || column === "sku" || column === "days_of_cover" ? "asc" : "desc"));
 
   return (
     <>
@@ -67,9 +60,10 @@ export default function Inventory() {
       <QueryView query={summaryQ} notReady={null} loading={<div className="mb-6 h-20" />}>
         {(s) => (
           <Card className="mb-6" testId="inventory-summary">
-            <div className="grid grid-cols-2 gap-4 sm:grid-cols-4">
-              <Stat label="Stock value" value={formatCompact(s.stock_value)} raw={s.stock_value} testId="inv-stock-value" />
+            <div className="grid grid-cols-2 gap-4 sm:grid-cols-5">
               <Stat label="Items at risk" value={formatNumber(s.items_at_risk)} raw={s.items_at_risk} testId="inv-items-at-risk" />
+              <Stat label="Orders due" value={formatNumber(s.orders_due)} raw={s.orders_due} testId="inv-orders-due" />
+              <Stat label="Stock value" value={formatCompact(s.stock_value)} raw={s.stock_value} testId="inv-stock-value" />
               <Stat label="Excess value" value={formatCompact(s.excess_value)} raw={s.excess_value} testId="inv-excess-value" />
               <Stat label="Items" value={formatNumber(s.items)} raw={s.items} testId="inv-items" />
             </div>
@@ -85,14 +79,6 @@ export default function Inventory() {
           <Field label="Store" htmlFor="inv-store">
             <input id="inv-store" type="search" value={store} onChange={(e) => setStore(e.target.value)} placeholder="All stores" className={inputClass} />
           </Field>
-          <Field label="Urgency" htmlFor="inv-urgency">
-            <select id="inv-urgency" value={urgency} onChange={(e) => setUrgency(e.target.value)} className={inputClass}>
-              <option value="">Any</option>
-              {urgencyOptions(listQ.data?.items ?? []).map((u) => (
-                <option key={u} value={u}>{u}</option>
-              ))}
-            </select>
-          </Field>
           <Field label="Stockout risk at least" htmlFor="inv-risk">
             <select id="inv-risk" value={minRisk} onChange={(e) => setMinRisk(Number(e.target.value))} className={inputClass}>
               {[0, 0.1, 0.25, 0.5, 0.75].map((v) => (
@@ -100,7 +86,11 @@ export default function Inventory() {
               ))}
             </select>
           </Field>
-          <div className="col-span-2 flex items-end md:col-span-1">
+          <div className="col-span-2 flex flex-wrap items-end gap-x-4 md:col-span-2">
+            <label className="flex min-h-10 items-center gap-2 text-sm text-slate-700">
+              <input type="checkbox" checked={toOrderOnly} onChange={(e) => setToOrderOnly(e.target.checked)} className="h-4 w-4" />
+              Only items to order
+            </label>
             <label className="flex min-h-10 items-center gap-2 text-sm text-slate-700">
               <input type="checkbox" checked={urgentOnly} onChange={(e) => setUrgentOnly(e.target.checked)} className="h-4 w-4" />
               Urgent only
@@ -124,7 +114,7 @@ export default function Inventory() {
                     <thead className="border-b border-slate-200 text-slate-600">
                       <tr>
                         <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
-                        <SortHeader label="Urgency" column="urgency" sort={sort} onSort={onSort} />
+                        <SortHeader label="Priority" column="urgency" sort={sort} onSort={onSort} />
                         <SortHeader label="Order" column="order_quantity" sort={sort} onSort={onSort} align="right" />
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
                         <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" />
@@ -144,7 +134,9 @@ export default function Inventory() {
                                 <div className="font-medium text-slate-900">{r.sku}</div>
                                 <div className="text-xs text-slate-500">{r.store}{r.supplier ? ` · ${r.supplier}` : ""}</div>
                               </td>
-                              <td className="px-3 py-2"><Badge tone={urgencyTone(r.urgency)}>{r.urgency}</Badge></td>
+                              <td className="px-3 py-2" data-col="urgency">
+                                <Badge tone={RISK_TONE[riskLevel(r.stockout_risk)]}>{r.urgency === null || r.urgency === undefined ? "—" : `#${r.urgency}`}</Badge>
+                              </td>
                               <td className="px-3 py-2 text-right font-semibold tabular-nums" data-col="order_quantity">{formatNumber(r.order_quantity)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>

@@ -5,20 +5,16 @@ import type { PriceSimulation, PriceSuggestion } from "../api/types";
 import { QueryView } from "../components/QueryView";
 import { Badge, Card, EmptyState, ErrorBox, Field, PageHeader, Pager, SortHeader, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
-import { formatDecimal, formatMoney, formatNumber, formatPercent, formatSignedMoney, formatSignedPercent } from "../lib/format";
-import { elasticityWords, priceChange, sliderRange } from "../lib/pricing";
+import { formatDecimal, formatMoney, formatNumber, formatSignedMoney, formatSignedPercent } from "../lib/format";
+import { elasticityInterval, elasticityWords, priceChange, sliderRange } from "../lib/pricing";
 import { nextSort, sortRows, type SortDir } from "../lib/table";
 
 type Column = "sku" | "expected_profit_change" | "expected_revenue_change" | "elasticity";
 const LIMIT = 50;
 
-function confidenceTone(confidence: string | number): "green" | "amber" | "slate" {
-  const level = typeof confidence === "number" ? (confidence >= 0.7 ? "high" : confidence >= 0.4 ? "medium" : "low") : confidence.toLowerCase();
+function confidenceTone(confidence: string | null | undefined): "green" | "amber" | "slate" {
+  const level = (confidence ?? "").toLowerCase();
   return level === "high" ? "green" : level === "medium" ? "amber" : "slate";
-}
-
-function confidenceText(confidence: string | number): string {
-  return typeof confidence === "number" ? formatPercent(confidence, 0) : confidence;
 }
 
 function signedNumber(value: number): string {
@@ -26,7 +22,13 @@ function signedNumber(value: number): string {
   return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
 }
 
-function WhatIf({ suggestion }: { suggestion: PriceSuggestion }) {
+type Priced = PriceSuggestion & { current_price: number; suggested_price: number };
+
+function hasPrices(s: PriceSuggestion): s is Priced {
+  return typeof s.current_price === "number" && typeof s.suggested_price === "number";
+}
+
+function WhatIf({ suggestion }: { suggestion: Priced }) {
   const range = sliderRange(suggestion.current_price, suggestion.suggested_price);
   const [price, setPrice] = useState(suggestion.suggested_price);
   const settled = useDebounced(price, 250);
@@ -163,7 +165,8 @@ export default function Pricing() {
                       {rows.map((s) => {
                         const id = `${s.store}/${s.sku}`;
                         const expanded = open === id;
-                        const [low, high] = s.elasticity_ci ?? [];
+                        const interval = elasticityInterval(s.elasticity_ci);
+                        const change = priceChange(s);
                         return (
                           <Fragment key={id}>
                             <tr data-testid="pricing-row" data-store={s.store} data-sku={s.sku}>
@@ -175,20 +178,20 @@ export default function Pricing() {
                                 <div data-col="suggested_price">
                                   <span className="text-slate-500">{formatMoney(s.current_price)} →</span> <span className="font-semibold">{formatMoney(s.suggested_price)}</span>
                                 </div>
-                                <div className="text-xs text-slate-500">{formatSignedPercent(priceChange(s))}</div>
+                                <div className="text-xs text-slate-500">{change === null ? "" : formatSignedPercent(change)}</div>
                               </td>
                               <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums sm:table-cell">
                                 <div data-col="elasticity">{formatDecimal(s.elasticity)}</div>
                                 <div className="text-xs text-slate-500">
-                                  {formatDecimal(low)} to {formatDecimal(high)}
+                                  {interval ? `${formatDecimal(interval[0])} to ${formatDecimal(interval[1])}` : "no interval"}
                                 </div>
                               </td>
-                              <td className={cx("whitespace-nowrap px-3 py-2 text-right font-semibold tabular-nums", s.expected_profit_change >= 0 ? "text-emerald-700" : "text-red-700")} data-col="expected_profit_change">
+                              <td className={cx("whitespace-nowrap px-3 py-2 text-right font-semibold tabular-nums", (s.expected_profit_change ?? 0) >= 0 ? "text-emerald-700" : "text-red-700")} data-col="expected_profit_change">
                                 {formatSignedMoney(s.expected_profit_change)}
                               </td>
                               <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums md:table-cell">{formatSignedMoney(s.expected_revenue_change)}</td>
                               <td className="hidden px-3 py-2 lg:table-cell">
-                                <Badge tone={confidenceTone(s.confidence)}>{confidenceText(s.confidence)}</Badge>
+                                <Badge tone={confidenceTone(s.confidence)}>{s.confidence ?? "—"}</Badge>
                               </td>
                               <td className="px-3 py-2 text-right">
                                 <button
@@ -207,11 +210,16 @@ export default function Pricing() {
                                 <td colSpan={7} className="px-3 pb-4 pt-2">
                                   <p className="mb-1 text-sm text-slate-700">{s.explanation}</p>
                                   <p className="mb-3 text-xs text-slate-500">
-                                    Elasticity {formatDecimal(s.elasticity)} (range {formatDecimal(low)} to {formatDecimal(high)}):{" "}
-                                    {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}. Expected units change{" "}
-                                    {signedNumber(s.expected_units_change)}.
+                                    Elasticity {formatDecimal(s.elasticity)}
+                                    {interval ? ` (range ${formatDecimal(interval[0])} to ${formatDecimal(interval[1])})` : ""}:{" "}
+                                    {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}.
+                                    {typeof s.expected_units_change === "number" ? ` Expected units ${formatSignedPercent(s.expected_units_change)}.` : ""}
                                   </p>
-                                  <WhatIf suggestion={s} />
+                                  {hasPrices(s) ? (
+                                    <WhatIf suggestion={s} />
+                                  ) : (
+                                    <p className="text-sm text-slate-500">No price to simulate for this product.</p>
+                                  )}
                                 </td>
                               </tr>
                             )}

@@ -6,6 +6,8 @@ checked on every token.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
+from sqlalchemy import select
 
 from common.errors import Forbidden, Unauthorized
 from common.settings import Settings, get_settings
@@ -41,6 +44,31 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+# What each scope lets a caller do; API keys carry a subset, user roles imply theirs.
+SCOPES: dict[str, str] = {
+    "sales:write": "upload sales, products and plans",
+    "sales:read": "read sales history",
+    "jobs:read": "read upload jobs and their error reports",
+    "forecast:read": "read forecasts",
+    "segments:read": "read customer segments and export customers",
+    "pricing:read": "read pricing suggestions and simulate prices",
+    "inventory:read": "read inventory recommendations and purchase orders",
+}
+READ_SCOPES = frozenset(s for s in SCOPES if s.endswith(":read"))
+ROLE_SCOPES: dict[str, frozenset[str]] = {"owner": frozenset(SCOPES), "analyst": READ_SCOPES}
+# Function-level authorization (OWASP API5) in one table: (method, path prefix) -> scope needed.
+# Every data route of every service is covered here; the first match wins.
+POLICY: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/upload-", "sales:write"),
+    ("GET", "/jobs", "jobs:read"),
+    ("GET", "/sales", "sales:read"),
+    ("GET", "/forecast", "forecast:read"),
+    ("GET", "/customer-segments", "segments:read"),
+    ("GET", "/pricing-suggestions", "pricing:read"),
+    ("GET", "/inventory-recommendations", "inventory:read"),
+)
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who is calling: verified from a token, never taken from client-sent fields."""
@@ -49,15 +77,34 @@ class Identity:
     organization_id: uuid.UUID
     role: str = "owner"
     scopes: frozenset[str] = field(default_factory=frozenset)
+    api_key_id: uuid.UUID | None = None
 
     def claims(self) -> dict[str, Any]:
         """The identity as JWT claims."""
-        return {
+        claims: dict[str, Any] = {
             "sub": str(self.user_id),
             "org": str(self.organization_id),
             "role": self.role,
             "scopes": sorted(self.scopes),
         }
+        if self.api_key_id is not None:
+            claims["key"] = str(self.api_key_id)
+        return claims
+
+    def allows(self, scope: str) -> bool:
+        """Users get their role's scopes; API keys only the scopes they were created with."""
+        if self.role in ROLE_SCOPES:
+            return scope in ROLE_SCOPES[self.role]
+        return scope in self.scopes
+
+
+def required_scope(method: str, path: str) -> str | None:
+    """The scope a route needs, from the policy table (None: any authenticated caller)."""
+    method = "GET" if method == "HEAD" else method
+    for policy_method, prefix, scope in POLICY:
+        if method == policy_method and path.startswith(prefix):
+            return scope
+    return None
 
 
 def _encode(
@@ -130,6 +177,7 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
             organization_id=uuid.UUID(claims["org"]),
             role=str(claims.get("role", "analyst")),
             scopes=frozenset(claims.get("scopes") or ()),
+            api_key_id=uuid.UUID(claims["key"]) if claims.get("key") else None,
         )
     except (KeyError, ValueError) as exc:
         raise Unauthorized("invalid token") from exc
@@ -143,8 +191,51 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def current_identity(request: Request) -> Identity:
-    """FastAPI dependency for domain services: a gateway service token or a user access token."""
+API_KEY_HEADER = "x-api-key"
+API_KEY_PREFIX = "sr_"
+
+
+def hash_api_key(key: str) -> str:
+    """SHA-256 of an API key (keys carry 256 random bits, so no salt or slow hash is needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """A new key: (the key, shown once; its display prefix; its hash, the only thing stored)."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:10], hash_api_key(key)
+
+
+async def identity_from_api_key(key: str) -> Identity:
+    """Look an API key up by its hash; refuse unknown or revoked keys."""
+    from common.db import async_session_scope
+    from common.models import ApiKey
+
+    if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        raise Unauthorized("invalid API key")
+    async with async_session_scope() as session:
+        found = (
+            await session.execute(
+                select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise Unauthorized("invalid API key")
+        found.last_used_at = datetime.now(UTC)
+        return Identity(
+            user_id=found.created_by,
+            organization_id=found.organization_id,
+            role="partner",
+            scopes=frozenset(found.scopes),
+            api_key_id=found.id,
+        )
+
+
+async def authenticate(request: Request) -> Identity:
+    """Who is calling: an API key, a gateway service token or a user access token."""
+    key = request.headers.get(API_KEY_HEADER)
+    if key:
+        return await identity_from_api_key(key.strip())
     token = _bearer(request)
     try:
         typ = jwt.get_unverified_header(token).get("typ")
@@ -154,10 +245,31 @@ async def current_identity(request: Request) -> Identity:
     return identity_from_claims(claims)
 
 
+def authorize(identity: Identity, method: str, path: str) -> None:
+    """Refuse a route whose scope the caller lacks (403 names the scope)."""
+    scope = required_scope(method, path)
+    if scope is not None and not identity.allows(scope):
+        who = "this API key" if identity.api_key_id else f"the {identity.role} role"
+        raise Forbidden(f"{who} lacks the scope '{scope}' needed for {method} {path}")
+
+
+async def current_identity(request: Request) -> Identity:
+    """FastAPI dependency of every data route: authenticate, then check the route's scope."""
+    identity = await authenticate(request)
+    authorize(identity, request.method, request.url.path)
+    return identity
+
+
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
 def require_owner(identity: Identity) -> None:
-    """Refuse write operations to read-only roles."""
-    if identity.role != "owner":
-        raise Forbidden("this action needs the owner role; your role is read-only")
+    """Refuse data writes to read-only callers (analysts, API keys without sales:write)."""
+    if not identity.allows("sales:write"):
+        raise Forbidden("this action needs the owner role or the 'sales:write' scope; yours is read-only")
+
+
+def require_user_owner(identity: Identity) -> None:
+    """Refuse account administration to anyone but an owner signed in as a person."""
+    if identity.role != "owner" or identity.api_key_id is not None:
+        raise Forbidden("only an owner of the organization, signed in, can do this")

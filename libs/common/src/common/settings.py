@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     forecast_chunk_series: int = 500
     log_level: str = "INFO"
 
+    rate_limit_per_minute: int = 1200  # per token or API key
+    rate_limit_per_address_per_minute: int = 2400
+    upload_rate_limit_per_minute: int = 30
+    login_failures_per_account: int = 5  # per 15 minutes
+    login_failures_per_address: int = 30
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.app_env == "production":

@@ -15,8 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from common.app import create_app
 from common.settings import get_settings
 from gateway import proxy
+from gateway.api_keys.endpoints import router as api_keys_router
+from gateway.auth.endpoints import members_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.openapi import merged_openapi
+from gateway.ratelimits import limit_requests
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -33,7 +36,7 @@ def build_app() -> FastAPI:
     settings = get_settings()
     app = create_app(
         "gateway",
-        [auth_router],
+        [auth_router, members_router, api_keys_router],
         title="SmartRetail AI",
         description="Upload sales history; get demand forecasts, customer segments, pricing "
         "suggestions and inventory recommendations. Authenticate with a bearer token "
@@ -69,6 +72,8 @@ def build_app() -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         )
+
+    app.middleware("http")(limit_requests)
 
     @app.middleware("http")
     async def _security_headers(

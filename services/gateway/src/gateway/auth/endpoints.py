@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from common.auth import CurrentIdentity
 from common.db import SessionDep
@@ -30,9 +30,9 @@ async def register(data: schemas.UserCreate, service: AuthServiceDep) -> schemas
 
 
 @router.post("/login", response_model=schemas.TokenPair)
-async def login(data: schemas.Login, service: AuthServiceDep) -> schemas.TokenPair:
-    """Exchange email and password for an access token and a refresh token."""
-    return await service.login(data)
+async def login(data: schemas.Login, request: Request, service: AuthServiceDep) -> schemas.TokenPair:
+    """Exchange email and password for an access token and a refresh token (failures are throttled)."""
+    return await service.login(data, request.client.host if request.client else "unknown")
 
 
 @router.post("/refresh", response_model=schemas.TokenPair)
@@ -52,3 +52,20 @@ async def logout(data: schemas.RefreshRequest, service: AuthServiceDep) -> Respo
 async def me(identity: CurrentIdentity, service: AuthServiceDep) -> schemas.Me:
     """The signed-in user and organization."""
     return await service.me(identity)
+
+
+members_router = APIRouter(prefix="/users", tags=["auth"])
+
+
+@members_router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Member)
+async def add_member(
+    data: schemas.MemberCreate, identity: CurrentIdentity, service: AuthServiceDep
+) -> schemas.Member:
+    """Add a person to the organization (owners only); analysts get read-only access."""
+    return await service.add_member(identity, data)
+
+
+@members_router.get("", response_model=list[schemas.Member])
+async def list_members(identity: CurrentIdentity, service: AuthServiceDep) -> list[schemas.Member]:
+    """Everyone in the organization."""
+    return await service.members(identity)

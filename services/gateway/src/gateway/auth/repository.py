@@ -39,6 +39,29 @@ class AuthRepository:
         await self.session.flush()
         return user
 
+    async def add_member(
+        self, organization_id: uuid.UUID, email: str, name: str, password_hash: str, role: str
+    ) -> User:
+        """A new user in an existing organization."""
+        user = User(
+            organization_id=organization_id, email=email, name=name, password_hash=password_hash, role=role
+        )
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def members(self, organization_id: uuid.UUID) -> list[User]:
+        """Everyone in the organization."""
+        return list(
+            (
+                await self.session.execute(
+                    select(User).where(User.organization_id == organization_id).order_by(User.created_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
+
     async def add_refresh_token(
         self, token_id: uuid.UUID, user_id: uuid.UUID, family_id: uuid.UUID, expires_at: datetime
     ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
@@ -13,6 +14,24 @@ class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)
     name: str = Field(min_length=1, max_length=200)
+
+
+class MemberCreate(BaseModel):
+    """A person an owner adds to the organization, with their role."""
+
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=256)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["owner", "analyst"] = "analyst"
+
+
+class Member(BaseModel):
+    """A person in the organization."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
 
 
 class Login(BaseModel):

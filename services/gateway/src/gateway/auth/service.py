@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from common import ratelimit
 from common.auth import (
     REFRESH,
     Identity,
@@ -14,6 +16,7 @@ from common.auth import (
     create_refresh_token,
     decode_token,
     hash_password,
+    require_user_owner,
     verify_password,
 )
 from common.errors import AppError, Unauthorized
@@ -21,6 +24,7 @@ from common.settings import get_settings
 from gateway.auth import schemas
 from gateway.auth.repository import AuthRepository
 
+LOGIN_WINDOW_S = 15 * 60
 # Verifying against a real hash when the email is unknown keeps the timing the same.
 _DUMMY_HASH = hash_password("timing-equaliser-password")
 
@@ -48,13 +52,26 @@ class AuthService:
             id=user.id, email=user.email, name=user.name, organization_id=user.organization_id
         )
 
-    async def login(self, data: schemas.Login) -> schemas.TokenPair:
-        """Check the password and issue a new token family."""
-        user = await self.repository.get_user_by_email(data.email.lower())
-        if user is None:
-            verify_password(_DUMMY_HASH, data.password)
-            raise Unauthorized("wrong email or password")
-        if not verify_password(user.password_hash, data.password):
+    async def login(self, data: schemas.Login, address: str) -> schemas.TokenPair:
+        """Check the password and issue a new token family; throttle repeated failures."""
+        settings = get_settings()
+        email = data.email.lower()
+        account_key = "login:acct:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+        address_key = f"login:addr:{address}"
+        for key, limit in (
+            (account_key, settings.login_failures_per_account),
+            (address_key, settings.login_failures_per_address),
+        ):
+            wait = await ratelimit.retry_after(key, limit, LOGIN_WINDOW_S)
+            if wait is not None:
+                error = AppError(f"too many failed sign-ins; try again in {wait} seconds", 429)
+                error.headers = {"Retry-After": str(wait)}
+                raise error
+        user = await self.repository.get_user_by_email(email)
+        valid = verify_password(user.password_hash if user else _DUMMY_HASH, data.password)
+        if user is None or not valid:
+            await ratelimit.hit(account_key, 10**9, LOGIN_WINDOW_S)
+            await ratelimit.hit(address_key, 10**9, LOGIN_WINDOW_S)
             raise Unauthorized("wrong email or password")
         identity = Identity(user_id=user.id, organization_id=user.organization_id, role=user.role)
         return await self._issue(identity, family_id=uuid.uuid4())
@@ -89,6 +106,24 @@ class AuthService:
         stored = await self.repository.get_refresh_token_for_update(uuid.UUID(claims["jti"]))
         if stored is not None:
             await self.repository.revoke_family(stored.family_id, datetime.now(UTC))
+
+    async def add_member(self, identity: Identity, data: schemas.MemberCreate) -> schemas.Member:
+        """An owner adds a person (owner, or analyst with read-only access)."""
+        require_user_owner(identity)
+        email = data.email.lower()
+        if await self.repository.get_user_by_email(email) is not None:
+            raise AppError("this email cannot be added; it already has an account", 409)
+        user = await self.repository.add_member(
+            identity.organization_id, email, data.name.strip(), hash_password(data.password), data.role
+        )
+        return schemas.Member(id=user.id, email=user.email, name=user.name, role=user.role)
+
+    async def members(self, identity: Identity) -> list[schemas.Member]:
+        """Everyone in the caller's organization."""
+        return [
+            schemas.Member(id=u.id, email=u.email, name=u.name, role=u.role)
+            for u in await self.repository.members(identity.organization_id)
+        ]
 
     async def me(self, identity: Identity) -> schemas.Me:
         """The signed-in user."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pricing.engine.data import PROMOTION_FLAGS
-from pricing.engine.features import DAYS_PER_YEAR, fourier_terms, holiday_weeks
+from pricing.engine.features import fourier_terms, holiday_weeks
 
 
 def _require_elasticity(model: Mapping[str, Any]) -> float:
@@ -67,10 +67,6 @@ def predict_units(model: Mapping[str, Any], weeks: pd.DataFrame) -> np.ndarray:
     for flag, effect in demand["promotion_effects"].items():
         if flag in weeks.columns and flag in PROMOTION_FLAGS:
             log_units += effect * weeks[flag].fillna(0.0).to_numpy(dtype=float)
-    last_week = pd.Timestamp(demand["last_week"])
-    log_units += (
-        demand["trend_per_year"] * (week_start - last_week).dt.days.to_numpy(dtype=float) / DAYS_PER_YEAR
-    )
     log_units += demand["holiday"] * holiday_weeks(week_start, demand["holiday_country"])
     fourier = np.asarray(demand["fourier"], dtype=float)
     if fourier.size:

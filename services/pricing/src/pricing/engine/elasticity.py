@@ -29,7 +29,12 @@ class EstimationSettings:
     holiday_country: str | None = "US"
     use_price: bool = True  # False fits the same model without price (the holdout baseline)
     fourier_order: int = 2  # sine/cosine pairs of annual seasonality (needs a year of history)
-    trend: bool = True
+    trend: bool = True  # a linear trend control while estimating (never extrapolated)
+    # Ridge penalty (in pseudo-weeks) on the seasonal terms, so a history with gaps cannot produce
+    # wild seasonal swings in the weeks it never saw.
+    seasonal_ridge: float = 5.0
+    # Half-life of the recency weights that set the current demand level for base units and forecasts.
+    level_half_life_weeks: float = 26.0
 
 
 @dataclass
@@ -40,6 +45,8 @@ class SeriesFit:
     design: np.ndarray  # non-price regressors of the fitted weeks
     log_price: np.ndarray  # log(price / reference price) of the fitted weeks
     log_units: np.ndarray
+    penalty: np.ndarray = field(default_factory=lambda: np.empty(0))  # ridge weight per design column
+    weeks_before_end: np.ndarray = field(default_factory=lambda: np.empty(0))
     elasticity: float = np.nan
     standard_error: float = np.nan
     reason: str | None = None  # why no own estimate exists
@@ -140,7 +147,8 @@ def _fit_series(
     log_units = np.log(quantity[sold])
     log_price = all_log_price[sold]
     design, names = _drop_collinear(design, names)
-    fit = SeriesFit(names, design, log_price, log_units, extras=extras)
+    penalty = np.array([settings.seasonal_ridge if name.startswith("fourier_") else 0.0 for name in names])
+    fit = SeriesFit(names, design, log_price, log_units, penalty, (last_day - days) / 7, extras=extras)
     if not settings.use_price:
         fit.reason = "price ignored"
         return fit
@@ -155,7 +163,7 @@ def _fit_series(
         )
     if fit.reason is not None:
         return fit
-    elasticity, standard_error = _price_coefficient(design, log_price, log_units)
+    elasticity, standard_error = _price_coefficient(design, log_price, log_units, penalty)
     if not np.isfinite(standard_error):
         fit.reason = "price moved only together with promotions; its own effect cannot be separated"
         return fit
@@ -176,26 +184,39 @@ def _drop_collinear(design: np.ndarray, names: list[str]) -> tuple[np.ndarray, l
     return design[:, keep], [name for name, kept in zip(names, keep, strict=True) if kept]
 
 
+def _ridge_system(
+    design: np.ndarray, target: np.ndarray, penalty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares system with one pseudo-row sqrt(penalty) per penalised column (ridge toward zero)."""
+    penalised = np.flatnonzero(penalty > 0)
+    if penalised.size == 0:
+        return design, target
+    extra = np.zeros((penalised.size, design.shape[1]))
+    extra[np.arange(penalised.size), penalised] = np.sqrt(penalty[penalised])
+    return np.vstack([design, extra]), np.concatenate([target, np.zeros(penalised.size)])
+
+
 def _price_coefficient(
-    design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray
+    design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray, penalty: np.ndarray
 ) -> tuple[float, float]:
-    """OLS price coefficient and its standard error, inflated for autocorrelated residuals."""
+    """Price coefficient (controls ridge-penalised) and its standard error, inflated for autocorrelation."""
     full = np.column_stack([design, log_price])
     n_rows, n_columns = full.shape
     if n_rows <= n_columns + 1:
         return np.nan, np.inf
-    q_matrix, upper = np.linalg.qr(full)
+    system, target = _ridge_system(full, log_units, np.append(penalty, 0.0))
+    q_matrix, upper = np.linalg.qr(system)
     price_norm = np.linalg.norm(log_price)
     if price_norm == 0 or abs(upper[-1, -1]) / price_norm < COLLINEAR_TOLERANCE:
         return np.nan, np.inf
-    coefficients = np.linalg.solve(upper, q_matrix.T @ log_units)
+    coefficients = np.linalg.solve(upper, q_matrix.T @ target)
     residuals = log_units - full @ coefficients
     sigma2 = float(residuals @ residuals) / (n_rows - n_columns)
     variance = sigma2 / upper[-1, -1] ** 2
     # Weekly residuals and prices are both autocorrelated; plain OLS errors would then be too narrow.
     # Variance factor (1 + rho*phi) / (1 - rho*phi) for AR(1) residuals and regressor.
     # Ref: Bence (1995), Ecology 76(2) 628-639 (short time series, autocorrelation)
-    price_part = q_matrix[:, -1] * upper[-1, -1]
+    price_part = q_matrix[:n_rows, -1] * upper[-1, -1]
     rho = _lag_one_correlation(residuals)
     phi = _lag_one_correlation(price_part)
     product = float(np.clip(rho * phi, -0.9, 0.9))
@@ -211,18 +232,27 @@ def _lag_one_correlation(values: np.ndarray) -> float:
     return float(centred[1:] @ centred[:-1]) / denominator if denominator > 0 else 0.0
 
 
-def _refit_controls(fit: SeriesFit, elasticity: float) -> dict[str, Any]:
-    """Re-estimate the non-price coefficients with the (pooled) elasticity held fixed."""
+def _refit_controls(fit: SeriesFit, elasticity: float, settings: EstimationSettings) -> dict[str, Any]:
+    """Re-estimate the controls with the (pooled) elasticity held fixed, then the current demand level."""
     if fit.design.size == 0:
         return {}
     price_effect = elasticity * fit.log_price if np.isfinite(elasticity) else 0.0
     target = fit.log_units - price_effect
-    coefficients, *_ = np.linalg.lstsq(fit.design, target, rcond=None)
-    residuals = target - fit.design @ coefficients
+    system, system_target = _ridge_system(fit.design, target, fit.penalty)
+    coefficients, *_ = np.linalg.lstsq(system, system_target, rcond=None)
+    named = dict(zip(fit.names, map(float, coefficients), strict=True))
+    # The trend only keeps a drifting level from biasing the other effects. Forecasts and base units
+    # use a recency-weighted level instead: extrapolating a fitted line is what breaks holdouts.
+    level_free = [name not in ("intercept", "trend") for name in fit.names]
+    deseasoned = target - fit.design[:, level_free] @ coefficients[level_free]
+    half_life = settings.level_half_life_weeks
+    weights = 0.5 ** (fit.weeks_before_end / half_life) if half_life > 0 else np.ones(len(target))
+    level = float(weights @ deseasoned / weights.sum())
     # Duan's smearing factor turns the mean of log units back into mean units.
     # Ref: Duan (1983), JASA 78(383) 605-610, "Smearing estimate: a nonparametric retransformation method".
-    smearing = float(np.mean(np.exp(residuals)))
-    named = dict(zip(fit.names, map(float, coefficients), strict=True))
+    smearing = float(weights @ np.exp(deseasoned - level) / weights.sum())
+    named["intercept"] = level
+    named.pop("trend", None)
     holiday_share = float(fit.design[:, fit.names.index("holiday")].mean()) if "holiday" in fit.names else 0.0
     return {"coefficients": named, "smearing": smearing, "holiday_share": holiday_share}
 
@@ -276,7 +306,7 @@ def estimate_elasticities(
 
 def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings) -> dict[str, Any]:
     """JSON-ready description of the fitted weekly demand regression of one series."""
-    refit = _refit_controls(fit, elasticity)
+    refit = _refit_controls(fit, elasticity, settings)
     coefficients = refit.get("coefficients", {})
     last_week = fit.extras.get("last_week")
     # Keep every harmonic's slot (0 for one dropped as collinear) so predictions line up with the terms.
@@ -285,7 +315,7 @@ def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings
     fourier = fourier if seasonal else []
     intercept = coefficients.get("intercept", np.nan)
     holiday = coefficients.get("holiday", 0.0)
-    # Base week: reference price, no promotion, level at the last observed week, average season and holidays.
+    # Base week: reference price, no promotion, current level, average season and holidays.
     base_log_units = intercept + holiday * refit.get("holiday_share", 0.0)
     base_units = (
         float(np.exp(base_log_units) * refit.get("smearing", 1.0)) if np.isfinite(base_log_units) else 0.0
@@ -293,7 +323,6 @@ def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings
     return {
         "base_units": base_units,
         "intercept": _json_float(intercept),
-        "trend_per_year": coefficients.get("trend", 0.0),
         "holiday": holiday,
         "holiday_share": refit.get("holiday_share", 0.0),
         "holiday_country": settings.holiday_country,
