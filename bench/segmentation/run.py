@@ -50,18 +50,33 @@ def load_online_retail(path: Path) -> pd.DataFrame:
 
 def print_result(result: SegmentationResult, seconds: float) -> None:
     """Customers, k, silhouette (per candidate k), segment table, CLV fits and the time."""
-    print(f"customers={len(result.customers)} excluded(no purchase)={result.excluded_customers} k={result.k} "
-          f"silhouette={result.silhouette:.4f} fit_seconds={seconds:.2f}")
+    print(
+        f"customers={len(result.customers)} excluded(no purchase)={result.excluded_customers} k={result.k} "
+        f"silhouette={result.silhouette:.4f} fit_seconds={seconds:.2f}"
+    )
     print("silhouette by k: " + ", ".join(f"{k}={s:.3f}" for k, s in sorted(result.silhouette_by_k.items())))
     table = result.segments[
-        ["name", "customers", "revenue_share", "recency_days", "frequency", "monetary", "clv_mean", "p_alive_mean"]
+        [
+            "name",
+            "customers",
+            "revenue_share",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "clv_mean",
+            "p_alive_mean",
+        ]
     ]
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.3f}".format):
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.3f}".format
+    ):
         print("segments (recency_days/frequency/monetary are medians):")
         print(table.to_string(index=False))
     if result.bgnbd is not None:
         b = result.bgnbd
-        print(f"BG/NBD (weeks): r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} converged={b.converged}")
+        print(
+            f"BG/NBD (weeks): r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} converged={b.converged}"
+        )
     if result.gamma_gamma is not None:
         g = result.gamma_gamma
         print(f"Gamma-Gamma: p={g.p:.4f} q={g.q:.4f} gamma={g.gamma:.4f} on {g.n_customers} repeat customers")
@@ -75,12 +90,20 @@ def generate_lines(n_customers: int, n_lines: int, seed: int = 0) -> tuple[pd.Da
     kind = rng.choice(4, size=n_customers, p=[0.25, 0.25, 0.35, 0.15])
     occasions = np.select(
         [kind == 0, kind == 1, kind == 2],
-        [2 + rng.poisson(10, n_customers), 2 + rng.poisson(4, n_customers), np.ones(n_customers, dtype=np.int64)],
+        [
+            2 + rng.poisson(10, n_customers),
+            2 + rng.poisson(4, n_customers),
+            np.ones(n_customers, dtype=np.int64),
+        ],
         1 + rng.poisson(0.5, n_customers),
     ).astype(np.int64)
     first = np.select(
         [kind == 0, kind == 1, kind == 2],
-        [rng.integers(0, 400, n_customers), rng.integers(0, 300, n_customers), rng.integers(0, end_day, n_customers)],
+        [
+            rng.integers(0, 400, n_customers),
+            rng.integers(0, 300, n_customers),
+            rng.integers(0, end_day, n_customers),
+        ],
         rng.integers(end_day - 60, end_day, n_customers),
     )
     last = np.select(
@@ -135,8 +158,10 @@ def main() -> None:
         print("real data: skipped (--skip-real)")
     elif path.is_file():
         lines = load_online_retail(path)
-        print(f"== UCI Online Retail: {path} ({len(lines):,} lines, "
-              f"{lines['customer_id'].notna().sum():,} with a customer id)")
+        print(
+            f"== UCI Online Retail: {path} ({len(lines):,} lines, "
+            f"{lines['customer_id'].notna().sum():,} with a customer id)"
+        )
         started = time.perf_counter()
         result = segment_customers(lines)
         print_result(result, time.perf_counter() - started)
@@ -146,12 +171,16 @@ def main() -> None:
     print(f"== generated: {args.customers:,} customers, {args.lines:,} lines")
     started = time.perf_counter()
     lines, as_of = generate_lines(args.customers, args.lines)
-    print(f"generated in {time.perf_counter() - started:.1f} s, {lines.memory_usage(deep=True).sum() / 2**20:,.0f} MiB")
+    print(
+        f"generated in {time.perf_counter() - started:.1f} s, {lines.memory_usage(deep=True).sum() / 2**20:,.0f} MiB"
+    )
     started = time.perf_counter()
     result = segment_customers(lines, as_of=as_of)
     seconds = time.perf_counter() - started
     print_result(result, seconds)
-    print(f"segmentation customers={len(result.customers)} seconds={seconds:.1f} peak_rss_mb={peak_rss_mb():.0f}")
+    print(
+        f"segmentation customers={len(result.customers)} seconds={seconds:.1f} peak_rss_mb={peak_rss_mb():.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -181,6 +181,16 @@ def test_image_tree_imports_and_serves_health(service: str, tmp_path: Path) -> N
         server.wait(timeout=30)
 
 
+def _debian_package(path: str) -> str:
+    """The Debian package that owns a library file ('?' if none); merged /usr means two spellings."""
+    real = os.path.realpath(path)
+    for candidate in dict.fromkeys([path, real, real.replace("/usr/lib/", "/lib/", 1)]):
+        owner = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, check=False)
+        if owner.returncode == 0:
+            return owner.stdout.split(":", 1)[0]
+    return "?"
+
+
 @pytest.mark.parametrize("service", sorted(PORTS))
 def test_native_libraries_exist_in_the_runtime_image(service: str, tmp_path: Path) -> None:
     """Every system library the service's compiled wheels link is in the slim base or apt-installed."""
@@ -198,11 +208,10 @@ def test_native_libraries_exist_in_the_runtime_image(service: str, tmp_path: Pat
         linked = subprocess.run(["ldd", str(library)], capture_output=True, text=True, check=False).stdout
         for resolved in re.findall(r"=> (/\S+)", linked):
             if str(site_packages) not in resolved:
-                needed.setdefault(os.path.realpath(resolved), set()).add(library.name)
+                needed.setdefault(resolved, set()).add(library.name)
     missing = []
     for path, users in sorted(needed.items()):
-        owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, check=False).stdout
-        package = owner.split(":", 1)[0] if owner else "?"
+        package = _debian_package(path)
         if package not in BASE_IMAGE_PACKAGES | apt_packages:
             missing.append(f"{path} ({package}) for {sorted(users)[:3]}")
     assert not missing, "not in the runtime image:\n" + "\n".join(missing)

@@ -47,25 +47,32 @@ OPTIONAL_ENDPOINTS = ("/api-keys",)
 
 
 # Python mirrors of web/src/lib/format.ts, to compare what the page shows with the API's numbers.
-def fmt_number(value: float) -> str:
+DASH = "—"
+
+
+def fmt_number(value: float | None) -> str:
     """Like formatNumber: "12,346" (rounds half away from zero, as Intl does)."""
+    if value is None:
+        return DASH
     return f"{int(abs(value) + 0.5) * (1 if value >= 0 else -1):,}"
 
 
-def fmt_money(value: float) -> str:
+def fmt_money(value: float | None) -> str:
     """Like formatMoney: "1,234.50"."""
-    return f"{value:,.2f}"
+    return DASH if value is None else f"{value:,.2f}"
 
 
-def fmt_signed_money(value: float) -> str:
+def fmt_signed_money(value: float | None) -> str:
     """Like formatSignedMoney: "+1.50" / "−1.50"."""
+    if value is None:
+        return DASH
     text = f"{abs(value):,.2f}"
     return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
 
 
 def fmt_percent(value: float | None, digits: int = 1) -> str:
     """Like formatPercent: "12.3%"."""
-    return "—" if value is None else f"{value * 100:.{digits}f}%"
+    return DASH if value is None else f"{value * 100:.{digits}f}%"
 
 
 def forecast_sum(points: list[dict[str, Any]], key: str, days: int = 28) -> float:
@@ -319,8 +326,9 @@ def check_overview(page: Any, api: httpx.Client) -> None:
         page.get_by_test_id("overview-customers").wait_for()
         assert text(page, "[data-testid=overview-customers]") == fmt_number(segments["total_customers"])
     suggestions = api.get("/pricing-suggestions", params={"limit": 500}).json()["items"]
-    if any(s["expected_profit_change"] > 0 for s in suggestions):
-        best = max(s["expected_profit_change"] for s in suggestions)
+    gains = [s["expected_profit_change"] for s in suggestions if (s["expected_profit_change"] or 0) > 0]
+    if gains:
+        best = max(gains)
         page.get_by_test_id("overview-top-pricing").wait_for()
         shown = page.locator("[data-testid=overview-top-pricing] [data-value]").first.inner_text()
         assert shown.strip() == fmt_signed_money(best)
@@ -372,7 +380,7 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
     )
     # Sorting by stockout risk puts the riskiest row first.
     page.get_by_role("button", name=re.compile("^Stockout risk")).click()
-    riskiest = max(i["stockout_risk"] for i in listing["items"])
+    riskiest = max(i["stockout_risk"] for i in listing["items"] if i["stockout_risk"] is not None)
     top = page.get_by_test_id("inventory-row").first.locator("[data-col=stockout_risk]").inner_text()
     assert top == fmt_percent(riskiest, 0)
 
@@ -394,7 +402,11 @@ def check_pricing(page: Any, api: httpx.Client) -> None:
         assert row.locator("[data-col=expected_profit_change]").inner_text() == fmt_signed_money(
             item["expected_profit_change"]
         )
-    item = listing["items"][0]
+    priced = [
+        i for i in listing["items"] if i["current_price"] is not None and i["suggested_price"] is not None
+    ]
+    assert priced, "no suggestion with prices to simulate"
+    item = priced[0]
     row = page.locator(f"[data-testid=pricing-row][data-store='{item['store']}'][data-sku='{item['sku']}']")
     row.get_by_role("button", name="What if?").click()
     simulated = api.get(

@@ -87,8 +87,18 @@ def test_segment_table_is_complete_and_consistent(
 ) -> None:
     _, _, result = planted
     segments = result.segments
-    for column in ("name", "customers", "revenue_share", "recency_days", "frequency", "monetary",
-                   "clv_mean", "p_alive_mean", "description", "action"):
+    for column in (
+        "name",
+        "customers",
+        "revenue_share",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "clv_mean",
+        "p_alive_mean",
+        "description",
+        "action",
+    ):
         assert column in segments.columns
     assert segments["name"].is_unique
     assert segments["customers"].sum() == len(result.customers) == 240
@@ -240,8 +250,12 @@ def test_one_to_three_customers_do_not_fail(n_customers: int) -> None:
 
 def test_empty_input_gives_empty_result() -> None:
     lines = pd.DataFrame(
-        {"customer_id": pd.Series([], dtype=str), "date": pd.Series([], dtype="datetime64[ns]"),
-         "quantity": pd.Series([], dtype=float), "unit_price": pd.Series([], dtype=float)}
+        {
+            "customer_id": pd.Series([], dtype=str),
+            "date": pd.Series([], dtype="datetime64[ns]"),
+            "quantity": pd.Series([], dtype=float),
+            "unit_price": pd.Series([], dtype=float),
+        }
     )
     result = segment_customers(lines, as_of=AS_OF)
     assert result.customers.empty and result.segments.empty and result.k == 0
@@ -256,8 +270,20 @@ def test_customers_frame_has_the_contract_columns(
     planted: tuple[pd.DataFrame, pd.Series, SegmentationResult],
 ) -> None:
     _, _, result = planted
-    expected = ["customer_id", "segment", "recency_days", "frequency", "monetary", "tenure_days", "avg_basket",
-                "inter_purchase_days", "return_rate", "clv", "p_alive", "expected_purchases"]
+    expected = [
+        "customer_id",
+        "segment",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "tenure_days",
+        "avg_basket",
+        "inter_purchase_days",
+        "return_rate",
+        "clv",
+        "p_alive",
+        "expected_purchases",
+    ]
     assert list(result.customers.columns[: len(expected)]) == expected
     assert result.customers["customer_id"].is_unique
     assert result.customers["customer_id"].is_monotonic_increasing
@@ -273,12 +299,16 @@ def test_discounting_lowers_clv() -> None:
 
 def test_migration_counts_on_two_crafted_runs() -> None:
     previous = pd.DataFrame(
-        {"customer_id": ["a", "b", "c", "d", "e"],
-         "segment": ["Champions", "Champions", "At risk", "New", "Lost"]}
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "segment": ["Champions", "Champions", "At risk", "New", "Lost"],
+        }
     )
     current = pd.DataFrame(
-        {"customer_id": ["a", "b", "c", "d", "f", "g"],
-         "segment": ["Champions", "At risk", "Lost", "Potential loyalists", "New", "New"]}
+        {
+            "customer_id": ["a", "b", "c", "d", "f", "g"],
+            "segment": ["Champions", "At risk", "Lost", "Potential loyalists", "New", "New"],
+        }
     )
     migration = segment_migration(previous, current)
     counts = {(r.from_segment, r.to_segment): r.customers for r in migration.itertuples()}

@@ -67,7 +67,9 @@ def test_online_retail_best_segment_is_recent_frequent_and_valuable(result: Segm
     assert result.bgnbd is not None and result.bgnbd.converged
 
 
-def test_online_retail_names_survive_a_one_percent_change(lines: pd.DataFrame, result: SegmentationResult) -> None:
+def test_online_retail_names_survive_a_one_percent_change(
+    lines: pd.DataFrame, result: SegmentationResult
+) -> None:
     changed = lines.drop(lines.sample(frac=0.01, random_state=3).index)
     after = segment_customers(changed, as_of=result.as_of)
     joined = result.customers.merge(after.customers, on="customer_id", suffixes=("_before", "_after"))

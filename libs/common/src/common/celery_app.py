@@ -33,6 +33,8 @@ def make_celery() -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,
+        include=["common.reaper"],
+        beat_schedule={"reap-stalled-jobs": {"task": "ingest.reap_stalled", "schedule": 60.0}},
     )
     return app
 

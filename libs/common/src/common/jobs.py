@@ -61,6 +61,8 @@ def update_stage(
         return None
     stages = {k: dict(v) for k, v in (job.stages or initial_stages()).items()}
     entry = stages.setdefault(stage, {"status": "queued", "progress": 0.0, "error": None})
+    # The reaper tells a stalled stage from a slow one by this heartbeat.
+    entry["updated_at"] = datetime.now(UTC).isoformat()
     if status is not None:
         entry["status"] = status
         if status in DONE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ TASK_SECONDS = Histogram(
     ["task", "outcome"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
+HEARTBEAT_S = 30.0
 # Faults worth retrying: the database or broker went away for a moment.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
@@ -45,6 +47,8 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
         def run(self: Task, job_id: str, *args: Any) -> Any:
             started = time.perf_counter()
             jobs.update_stage(job_id, stage, status="running")
+            heartbeat = Heartbeat(job_id, stage)
+            heartbeat.start()
             last_report = [0.0]
 
             def report(progress: float) -> None:
@@ -54,7 +58,10 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
                     jobs.update_stage(job_id, stage, progress=progress)
 
             try:
-                result = fn(job_id, report, *args)
+                try:
+                    result = fn(job_id, report, *args)
+                finally:
+                    heartbeat.stop()
             except TRANSIENT as exc:
                 if self.request.retries < self.max_retries:
                     log.warning("%s for job %s hit a transient fault, retrying: %s", name, job_id, exc)
@@ -86,6 +93,31 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+class Heartbeat:
+    """Touches a running stage every HEARTBEAT_S, so the reaper can tell it is alive."""
+
+    def __init__(self, job_id: str, stage: str) -> None:
+        self.job_id, self.stage = job_id, stage
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{stage}", daemon=True)
+
+    def start(self) -> None:
+        """Begin beating in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop beating (the task ended)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                jobs.update_stage(self.job_id, self.stage)
+            except Exception as exc:  # a missed beat is not fatal; the next one may land
+                log.warning("heartbeat of %s/%s failed: %s", self.job_id, self.stage, exc)
 
 
 def _fail(job_id: str, stage: str, reason: str) -> None:

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from common.devservers import EmbeddedServers
@@ -54,6 +55,16 @@ def process_commands(
             "--without-gossip",
             "--without-mingle",
         ]
+    # One scheduler for the whole platform: the periodic sweep for stalled jobs (common.reaper).
+    commands["scheduler"] = [
+        str(bin_dir / "celery"),
+        "-A",
+        "ingest.tasks",
+        "beat",
+        "--loglevel=INFO",
+        "--schedule",
+        str(Path(tempfile.gettempdir()) / "smartretail-celerybeat-schedule"),
+    ]
     return commands
 
 

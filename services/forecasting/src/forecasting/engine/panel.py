@@ -51,7 +51,7 @@ def detect_frequency(dates: pd.Series | pd.DatetimeIndex) -> str:
     if len(unique) < 2:
         return DAILY
     steps = np.diff(unique.asi8) // (86_400 * 10**9)
-    if unique.dayofweek.nunique() == 1 and bool(np.all(steps % 7 == 0)):
+    if unique.day_of_week.nunique() == 1 and bool(np.all(steps % 7 == 0)):
         return WEEKLY
     return DAILY
 

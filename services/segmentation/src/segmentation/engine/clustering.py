@@ -72,6 +72,14 @@ def _silhouette(X: FloatArray, labels: IntArray, seed: int) -> float:
     )
 
 
+def _distinct_rows(X: FloatArray, cap: int) -> int:
+    """Number of distinct rows, or ``cap`` once it is known to be at least that (cheap on 1M rows)."""
+    head = len(pd.DataFrame(X[:10_000]).drop_duplicates())
+    if head >= cap:
+        return cap
+    return min(cap, len(pd.DataFrame(X).drop_duplicates()))
+
+
 def cluster_customers(
     X: FloatArray, seed: int = 0, k_min: int = K_MIN, k_max: int = K_MAX, k: int | None = None
 ) -> Clustering:
@@ -86,7 +94,7 @@ def _cluster_customers(X: FloatArray, seed: int, k_min: int, k_max: int, k: int 
     n = len(X)
     if n == 0:
         return Clustering(np.zeros(0, dtype=np.int64), np.zeros((0, X.shape[1])), 0, 0.0, {})
-    distinct = len(np.unique(X.round(9), axis=0))
+    distinct = _distinct_rows(X, cap=k_max + 1)
     if distinct < 2:
         return Clustering(np.zeros(n, dtype=np.int64), X[:1].copy(), 1, 0.0, {})
     # Silhouette needs 2 <= k <= distinct - 1; tiny inputs get fewer clusters instead of failing.

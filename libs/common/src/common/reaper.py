@@ -1,0 +1,121 @@
+"""Finds pipeline stages whose worker died and re-runs them, or fails them with a reason.
+
+A running stage beats every 30 s (common.pipeline.Heartbeat). A stage that has not beaten for
+STALL_AFTER_S lost its worker: with acks late the broker usually redelivers the task by itself,
+but a worker killed outright leaves its message unacknowledged until the visibility timeout
+(hours). The reaper closes that gap: it re-enqueues the stage's task (tasks are idempotent) up
+to MAX_ATTEMPTS times, then marks the stage failed. A stage still queued long after the stage it
+waits for finished (its hand-over message was lost, e.g. in a Redis restart) is enqueued again too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from common import jobs
+from common.celery_app import celery_app, enqueue
+from common.db import sync_session
+from common.models import UploadJob
+
+log = logging.getLogger("smartretail.reaper")
+STALL_AFTER_S = 180
+MAX_ATTEMPTS = 3
+REAP_EVERY_S = 60.0
+# Stage -> the task that runs it, and the stage it waits for.
+STAGE_TASKS = {
+    "ingest": "ingest.merge",
+    "forecasting": "forecasting.run",
+    "segmentation": "segmentation.run",
+    "pricing": "pricing.run",
+    "inventory": "inventory.run",
+}
+WAITS_FOR = {
+    "forecasting": "ingest",
+    "segmentation": "ingest",
+    "pricing": "ingest",
+    "inventory": "forecasting",
+}
+
+
+def _stale(entry: dict[str, Any], now: datetime, stall_after_s: float) -> bool:
+    stamp = entry.get("updated_at")
+    if not stamp:
+        return True
+    return now - datetime.fromisoformat(stamp) > timedelta(seconds=stall_after_s)
+
+
+def stalled_stages(job: UploadJob, now: datetime, stall_after_s: float = STALL_AFTER_S) -> list[str]:
+    """The stages of a running job that lost their worker or their hand-over."""
+    stages = job.stages or {}
+    out = []
+    for name, entry in stages.items():
+        status = entry.get("status")
+        if status == "running" and _stale(entry, now, stall_after_s):
+            # Ingest's first half runs inside the upload request, not a task: only the merge is a task.
+            if name == "ingest" and entry.get("progress", 0) < 0.5:
+                continue
+            out.append(name)
+        elif status == "queued" and name in WAITS_FOR:
+            before = stages.get(WAITS_FOR[name], {})
+            if (
+                before.get("status") in jobs.DONE
+                and _stale(before, now, stall_after_s)
+                and _stale(entry, now, stall_after_s)
+            ):
+                out.append(name)
+    return out
+
+
+def reap_stalled(stall_after_s: float = STALL_AFTER_S, now: datetime | None = None) -> dict[str, int]:
+    """Re-enqueue or fail every stalled stage of running jobs; returns what it did."""
+    now = now or datetime.now(UTC)
+    retried = failed = 0
+    with sync_session() as session:
+        running = (
+            session.execute(
+                select(UploadJob.id).where(
+                    UploadJob.status.in_(("queued", "running")),
+                    UploadJob.created_at > now - timedelta(days=2),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for job_id in running:
+        with sync_session() as session:
+            job = session.execute(
+                select(UploadJob).where(UploadJob.id == job_id).with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if job is None:
+                continue
+            for stage in stalled_stages(job, now, stall_after_s):
+                attempts = int(job.stages[stage].get("attempts", 0)) + 1
+                if attempts > MAX_ATTEMPTS:
+                    jobs.update_stage(
+                        job_id,
+                        stage,
+                        status="failed",
+                        session=session,
+                        error=f"the worker stopped responding {MAX_ATTEMPTS} times; upload again "
+                        "or contact support",
+                    )
+                    failed += 1
+                    continue
+                stages = {k: dict(v) for k, v in job.stages.items()}
+                stages[stage].update(attempts=attempts, status="queued", updated_at=now.isoformat())
+                job.stages = stages
+                log.warning("job %s: stage %s stalled, re-enqueued (attempt %d)", job_id, stage, attempts)
+                session.flush()
+                enqueue(STAGE_TASKS[stage], str(job_id))
+                retried += 1
+    return {"retried": retried, "failed": failed}
+
+
+@celery_app.task(name="ingest.reap_stalled", ignore_result=True)
+def reap_stalled_task() -> dict[str, int]:
+    """Periodic (celery beat) sweep for stalled stages."""
+    return reap_stalled()

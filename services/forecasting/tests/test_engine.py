@@ -1,0 +1,308 @@
+"""Known-answer tests of the forecasting engine on small generated data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.engine import (
+    ForecastResult,
+    aggregate_forecast,
+    forecast,
+    series_fingerprints,
+)
+from forecasting.engine.backtest import backtest_origins
+from forecasting.engine.local import croston, ets, seasonal_naive, tsb
+from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods
+
+LOCAL_ONLY = ["seasonal_naive", "moving_average", "ets", "theta", "croston", "tsb", "adida"]
+WEEK_PATTERN = np.array([10.0, 10.0, 12.0, 14.0, 20.0, 30.0, 4.0])
+HISTORY_DAYS = 364
+HORIZON = 28
+PROMO_LIFT = 2.5
+
+
+def _retail(seed: int = 0) -> dict[str, pd.DataFrame]:
+    """40 daily series over a year + 28 days: weekly shape, Poisson noise, promotions at -20% price.
+
+    Returns the history, the plan for the next 28 days, the true future units, and products; one
+    extra item exists only in the plan and products (brand new).
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-01-02", periods=HISTORY_DAYS + HORIZON, freq="D")
+    dow = np.array([1.0, 1.0, 1.1, 1.2, 1.5, 1.9, 0.5])[dates.day_of_week]
+    frames = []
+    for i in range(40):
+        base = rng.uniform(3.0, 25.0)
+        promo = (rng.random(len(dates)) < 0.06).astype(float)
+        # Known future promotions on fixed days, so the test can look at them.
+        promo[HISTORY_DAYS:] = 0.0
+        promo[HISTORY_DAYS + np.array([5, 6, 19, 20])] = 1.0
+        units = rng.poisson(base * dow * np.where(promo > 0, PROMO_LIFT, 1.0)).astype(float)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "store": f"S{i % 4}",
+                    "sku": f"P{i // 4:02d}",
+                    "date": dates,
+                    "quantity": units,
+                    "unit_price": np.where(promo > 0, 8.0, 10.0),
+                    "promotion": promo,
+                }
+            )
+        )
+    full = pd.concat(frames, ignore_index=True)
+    cutoff = dates[HISTORY_DAYS - 1]
+    history = full[(full["date"] <= cutoff) & (full["quantity"] != 0)]
+    future = full[full["date"] > cutoff]
+    plan = future[["store", "sku", "date", "unit_price", "promotion"]]
+    new_item = pd.DataFrame(
+        {
+            "store": "S0",
+            "sku": "NEW",
+            "date": dates[HISTORY_DAYS:],
+            "unit_price": 10.0,
+            "promotion": 0.0,
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "store": [*(f"S{i % 4}" for i in range(40)), "S0"],
+            "sku": [*(f"P{i // 4:02d}" for i in range(40)), "NEW"],
+            "category": "snacks",
+            "name": "item",
+        }
+    )
+    return {
+        "history": history,
+        "plan": pd.concat([plan, new_item], ignore_index=True),
+        "future": future,
+        "products": products,
+    }
+
+
+@pytest.fixture(scope="module")
+def retail() -> dict[str, pd.DataFrame]:
+    """Generated retail data shared by the module."""
+    return _retail()
+
+
+@pytest.fixture(scope="module")
+def retail_result(retail: dict[str, pd.DataFrame]) -> ForecastResult:
+    """One full engine run (all default candidates, global model included) on the generated data."""
+    return forecast(retail["history"], HORIZON, plan=retail["plan"], products=retail["products"])
+
+
+def test_output_columns_and_types(retail_result: ForecastResult) -> None:
+    points, series = retail_result.points, retail_result.series
+    assert list(points.columns[:6]) == ["store", "sku", "date", "p10", "p50", "p90"]
+    assert points["date"].dtype == "datetime64[ns]"
+    assert set(series.columns) >= {
+        "store",
+        "sku",
+        "model",
+        "frequency",
+        "wape",
+        "mase",
+        "bias",
+        "coverage_80",
+        "n_history",
+    }
+    assert len(series) == 41 and len(points) == 41 * HORIZON
+    assert (series["frequency"] == "D").all()
+    assert series["model"].str.len().gt(0).all()
+    established = series[series["sku"] != "NEW"]
+    assert established[["wape", "mase", "bias", "coverage_80"]].notna().all().all()
+    assert (established["n_history"] == HISTORY_DAYS).all()
+
+
+def test_quantiles_ordered_and_never_negative(retail_result: ForecastResult) -> None:
+    p = retail_result.points
+    assert (p[["p10", "p50", "p90"]] >= 0).all().all()
+    assert (p["p10"] <= p["p50"]).all() and (p["p50"] <= p["p90"]).all()
+    assert np.isfinite(p[["p10", "p50", "p90"]].to_numpy()).all()
+
+
+def test_planted_promotion_lift_is_forecast(retail_result: ForecastResult) -> None:
+    p = retail_result.points[retail_result.points["sku"] != "NEW"].copy()
+    p["day"] = (p["date"] - p["date"].min()).dt.days
+    promo_days = p[p["day"].isin([5, 6, 19, 20])]
+    # Same weekdays one week away, without promotion.
+    plain_days = p[p["day"].isin([12, 13, 26, 27])]
+    lift = promo_days["p50"].sum() / plain_days["p50"].sum()
+    assert lift > 0.7 * PROMO_LIFT, lift
+
+
+def test_accuracy_and_calibration_on_held_out_days(
+    retail: dict[str, pd.DataFrame], retail_result: ForecastResult
+) -> None:
+    merged = retail["future"].merge(retail_result.points, on=["store", "sku", "date"])
+    assert len(merged) == 40 * HORIZON
+    wape = (merged["quantity"] - merged["p50"]).abs().sum() / merged["quantity"].sum()
+    # Poisson noise alone gives a WAPE of about 0.2 at these volumes.
+    assert wape < 0.3, wape
+    inside = (merged["quantity"] >= merged["p10"]) & (merged["quantity"] <= merged["p90"])
+    assert 0.7 <= inside.mean() <= 0.9, inside.mean()
+
+
+def test_brand_new_item_uses_category_peers(retail_result: ForecastResult) -> None:
+    series = retail_result.series.set_index("sku")
+    assert series.loc["NEW", "model"] == "cold_start(category)"
+    assert series.loc["NEW", "n_history"] == 0
+    new = retail_result.points[retail_result.points["sku"] == "NEW"]["p50"]
+    peers = retail_result.points[(retail_result.points["store"] == "S0") & (retail_result.points["sku"] != "NEW")]
+    assert new.mean() > 0
+    assert 0.3 * peers["p50"].mean() < new.mean() < 3.0 * peers["p50"].mean()
+
+
+def _pure_seasonal(weeks: int = 30) -> pd.DataFrame:
+    """One noise-free daily series repeating WEEK_PATTERN."""
+    dates = pd.date_range("2024-01-01", periods=7 * weeks, freq="D")
+    return pd.DataFrame(
+        {
+            "store": "S",
+            "sku": "A",
+            "date": dates,
+            "quantity": WEEK_PATTERN[dates.day_of_week],
+            "unit_price": 1.0,
+            "promotion": 0.0,
+        }
+    )
+
+
+def test_pure_seasonal_series_is_reproduced() -> None:
+    history = _pure_seasonal()
+    result = forecast(history, 14, candidates=LOCAL_ONLY)
+    points = result.points
+    expected = WEEK_PATTERN[points["date"].dt.day_of_week.to_numpy()]
+    np.testing.assert_allclose(points["p50"].to_numpy(), expected, rtol=0.02)
+    assert result.series.loc[0, "wape"] < 0.02
+    # Dates continue the daily grid right after the last history day.
+    assert points["date"].min() == history["date"].max() + pd.Timedelta(days=1)
+    assert len(points) == 14
+
+
+def test_weekly_data_is_detected_and_dated_on_its_weekday() -> None:
+    dates = pd.date_range("2024-01-03", periods=60, freq="7D")  # Wednesdays
+    history = pd.DataFrame({"store": "S", "sku": "A", "date": dates, "quantity": 50.0, "promotion": 0.0})
+    result = forecast(history, 30, candidates=LOCAL_ONLY)
+    assert (result.series["frequency"] == "W").all()
+    assert len(result.points) == 5  # ceil(30 / 7)
+    assert (result.points["date"].dt.day_of_week == 2).all()
+    np.testing.assert_allclose(result.points["p50"], 50.0, rtol=1e-6)
+
+
+def test_intermittent_series_forecasts_its_mean_rate() -> None:
+    # 6 units every 5th day: a rate of 1.2 units/day, which intermittent methods recover.
+    dates = pd.date_range("2024-01-01", periods=200, freq="D")
+    sales = dates[::5]
+    history = pd.DataFrame({"store": "S", "sku": "A", "date": sales, "quantity": 6.0, "promotion": 0.0})
+    result = forecast(history, 28, candidates=LOCAL_ONLY)
+    assert (result.series["frequency"] == "D").all()
+    rate = result.points["p50"].mean()
+    assert 0.9 < rate < 1.5, rate
+    assert (result.points["p10"] >= 0).all()
+
+
+def test_negative_net_units_are_clipped() -> None:
+    history = _pure_seasonal(10)
+    history.loc[history.index[-3:], "quantity"] = -5.0
+    panel = build_panel(history, 7)
+    assert np.nanmin(panel.y) == 0.0
+    result = forecast(history, 7, candidates=LOCAL_ONLY)
+    assert (result.points[["p10", "p50", "p90"]] >= 0).all().all()
+
+
+def test_missing_dates_are_zero_sales_and_regular_price_inferred() -> None:
+    history = pd.DataFrame(
+        {
+            "store": "S",
+            "sku": "A",
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06"]),
+            "quantity": [3.0, 4.0, 5.0, 6.0],
+            "unit_price": [10.0, 10.0, 7.0, 10.0],
+            "promotion": [0.0, 0.0, 1.0, 0.0],
+        }
+    )
+    panel = build_panel(history, 2)
+    np.testing.assert_array_equal(panel.y[0], [3.0, 4.0, 0.0, 0.0, 5.0, 6.0])
+    np.testing.assert_allclose(panel.regular[0], 10.0)
+    # Future periods without a plan: regular price, no promotion.
+    assert panel.price[0, -1] == 10.0 and panel.flags["promotion"][0, -1] == 0.0
+
+
+def test_detect_frequency_and_horizon() -> None:
+    assert detect_frequency(pd.date_range("2024-01-01", periods=10, freq="7D")) == "W"
+    assert detect_frequency(pd.date_range("2024-01-01", periods=10, freq="D")) == "D"
+    assert detect_frequency(pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-16"])) == "D"
+    assert horizon_periods(28, "W") == 4 and horizon_periods(29, "W") == 5
+    assert horizon_periods(28, "D") == 28
+
+
+def test_backtest_origins_cover_three_windows() -> None:
+    assert backtest_origins(100, 10, windows=3, min_train=8) == [70, 80, 90]
+    # Short history: windows move closer together but still precede the end.
+    assert backtest_origins(20, 10, windows=3, min_train=8) == [17, 18, 19]
+    assert backtest_origins(5, 10, windows=3, min_train=8) == []
+
+
+def test_local_models_known_answers() -> None:
+    y = np.array([[5.0] * 30, [np.nan] * 10 + [2.0] * 20])
+    np.testing.assert_allclose(ets(y, 3, 1), [[5.0] * 3, [2.0] * 3])
+    pattern = np.tile([1.0, 2.0, 3.0], 5)[None, :]
+    np.testing.assert_allclose(seasonal_naive(pattern, 4, 3), [[1.0, 2.0, 3.0, 1.0]])
+    sparse = np.tile([0.0, 0.0, 0.0, 8.0], 25)[None, :]
+    # Croston-SBA: 8 units every 4 periods -> 2 a period, times the (1 - alpha/2) correction.
+    np.testing.assert_allclose(croston(sparse, 2, 1), [[2.0 * 0.95] * 2], rtol=0.01)
+    assert 1.5 < tsb(sparse, 1, 1)[0, 0] < 2.5
+
+
+def test_fingerprints_change_only_for_changed_series(retail: dict[str, pd.DataFrame]) -> None:
+    history = retail["history"]
+    before = series_fingerprints(history).set_index(["store", "sku"])["fingerprint"]
+    changed = history.copy()
+    row = changed.index[(changed["sku"] == "P03") & (changed["store"] == "S2")][0]
+    changed.loc[row, "quantity"] += 1
+    after = series_fingerprints(changed).set_index(["store", "sku"])["fingerprint"]
+    differs = before[before != after.reindex(before.index)]
+    assert list(differs.index) == [("S2", "P03")]
+    # A plan for one series marks only that series as changed.
+    plan = retail["plan"][retail["plan"]["sku"] == "P00"]
+    with_plan = series_fingerprints(history, plan).set_index(["store", "sku"])["fingerprint"]
+    assert set(before[before != with_plan.reindex(before.index)].index) == set(
+        plan[["store", "sku"]].drop_duplicates().itertuples(index=False, name=None)
+    )
+
+
+def test_incremental_rerun_of_changed_series_matches_full_run() -> None:
+    # Local models are per series: re-forecasting only the changed series gives the same answer.
+    history = pd.concat([_pure_seasonal().assign(sku=s) for s in ("A", "B", "C")], ignore_index=True)
+    history.loc[history["sku"] == "B", "quantity"] *= 2
+    full = forecast(history, 7, candidates=["seasonal_naive", "ets"]).points
+    part = forecast(history[history["sku"] == "B"], 7, candidates=["seasonal_naive", "ets"]).points
+    np.testing.assert_allclose(full[full["sku"] == "B"]["p50"].to_numpy(), part["p50"].to_numpy())
+
+
+def test_aggregate_sums_p50_and_narrows_relative_band() -> None:
+    points = pd.DataFrame(
+        {
+            "store": ["S1", "S1", "S2", "S2"],
+            "sku": ["A", "B", "A", "B"],
+            "date": pd.Timestamp("2024-01-01"),
+            "p10": [5.0, 5.0, 5.0, 5.0],
+            "p50": [10.0, 10.0, 10.0, 10.0],
+            "p90": [15.0, 15.0, 15.0, 15.0],
+        }
+    )
+    total = aggregate_forecast(points, by=[])
+    assert total.loc[0, "p50"] == 40.0
+    # Independent items: spread grows with sqrt(4) = 2, not 4.
+    np.testing.assert_allclose(total.loc[0, ["p10", "p90"]].to_numpy(dtype=float), [30.0, 50.0])
+    same = aggregate_forecast(points, by=[], correlation=1.0)
+    np.testing.assert_allclose(same.loc[0, ["p10", "p90"]].to_numpy(dtype=float), [20.0, 60.0])
+    by_store = aggregate_forecast(points, by=["store"])
+    assert list(by_store["p50"]) == [20.0, 20.0]
+    products = pd.DataFrame({"sku": ["A", "B"], "category": ["x", "y"]})
+    by_cat = aggregate_forecast(points, by=["category"], products=products)
+    assert list(by_cat["category"]) == ["x", "y"] and list(by_cat["p50"]) == [20.0, 20.0]
