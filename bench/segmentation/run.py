@@ -162,9 +162,18 @@ def main() -> None:
             f"== UCI Online Retail: {path} ({len(lines):,} lines, "
             f"{lines['customer_id'].notna().sum():,} with a customer id)"
         )
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = segment_customers(lines)
         print_result(result, time.perf_counter() - started)
+        print(f"cpu_seconds={time.process_time() - cpu:.2f} load_average={os.getloadavg()[0]:.1f}")
+        # Stability: drop 1% of the lines at random and count customers whose segment name holds.
+        changed = segment_customers(lines.sample(frac=0.99, random_state=1), as_of=result.as_of)
+        joined = result.customers.merge(changed.customers, on="customer_id", suffixes=("", "_changed"))
+        same = float((joined["segment"] == joined["segment_changed"]).mean())
+        print(
+            f"stability: 1% of lines dropped -> k {result.k}->{changed.k}, "
+            f"{same:.1%} of {len(joined)} customers keep their segment name"
+        )
     else:
         print(f"real data: {path} not found, skipped")
 
@@ -174,10 +183,16 @@ def main() -> None:
     print(
         f"generated in {time.perf_counter() - started:.1f} s, {lines.memory_usage(deep=True).sum() / 2**20:,.0f} MiB"
     )
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
     result = segment_customers(lines, as_of=as_of)
     seconds = time.perf_counter() - started
     print_result(result, seconds)
+    # The machine is shared: CPU seconds and load show how much of the wall time was waiting.
+    print(
+        f"cpu_seconds={time.process_time() - cpu:.1f} load_average before={load_before:.1f} "
+        f"after={os.getloadavg()[0]:.1f} (2 cores)"
+    )
     print(
         f"segmentation customers={len(result.customers)} seconds={seconds:.1f} peak_rss_mb={peak_rss_mb():.0f}"
     )

@@ -26,7 +26,7 @@ from deploy_support import (
     render,
 )
 
-APP_SERVICES = (*PORTS, *(f"{q}-worker" for q in QUEUES))
+APP_SERVICES = (*PORTS, *(f"{q}-worker" for q in QUEUES), "scheduler")
 ENV_EXAMPLE = REPO / ".env.example"
 MAKE_ENV = REPO / "deploy" / "make-env.sh"
 
@@ -136,6 +136,9 @@ def test_one_worker_per_queue_with_a_self_ping_healthcheck() -> None:
             "--prefetch-multiplier=1",
             "-n",
             f"{queue}@%h",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
         assert f'--destination \\"{queue}@$$HOSTNAME\\"' in json.dumps(worker["healthcheck"]["test"])
         assert worker["image"] == services[queue]["image"]

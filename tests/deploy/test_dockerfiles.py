@@ -86,7 +86,10 @@ def test_runtime_serves_its_port_with_a_healthcheck(service: str) -> None:
     (healthcheck,) = runtime.args("HEALTHCHECK")
     assert f"http://127.0.0.1:{port}/health" in healthcheck
     (command,) = runtime.args("CMD")
-    assert command == f'["uvicorn", "{service}.main:app", "--host", "0.0.0.0", "--port", "{port}"]'
+    assert (
+        command
+        == f'["uvicorn", "{service}.main:app", "--host", "0.0.0.0", "--port", "{port}", "--no-access-log"]'
+    )
     env = " ".join(runtime.args("ENV"))
     for variable in ("HOME=/tmp", "NUMBA_CACHE_DIR=/tmp/", "MPLCONFIGDIR=/tmp/", "PATH=/app/.venv/bin:"):
         assert variable in env, variable

@@ -185,6 +185,7 @@ def test_http_services_probe_health_and_ready_on_their_port() -> None:
             "0.0.0.0",
             "--port",
             str(port),
+            "--no-access-log",
         ]
 
 
@@ -203,6 +204,9 @@ def test_workers_ping_themselves_by_pod_name() -> None:
             "--prefetch-multiplier=1",
             "-n",
             f"{queue}@%h",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             script = container[probe]["exec"]["command"]
@@ -287,7 +291,8 @@ def test_ports_match_dockerfiles_and_compose(overlay: str) -> None:
                 if repository.startswith("smartretail-"):
                     service = repository.removeprefix("smartretail-")
                     assert port["containerPort"] == PORTS[service] == _exposed_port(service)
-                    assert services[service]["command"][-1] == str(port["containerPort"])
+                    command = services[service]["command"]
+                    assert command[command.index("--port") + 1] == str(port["containerPort"])
     workloads = _workloads(overlay)
     for service in by_kind(manifests, "Service").values():
         (target,) = [
@@ -328,7 +333,12 @@ def test_autoscalers_budgets_and_services_select_real_pods(overlay: str) -> None
         assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     for name, deployment in deployments.items():
-        assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns the replica count"
+        if name == "scheduler":
+            # Exactly one Celery beat, never two, not even during a rollout.
+            assert deployment["spec"]["replicas"] == 1
+            assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        else:
+            assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns the replica count"
         budgets = [
             b
             for b in by_kind(manifests, "PodDisruptionBudget").values()
@@ -365,7 +375,8 @@ def test_keda_scales_each_worker_on_its_own_queue() -> None:
     hpa_targets = {
         h["spec"]["scaleTargetRef"]["name"] for h in by_kind(manifests, "HorizontalPodAutoscaler").values()
     }
-    assert not hpa_targets & set(WORKERS)
+    assert not hpa_targets & {*WORKERS, "scheduler"}
+    assert "scheduler" not in {so["spec"]["scaleTargetRef"]["name"] for so in scaled.values()}
     assert {ref["key"] for ref in auth["spec"]["secretTargetRef"]} <= SECRET_KEYS
     assert {ref["name"] for ref in auth["spec"]["secretTargetRef"]} == {"smartretail-secrets"}
 

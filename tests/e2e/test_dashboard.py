@@ -378,11 +378,13 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
     assert (
         text(page, "[data-testid=inventory-explanation]") == re.sub(r"\s+", " ", first["explanation"]).strip()
     )
-    # Sorting by stockout risk puts the riskiest row first.
-    page.get_by_role("button", name=re.compile("^Stockout risk")).click()
-    riskiest = max(i["stockout_risk"] for i in listing["items"] if i["stockout_risk"] is not None)
-    top = page.get_by_test_id("inventory-row").first.locator("[data-col=stockout_risk]").inner_text()
-    assert top == fmt_percent(riskiest, 0)
+    # Sorting by item puts the first SKU (in natural order, as the page compares text) on top.
+    page.get_by_role("button", name=re.compile("^Item")).click()
+    natural = sorted(
+        listing["items"], key=lambda i: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", i["sku"])]
+    )
+    top = page.get_by_test_id("inventory-row").first
+    assert top.get_attribute("data-sku") == natural[0]["sku"]
 
 
 def check_pricing(page: Any, api: httpx.Client) -> None:
@@ -398,7 +400,11 @@ def check_pricing(page: Any, api: httpx.Client) -> None:
         row = page.locator(
             f"[data-testid=pricing-row][data-store='{item['store']}'][data-sku='{item['sku']}']"
         )
-        assert fmt_money(item["suggested_price"]) in row.locator("[data-col=suggested_price]").inner_text()
+        shown = row.locator("[data-col=suggested_price]").inner_text()
+        if item["suggested_price"] is None or item["suggested_price"] == item["current_price"]:
+            assert shown == f"{fmt_money(item['current_price'])} keep"  # no move: the price stays
+        else:
+            assert shown == f"{fmt_money(item['current_price'])} → {fmt_money(item['suggested_price'])}"
         assert row.locator("[data-col=expected_profit_change]").inner_text() == fmt_signed_money(
             item["expected_profit_change"]
         )

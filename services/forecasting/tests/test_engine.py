@@ -195,12 +195,14 @@ def test_weekly_data_is_detected_and_dated_on_its_weekday() -> None:
 
 def test_intermittent_series_forecasts_its_mean_rate() -> None:
     # 6 units every 5th day: a rate of 1.2 units/day, which intermittent methods recover.
-    dates = pd.date_range("2024-01-01", periods=200, freq="D")
-    sales = dates[::5]
-    history = pd.DataFrame({"store": "S", "sku": "A", "date": sales, "quantity": 6.0, "promotion": 0.0})
+    dates = pd.date_range("2024-01-01", periods=202, freq="D")
+    sparse = pd.DataFrame({"store": "S", "sku": "A", "date": dates[:200:5], "quantity": 6.0})
+    # A steady neighbour makes the upload end two days after the sparse item's last sale.
+    steady = pd.DataFrame({"store": "S", "sku": "B", "date": dates, "quantity": 3.0})
+    history = pd.concat([sparse, steady], ignore_index=True).assign(promotion=0.0)
     result = forecast(history, 28, candidates=LOCAL_ONLY)
     assert (result.series["frequency"] == "D").all()
-    rate = result.points["p50"].mean()
+    rate = result.points[result.points["sku"] == "A"]["p50"].mean()
     assert 0.9 < rate < 1.5, rate
     assert (result.points["p10"] >= 0).all()
 
@@ -243,7 +245,7 @@ def test_detect_frequency_and_horizon() -> None:
 def test_backtest_origins_cover_three_windows() -> None:
     assert backtest_origins(100, 10, windows=3, min_train=8) == [70, 80, 90]
     # Short history: windows move closer together but still precede the end.
-    assert backtest_origins(20, 10, windows=3, min_train=8) == [17, 18, 19]
+    assert backtest_origins(20, 10, windows=3, min_train=8) == [8, 12, 16]
     assert backtest_origins(5, 10, windows=3, min_train=8) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.optimize import approx_fprime
 
 from segmentation.engine.cdnow import (
     CALIBRATION_END,
@@ -18,6 +19,7 @@ from segmentation.engine.clv import (
     BGNBDParams,
     GammaGammaParams,
     bgnbd_expected_purchases,
+    bgnbd_log_likelihood_and_gradient,
     bgnbd_p_alive,
     customer_lifetime_value,
     fit_bgnbd,
@@ -179,3 +181,15 @@ def test_fit_rejects_inconsistent_inputs() -> None:
         fit_bgnbd([1.0], [5.0], [4.0])
     with pytest.raises(ValueError, match="repeat customers"):
         fit_gamma_gamma([0.0, 1.0], [10.0, 5.0])
+
+
+def test_bgnbd_analytic_gradient_matches_finite_differences() -> None:
+    x = np.array([0.0, 1.0, 5.0, 20.0])
+    t_x = np.array([0.0, 3.0, 10.0, 30.0])
+    T = np.array([39.0, 20.0, 30.0, 39.0])
+    params = np.array([0.5, 4.0, 0.8, 2.4])
+    _, grad = bgnbd_log_likelihood_and_gradient(*params, x, t_x, T)
+    numeric = approx_fprime(
+        params, lambda p: float(bgnbd_log_likelihood_and_gradient(*p, x, t_x, T)[0].sum()), 1e-7
+    )
+    assert grad.sum(axis=1) == pytest.approx(numeric, rel=1e-4, abs=1e-5)

@@ -66,6 +66,32 @@ def test_planted_clusters_are_recovered(planted: tuple[pd.DataFrame, pd.Series, 
     assert result.silhouette > 0.5
 
 
+def test_outliers_do_not_own_a_cluster() -> None:
+    lines, truth = make_lines(per_group=60, seed=8)
+    # Three whales: hundreds of orders worth a thousand times the others' baskets.
+    whales = []
+    for w in range(3):
+        for day in range(1, 301):
+            whales.append(
+                {
+                    "customer_id": f"whale-{w}",
+                    "date": AS_OF - pd.Timedelta(days=day),
+                    "quantity": 50.0,
+                    "unit_price": 1000.0,
+                    "transaction_id": f"whale-{w}-{day}",
+                    "sku": "SKU1",
+                    "category": "toys",
+                }
+            )
+    result = segment_customers(pd.concat([lines, pd.DataFrame(whales)], ignore_index=True), as_of=AS_OF)
+    customers = result.customers.set_index("customer_id")
+    assert result.k == 4
+    whale_segments = set(customers.loc[[f"whale-{w}" for w in range(3)], "segment"])
+    assert whale_segments == {"Champions"}
+    assert customers["segment"].value_counts().min() >= 50
+    assert adjusted_rand_score(truth, customers.loc[truth.index, "segment"]) > 0.95
+
+
 def test_clear_cut_profiles_get_fitting_names(
     planted: tuple[pd.DataFrame, pd.Series, SegmentationResult],
 ) -> None:
@@ -200,9 +226,20 @@ def test_occasion_is_customer_day_without_transaction_ids() -> None:
     )
     features = customer_features(lines)
     assert features.loc[0, "frequency"] == 2
-    with_ids = lines.assign(transaction_id=["T1", "T1", "T2", None])
+    with_ids = lines.assign(transaction_id=pd.Series(["T1", "T1", "T2", None], dtype=object))
     # Given ids win; the line without one falls back to its customer-day.
     assert customer_features(with_ids).loc[0, "frequency"] == 3
+
+
+def test_arrow_backed_input_gives_the_same_result() -> None:
+    # The service reads sales lines from Postgres as pyarrow-backed columns.
+    lines, _ = make_lines(per_group=15, seed=6)
+    plain = segment_customers(lines, as_of=AS_OF)
+    arrow = segment_customers(lines.convert_dtypes(dtype_backend="pyarrow"), as_of=AS_OF)
+    pd.testing.assert_frame_equal(
+        plain.customers[["customer_id", "segment", "monetary", "clv"]].astype({"customer_id": str}),
+        arrow.customers[["customer_id", "segment", "monetary", "clv"]].astype({"customer_id": str}),
+    )
 
 
 def test_lines_on_or_after_as_of_and_without_customer_are_ignored() -> None:

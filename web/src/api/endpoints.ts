@@ -42,11 +42,8 @@ export interface UploadOptions {
 function uploadForm(file: File, mapping?: Record<string, string | null>): FormData {
   const form = new FormData();
   form.append("file", file, file.name);
-  if (mapping) {
-    // Unmapped canonical columns are left out: the server then falls back to its own detection/default.
-    const chosen = Object.fromEntries(Object.entries(mapping).filter(([, source]) => source));
-    if (Object.keys(chosen).length > 0) form.append("mapping", JSON.stringify(chosen));
-  }
+  // Explicit nulls say "not in my file", so the server does not map that column on its own.
+  if (mapping && Object.keys(mapping).length > 0) form.append("mapping", JSON.stringify(mapping));
   return form;
 }
 

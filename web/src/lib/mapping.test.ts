@@ -4,6 +4,7 @@ import {
   errorCountsSorted,
   humanizeKind,
   mappingChanged,
+  mappingColumns,
   missingRequired,
   normalizeMapping,
   setMapping,
@@ -14,7 +15,7 @@ const detected = normalizeMapping({ date: "InvoiceDate", sku: "StockCode", quant
 
 describe("column mapping", () => {
   it("fills every canonical column and reports the required ones still missing", () => {
-    expect(Object.keys(detected)).toHaveLength(10);
+    expect(Object.keys(detected)).toHaveLength(14);
     expect(detected.store).toBeNull();
     expect(missingRequired(detected).map((c) => c.key)).toEqual(["unit_price"]);
     const fixed = setMapping(detected, "unit_price", "UnitPrice");
@@ -36,6 +37,15 @@ describe("column mapping", () => {
     expect(duplicateSources(twice)).toEqual(["Quantity"]);
     expect(duplicateSources(detected)).toEqual([]);
     expect(unusedColumns(detected, ["InvoiceDate", "StockCode", "Quantity", "Country"])).toEqual(["Country"]);
+  });
+
+  it("keeps columns the server knows and the dashboard does not", () => {
+    const withExtra = normalizeMapping({ date: "d", loyalty_card: "Card" });
+    expect(withExtra.loyalty_card).toBe("Card");
+    const columns = mappingColumns(withExtra).map((c) => c.key);
+    expect(columns[0]).toBe("date");
+    expect(columns[columns.length - 1]).toBe("loyalty_card");
+    expect(mappingChanged(withExtra, setMapping(withExtra, "loyalty_card", null))).toBe(true);
   });
 
   it("orders error kinds by count and names them in words", () => {

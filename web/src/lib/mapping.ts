@@ -18,14 +18,29 @@ export const CANONICAL_COLUMNS: CanonicalColumn[] = [
   { key: "product_name", label: "Product name", required: false, hint: "Readable name" },
   { key: "category", label: "Category", required: false, hint: "For category forecasts" },
   { key: "promotion", label: "Promotion", required: false, hint: "1 when on promotion" },
+  { key: "regular_price", label: "Regular price", required: false, hint: "Shelf price before discounts" },
+  { key: "feature", label: "In a flyer", required: false, hint: "1 when featured in an ad or flyer" },
+  { key: "display", label: "On display", required: false, hint: "1 when on an in-store display" },
+  { key: "tpr_only", label: "Price cut only", required: false, hint: "1 for a temporary price reduction" },
 ];
+
+/** The known canonical columns plus any other the server reported, in a stable order. */
+export function mappingColumns(mapping: Mapping): CanonicalColumn[] {
+  const known = new Set(CANONICAL_COLUMNS.map((c) => c.key));
+  const extra = Object.keys(mapping)
+    .filter((key) => !known.has(key))
+    .sort()
+    .map((key) => ({ key, label: humanizeKind(key), required: false, hint: "" }));
+  return [...CANONICAL_COLUMNS, ...extra];
+}
 
 export type Mapping = Record<string, string | null>;
 
-/** Mapping with every canonical column present (null when unmapped). */
+/** Mapping with every canonical column present (null when unmapped), keeping columns the server added. */
 export function normalizeMapping(mapping: Mapping | null | undefined): Mapping {
   const out: Mapping = {};
   for (const column of CANONICAL_COLUMNS) out[column.key] = mapping?.[column.key] ?? null;
+  for (const [key, source] of Object.entries(mapping ?? {})) out[key] = source ?? null;
   return out;
 }
 
@@ -50,7 +65,8 @@ export function duplicateSources(mapping: Mapping): string[] {
 
 /** Whether the user changed anything compared with the detected mapping. */
 export function mappingChanged(detected: Mapping, edited: Mapping): boolean {
-  return CANONICAL_COLUMNS.some((c) => (detected[c.key] ?? null) !== (edited[c.key] ?? null));
+  const keys = new Set([...Object.keys(detected), ...Object.keys(edited)]);
+  return [...keys].some((key) => (detected[key] ?? null) !== (edited[key] ?? null));
 }
 
 /** Source columns that no canonical column uses (shown as "ignored"). */

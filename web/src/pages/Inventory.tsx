@@ -9,7 +9,7 @@ import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, fo
 import type { Tone } from "../lib/jobs";
 import { filterInventory, nextSort, riskLevel, sortRows, type SortDir } from "../lib/table";
 
-type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "stockout_risk" | "excess_value";
+type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "reorder_point" | "stockout_risk" | "excess_value";
 const LIMIT = 500;
 
 const RISK_TONE: Record<ReturnType<typeof riskLevel>, Tone> = { high: "red", medium: "amber", low: "green", unknown: "slate" };
@@ -104,6 +104,12 @@ export default function Inventory() {
               <EmptyState title="Nothing to show">No item matches, or no recommendations were made yet.</EmptyState>
             ) : (
               <>
+                {page.items.every((r) => r.on_hand === null || r.on_hand === undefined) && (
+                  <div className="mb-4 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="no-stock-levels">
+                    We do not know your stock on hand yet, so these are target levels (reorder point and order-up-to) rather
+                    than order quantities. Add current stock levels to get how much to order and the risk of running out.
+                  </div>
+                )}
                 <p className="mb-2 text-xs text-slate-500" aria-live="polite">
                   Showing {formatNumber(rows.length)} of {formatNumber(page.total)} items
                   {page.total > page.items.length ? ` (the ${formatNumber(page.items.length)} most urgent are loaded; the CSV has all)` : ""}.
@@ -117,6 +123,7 @@ export default function Inventory() {
                         <SortHeader label="Priority" column="urgency" sort={sort} onSort={onSort} />
                         <SortHeader label="Order" column="order_quantity" sort={sort} onSort={onSort} align="right" />
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
+                        <SortHeader label="Reorder point" column="reorder_point" sort={sort} onSort={onSort} align="right" className="hidden md:table-cell" />
                         <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" />
                         <SortHeader label="Stockout risk" column="stockout_risk" sort={sort} onSort={onSort} align="right" />
                         <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
@@ -139,6 +146,7 @@ export default function Inventory() {
                               </td>
                               <td className="px-3 py-2 text-right font-semibold tabular-nums" data-col="order_quantity">{formatNumber(r.order_quantity)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
+                              <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell" data-col="reorder_point">{formatNumber(r.reorder_point)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="stockout_risk">{formatPercent(r.stockout_risk, 0)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="excess_value">{formatMoney(r.excess_value)}</td>
@@ -156,7 +164,7 @@ export default function Inventory() {
                             </tr>
                             {expanded && (
                               <tr id={`inv-${id}`} className="bg-slate-50">
-                                <td colSpan={8} className="px-3 pb-4 pt-1">
+                                <td colSpan={9} className="px-3 pb-4 pt-1">
                                   <p className="text-sm text-slate-700" data-testid="inventory-explanation">{r.explanation}</p>
                                   <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-4">
                                     <div><dt className="inline">On hand: </dt><dd className="inline tabular-nums">{formatNumber(r.on_hand)}</dd></div>

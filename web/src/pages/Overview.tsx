@@ -50,7 +50,7 @@ export default function Overview() {
   const salesQ = useQuery(() => sales.timeseries({ freq: "D" }), []);
   const totalQ = useQuery(() => forecasts.aggregate("total"), []);
   const invQ = useQuery(() => inventory.summary(), []);
-  const urgentQ = useQuery(() => inventory.list({ urgentOnly: true, sort: "urgency", limit: 5 }), []);
+  const urgentQ = useQuery(() => inventory.list({ sort: "urgency", limit: 5 }), []);
   const priceQ = useQuery(() => pricing.list({ limit: 500 }), []);
   const segQ = useQuery(() => segments.summary(), []);
 
@@ -156,6 +156,9 @@ export default function Overview() {
                     <Stat label="Items at risk" value={formatNumber(summary.items_at_risk)} raw={summary.items_at_risk} testId="overview-items-at-risk" hint={`of ${formatNumber(summary.items)} items`} />
                     <Stat label="Excess stock value" value={formatCompact(summary.excess_value)} raw={summary.excess_value} testId="overview-excess-value" hint={`stock value ${formatCompact(summary.stock_value)}`} />
                   </div>
+                  {urgentQ.data && urgentQ.data.items.length > 0 && urgentQ.data.items.every((r) => r.on_hand === null || r.on_hand === undefined) && (
+                    <p className="mt-3 text-xs text-amber-800">Stock on hand is unknown, so risk cannot be measured yet: most urgent reorder points below.</p>
+                  )}
                   {urgentQ.data && urgentQ.data.items.length > 0 && (
                     <ul className="mt-4 divide-y divide-slate-100 text-sm">
                       {urgentQ.data.items.map((r) => (
@@ -163,7 +166,11 @@ export default function Overview() {
                           <span className="min-w-0 truncate">
                             <span className="font-medium">{r.sku}</span> <span className="text-slate-500">· {r.store}</span>
                           </span>
-                          <span className="shrink-0 text-slate-600">order {formatNumber(r.order_quantity)}</span>
+                          <span className="shrink-0 text-slate-600">
+                            {r.order_quantity === null || r.order_quantity === undefined
+                              ? `reorder at ${formatNumber(r.reorder_point)}`
+                              : `order ${formatNumber(r.order_quantity)}`}
+                          </span>
                         </li>
                       ))}
                     </ul>

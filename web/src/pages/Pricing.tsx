@@ -28,6 +28,12 @@ function hasPrices(s: PriceSuggestion): s is Priced {
   return typeof s.current_price === "number" && typeof s.suggested_price === "number";
 }
 
+/** The current price stands in for the suggestion when the engine chose to keep it. */
+function priced(s: PriceSuggestion): Priced | null {
+  if (typeof s.current_price !== "number") return null;
+  return hasPrices(s) ? s : { ...s, current_price: s.current_price, suggested_price: s.current_price };
+}
+
 function WhatIf({ suggestion }: { suggestion: Priced }) {
   const range = sliderRange(suggestion.current_price, suggestion.suggested_price);
   const [price, setPrice] = useState(suggestion.suggested_price);
@@ -61,7 +67,7 @@ function WhatIf({ suggestion }: { suggestion: Priced }) {
   return (
     <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200" data-testid="whatif">
       <label htmlFor={inputId} className="flex items-baseline justify-between text-sm font-medium text-slate-700">
-        <span>What if the price were…</span>
+        <span>What if the price were… <span className="font-normal text-slate-500">(expected per week)</span></span>
         <span className="text-lg font-semibold tabular-nums text-slate-900" data-testid="whatif-price">{formatMoney(price)}</span>
       </label>
       <input
@@ -155,8 +161,8 @@ export default function Pricing() {
                         <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
                         <th scope="col" className="px-3 py-2 text-right font-medium">Price</th>
                         <SortHeader label="Elasticity (range)" column="elasticity" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
-                        <SortHeader label="Profit change" column="expected_profit_change" sort={sort} onSort={onSort} align="right" />
-                        <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">Revenue change</th>
+                        <SortHeader label="Profit / week" column="expected_profit_change" sort={sort} onSort={onSort} align="right" />
+                        <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">Revenue / week</th>
                         <th scope="col" className="hidden px-3 py-2 text-left font-medium lg:table-cell">Confidence</th>
                         <th scope="col" className="px-3 py-2"><span className="sr-only">What if</span></th>
                       </tr>
@@ -176,7 +182,15 @@ export default function Pricing() {
                               </td>
                               <td className="whitespace-nowrap px-3 py-2 text-right tabular-nums">
                                 <div data-col="suggested_price">
-                                  <span className="text-slate-500">{formatMoney(s.current_price)} →</span> <span className="font-semibold">{formatMoney(s.suggested_price)}</span>
+                                  {s.suggested_price === null || s.suggested_price === s.current_price ? (
+                                    <>
+                                      <span className="font-semibold">{formatMoney(s.current_price)}</span> <span className="text-slate-500">keep</span>
+                                    </>
+                                  ) : (
+                                    <>
+                                      <span className="text-slate-500">{formatMoney(s.current_price)} →</span> <span className="font-semibold">{formatMoney(s.suggested_price)}</span>
+                                    </>
+                                  )}
                                 </div>
                                 <div className="text-xs text-slate-500">{change === null ? "" : formatSignedPercent(change)}</div>
                               </td>
@@ -215,8 +229,8 @@ export default function Pricing() {
                                     {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}.
                                     {typeof s.expected_units_change === "number" ? ` Expected units ${formatSignedPercent(s.expected_units_change)}.` : ""}
                                   </p>
-                                  {hasPrices(s) ? (
-                                    <WhatIf suggestion={s} />
+                                  {priced(s) ? (
+                                    <WhatIf suggestion={priced(s) as Priced} />
                                   ) : (
                                     <p className="text-sm text-slate-500">No price to simulate for this product.</p>
                                   )}

@@ -9,9 +9,9 @@ import { Button, Card, ErrorBox, LoadingBlock, PageHeader, Stat, cx, inputClass 
 import { useTitle } from "../hooks";
 import { formatNumber } from "../lib/format";
 import {
-  CANONICAL_COLUMNS,
   duplicateSources,
   mappingChanged,
+  mappingColumns,
   missingRequired,
   normalizeMapping,
   setMapping,
@@ -25,6 +25,15 @@ function isRejected(body: unknown): body is UploadRejected {
   return !!body && typeof body === "object" && "errors" in body && Array.isArray((body as UploadRejected).errors);
 }
 
+/** A 422 that still tells which columns the file has: the user can fix the mapping from there. */
+function columnsFromError(body: unknown): { columns_seen: string[]; mapping: Mapping } | null {
+  if (!body || typeof body !== "object") return null;
+  const b = body as { columns_seen?: unknown; mapping?: unknown };
+  if (!Array.isArray(b.columns_seen) || b.columns_seen.length === 0) return null;
+  const mapping = b.mapping && typeof b.mapping === "object" ? (b.mapping as Mapping) : {};
+  return { columns_seen: b.columns_seen.map(String), mapping };
+}
+
 export default function Upload() {
   useTitle("Upload sales");
   const navigate = useNavigate();
@@ -32,6 +41,7 @@ export default function Upload() {
   const [file, setFile] = useState<File | null>(null);
   const [dragging, setDragging] = useState(false);
   const [preview, setPreview] = useState<UploadPreview | null>(null);
+  const [columnsSeen, setColumnsSeen] = useState<string[]>([]);
   const [detected, setDetected] = useState<Mapping>(normalizeMapping(null));
   const [mapping, setMappingState] = useState<Mapping>(normalizeMapping(null));
   const [checkedMapping, setCheckedMapping] = useState<Mapping | null>(null);
@@ -48,12 +58,23 @@ export default function Upload() {
       const result = await uploads.preview(chosen, withMapping);
       const normalized = normalizeMapping(result.mapping);
       setPreview(result);
+      setColumnsSeen(result.columns_seen);
       if (!withMapping) setDetected(normalized);
       setMappingState(normalized);
       setCheckedMapping(normalized);
     } catch (err) {
       setPreview(null);
       setError((err as Error).message);
+      const fixable = err instanceof ApiError ? columnsFromError(err.body) : null;
+      if (fixable) {
+        const normalized = normalizeMapping({ ...fixable.mapping, ...(withMapping ?? {}) });
+        setColumnsSeen(fixable.columns_seen);
+        if (!withMapping) setDetected(normalizeMapping(fixable.mapping));
+        setMappingState(normalized);
+        setCheckedMapping(null);
+      } else {
+        setColumnsSeen([]);
+      }
     } finally {
       setBusy(null);
     }
@@ -63,6 +84,8 @@ export default function Upload() {
     const chosen = files?.[0];
     if (!chosen) return;
     setFile(chosen);
+    setPreview(null);
+    setColumnsSeen([]);
     void runPreview(chosen);
   }
 
@@ -92,7 +115,8 @@ export default function Upload() {
 
   const missing = missingRequired(mapping);
   const duplicates = duplicateSources(mapping);
-  const needsRecheck = checkedMapping !== null && mappingChanged(checkedMapping, mapping);
+  // A mapping typed after a failed check has never been checked: it needs one before upload.
+  const needsRecheck = columnsSeen.length > 0 && (checkedMapping === null || mappingChanged(checkedMapping, mapping));
   const nothingValid = preview !== null && preview.rows_valid === 0;
   const canSubmit = !!file && !!preview && missing.length === 0 && duplicates.length === 0 && !needsRecheck && !nothingValid && busy === null;
 
@@ -173,13 +197,16 @@ export default function Upload() {
               </div>
               {nothingValid && <p className="mt-3 text-sm text-red-700">No row is valid with this mapping. Check the columns below.</p>}
             </Card>
+          </>
+        )}
 
+        {columnsSeen.length > 0 && busy !== "preview" && (
             <Card title="Columns" testId="mapping">
               <p className="mb-4 text-sm text-slate-600">
                 We matched your file's columns to ours. Change any that are wrong, then check again.
               </p>
               <div className="grid gap-4 sm:grid-cols-2">
-                {CANONICAL_COLUMNS.map((column) => (
+                {mappingColumns(mapping).map((column) => (
                   <div key={column.key}>
                     <label htmlFor={`map-${column.key}`} className="block text-sm font-medium text-slate-700">
                       {column.label} {column.required ? <span className="text-red-600">*</span> : <span className="font-normal text-slate-500">(optional)</span>}
@@ -191,7 +218,7 @@ export default function Upload() {
                       className={cx(inputClass, "mt-1")}
                     >
                       <option value="">— not in my file —</option>
-                      {preview.columns_seen.map((source) => (
+                      {columnsSeen.map((source) => (
                         <option key={source} value={source}>
                           {source}
                         </option>
@@ -201,8 +228,8 @@ export default function Upload() {
                   </div>
                 ))}
               </div>
-              {unusedColumns(mapping, preview.columns_seen).length > 0 && (
-                <p className="mt-4 text-xs text-slate-500">Ignored columns: {unusedColumns(mapping, preview.columns_seen).join(", ")}</p>
+              {unusedColumns(mapping, columnsSeen).length > 0 && (
+                <p className="mt-4 text-xs text-slate-500">Ignored columns: {unusedColumns(mapping, columnsSeen).join(", ")}</p>
               )}
               {missing.length > 0 && (
                 <p role="alert" className="mt-4 text-sm text-red-700">
@@ -222,6 +249,10 @@ export default function Upload() {
                 </div>
               )}
             </Card>
+        )}
+
+        {preview && busy !== "preview" && (
+          <>
 
             {preview.errors.length > 0 && (
               <Card title="First problems found" testId="preview-errors">

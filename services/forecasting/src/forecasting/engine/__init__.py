@@ -22,7 +22,7 @@ from forecasting.engine.backtest import backtest_origins, select_models, window_
 from forecasting.engine.coldstart import cold_start
 from forecasting.engine.intervals import cross_window_bands, fit_bands
 from forecasting.engine.local import LOCAL_MODELS
-from forecasting.engine.metrics import naive_scale, per_series_scores
+from forecasting.engine.metrics import naive_scale, nanmean, per_series_scores
 from forecasting.engine.panel import WEEKLY, Panel, build_panel, detect_frequency
 
 # Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
@@ -68,9 +68,7 @@ def _recent_level(y: np.ndarray, freq: str) -> np.ndarray:
     """Mean units over the recent observed periods (13 weeks or 28 days), 0 when none."""
     window = 13 if freq == WEEKLY else 28
     recent = y[:, -window:] if y.shape[1] else np.zeros((y.shape[0], 1))
-    with np.errstate(invalid="ignore"):
-        level = np.nanmean(recent, axis=1) if recent.shape[1] else np.zeros(y.shape[0])
-    return np.nan_to_num(level, nan=0.0)
+    return np.nan_to_num(nanmean(recent, axis=1), nan=0.0)
 
 
 def _is_intermittent(y: np.ndarray) -> np.ndarray:
@@ -83,7 +81,7 @@ def _is_intermittent(y: np.ndarray) -> np.ndarray:
 
 
 def _run_candidates(
-    panel: Panel, origins: list[int], names: Sequence[str], seed: int
+    panel: Panel, origins: list[int], names: Sequence[str], seed: int, refit_global: bool
 ) -> dict[str, np.ndarray]:
     """Forecasts (n, len(origins), H) of every candidate from every origin."""
     n, horizon = panel.n_series, panel.horizon
@@ -98,7 +96,7 @@ def _run_candidates(
         elif name == GLOBAL_MODEL:
             from forecasting.engine.global_model import global_forecasts
 
-            out[name] = global_forecasts(panel, origins, seed=seed)
+            out[name] = global_forecasts(panel, origins, seed=seed, refit=refit_global)
         elif name == "prophet":
             from forecasting.engine.prophet_model import prophet_forecasts
 
@@ -116,12 +114,15 @@ def forecast(
     candidates: Sequence[str] | None = None,
     windows: int = 3,
     selection_margin: float = 0.1,
+    refit_global: bool = True,
 ) -> ForecastResult:
     """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
 
     `candidates` defaults to DEFAULT_CANDIDATES; add "prophet" to let Prophet compete (slow: about
     0.05 s per series and backtest window). `windows` rolling-origin backtest windows pick the model
     of each series; a challenger must beat the global model by `selection_margin` (relative MAE).
+    `refit_global` refits the global model at every backtest origin (honest residuals for the
+    quantiles); False fits it once before the first window, which is faster but staler.
     """
     panel = build_panel(history, horizon_days, plan=plan, products=products)
     names = list(candidates or DEFAULT_CANDIDATES)
@@ -132,7 +133,7 @@ def forecast(
     n, n_hist, horizon = panel.n_series, panel.n_hist, panel.horizon
     min_history = _min_history(panel.freq)
     origins = backtest_origins(n_hist, horizon, windows=windows, min_train=min_history)
-    preds = _run_candidates(panel, [*origins, n_hist], names, seed)
+    preds = _run_candidates(panel, [*origins, n_hist], names, seed, refit_global)
     default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
     if want_ensemble and len(preds) > 1:
         partner = "ets" if "ets" in preds and default != "ets" else next(x for x in preds if x != default)
@@ -146,6 +147,8 @@ def forecast(
     nan_scores = np.full(n, np.nan)
     scores = {"wape": nan_scores, "mase": nan_scores, "bias": nan_scores, "coverage_80": nan_scores}
     chosen = np.full(n, names.index(default))
+    if default != GLOBAL_MODEL and "croston" in preds:
+        chosen = np.where(_is_intermittent(panel.y), names.index("croston"), chosen)
     if origins:
         actual = window_actuals(panel.y, origins, horizon)
         backtests = {name: p[:, : len(origins)] for name, p in preds.items()}
@@ -154,7 +157,11 @@ def forecast(
             if name in backtests:
                 # Intermittent-demand methods only compete on intermittent series.
                 backtests[name] = np.where(intermittent[:, None, None], backtests[name], np.nan)
-        chosen = select_models(actual, backtests, default=default, margin=selection_margin)
+        # Without the global model, intermittent series default to Croston rather than smoothing.
+        defaults = np.full(n, names.index(default))
+        if default != GLOBAL_MODEL and "croston" in preds:
+            defaults = np.where(intermittent, names.index("croston"), defaults)
+        chosen = select_models(actual, backtests, default=defaults, margin=selection_margin)
         bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
         bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
         bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)
@@ -172,7 +179,7 @@ def forecast(
     labels = np.array(names, dtype=object)[chosen]
 
     short = panel.n_history < min_history
-    observed_mean = np.nan_to_num(np.nanmean(np.where(np.isfinite(panel.y), panel.y, np.nan), axis=1), nan=0.0)
+    observed_mean = np.nan_to_num(nanmean(panel.y, axis=1), nan=0.0)
     cold = cold_start(panel.keys, short, observed_mean, panel.n_history, min_history, p50, p10, p90)
     labels = np.where(cold != "", cold, labels)
 

@@ -26,18 +26,27 @@ def spread(p50: np.ndarray, level: np.ndarray) -> np.ndarray:
     return np.sqrt(p * np.clip(level_b, 0.0, None)) + 0.25 * p + 0.5
 
 
+# Weight of a series' own residual quantiles: n / (n + SHRINK) with n its backtest residual count.
+SHRINK = 40.0
+
+
 @dataclass
 class ConformalBands:
-    """Normalised residual quantiles per horizon step (pooled over series)."""
+    """Normalised residual quantiles per horizon step (pooled), plus per-series shifts."""
 
     low: np.ndarray  # (H,)
     high: np.ndarray  # (H,)
+    low_shift: np.ndarray  # (n,) shrunk difference between the series' own and the pooled quantile
+    high_shift: np.ndarray  # (n,)
 
     def apply(self, p50: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (p10, p90) for forecasts p50 (n, ..., H) of series with the given levels (n,)."""
         s = spread(p50, level)
-        p10 = np.clip(p50 + self.low * s, 0.0, None)
-        p90 = np.clip(p50 + self.high * s, 0.0, None)
+        extra = (1,) * (p50.ndim - 1)
+        low = self.low + self.low_shift.reshape(-1, *extra)
+        high = self.high + self.high_shift.reshape(-1, *extra)
+        p10 = np.clip(p50 + np.minimum(low, 0.0) * s, 0.0, None)
+        p90 = np.clip(p50 + np.maximum(high, 0.0) * s, 0.0, None)
         return np.minimum(p10, p50), np.maximum(p90, p50)
 
 
@@ -60,11 +69,37 @@ def _smooth_quantile(r: np.ndarray, q: float, horizon: int) -> np.ndarray:
     return out
 
 
+def _series_shift(r: np.ndarray, q: float) -> np.ndarray:
+    """Shrunk gap between each series' own residual quantile and the pooled one (n,)."""
+    n = r.shape[0]
+    flat = r.reshape(n, -1)
+    ok = np.isfinite(flat)
+    count = ok.sum(axis=1)
+    pooled = float(np.quantile(flat[ok], q)) if ok.any() else 0.0
+    # nanquantile per row; rows without data get the pooled value (no shift).
+    padded = np.where(ok, flat, np.nan)
+    with np.errstate(invalid="ignore"):
+        own = np.nanquantile(padded, q, axis=1) if flat.shape[1] and count.max() > 0 else np.full(n, pooled)
+    own = np.where(count > 0, own, pooled)
+    weight = count / (count + SHRINK)
+    return weight * (own - pooled)
+
+
 def fit_bands(actual: np.ndarray, p50: np.ndarray, level: np.ndarray) -> ConformalBands:
     """Fit bands from backtest actuals and forecasts shaped (n, windows, H)."""
     horizon = actual.shape[-1]
     r = (actual - p50) / spread(p50, level)
-    return ConformalBands(low=_smooth_quantile(r, LOW, horizon), high=_smooth_quantile(r, HIGH, horizon))
+    empty = ~np.isfinite(r).reshape(r.shape[0], -1).any(axis=1)
+    # Series without any backtest residual: keep them out of nanquantile (it warns on empty rows).
+    r_rows = np.where(empty[:, None, None], 0.0, r) if empty.any() else r
+    low_shift = np.where(empty, 0.0, _series_shift(r_rows, LOW))
+    high_shift = np.where(empty, 0.0, _series_shift(r_rows, HIGH))
+    return ConformalBands(
+        low=_smooth_quantile(r, LOW, horizon),
+        high=_smooth_quantile(r, HIGH, horizon),
+        low_shift=low_shift,
+        high_shift=high_shift,
+    )
 
 
 def cross_window_bands(

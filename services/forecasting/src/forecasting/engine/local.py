@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from forecasting.engine.metrics import nanmean
+
 ALPHAS = np.array([0.05, 0.1, 0.2, 0.3, 0.5])
 LocalModel = Callable[[np.ndarray, int, int], np.ndarray]
 
@@ -85,9 +87,7 @@ def moving_average(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     n, t = y.shape
     window = 8 if season in (1, 52) else 4 * season
     recent = y[:, max(0, t - window) :]
-    with np.errstate(invalid="ignore"):
-        level = np.nanmean(recent, axis=1) if recent.shape[1] else np.zeros(n)
-    level = np.nan_to_num(level, nan=0.0)
+    level = np.nan_to_num(nanmean(recent, axis=1), nan=0.0)
     if season in (1, 52):
         return np.repeat(level[:, None], horizon, axis=1)
     index = seasonal_index(y, season)

@@ -5,6 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def nanmean(x: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over `axis` ignoring NaN; NaN (without a warning) where a slice has no finite value."""
+    ok = np.isfinite(x)
+    count = ok.sum(axis=axis)
+    total = np.where(ok, x, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Weighted absolute percentage error: sum |y - yhat| / sum y over the finite pairs."""
     ok = np.isfinite(actual) & np.isfinite(predicted)
@@ -18,8 +27,7 @@ def naive_scale(y: np.ndarray) -> np.ndarray:
     Ref: Hyndman & Koehler (2006), "Another look at measures of forecast accuracy", IJF 22(4).
     """
     diffs = np.abs(np.diff(y, axis=1))
-    with np.errstate(invalid="ignore"):
-        scale = np.nanmean(diffs, axis=1) if diffs.shape[1] else np.full(y.shape[0], np.nan)
+    scale = nanmean(diffs, axis=1)
     return np.where(scale > 0, scale, np.nan)
 
 

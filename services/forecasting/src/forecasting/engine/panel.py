@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecasting.engine.metrics import nanmean
+
 DAILY = "D"
 WEEKLY = "W"
 # Promotion-like 0/1 columns the engine understands; only `promotion` is required.
@@ -47,7 +49,7 @@ class Panel:
 
 def detect_frequency(dates: pd.Series | pd.DatetimeIndex) -> str:
     """Return "W" when all dates fall on one weekday in 7-day steps, else "D"."""
-    unique = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates).normalize())).sort_values()
+    unique = pd.DatetimeIndex(pd.unique(np.asarray(dates, dtype="datetime64[D]"))).sort_values()
     if len(unique) < 2:
         return DAILY
     steps = np.diff(unique.asi8) // (86_400 * 10**9)
@@ -65,23 +67,45 @@ def horizon_periods(horizon_days: int, freq: str) -> int:
 
 def _period_index(dates: pd.Series, origin: pd.Timestamp, step_days: int, weekly: bool) -> np.ndarray:
     """Map dates to period numbers; a weekly date maps to the first grid date on or after it."""
-    days = (pd.DatetimeIndex(dates).normalize() - origin).days.to_numpy()
+    days = (dates.to_numpy(dtype="datetime64[D]") - np.datetime64(origin.date(), "D")).astype(np.int64)
     if weekly:
         return np.ceil(days / step_days).astype(np.int64)
     return days.astype(np.int64)
 
 
-def _series_keys(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Union of (store, sku) pairs over the given frames, in first-seen order."""
-    parts = [f[["store", "sku"]].astype(str) for f in frames if f is not None and len(f)]
-    if not parts:
-        return pd.DataFrame({"store": pd.Series(dtype=str), "sku": pd.Series(dtype=str)})
-    keys = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
-    return keys
+def _history_keys(history: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Unique (store, sku) pairs of the history and each history row's index into them.
+
+    Factorises the two columns separately and then their integer pair, which stays fast and small on
+    tens of millions of rows (no per-row string or tuple objects).
+    """
+    store_codes, stores = pd.factorize(history["store"])
+    sku_codes, skus = pd.factorize(history["sku"])
+    pair = store_codes.astype(np.int64) * max(len(skus), 1) + sku_codes
+    rows, pairs = pd.factorize(pair)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    keys = pd.DataFrame(
+        {
+            "store": np.asarray(stores, dtype=object)[pairs // max(len(skus), 1)].astype(str),
+            "sku": np.asarray(skus, dtype=object)[pairs % max(len(skus), 1)].astype(str),
+        }
+    )
+    return keys, np.asarray(rows, dtype=np.int64)
+
+
+def _add_keys(keys: pd.DataFrame, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Append the (store, sku) pairs of `frame` that `keys` does not hold yet."""
+    if frame is None or not len(frame):
+        return keys
+    extra = frame[["store", "sku"]].astype(str).drop_duplicates(ignore_index=True)
+    new = extra[_row_index(keys, extra) < 0]
+    return pd.concat([keys, new], ignore_index=True) if len(new) else keys
 
 
 def _row_index(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-    """Row of each frame line in `keys`, matched on store and sku."""
+    """Row of each frame line in `keys`, matched on store and sku; -1 where absent."""
+    if not len(keys):
+        return np.full(len(frame), -1, dtype=np.int64)
     lookup = pd.MultiIndex.from_frame(keys[["store", "sku"]])
     probe = pd.MultiIndex.from_arrays([frame["store"].astype(str), frame["sku"].astype(str)])
     return np.asarray(lookup.get_indexer(probe), dtype=np.int64)
@@ -131,13 +155,12 @@ def detect_season(y: np.ndarray, freq: str) -> int:
     n_hist = y.shape[1]
     if n_hist < 2 * candidate + 1:
         return 1
-    with np.errstate(invalid="ignore"):
-        level = np.nanmean(y, axis=1, keepdims=True)
+    level = nanmean(y, axis=1)[:, None]
     ok = np.isfinite(level[:, 0]) & (level[:, 0] > 0)
     if not ok.any():
         return 1
     # Pool normalised series so big sellers do not drown the shape of the rest.
-    pooled = np.nanmean(y[ok] / level[ok], axis=0)
+    pooled = nanmean(y[ok] / level[ok], axis=0)
     pooled = pooled[np.isfinite(pooled)]
     if len(pooled) < 2 * candidate + 1:
         return 1
@@ -161,25 +184,25 @@ def build_panel(
     missing = required - set(history.columns)
     if missing:
         raise ValueError(f"history is missing columns: {sorted(missing)}")
-    history = history.copy()
-    history["date"] = pd.to_datetime(history["date"]).dt.normalize()
+    # No copy of `history`: it may hold tens of millions of rows.
+    hist_dates = pd.to_datetime(history["date"]).dt.normalize()
     if plan is not None and len(plan):
         plan = plan.copy()
         plan["date"] = pd.to_datetime(plan["date"]).dt.normalize()
     else:
         plan = None
 
-    prod_keys = None
+    keys, rows = _history_keys(history)
+    keys = _add_keys(keys, plan)
     if products is not None and len(products) and {"store", "sku"} <= set(products.columns):
-        prod_keys = products[["store", "sku"]]
-    keys = _series_keys([history, plan, prod_keys])
+        keys = _add_keys(keys, products)
     n = len(keys)
     if n == 0:
         raise ValueError("no series: history, plan and products are all empty")
 
     if len(history):
-        freq = detect_frequency(history["date"])
-        first, last = history["date"].min(), history["date"].max()
+        freq = detect_frequency(hist_dates)
+        first, last = hist_dates.min(), hist_dates.max()
     else:
         # Only brand-new items: anchor the grid on the plan (or today) and forecast daily.
         freq = detect_frequency(plan["date"]) if plan is not None else DAILY
@@ -193,8 +216,7 @@ def build_panel(
     dates = pd.DatetimeIndex(first + pd.to_timedelta(np.arange(width) * step_days, unit="D"))
 
     # History rows onto the grid; duplicates of a cell are summed (quantity) or averaged (price).
-    rows = _row_index(keys, history)
-    cols = _period_index(history["date"], first, step_days, freq == WEEKLY)
+    cols = _period_index(hist_dates, first, step_days, freq == WEEKLY)
     qty = pd.to_numeric(history["quantity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     flat = rows * n_hist + cols
     net = np.bincount(flat, weights=qty, minlength=n * n_hist).reshape(n, n_hist)

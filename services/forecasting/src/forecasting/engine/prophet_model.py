@@ -34,7 +34,7 @@ def prophet_forecasts(panel: Panel, origins: list[int], drivers: bool = False) -
             start = int(panel.start[i])
             if origin - start < 2:
                 seen = panel.y[i, start:origin] if origin > start else np.zeros(0)
-                out[i, k] = float(np.nanmean(seen)) if len(seen) else 0.0
+                out[i, k] = float(np.mean(seen)) if len(seen) else 0.0
                 continue
             frame = pd.DataFrame({"ds": panel.dates[start:origin], "y": panel.y[i, start:origin]})
             future = pd.DataFrame({"ds": panel.dates[origin : origin + horizon]})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,11 @@ class EstimationSettings:
     interval_level: float = 0.9
     holiday_country: str | None = "US"
     use_price: bool = True  # False fits the same model without price (the holdout baseline)
-    fourier_order: int = 2  # sine/cosine pairs of annual seasonality (needs a year of history)
+    fourier_order: int = 2  # sine/cosine pairs of the annual seasonal profile
+    # "category": one seasonal profile per category, estimated from all its series and used as an offset
+    # (thin or gappy series cannot estimate their own); "series": each series its own (ridge-penalised)
+    # profile, needing a year of history; "none": no seasonality.
+    seasonality: Literal["category", "series", "none"] = "category"
     trend: bool = True  # a linear trend control while estimating (never extrapolated)
     # Ridge penalty (in pseudo-weeks) on the seasonal terms, so a history with gaps cannot produce
     # wild seasonal swings in the weeks it never saw.
@@ -47,6 +51,7 @@ class SeriesFit:
     log_units: np.ndarray
     penalty: np.ndarray = field(default_factory=lambda: np.empty(0))  # ridge weight per design column
     weeks_before_end: np.ndarray = field(default_factory=lambda: np.empty(0))
+    panel_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # fitted weeks
     elasticity: float = np.nan
     standard_error: float = np.nan
     reason: str | None = None  # why no own estimate exists
@@ -105,12 +110,45 @@ def _weekly_arrays(weekly: pd.DataFrame, flags: list[str], settings: EstimationS
     )
 
 
+def _category_seasonality(fits: list[SeriesFit], categories: np.ndarray, panel: _WeeklyArrays) -> np.ndarray:
+    """Fourier coefficients of each category's seasonal profile, one row per series (first-pass residuals)."""
+    order = panel.fourier.shape[1]
+    residual_rows, residuals = [], []
+    for fit in fits:
+        if fit.design.size == 0:
+            residual_rows.append(fit.panel_rows)
+            residuals.append(np.zeros(len(fit.panel_rows)))
+            continue
+        design = fit.design if fit.reason else np.column_stack([fit.design, fit.log_price])
+        coefficients, *_ = np.linalg.lstsq(design, fit.log_units, rcond=None)
+        residual_rows.append(fit.panel_rows)
+        residuals.append(fit.log_units - design @ coefficients)
+    profile = np.zeros((len(fits), order))
+    for category in pd.unique(categories):
+        members = np.flatnonzero(categories == category)
+        rows = np.concatenate([residual_rows[index] for index in members])
+        target = np.concatenate([residuals[index] for index in members])
+        if len(rows) <= 4 * order:
+            continue
+        basis = panel.fourier[rows]
+        # A light ridge keeps a category seen over less than a year from inventing a full cycle.
+        system, system_target = _ridge_system(basis, target, np.full(order, 1.0))
+        coefficients, *_ = np.linalg.lstsq(system, system_target, rcond=None)
+        profile[members] = coefficients
+    return profile
+
+
 def _count_price_changes(log_price: np.ndarray, threshold: float) -> int:
     return int(np.sum(np.abs(np.diff(log_price)) > threshold)) if len(log_price) > 1 else 0
 
 
 def _fit_series(
-    panel: _WeeklyArrays, rows: slice, flags: list[str], reference_price: float, settings: EstimationSettings
+    panel: _WeeklyArrays,
+    rows: slice,
+    flags: list[str],
+    reference_price: float,
+    settings: EstimationSettings,
+    seasonal_offset: np.ndarray | None = None,
 ) -> SeriesFit:
     """Own-data OLS of log units on log price with promotion, trend, seasonality and holiday controls."""
     all_log_price = np.log(panel.price[rows] / reference_price)
@@ -139,16 +177,22 @@ def _fit_series(
             names.append("trend")
         columns.append(panel.holiday[rows][sold])
         names.append("holiday")
-    if span_weeks >= 52 and n_weeks >= 40 and settings.fourier_order > 0:
+    own_seasonality = settings.seasonality == "series" and settings.fourier_order > 0
+    if own_seasonality and span_weeks >= 52 and n_weeks >= 40:
         seasonal = panel.fourier[rows][sold]
         columns.extend(seasonal.T)
         names.extend(f"fourier_{index}" for index in range(seasonal.shape[1]))
     design = np.column_stack(columns)
+    panel_rows = np.arange(rows.start, rows.stop)[sold]
     log_units = np.log(quantity[sold])
+    if seasonal_offset is not None:
+        log_units = log_units - seasonal_offset[panel_rows]
     log_price = all_log_price[sold]
     design, names = _drop_collinear(design, names)
     penalty = np.array([settings.seasonal_ridge if name.startswith("fourier_") else 0.0 for name in names])
-    fit = SeriesFit(names, design, log_price, log_units, penalty, (last_day - days) / 7, extras=extras)
+    fit = SeriesFit(
+        names, design, log_price, log_units, penalty, (last_day - days) / 7, panel_rows, extras=extras
+    )
     if not settings.use_price:
         fit.reason = "price ignored"
         return fit
@@ -280,9 +324,17 @@ def estimate_elasticities(
     )
     ends = np.cumsum(sizes.to_numpy())
     starts = ends - sizes.to_numpy()
+    blocks = list(zip(starts, ends, info["reference_price"], strict=True))
+    seasonal_profile = np.zeros((len(info), 2 * settings.fourier_order))
+    seasonal_offset = None
+    if settings.seasonality == "category" and settings.fourier_order > 0:
+        first_pass = [_fit_series(panel, slice(start, end), flags, ref, settings) for start, end, ref in blocks]
+        seasonal_profile = _category_seasonality(first_pass, info["category"].to_numpy(), panel)
+        row_profile = np.repeat(seasonal_profile, ends - starts, axis=0)
+        seasonal_offset = np.einsum("ij,ij->i", panel.fourier, row_profile)
     fits = [
-        _fit_series(panel, slice(start, end), flags, reference, settings)
-        for start, end, reference in zip(starts, ends, info["reference_price"], strict=True)
+        _fit_series(panel, slice(start, end), flags, ref, settings, seasonal_offset)
+        for start, end, ref in blocks
     ]
     info["elasticity_own"] = [fit.elasticity for fit in fits]
     info["elasticity_own_se"] = [fit.standard_error for fit in fits]
@@ -297,22 +349,23 @@ def estimate_elasticities(
     if not settings.use_price:
         info[["elasticity", "elasticity_sd", "elasticity_ci_low", "elasticity_ci_high"]] = 0.0
     info["demand"] = [
-        _demand_spec(fit, elasticity, settings)
-        for fit, elasticity in zip(fits, info["elasticity"].to_numpy(), strict=True)
+        _demand_spec(fit, elasticity, settings, profile)
+        for fit, elasticity, profile in zip(fits, info["elasticity"].to_numpy(), seasonal_profile, strict=True)
     ]
     info["interval_level"] = settings.interval_level
     return info
 
 
-def _demand_spec(fit: SeriesFit, elasticity: float, settings: EstimationSettings) -> dict[str, Any]:
+def _demand_spec(
+    fit: SeriesFit, elasticity: float, settings: EstimationSettings, seasonal_profile: np.ndarray
+) -> dict[str, Any]:
     """JSON-ready description of the fitted weekly demand regression of one series."""
     refit = _refit_controls(fit, elasticity, settings)
     coefficients = refit.get("coefficients", {})
     last_week = fit.extras.get("last_week")
     # Keep every harmonic's slot (0 for one dropped as collinear) so predictions line up with the terms.
-    seasonal = any(name.startswith("fourier_") for name in fit.names)
-    fourier = [coefficients.get(f"fourier_{index}", 0.0) for index in range(2 * settings.fourier_order)]
-    fourier = fourier if seasonal else []
+    own = [coefficients.get(f"fourier_{index}", 0.0) for index in range(2 * settings.fourier_order)]
+    fourier = [float(shared + mine) for shared, mine in zip(seasonal_profile, own, strict=True)]
     intercept = coefficients.get("intercept", np.nan)
     holiday = coefficients.get("holiday", 0.0)
     # Base week: reference price, no promotion, current level, average season and holidays.

@@ -21,8 +21,9 @@ CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
 CLIP = 2.5
 K_MIN, K_MAX = 3, 8
 # A candidate k whose smallest cluster holds less than this share of customers is rejected
-# (unless the data is tiny): such a cluster is a handful of outliers, not a segment.
-MIN_CLUSTER_SHARE = 0.01
+# (unless the data is tiny): such a cluster is a handful of outliers, not a segment. Capping
+# alone is not enough: a few whales all sitting at the cap still form a tight group.
+MIN_CLUSTER_SHARE = 0.02
 # Sample sizes that keep k selection and the silhouette bounded on a million customers.
 SELECTION_SAMPLE = 30_000
 SILHOUETTE_SAMPLE = 5_000
@@ -102,7 +103,7 @@ def _cluster_customers(X: FloatArray, seed: int, k_min: int, k_max: int, k: int 
     lower = min(k_min, upper)
     rng = np.random.default_rng(seed)
     selection = X if n <= SELECTION_SAMPLE else X[np.sort(rng.choice(n, SELECTION_SAMPLE, replace=False))]
-    min_size = MIN_CLUSTER_SHARE * len(selection) if len(selection) >= 200 else 1
+    min_size = MIN_CLUSTER_SHARE * len(selection) if len(selection) >= 100 else 1
 
     scores: dict[int, float] = {}
     models: dict[int, KMeans] = {}

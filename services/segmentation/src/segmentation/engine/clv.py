@@ -109,10 +109,15 @@ def _minimise(objective: ObjectiveWithGradient, x0: FloatArray) -> tuple[FloatAr
     return np.asarray(result.x, dtype=np.float64), float(result.fun), converged
 
 
-def _bgnbd_ll_and_grad(
-    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, age: FloatArray
+def bgnbd_log_likelihood_and_gradient(
+    r: float, alpha: float, a: float, b: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
     """Per-customer BG/NBD log-likelihood and its gradient (4 x n) in (r, alpha, a, b)."""
+    # Analytic gradient: the fit needs one likelihood pass per step instead of five, which is
+    # what keeps a 300,000-customer fit to seconds.
+    x = _as_float(frequency)
+    t_x = _as_float(recency)
+    age = _as_float(T)
     ll = bgnbd_log_likelihood(r, alpha, a, b, x, t_x, age)
     repeat = x > 0
     log_t = np.log(alpha + age)
@@ -153,7 +158,7 @@ def fit_bgnbd(
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(theta)
-        ll, grad = _bgnbd_ll_and_grad(r, alpha, a, b, x, t_x, age)
+        ll, grad = bgnbd_log_likelihood_and_gradient(r, alpha, a, b, x, t_x, age)
         # Mean rather than sum keeps the objective's scale independent of the sample size, so the
         # optimiser tolerances mean the same on 50 customers and on 1,000,000.
         value = -float(np.dot(w, ll)) / total + penalizer * float(np.sum(theta**2))
