@@ -106,9 +106,9 @@ def load_uci(holdout: int = 28, min_days: int = 200) -> dict[str, object]:
     grid = pd.MultiIndex.from_product(
         [train[["store", "sku"]].drop_duplicates().itertuples(index=False), pd.date_range(cutoff, last)[1:]]
     )
-    scored = pd.DataFrame(
-        [(s, k, d) for (s, k), d in grid], columns=["store", "sku", "date"]
-    ).merge(test[["store", "sku", "date", "quantity"]], how="left", on=["store", "sku", "date"])
+    scored = pd.DataFrame([(s, k, d) for (s, k), d in grid], columns=["store", "sku", "date"]).merge(
+        test[["store", "sku", "date", "quantity"]], how="left", on=["store", "sku", "date"]
+    )
     scored["quantity"] = scored["quantity"].fillna(0.0).clip(lower=0.0)
     return {
         "history": train,
@@ -178,7 +178,9 @@ def run_autoets(data: dict, freq: str) -> tuple[pd.DataFrame, float, int]:  # ty
     frame = pd.DataFrame({"unique_id": rows[ok], "ds": panel.dates[cols[ok]], "y": vals[ok]})
     # Weekly retail series have too few years for a 52-week ETS season; daily ones get the week.
     season = 7 if freq == "D" else 1
-    model = StatsForecast(models=[AutoETS(season_length=season)], freq=freq if freq == "D" else "7D", n_jobs=1)
+    model = StatsForecast(
+        models=[AutoETS(season_length=season)], freq=freq if freq == "D" else "7D", n_jobs=1
+    )
     out = model.forecast(df=frame, h=panel.horizon)
     preds = np.clip(out["AutoETS"].to_numpy().reshape(n, panel.horizon), 0, None)
     return _panel_points(panel, preds), time.perf_counter() - start, n

@@ -78,7 +78,9 @@ def run_scale(n_series: int, seed: int = 0) -> None:
     wape = float((merged["quantity"] - merged["p50"]).abs().sum() / merged["quantity"].sum())
     coverage = float(((merged["quantity"] >= merged["p10"]) & (merged["quantity"] <= merged["p90"])).mean())
     print(result.series["model"].value_counts().to_string())
-    print(f"engine {took:.1f} s for {len(result.series)} series; peak memory {peak_gb:.2f} GB (bench process)")
+    print(
+        f"engine {took:.1f} s for {len(result.series)} series; peak memory {peak_gb:.2f} GB (bench process)"
+    )
     print(
         f"forecast scale series={len(result.series)} seconds={took:.1f} peak_gb={peak_gb:.2f} "
         f"wape={wape:.3f} coverage80={coverage:.3f} series_per_s={len(result.series) / took:.1f}"

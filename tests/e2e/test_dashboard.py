@@ -198,6 +198,7 @@ def new_page(
 
 def screenshot(page: Any, artifacts: Path, name: str, width: int) -> None:
     """Full-page screenshot test-artifacts/dashboard/<name>-<width>.png, after checking the page fits."""
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky header would otherwise sit mid-picture
     page.wait_for_timeout(300)  # let the last layout and chart paint settle before the picture
     # Wide tables scroll inside their own box; the page itself must never scroll sideways.
     scroll_width = page.evaluate("document.documentElement.scrollWidth")

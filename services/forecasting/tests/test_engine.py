@@ -151,7 +151,9 @@ def test_brand_new_item_uses_category_peers(retail_result: ForecastResult) -> No
     assert series.loc["NEW", "model"] == "cold_start(category)"
     assert series.loc["NEW", "n_history"] == 0
     new = retail_result.points[retail_result.points["sku"] == "NEW"]["p50"]
-    peers = retail_result.points[(retail_result.points["store"] == "S0") & (retail_result.points["sku"] != "NEW")]
+    peers = retail_result.points[
+        (retail_result.points["store"] == "S0") & (retail_result.points["sku"] != "NEW")
+    ]
     assert new.mean() > 0
     assert 0.3 * peers["p50"].mean() < new.mean() < 3.0 * peers["p50"].mean()
 

@@ -119,7 +119,8 @@ export function RfmScatter(props: { customers: SegmentCustomer[]; segmentNames: 
             label={{ value: "Days since last purchase", position: "insideBottom", offset: -4, fontSize: 12, fill: "#64748b" }}
             height={40}
           />
-          <YAxis type="number" dataKey="frequency" name="Purchases" tick={AXIS} tickLine={false} width={40} />
+          {/* Square-root scale: a few very frequent buyers would otherwise flatten everyone else. */}
+          <YAxis type="number" dataKey="frequency" name="Purchases" scale="sqrt" domain={[0, "auto"]} tick={AXIS} tickLine={false} width={40} />
           <ZAxis type="number" dataKey="monetary" name="Spend" range={[16, 220]} />
           <Tooltip
             cursor={{ strokeDasharray: "3 3" }}

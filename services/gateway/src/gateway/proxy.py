@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from common.auth import create_service_token, current_identity
+from common import cache
+from common.auth import Identity, create_service_token, current_identity
 from common.logging import REQUEST_ID_HEADER, request_id_var
 from common.settings import get_settings
 
@@ -41,6 +43,17 @@ _HOP_BY_HOP = {
     "server",
     "date",
 }
+
+# Result reads the gateway answers from Redis without a hop to the service, per path prefix:
+# the cache domain that the owning worker invalidates when it writes new results.
+EDGE_CACHED: dict[str, str] = {
+    "/forecast": "forecast",
+    "/customer-segments": "segments",
+    "/pricing-suggestions": "pricing",
+    "/inventory-recommendations": "inventory",
+    "/sales": "sales",
+}
+MAX_EDGE_CACHED_BYTES = 2 * 1024 * 1024
 
 router = APIRouter(include_in_schema=False)
 _client: httpx.AsyncClient | None = None
@@ -74,9 +87,89 @@ def owning_service(path: str) -> str | None:
     return None
 
 
-async def forward(request: Request, service: str) -> StreamingResponse | JSONResponse:
-    """Verify the caller, then stream the request to the service and its answer back."""
+def edge_cache_domain(request: Request) -> str | None:
+    """The cache domain of a GET of results (None for anything live, like job progress)."""
+    if request.method != "GET":
+        return None
+    path = request.url.path
+    for prefix, domain in EDGE_CACHED.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return domain
+    return None
+
+
+async def forward(request: Request, service: str) -> Response:
+    """Verify the caller, then answer a cached result read, or stream the call to the service."""
     identity = await current_identity(request)
+    domain = edge_cache_domain(request)
+    if domain is not None:
+        org = str(identity.organization_id)
+        name = hashlib.sha256(f"{request.url.path}?{request.url.query}".encode()).hexdigest()[:40]
+        version = await cache.current_version(org, domain)
+        hit = await cache.get_bytes(org, domain, name) if version is not None else None
+        if hit is not None:
+            media_type, _, body = hit.partition(b"\n")
+            return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+        response = await _send(request, service, identity)
+        if isinstance(response, _Upstream) and response.cacheable:
+            body = await response.read_all(MAX_EDGE_CACHED_BYTES)
+            if body is not None:
+                await cache.put_bytes(org, domain, name, response.media_type.encode() + b"\n" + body, version)
+                return Response(
+                    body, status_code=200, media_type=response.media_type, headers={"X-Cache": "miss"}
+                )
+            return response.stream_rest()
+        return response.stream_rest() if isinstance(response, _Upstream) else response
+    response = await _send(request, service, identity)
+    return response.stream_rest() if isinstance(response, _Upstream) else response
+
+
+class _Upstream:
+    """A service's streamed answer, readable whole (to cache) or passed on as a stream."""
+
+    def __init__(self, upstream: httpx.Response) -> None:
+        self.upstream = upstream
+        self.buffered = b""
+        self.media_type = upstream.headers.get("content-type", "application/json")
+
+    @property
+    def cacheable(self) -> bool:
+        """Only complete 200 JSON answers are cached."""
+        return self.upstream.status_code == 200 and self.media_type.startswith("application/json")
+
+    async def read_all(self, limit: int) -> bytes | None:
+        """The whole body, or None (body kept for streaming) when it is larger than `limit`."""
+        chunks = []
+        size = 0
+        async for chunk in self.upstream.aiter_raw():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                self.buffered = b"".join(chunks)
+                return None
+        await self.upstream.aclose()
+        return b"".join(chunks)
+
+    def stream_rest(self) -> StreamingResponse:
+        """Pass the (rest of the) answer to the client as it arrives."""
+
+        async def body() -> AsyncIterator[bytes]:
+            if self.buffered:
+                yield self.buffered
+            async for chunk in self.upstream.aiter_raw():
+                yield chunk
+
+        headers = {k: v for k, v in self.upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return StreamingResponse(
+            body(),
+            status_code=self.upstream.status_code,
+            headers=headers,
+            background=BackgroundTask(self.upstream.aclose),
+        )
+
+
+async def _send(request: Request, service: str, identity: Identity) -> _Upstream | JSONResponse:
+    """Send the call to the service with a gateway-signed identity."""
     headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_REQUEST_HEADERS}
     headers["authorization"] = f"Bearer {create_service_token(identity)}"
     headers[REQUEST_ID_HEADER] = request_id_var.get()
@@ -101,13 +194,7 @@ async def forward(request: Request, service: str) -> StreamingResponse | JSONRes
         )
     except httpx.TimeoutException:
         return JSONResponse({"detail": f"the {service} service did not answer in time"}, status_code=504)
-    response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=response_headers,
-        background=BackgroundTask(upstream.aclose),
-    )
+    return _Upstream(upstream)
 
 
 def register_routes() -> None:
@@ -115,7 +202,7 @@ def register_routes() -> None:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     for prefix, service in ROUTES.items():
 
-        async def endpoint(request: Request, _service: str = service) -> StreamingResponse | JSONResponse:
+        async def endpoint(request: Request, _service: str = service) -> Response:
             return await forward(request, _service)
 
         router.add_api_route(prefix, endpoint, methods=methods, response_model=None)

@@ -45,6 +45,8 @@ class Servers:
 
     database_url: str
     redis_url: str
+    # Set when the servers are the embedded ones: fault tests restart them through it.
+    embedded: EmbeddedServers | None = None
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
     celery_app.conf.broker_url = redis_url
     try:
-        yield Servers(database_url, redis_url)
+        yield Servers(database_url, redis_url, embedded)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -243,4 +243,3 @@ def series_fingerprints(history: pd.DataFrame, plan: pd.DataFrame | None = None)
             digest.update(group.loc[group["_tag"] == tag, "_h"].to_numpy(dtype=np.uint64).tobytes())
         out.append((store, sku, digest.hexdigest()[:32]))
     return pd.DataFrame(out, columns=["store", "sku", "fingerprint"])
-

@@ -118,7 +118,9 @@ def _features(
     for width in widths:
         count = m.window(m.cum_n, rows, origin, width)
         with np.errstate(invalid="ignore", divide="ignore"):
-            feats[f"mean_{width}"] = np.where(count > 0, m.window(m.cum_y, rows, origin, width) / count, np.nan) / level
+            feats[f"mean_{width}"] = (
+                np.where(count > 0, m.window(m.cum_y, rows, origin, width) / count, np.nan) / level
+            )
     feats["log_level"] = np.log1p(level)
     feats["age"] = np.minimum(m.cum_n[rows, origin], 3 * 364 if not weekly else 3 * 52)
     zero_count = m.window(m.cum_zero, rows, origin, norm_width)
@@ -138,7 +140,9 @@ def _features(
         vals = []
         for off in (-1, 0, 1):
             c = np.clip(col + off, 0, panel.n_hist - 1)
-            vals.append(np.where((col + off >= 0) & (col + off < origin) & m.ok[rows, c], m.y[rows, c], np.nan))
+            vals.append(
+                np.where((col + off >= 0) & (col + off < origin) & m.ok[rows, c], m.y[rows, c], np.nan)
+            )
         feats["season_mean3"] = nanmean(np.stack(vals), axis=0) / level
     # Promotion history up to the origin: how much this series lifts when promoted.
     promo_n = m.cum_pn[rows, origin]
@@ -258,8 +262,12 @@ def global_forecasts(
         # Too little data for a model: recent mean, which the backtest will rank as it deserves.
         if origin not in fallback_cache:
             rows = np.arange(panel.n_series)
-            level = m.window(m.cum_y, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28)
-            count = m.window(m.cum_n, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28)
+            level = m.window(
+                m.cum_y, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28
+            )
+            count = m.window(
+                m.cum_n, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28
+            )
             fallback_cache[origin] = np.repeat((level / np.maximum(count, 1))[:, None], panel.horizon, axis=1)
         return fallback_cache[origin]
 

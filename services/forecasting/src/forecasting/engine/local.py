@@ -215,7 +215,9 @@ def adida(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     observed = np.isfinite(y).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_interval = observed / demand.sum(axis=1)
-    bucket = np.clip(np.nan_to_num(np.round(mean_interval), nan=1.0, posinf=1.0), 1, max(1, t // 4)).astype(int)
+    bucket = np.clip(np.nan_to_num(np.round(mean_interval), nan=1.0, posinf=1.0), 1, max(1, t // 4)).astype(
+        int
+    )
     for size in np.unique(bucket):
         rows = np.where(bucket == size)[0]
         usable = (t // size) * size

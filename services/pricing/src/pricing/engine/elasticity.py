@@ -16,6 +16,8 @@ from pricing.engine.pooling import pool_elasticities
 # Below this relative size a regressor is (almost) a copy of the ones before it and is dropped.
 COLLINEAR_TOLERANCE = 1e-3
 MAX_AUTOCORRELATION_INFLATION = 10.0
+HUBER_TUNING = 1.345
+HUBER_ITERATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class EstimationSettings:
     interval_level: float = 0.9
     holiday_country: str | None = "US"
     use_price: bool = True  # False fits the same model without price (the holdout baseline)
-    fourier_order: int = 2  # sine/cosine pairs of the annual seasonal profile
+    fourier_order: int = 3  # sine/cosine pairs of the annual seasonal profile
     # "category": one seasonal profile per category, estimated from all its series and used as an offset
     # (thin or gappy series cannot estimate their own); "series": each series its own (ridge-penalised)
     # profile, needing a year of history; "none": no seasonality.
@@ -38,7 +40,8 @@ class EstimationSettings:
     # wild seasonal swings in the weeks it never saw.
     seasonal_ridge: float = 5.0
     # Half-life of the recency weights that set the current demand level for base units and forecasts.
-    level_half_life_weeks: float = 26.0
+    level_half_life_weeks: float = 13.0
+    robust: bool = True  # Huber-weighted price regression
 
 
 @dataclass
@@ -207,7 +210,7 @@ def _fit_series(
         )
     if fit.reason is not None:
         return fit
-    elasticity, standard_error = _price_coefficient(design, log_price, log_units, penalty)
+    elasticity, standard_error = _price_coefficient(design, log_price, log_units, penalty, settings.robust)
     if not np.isfinite(standard_error):
         fit.reason = "price moved only together with promotions; its own effect cannot be separated"
         return fit
@@ -241,26 +244,37 @@ def _ridge_system(
 
 
 def _price_coefficient(
-    design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray, penalty: np.ndarray
+    design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray, penalty: np.ndarray, robust: bool
 ) -> tuple[float, float]:
     """Price coefficient (controls ridge-penalised) and its standard error, inflated for autocorrelation."""
     full = np.column_stack([design, log_price])
     n_rows, n_columns = full.shape
     if n_rows <= n_columns + 1:
         return np.nan, np.inf
-    system, target = _ridge_system(full, log_units, np.append(penalty, 0.0))
-    q_matrix, upper = np.linalg.qr(system)
     price_norm = np.linalg.norm(log_price)
-    if price_norm == 0 or abs(upper[-1, -1]) / price_norm < COLLINEAR_TOLERANCE:
+    if price_norm == 0:
         return np.nan, np.inf
-    coefficients = np.linalg.solve(upper, q_matrix.T @ target)
-    residuals = log_units - full @ coefficients
-    sigma2 = float(residuals @ residuals) / (n_rows - n_columns)
+    weights = np.ones(n_rows)
+    for _ in range(HUBER_ITERATIONS + 1 if robust else 1):
+        root = np.sqrt(weights)
+        system, target = _ridge_system(full * root[:, None], log_units * root, np.append(penalty, 0.0))
+        q_matrix, upper = np.linalg.qr(system)
+        if abs(upper[-1, -1]) / np.linalg.norm(log_price * root) < COLLINEAR_TOLERANCE:
+            return np.nan, np.inf
+        coefficients = np.linalg.solve(upper, q_matrix.T @ target)
+        residuals = log_units - full @ coefficients
+        # Huber weights: weeks far off the fit (stock-outs, data errors) count less.
+        # Ref: Huber (1964), Ann. Math. Statist. 35(1) 73-101; tuning 1.345 gives 95% efficiency.
+        scale = 1.4826 * float(np.median(np.abs(residuals)))
+        if scale <= 0:
+            break
+        weights = np.minimum(1.0, HUBER_TUNING * scale / np.maximum(np.abs(residuals), 1e-12))
+    sigma2 = float(weights * residuals @ residuals) / (n_rows - n_columns)
     variance = sigma2 / upper[-1, -1] ** 2
     # Weekly residuals and prices are both autocorrelated; plain OLS errors would then be too narrow.
     # Variance factor (1 + rho*phi) / (1 - rho*phi) for AR(1) residuals and regressor.
     # Ref: Bence (1995), Ecology 76(2) 628-639 (short time series, autocorrelation)
-    price_part = q_matrix[:n_rows, -1] * upper[-1, -1]
+    price_part = q_matrix[:n_rows, -1] * upper[-1, -1] / np.sqrt(weights)
     rho = _lag_one_correlation(residuals)
     phi = _lag_one_correlation(price_part)
     product = float(np.clip(rho * phi, -0.9, 0.9))
