@@ -44,7 +44,7 @@ demo: install web
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/common/src services/*/src
+	$(BIN)/mypy libs/common/src services/*/src deploy/docker
 
 format: install
 	$(BIN)/ruff format .
@@ -66,6 +66,12 @@ bench-pricing: install
 	$(BIN)/python -m bench.pricing
 bench-inventory: install
 	$(BIN)/python -m bench.inventory
+
+deploy-check: install
+	$(BIN)/pytest tests/deploy -m "not slow" -q -p no:cacheprovider
+
+deploy-check-images: install
+	$(BIN)/pytest tests/deploy -m slow -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) $(TOOLS) web/node_modules web/dist test-artifacts

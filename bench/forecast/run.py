@@ -11,6 +11,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,22 @@ sys.path.insert(0, str(ROOT / "services" / "forecasting" / "src"))
 
 from forecasting.engine import forecast  # noqa: E402
 from forecasting.engine.local import seasonal_naive  # noqa: E402
-from forecasting.engine.panel import build_panel  # noqa: E402
+from forecasting.engine.panel import Panel, build_panel  # noqa: E402
 
 FLAGS = ["feature", "display", "tpr_only"]
+
+
+@dataclass
+class Dataset:
+    """Engine input for one bench run and the held-out rows it is scored on."""
+
+    history: pd.DataFrame
+    plan: pd.DataFrame
+    products: pd.DataFrame | None
+    scored: pd.DataFrame  # store, sku, date, quantity
+    horizon_days: int
+    freq: str
+    label: str
 
 
 def data_dir() -> Path:
@@ -31,7 +45,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
-def load_frat(holdout: int = 13, min_weeks: int = 60) -> dict[str, object]:
+def load_frat(holdout: int = 13, min_weeks: int = 60) -> Dataset:
     """Breakfast at the Frat as engine input, with the last `holdout` weeks held out."""
     folder = data_dir() / "breakfast_at_the_frat"
     raw = pd.read_csv(folder / "transaction.csv.gz")
@@ -63,17 +77,18 @@ def load_frat(holdout: int = 13, min_weeks: int = 60) -> dict[str, object]:
         on="sku",
         how="left",
     ).rename(columns={"description": "name"})
-    return {
-        "history": train,
-        "plan": plan,
-        "products": prod,
-        "scored": scored,
-        "horizon_days": holdout * 7,
-        "label": f"breakfast_at_the_frat: {len(weeks)} series, last {holdout} weeks held out",
-    }
+    return Dataset(
+        history=train,
+        plan=plan,
+        products=prod,
+        scored=scored,
+        horizon_days=holdout * 7,
+        freq="W",
+        label=f"breakfast_at_the_frat: {len(weeks)} series, last {holdout} weeks held out",
+    )
 
 
-def load_uci(holdout: int = 28, min_days: int = 200) -> dict[str, object]:
+def load_uci(holdout: int = 28, min_days: int = 200) -> Dataset:
     """UCI Online Retail daily SKU series selling on `min_days`+ days, last `holdout` days held out."""
     path = data_dir() / "online_retail" / "online_retail_2010-12-01_2011-12-09.csv.gz"
     raw = pd.read_csv(path, dtype={"StockCode": str, "InvoiceNo": str}, encoding="latin-1")
@@ -110,14 +125,15 @@ def load_uci(holdout: int = 28, min_days: int = 200) -> dict[str, object]:
         test[["store", "sku", "date", "quantity"]], how="left", on=["store", "sku", "date"]
     )
     scored["quantity"] = scored["quantity"].fillna(0.0).clip(lower=0.0)
-    return {
-        "history": train,
-        "plan": plan,
-        "products": None,
-        "scored": scored,
-        "horizon_days": holdout,
-        "label": f"online_retail daily: {train['sku'].nunique()} SKUs, last {holdout} days held out",
-    }
+    return Dataset(
+        history=train,
+        plan=plan,
+        products=None,
+        scored=scored,
+        horizon_days=holdout,
+        freq="D",
+        label=f"online_retail daily: {train['sku'].nunique()} SKUs, last {holdout} days held out",
+    )
 
 
 def score(scored: pd.DataFrame, pred: pd.DataFrame, history: pd.DataFrame, freq: str) -> dict[str, float]:
@@ -149,7 +165,7 @@ def _naive_scale(history: pd.DataFrame, freq: str) -> pd.Series:
     return pd.Series(np.where(scale > 0, scale, np.nan), index=index)
 
 
-def _panel_points(panel, preds: np.ndarray) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _panel_points(panel: Panel, preds: np.ndarray) -> pd.DataFrame:
     """Long (store, sku, date, p50) frame from an (n, H) forecast matrix of a panel."""
     n, horizon = preds.shape
     return pd.DataFrame(
@@ -162,14 +178,15 @@ def _panel_points(panel, preds: np.ndarray) -> pd.DataFrame:  # type: ignore[no-
     )
 
 
-def run_autoets(data: dict, freq: str) -> tuple[pd.DataFrame, float, int]:  # type: ignore[type-arg]
-    """statsforecast AutoETS (season 7 daily, none weekly) on every series; (points, seconds, n)."""
+def run_autoets(data: Dataset) -> tuple[pd.DataFrame, float, int]:
+    """statsforecast AutoETS (season 7 daily, none weekly) on every scored series; (points, s, n)."""
     os.environ.setdefault("NIXTLA_NUMBA_CACHE", "1")
     start = time.perf_counter()
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, Naive
 
-    panel = build_panel(data["history"], data["horizon_days"], None, None)
+    history = _only(data.history, data.scored)
+    panel = build_panel(history, data.horizon_days, None, None)
     n, t = panel.y.shape
     rows = np.repeat(np.arange(n), t)
     cols = np.tile(np.arange(t), n)
@@ -177,23 +194,29 @@ def run_autoets(data: dict, freq: str) -> tuple[pd.DataFrame, float, int]:  # ty
     ok = np.isfinite(vals)
     frame = pd.DataFrame({"unique_id": rows[ok], "ds": panel.dates[cols[ok]], "y": vals[ok]})
     # Weekly retail series have too few years for a 52-week ETS season; daily ones get the week.
-    season = 7 if freq == "D" else 1
+    season = 7 if data.freq == "D" else 1
     model = StatsForecast(
-        models=[AutoETS(season_length=season)], freq=freq if freq == "D" else "7D", n_jobs=1
+        models=[AutoETS(season_length=season)],
+        freq="D" if data.freq == "D" else "7D",
+        n_jobs=1,
+        fallback_model=Naive(),
     )
     out = model.forecast(df=frame, h=panel.horizon)
     preds = np.clip(out["AutoETS"].to_numpy().reshape(n, panel.horizon), 0, None)
     return _panel_points(panel, preds), time.perf_counter() - start, n
 
 
-def run_prophet(data: dict, sample: list[tuple[str, str]]) -> tuple[pd.DataFrame, float, int]:  # type: ignore[type-arg]
+def _only(history: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """History rows of the (store, sku) pairs present in `keys`."""
+    wanted = pd.MultiIndex.from_frame(keys[["store", "sku"]].drop_duplicates())
+    return history[pd.MultiIndex.from_frame(history[["store", "sku"]]).isin(wanted)]
+
+
+def run_prophet(data: Dataset, sample: pd.DataFrame) -> tuple[pd.DataFrame, float, int]:
     """Prophet with defaults on the sampled series; (points, seconds, n)."""
     from forecasting.engine.prophet_model import prophet_forecasts
 
-    history = data["history"]
-    keys = pd.MultiIndex.from_frame(history[["store", "sku"]])
-    sub = history[keys.isin(pd.MultiIndex.from_tuples(sample))]
-    panel = build_panel(sub, data["horizon_days"], None, None)
+    panel = build_panel(_only(data.history, sample), data.horizon_days, None, None)
     start = time.perf_counter()
     preds = prophet_forecasts(panel, [panel.n_hist])[:, 0]
     return _panel_points(panel, preds), time.perf_counter() - start, panel.n_series
@@ -215,40 +238,37 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     data = load_frat() if args.dataset == "frat" else load_uci()
-    freq = "W" if args.dataset == "frat" else "D"
-    print(data["label"])
-    scored: pd.DataFrame = data["scored"]  # type: ignore[assignment]
-    n_scored = scored[["store", "sku"]].drop_duplicates()
-    print(f"scored: {len(n_scored)} series, {len(scored)} held-out periods")
+    print(data.label)
+    scored = data.scored
+    scored_keys = scored[["store", "sku"]].drop_duplicates(ignore_index=True)
+    print(f"scored: {len(scored_keys)} series, {len(scored)} held-out periods")
 
     start = time.perf_counter()
-    result = forecast(
-        data["history"], data["horizon_days"], plan=data["plan"], products=data["products"], seed=args.seed
-    )
+    result = forecast(data.history, data.horizon_days, plan=data.plan, products=data.products, seed=args.seed)
     ours_s = time.perf_counter() - start
     n_series = len(result.series)
     rows: list[tuple[str, dict[str, float], float]] = []
-    ours = score(scored, result.points, data["history"], freq)
+    ours = score(scored, result.points, data.history, data.freq)
     rows.append(("ours (engine)", ours, ours_s / n_series))
     print(f"engine: {n_series} series in {ours_s:.1f} s; models chosen:")
     print(result.series["model"].value_counts().to_string())
 
-    panel = build_panel(data["history"], data["horizon_days"], None, None)
-    snaive = _panel_points(panel, seasonal_naive(panel.y, panel.horizon, 52 if freq == "W" else 7))
-    rows.append(("seasonal naive", score(scored, snaive, data["history"], freq), float("nan")))
+    panel = build_panel(data.history, data.horizon_days, None, None)
+    snaive = _panel_points(panel, seasonal_naive(panel.y, panel.horizon, 52 if data.freq == "W" else 7))
+    rows.append(("seasonal naive", score(scored, snaive, data.history, data.freq), float("nan")))
 
-    ets_points, ets_s, ets_n = run_autoets(data, freq)
-    rows.append(("AutoETS (statsforecast)", score(scored, ets_points, data["history"], freq), ets_s / ets_n))
+    ets_points, ets_s, ets_n = run_autoets(data)
+    rows.append(
+        ("AutoETS (statsforecast)", score(scored, ets_points, data.history, data.freq), ets_s / ets_n)
+    )
 
     rng = np.random.default_rng(args.seed)
-    keys = list(n_scored.itertuples(index=False, name=None))
-    size = len(keys) if args.prophet_sample <= 0 else min(args.prophet_sample, len(keys))
-    sample = [keys[i] for i in sorted(rng.choice(len(keys), size=size, replace=False))]
+    size = len(scored_keys) if args.prophet_sample <= 0 else min(args.prophet_sample, len(scored_keys))
+    sample = scored_keys.iloc[np.sort(rng.choice(len(scored_keys), size=size, replace=False))]
     prophet_points, prophet_s, prophet_n = run_prophet(data, sample)
-    sample_frame = pd.DataFrame(sample, columns=["store", "sku"])
-    scored_sample = scored.merge(sample_frame, on=["store", "sku"])
-    prophet = score(scored_sample, prophet_points, data["history"], freq)
-    ours_sample = score(scored_sample, result.points, data["history"], freq)
+    scored_sample = scored.merge(sample, on=["store", "sku"])
+    prophet = score(scored_sample, prophet_points, data.history, data.freq)
+    ours_sample = score(scored_sample, result.points, data.history, data.freq)
     rows.append((f"Prophet defaults ({prophet_n}-series sample)", prophet, prophet_s / prophet_n))
     rows.append((f"ours on the same {prophet_n}-series sample", ours_sample, float("nan")))
 

@@ -424,7 +424,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="keep each review's forecast here (outside the repo) to replay again without re-forecasting",
     )
-    parser.add_argument("--period-correlation", type=float, default=None, help="override the policy's value")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a numeric InventoryPolicy field, e.g. --policy period_correlation=0.4",
+    )
     args = parser.parse_args(argv)
     if not data_dir().exists():
         raise SystemExit(f"shared data not found at {data_dir()} (set DATA_DIR)")
@@ -444,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{data.dates[-1].date()}, lead time {data.lead_days} d, review {data.review_days} d "
             f"(loaded in {time.perf_counter() - began:.0f} s)"
         )
-        options = {} if args.period_correlation is None else {"period_correlation": args.period_correlation}
+        options = {field: float(value) for field, value in (item.split("=", 1) for item in args.policy)}
         cache = None
         if args.cache_dir is not None:
             tag = f"{key}-{args.series}-{args.seed}" if key == "frat" else key

@@ -14,10 +14,9 @@ pytestmark = pytest.mark.slow
 ORIGIN_WEEK = 130  # of 156: plan at this week, then check against the next two weeks
 
 
-@pytest.fixture(scope="module")
-def frat_weeks(request: pytest.FixtureRequest) -> pd.DataFrame:
+@pytest.fixture
+def frat_weeks(shared_data: Path) -> pd.DataFrame:
     """Breakfast at the Frat units per store x product (rows) and week (columns)."""
-    shared_data: Path = request.getfixturevalue("shared_data")
     raw = pd.read_csv(
         shared_data / "breakfast_at_the_frat" / "transaction.csv.gz",
         usecols=["week_end_date", "store_id", "upc_id", "units", "base_price"],

@@ -242,6 +242,14 @@ def test_arrow_backed_input_gives_the_same_result() -> None:
     )
 
 
+def test_time_zone_aware_dates_count_local_days() -> None:
+    lines, _ = make_lines(per_group=10, seed=9)
+    plain = customer_features(lines, as_of=AS_OF)
+    aware = lines.assign(date=lines["date"].dt.tz_localize("Europe/London"))
+    pd.testing.assert_frame_equal(plain, customer_features(aware, as_of=AS_OF.tz_localize("Europe/London")))
+    assert segment_customers(aware).as_of == segment_customers(lines).as_of
+
+
 def test_lines_on_or_after_as_of_and_without_customer_are_ignored() -> None:
     lines = pd.DataFrame(
         {

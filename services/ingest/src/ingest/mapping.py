@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from common.errors import Unprocessable
 
 REQUIRED = ("date", "sku", "quantity", "unit_price")
+# A required column another one can stand in for: a line total gives the unit price (spend / units).
+ALTERNATIVES = {"unit_price": "revenue"}
 # Candidate header names per canonical column, in order of preference, compared after
 # normalisation (lower case, letters and digits only): "Invoice Date" == "invoice_date".
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -153,8 +155,91 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "feature": ("feature", "featured", "infeature"),
     "display": ("display", "ondisplay", "indisplay"),
     "tpr_only": ("tpronly", "tpr"),
+    # Only read to fill in a missing unit price (Breakfast at the Frat's free lines: spend 0).
+    "revenue": (
+        "revenue",
+        "spend",
+        "salesamount",
+        "salesvalue",
+        "linetotal",
+        "lineamount",
+        "extendedprice",
+        "netsales",
+        "grosssales",
+        "turnover",
+        "amount",
+        "total",
+    ),
 }
 CANONICAL = tuple(SYNONYMS)
+
+# The product master (POST /upload-products): per store and sku, what the engines cannot learn
+# from sales: cost, stock, lead time and ordering constraints.
+PRODUCT_REQUIRED = ("sku",)
+PRODUCT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "store": SYNONYMS["store"],
+    "sku": SYNONYMS["sku"],
+    "name": ("name", "productname", "itemname", "description", "itemdescription", "title", "product"),
+    "category": SYNONYMS["category"],
+    "unit_cost": (
+        "unitcost",
+        "cost",
+        "costprice",
+        "purchaseprice",
+        "buyprice",
+        "landedcost",
+        "cogs",
+        "supplierprice",
+        "costperitem",
+        "averagecost",
+        "avgcost",
+    ),
+    "price": (
+        "price",
+        "unitprice",
+        "retailprice",
+        "sellingprice",
+        "saleprice",
+        "shelfprice",
+        "listprice",
+        "rrp",
+        "msrp",
+        "variantprice",
+    ),
+    "on_hand": (
+        "onhand",
+        "stock",
+        "stockonhand",
+        "soh",
+        "qtyonhand",
+        "quantityonhand",
+        "onhandqty",
+        "inventory",
+        "inventoryquantity",
+        "instock",
+        "stocklevel",
+        "available",
+        "variantinventoryqty",
+    ),
+    "on_order": ("onorder", "qtyonorder", "quantityonorder", "openorders", "intransit", "incoming"),
+    "lead_time_days": ("leadtimedays", "leadtime", "leaddays", "supplierleadtime", "deliverydays"),
+    "min_order_qty": ("minorderqty", "moq", "minimumorderquantity", "minorder", "minqty", "minorderquantity"),
+    "pack_size": ("packsize", "casepack", "casesize", "packqty", "unitspercase", "innerpack", "casequantity"),
+    "supplier": ("supplier", "vendor", "suppliername", "vendorname", "manufacturer", "brand"),
+}
+
+# Planned prices and promotions (POST /upload-plan): known future drivers of demand.
+PLAN_REQUIRED = ("date", "sku")
+PLAN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "date": SYNONYMS["date"] + ("plandate", "promodate", "startdate"),
+    "store": SYNONYMS["store"],
+    "sku": SYNONYMS["sku"],
+    "unit_price": SYNONYMS["unit_price"] + ("plannedprice", "promoprice", "newprice"),
+    "promotion": SYNONYMS["promotion"] + ("plannedpromotion", "promoplanned"),
+    "feature": SYNONYMS["feature"],
+    "display": SYNONYMS["display"],
+}
+PLAN_DRIVERS = ("unit_price", "promotion", "feature", "display")
 
 
 def normalise(header: str) -> str:
@@ -179,6 +264,7 @@ def detect_mapping(
     override: dict[str, str] | None = None,
     required: tuple[str, ...] = REQUIRED,
     synonyms: dict[str, tuple[str, ...]] = SYNONYMS,
+    alternatives: dict[str, str] | None = None,
 ) -> ColumnMapping:
     """Map headers to canonical columns; an explicit override wins; 422 when a required one is missing."""
     override = override or {}
@@ -210,10 +296,21 @@ def detect_mapping(
                 columns[canonical] = found
                 used.add(found)
                 break
-    missing = [c for c in required if columns.get(c) is None]
+    alternatives = ALTERNATIVES if alternatives is None else alternatives
+    missing = [
+        c
+        for c in required
+        if columns.get(c) is None and columns.get(alternatives.get(c, ""), None) is None
+    ]
     if missing:
         hints = "; ".join(
-            f"'{c}' could come from a column named any of {list(synonyms[c][:8])}" for c in missing
+            f"'{c}' could come from a column named any of {list(synonyms[c][:8])}"
+            + (
+                f" (or '{alternatives[c]}', a line total, from any of {list(synonyms[alternatives[c]][:6])})"
+                if c in alternatives
+                else ""
+            )
+            for c in missing
         )
         raise Unprocessable(
             f"required column(s) {missing} not found. Columns seen: {headers}. {hints}. "

@@ -1,74 +1,28 @@
-"""Reading retailers' files in batches and validating every row (pure: a file in, frames out).
+"""Reading retailers' files in batches of text columns (pure: a file in, Arrow tables out).
 
-Files are read as text columns in batches (pyarrow's streaming CSV reader), so memory stays flat
-whatever the file size; every value is then checked with vectorised pandas operations and each
-bad value is reported with its row, column, value and what was expected.
+The type is read from the content (never the name): CSV (sniffed delimiter and encoding,
+optionally gzipped), XLSX (first sheet) or Parquet. CSV is read with pyarrow's streaming reader,
+so memory stays flat whatever the file size; validation.py then checks every value.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from common.errors import Unprocessable
-from ingest.mapping import ColumnMapping
 
-DEFAULT_STORE = "default"
 BATCH_BYTES = 8 * 1024 * 1024
-# Non-product codes in real exports (postage, fees, manual adjustments): kept, flagged, and left out
-# of pricing and forecasting. Matched on the SKU, or on the description for free-text codes.
-NON_PRODUCT_SKUS = {
-    "POST",
-    "DOT",
-    "M",
-    "D",
-    "C2",
-    "S",
-    "B",
-    "CRUK",
-    "PADS",
-    "AMAZONFEE",
-    "BANK CHARGES",
-    "POSTAGE",
-    "SHIPPING",
-    "FEE",
-    "DISCOUNT",
-    "ADJUST",
-    "GIFT",
-}
-NON_PRODUCT_NAME = re.compile(
-    r"postage|carriage|bank charges|amazon fee|manual|discount|adjust bad debt", re.IGNORECASE
-)
-DATE_FORMATS = (
-    "ISO8601",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y",
-    "%d-%b-%y",
-    "%d-%b-%Y",
-    "%d.%m.%Y",
-    "%d.%m.%Y %H:%M",
-    "%Y/%m/%d",
-    "%m/%d/%y",
-    "%d/%m/%y",
-    "%Y%m%d",
-)
-TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y"}
-FALSE_VALUES = {"0", "0.0", "false", "f", "no", "n", ""}
 
 
 @dataclass(frozen=True)
@@ -80,45 +34,6 @@ class FileFormat:
     encoding: str
     delimiter: str
     headers: list[str]
-
-
-@dataclass
-class RowError:
-    """One bad value: where it is and what was expected."""
-
-    row: int
-    column: str
-    value: str | None
-    expected: str
-    kind: str
-
-    @property
-    def message(self) -> str:
-        """The error in words."""
-        shown = "empty" if self.value in (None, "") else f"'{str(self.value)[:80]}'"
-        return f"row {self.row:,}: '{self.column}' is {shown}, expected {self.expected}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form for responses."""
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "expected": self.expected,
-            "kind": self.kind,
-            "message": self.message,
-        }
-
-
-@dataclass
-class ValidationState:
-    """What is learned across batches (the date format) and the running error tally."""
-
-    mapping: ColumnMapping
-    today: date
-    future_tolerance_days: int = 2
-    date_format: str | None = None
-    error_counts: dict[str, int] = field(default_factory=dict)
 
 
 def sniff(path: Path) -> FileFormat:
@@ -200,24 +115,7 @@ def _xlsx_headers(path: Path) -> list[str]:
         workbook.close()
 
 
-class _CountingReader(io.RawIOBase):
-    """A file wrapper that counts bytes read, for byte-based progress."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.handle.read(len(buffer))
-        buffer[: len(data)] = data
-        self.bytes_read += len(data)
-        return len(data)
-
-
-def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pd.DataFrame, float]]:
+def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:
     """Yield (text columns of a batch, fraction of the file read), in file order."""
     if fmt.kind == "parquet":
         yield from _parquet_batches(path)
@@ -227,17 +125,20 @@ def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pd.DataFrame, fl
         yield from _csv_batches(path, fmt)
 
 
-def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pd.DataFrame, float]]:
+def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:
     total = max(path.stat().st_size, 1)
-    with open(path, "rb") as raw:
-        counter = _CountingReader(raw)
-        stream: Any = pa.PythonFile(counter, mode="r")
-        if fmt.compression == "gzip":
-            stream = pa.CompressedInputStream(stream, "gzip")
+    # Arrow's own file (no Python callback per read); its position is the progress, also under gzip.
+    raw = pa.OSFile(str(path), "rb")
+    stream: Any = pa.CompressedInputStream(raw, "gzip") if fmt.compression == "gzip" else raw
+    try:
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
-                encoding=fmt.encoding, block_size=BATCH_BYTES, column_names=fmt.headers, skip_rows=1
+                encoding=fmt.encoding,
+                block_size=BATCH_BYTES,
+                column_names=fmt.headers,
+                skip_rows=1,
+                use_threads=False,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=fmt.delimiter, newlines_in_values=True, invalid_row_handler=None
@@ -248,11 +149,18 @@ def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pd.DataFrame, fl
                 quoted_strings_can_be_null=True,
             ),
         )
-        try:
-            for batch in reader:
-                yield batch.to_pandas(), min(counter.bytes_read / total, 1.0)
-        except pa.ArrowInvalid as exc:
-            raise Unprocessable(f"the CSV could not be read: {_arrow_message(exc)}") from exc
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise Unprocessable(f"the CSV could not be read: {_arrow_message(exc)}") from exc
+            yield pa.Table.from_batches([batch]), min(raw.tell() / total, 1.0)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise Unprocessable(f"the CSV could not be read: {_arrow_message(exc)}") from exc
+    finally:
+        stream.close()
 
 
 def _arrow_message(exc: Exception) -> str:
@@ -266,271 +174,55 @@ def _arrow_message(exc: Exception) -> str:
     return message.splitlines()[0][:300]
 
 
-def _parquet_batches(path: Path) -> Iterator[tuple[pd.DataFrame, float]]:
+def _parquet_batches(path: Path) -> Iterator[tuple[pa.Table, float]]:
     parquet = pq.ParquetFile(path)
     total = max(parquet.metadata.num_rows, 1)
     done = 0
     for batch in parquet.iter_batches(batch_size=200_000):
-        frame = pd.DataFrame({name: _as_text(batch.column(i)) for i, name in enumerate(batch.schema.names)})
+        columns = {name: _as_text(batch.column(i)) for i, name in enumerate(batch.schema.names)}
         done += batch.num_rows
-        yield frame, done / total
+        yield pa.table(columns), done / total
 
 
-def _as_text(column: pa.Array) -> pd.Series:
+def _as_text(column: pa.Array) -> pa.Array:
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
-        return pd.Series(pd.to_datetime(column.to_pandas()).dt.strftime("%Y-%m-%d"), dtype=object)
-    return pd.Series(column.cast(pa.string()).to_pandas(), dtype=object)
+        return pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    return column.cast(pa.string())
 
 
-def _xlsx_batches(path: Path, headers: list[str]) -> Iterator[tuple[pd.DataFrame, float]]:
+def _xlsx_batches(path: Path, headers: list[str]) -> Iterator[tuple[pa.Table, float]]:
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         total = max((sheet.max_row or 2) - 1, 1)
-        rows: list[list[Any]] = []
+        rows: list[list[str | None]] = []
         done = 0
         for values in sheet.iter_rows(min_row=2, values_only=True):
-            rows.append([_cell_text(v) for v in values[: len(headers)]])
+            cells = [_cell_text(v) for v in values[: len(headers)]]
+            rows.append(cells + [None] * (len(headers) - len(cells)))
             if len(rows) >= 50_000:
                 done += len(rows)
-                yield pd.DataFrame(rows, columns=headers[: len(rows[0])]), min(done / total, 1.0)
+                yield _rows_table(rows, headers), min(done / total, 1.0)
                 rows = []
         if rows:
-            yield pd.DataFrame(rows, columns=headers[: len(rows[0])]), 1.0
+            yield _rows_table(rows, headers), 1.0
     finally:
         workbook.close()
+
+
+def _rows_table(rows: list[list[str | None]], headers: list[str]) -> pa.Table:
+    return pa.table({h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(headers)})
 
 
 def _cell_text(value: Any) -> str | None:
     if value is None:
         return None
     if hasattr(value, "isoformat"):
-        return str(value.isoformat())
+        return str(value.isoformat(sep=" ")) if hasattr(value, "hour") else str(value.isoformat())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
-
-
-def choose_date_format(values: pd.Series) -> str | None:
-    """The first known date format that parses every value of a sample, or None."""
-    sample = values.dropna().astype(str).str.strip()
-    sample = sample[sample != ""].head(500)
-    if sample.empty:
-        return None
-    for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
-        if parsed.notna().all():
-            return fmt
-    return None
-
-
-def _parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
-    if fmt is None:
-        return pd.to_datetime(values, format="mixed", errors="coerce")
-    parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    return parsed
-
-
-def _parse_numbers(values: pd.Series) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce")
-    retry = numbers.isna() & values.notna()
-    if retry.any():
-        # Decimal commas (1,99) and currency signs from European or spreadsheet exports.
-        cleaned = (
-            values[retry]
-            .astype(str)
-            .str.strip()
-            .str.replace(r"^[£$€]\s*", "", regex=True)
-            .str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
-        )
-        numbers.loc[retry] = pd.to_numeric(cleaned, errors="coerce")
-    return numbers.astype("float64")
-
-
-def _parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = values.fillna("").astype(str).str.strip().str.lower()
-    is_true = text.isin(TRUE_VALUES)
-    valid = is_true | text.isin(FALSE_VALUES)
-    return is_true.astype("float64"), valid
-
-
-def _clean_ids(values: pd.Series) -> pd.Series:
-    # Spreadsheets turn numeric ids into floats ("17850.0"): that is the same customer.
-    text = values.astype("string").str.strip()
-    return text.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
-
-
-def validate_batch(
-    raw: pd.DataFrame, first_row: int, state: ValidationState
-) -> tuple[pd.DataFrame, list[RowError]]:
-    """Check every value of a batch; return the good rows in canonical form and the errors."""
-    mapping = state.mapping
-    n = len(raw)
-    rows = np.arange(first_row, first_row + n)
-    bad = np.zeros(n, dtype=bool)
-    errors: list[RowError] = []
-
-    def col(canonical: str) -> pd.Series | None:
-        source = mapping.source(canonical)
-        if source is None or source not in raw.columns:
-            return None
-        values = raw[source]
-        return values.where(values.isna(), values.astype(str).str.strip()).replace("", None)
-
-    def report(mask: np.ndarray, canonical: str, values: pd.Series | None, expected: str, kind: str) -> None:
-        nonlocal bad
-        idx = np.flatnonzero(mask)
-        if len(idx) == 0:
-            return
-        bad |= mask
-        state.error_counts[kind] = state.error_counts.get(kind, 0) + len(idx)
-        column = mapping.source(canonical) or canonical
-        shown = values.iloc[idx] if values is not None else pd.Series([None] * len(idx))
-        errors.extend(
-            RowError(int(rows[i]), column, None if pd.isna(v) else str(v), expected, kind)
-            for i, v in zip(idx, shown, strict=True)
-        )
-
-    out = pd.DataFrame(index=raw.index)
-    text_date = col("date")
-    assert text_date is not None
-    if state.date_format is None:
-        state.date_format = choose_date_format(text_date)
-    dates = _parse_dates(text_date, state.date_format)
-    report(text_date.isna().to_numpy(), "date", text_date, "a date", "missing_value")
-    report(
-        (dates.isna() & text_date.notna()).to_numpy(),
-        "date",
-        text_date,
-        f"a date like {_example(state.date_format)}",
-        "invalid_date",
-    )
-    latest = pd.Timestamp(state.today + timedelta(days=state.future_tolerance_days))
-    report(
-        (dates.dt.normalize() > latest).to_numpy(),
-        "date",
-        text_date,
-        f"a date on or before {latest.date().isoformat()} (sales cannot be in the future)",
-        "future_date",
-    )
-    out["date"] = dates.dt.date
-
-    sku = col("sku")
-    assert sku is not None
-    report(sku.isna().to_numpy(), "sku", sku, "a product code", "missing_value")
-    out["sku"] = _clean_ids(sku)
-
-    store = col("store")
-    if store is None:
-        out["store"] = DEFAULT_STORE
-    else:
-        report(store.isna().to_numpy(), "store", store, "a store code", "missing_value")
-        out["store"] = _clean_ids(store)
-
-    for canonical in ("quantity", "unit_price"):
-        text = col(canonical)
-        assert text is not None
-        numbers = _parse_numbers(text)
-        report(text.isna().to_numpy(), canonical, text, "a number", "missing_value")
-        report(
-            (numbers.isna() & text.notna()).to_numpy() | ~np.isfinite(numbers.fillna(0)).to_numpy(),
-            canonical,
-            text,
-            "a number",
-            "not_a_number",
-        )
-        out[canonical] = numbers
-
-    product_name = col("product_name")
-    out["product_name"] = product_name if product_name is not None else None
-    category = col("category")
-    out["category"] = category if category is not None else None
-    sku_upper = out["sku"].fillna("").str.upper()
-    is_product = ~sku_upper.isin(NON_PRODUCT_SKUS)
-    if product_name is not None:
-        is_product &= ~product_name.fillna("").str.contains(NON_PRODUCT_NAME)
-    out["is_product"] = is_product.to_numpy()
-    # A negative price is an error on a product, but real exports use it for adjustments (UCI "B").
-    report(
-        ((out["unit_price"] < 0) & is_product).to_numpy(),
-        "unit_price",
-        col("unit_price"),
-        "a price of 0 or more",
-        "negative_price",
-    )
-
-    transaction = col("transaction_id")
-    out["transaction_id"] = _clean_ids(transaction).fillna("") if transaction is not None else ""
-    if transaction is not None:
-        # Cancellation invoices (UCI "C536548") are returns: the quantity reduces net demand.
-        cancelled = out["transaction_id"].str.upper().str.startswith("C").fillna(False).to_numpy()
-        out.loc[cancelled, "quantity"] = -out.loc[cancelled, "quantity"].abs()
-    customer = col("customer_id")
-    out["customer_id"] = _clean_ids(customer) if customer is not None else None
-
-    for canonical in ("promotion", "feature", "display", "tpr_only"):
-        text = col(canonical)
-        if text is None:
-            out[canonical] = np.nan if canonical != "promotion" else 0.0
-            continue
-        flags, valid = _parse_flags(text)
-        report((~valid).to_numpy(), canonical, text, "0 or 1 (or true/false, yes/no)", "invalid_flag")
-        out[canonical] = flags
-    regular = col("regular_price")
-    if regular is not None:
-        regular_price = _parse_numbers(regular)
-        report(
-            (regular_price.isna() & regular.notna()).to_numpy(),
-            "regular_price",
-            regular,
-            "a number",
-            "not_a_number",
-        )
-        out["regular_price"] = regular_price
-        # Shelf price below the regular price is a price promotion (Breakfast at the Frat's TPR).
-        discounted = (out["unit_price"] < 0.98 * regular_price).fillna(False)
-        out["promotion"] = np.maximum(out["promotion"], discounted.astype("float64"))
-    else:
-        out["regular_price"] = np.nan
-    promo_flags = out[["feature", "display", "tpr_only"]].fillna(0).max(axis=1)
-    out["promotion"] = np.maximum(out["promotion"], promo_flags)
-    out["row_no"] = rows
-    return out.loc[~bad], errors
-
-
-def _example(fmt: str | None) -> str:
-    if fmt in (None, "ISO8601"):
-        return "2024-03-31"
-    return pd.Timestamp("2024-03-31 14:30").strftime(fmt)
-
-
-STAGED_COLUMNS = (
-    "job_id",
-    "organization_id",
-    "row_no",
-    "store",
-    "sku",
-    "date",
-    "transaction_id",
-    "quantity",
-    "unit_price",
-    "customer_id",
-    "product_name",
-    "category",
-    "promotion",
-    "regular_price",
-    "feature",
-    "display",
-    "tpr_only",
-    "is_product",
-)
-
-
-def to_copy_csv(frame: pd.DataFrame) -> bytes:
-    """Rows as CSV for PostgreSQL COPY (columnar all the way: no Python tuples per row)."""
-    table = pa.Table.from_pandas(frame[list(STAGED_COLUMNS)], preserve_index=False)
-    sink = io.BytesIO()
-    pacsv.write_csv(
-        table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    )
-    return sink.getvalue()

@@ -113,14 +113,17 @@ def forecast(
     *,
     candidates: Sequence[str] | None = None,
     windows: int = 3,
-    selection_margin: float = 0.1,
+    selection: str = "cluster",
+    selection_margin: float = 0.05,
     refit_global: bool = True,
 ) -> ForecastResult:
     """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
 
     `candidates` defaults to DEFAULT_CANDIDATES; add "prophet" to let Prophet compete (slow: about
     0.05 s per series and backtest window). `windows` rolling-origin backtest windows pick the model
-    of each series; a challenger must beat the global model by `selection_margin` (relative MAE).
+    per cluster of series (`selection="cluster"`: same category and demand class, smooth or
+    intermittent) or per series (`"series"`); a challenger must beat the default model (global,
+    or Croston for intermittent series without it) by `selection_margin` (relative error).
     `refit_global` refits the global model at every backtest origin (honest residuals for the
     quantiles); False fits it once before the first window, which is faster but staler.
     """
@@ -161,7 +164,12 @@ def forecast(
         defaults = np.full(n, names.index(default))
         if default != GLOBAL_MODEL and "croston" in preds:
             defaults = np.where(intermittent, names.index("croston"), defaults)
-        chosen = select_models(actual, backtests, default=defaults, margin=selection_margin)
+        clusters = None
+        if selection == "cluster":
+            clusters = np.char.add(panel.keys["category"].to_numpy(dtype=str), np.where(intermittent, "|i", "|s"))
+        elif selection != "series":
+            raise ValueError(f"selection must be 'cluster' or 'series', got {selection!r}")
+        chosen = select_models(actual, backtests, default=defaults, margin=selection_margin, clusters=clusters)
         bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
         bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
         bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)

@@ -61,19 +61,53 @@ def select_models(
     candidates: dict[str, np.ndarray],
     default: str | np.ndarray,
     margin: float = 0.0,
+    clusters: np.ndarray | None = None,
 ) -> np.ndarray:
     """Index into `list(candidates)` of the model with the lowest selection score per series.
 
-    A challenger replaces `default` (one name, or an index per series) only when its backtest score
-    is lower by more than `margin` (relative): with three short windows, small wins are mostly noise.
+    With `clusters` (a label per series), errors are pooled per cluster and every series of a
+    cluster gets the cluster's winner: three short windows per series are too noisy to choose on,
+    a few hundred series' worth are not. A challenger replaces `default` (one name, or an index per
+    series) only when its score is lower by more than `margin` (relative).
     """
     names = list(candidates)
-    scores = np.stack([selection_score(actual, candidates[name]) for name in names], axis=1)
-    n = scores.shape[0]
-    default_idx = np.full(n, names.index(default)) if isinstance(default, str) else default
+    n = actual.shape[0]
+    default_idx = np.full(n, names.index(default)) if isinstance(default, str) else np.asarray(default)
+    if clusters is None:
+        scores = np.stack([selection_score(actual, candidates[name]) for name in names], axis=1)
+    else:
+        scores = _cluster_scores(actual, candidates, clusters)
     filled = np.where(np.isfinite(scores), scores, np.inf)
     best = np.argmin(filled, axis=1)
     best_score = filled[np.arange(n), best]
     default_score = filled[np.arange(n), default_idx]
     keep_default = ~np.isfinite(best_score) | (best_score >= default_score * (1.0 - margin))
     return np.where(keep_default, default_idx, best)
+
+
+def _cluster_scores(actual: np.ndarray, candidates: dict[str, np.ndarray], clusters: np.ndarray) -> np.ndarray:
+    """Pooled (MAE + |mean error|) of each candidate over each series' cluster, shape (n, models).
+
+    A candidate that could not forecast most of a cluster's backtest cells (say an intermittent
+    method offered only to intermittent series) gets no score there.
+    """
+    n = actual.shape[0]
+    labels, inverse = np.unique(np.asarray(clusters).astype(str), return_inverse=True)
+    groups = len(labels)
+    cols = []
+    counts = []
+    for pred in candidates.values():
+        err = (pred - actual).reshape(n, -1)
+        ok = np.isfinite(err)
+        err0 = np.where(ok, err, 0.0)
+        abs_sum = np.bincount(inverse, weights=np.abs(err0).sum(axis=1), minlength=groups)
+        signed = np.bincount(inverse, weights=err0.sum(axis=1), minlength=groups)
+        count = np.bincount(inverse, weights=ok.sum(axis=1), minlength=groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(np.where(count > 0, (abs_sum + np.abs(signed)) / count, np.nan))
+        counts.append(count)
+    score = np.stack(cols, axis=1)
+    count_all = np.stack(counts, axis=1)
+    enough = count_all >= 0.9 * count_all.max(axis=1, keepdims=True)
+    score = np.where(enough & (count_all > 0), score, np.nan)
+    return score[inverse]

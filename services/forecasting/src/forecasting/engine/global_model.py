@@ -12,12 +12,16 @@ Ref: Januschowski et al. (2022), "Forecasting with trees", IJF 38(4) 1473-1481.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 # Cap on training rows: beyond about a million rows accuracy stops improving but time does not.
 MAX_TRAIN_ROWS = 1_200_000
@@ -69,6 +73,29 @@ class _Matrices:
         np.cumsum(ok & (vals <= 0), axis=1, out=self.cum_zero[:, 1:])
         rel_price = panel.price[:, :t] / panel.regular[:, :t]
         np.cumsum(np.where(ok, rel_price, 0.0), axis=1, out=self.cum_price[:, 1:])
+        # Cross-series context: the same product in all stores and all products in the same store.
+        # Units are summed per group (cumulative, for trends up to the origin); promotion share and
+        # price ratio are averaged per group and period (known for future periods from the plan).
+        full_promo = np.nan_to_num(panel.flags["promotion"], nan=0.0)
+        full_ratio = panel.price / panel.regular
+        self.group_cum: dict[str, np.ndarray] = {}
+        self.group_promo: dict[str, np.ndarray] = {}
+        self.group_ratio: dict[str, np.ndarray] = {}
+        for name in ("sku_code", "store_code"):
+            codes = self.codes[name]
+            groups = int(codes.max()) + 1 if len(codes) else 0
+            total = np.zeros((groups, t))
+            np.add.at(total, codes, vals)
+            cum = np.zeros((groups, t + 1))
+            np.cumsum(total, axis=1, out=cum[:, 1:])
+            size = np.bincount(codes, minlength=groups)[:, None]
+            promo_sum = np.zeros((groups, full_promo.shape[1]))
+            np.add.at(promo_sum, codes, full_promo)
+            ratio_sum = np.zeros((groups, full_ratio.shape[1]))
+            np.add.at(ratio_sum, codes, full_ratio)
+            self.group_cum[name] = cum
+            self.group_promo[name] = promo_sum / size
+            self.group_ratio[name] = ratio_sum / size
 
     def window(self, cum: np.ndarray, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
         """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
@@ -177,6 +204,16 @@ def _features(
             feats["promotion_next"] = grid[rows, np.minimum(target + 1, width - 1)]
             feats["price_ratio_prev"] = (panel.price / panel.regular)[rows, np.maximum(target - 1, 0)]
     dates = panel.dates[target]
+    for name, short in (("sku_code", "sku"), ("store_code", "store")):
+        group = m.codes[name][rows]
+        cum = m.group_cum[name]
+        recent = cum[group, origin] - cum[group, np.maximum(origin - norm_width, 0)]
+        long_width = 4 * norm_width
+        longer = cum[group, origin] - cum[group, np.maximum(origin - long_width, 0)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            feats[f"{short}_trend"] = (recent / norm_width) / (longer / np.minimum(long_width, np.maximum(origin, 1)))
+        feats[f"{short}_promo_share"] = m.group_promo[name][group, target]
+        feats[f"{short}_price_ratio"] = m.group_ratio[name][group, target]
     feats["holiday"] = holidays[target]
     if weekly:
         feats["week_of_year"] = dates.isocalendar().week.to_numpy(dtype=float)
@@ -215,7 +252,7 @@ def _training_rows(
     return rows, origin, step
 
 
-def _fit(m: _Matrices, cutoff: int, holidays: np.ndarray, seed: int) -> object | None:
+def _fit(m: _Matrices, cutoff: int, holidays: np.ndarray, seed: int) -> lgb.Booster | None:
     """Train on targets before `cutoff`; None when there is too little data to learn from."""
     import lightgbm as lgb
 
@@ -232,7 +269,7 @@ def _fit(m: _Matrices, cutoff: int, holidays: np.ndarray, seed: int) -> object |
     return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
 
 
-def _predict(model: object, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
+def _predict(model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
     """Forecast (n, H) from one origin."""
     panel = m.panel
     n, horizon = panel.n_series, panel.horizon
@@ -240,7 +277,7 @@ def _predict(model: object, m: _Matrices, origin: int, holidays: np.ndarray) -> 
     step = np.tile(np.arange(1, horizon + 1), n)
     origins = np.full(len(rows), origin)
     x, level = _features(m, rows, origins, step, holidays)
-    pred = np.asarray(model.predict(x), dtype=float) * level  # type: ignore[attr-defined]
+    pred = np.asarray(model.predict(x), dtype=np.float64) * level
     return np.clip(pred, 0.0, None).reshape(n, horizon)
 
 

@@ -62,10 +62,7 @@ def _smooth_quantile(r: np.ndarray, q: float, horizon: int) -> np.ndarray:
             vals = flat[np.isfinite(flat)]
         out[h] = float(np.quantile(vals, q)) if len(vals) else (-1.28 if q < 0.5 else 1.28)
     # Uncertainty does not shrink with the horizon: make the band widths monotone.
-    if q < 0.5:
-        out = np.minimum.accumulate(out)
-    else:
-        out = np.maximum.accumulate(out)
+    out = np.minimum.accumulate(out) if q < 0.5 else np.maximum.accumulate(out)
     return out
 
 

@@ -72,7 +72,7 @@ def naive(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
 
 def seasonal_naive(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Value of the same period one season earlier; last value where a season is not yet seen."""
-    n, t = y.shape
+    _n, t = y.shape
     if season <= 1 or t < season:
         return naive(y, horizon, season)
     steps = np.arange(horizon)
@@ -84,7 +84,7 @@ def seasonal_naive(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
 
 def moving_average(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Mean of the recent window (8 periods weekly, 4 weeks daily), times the seasonal index."""
-    n, t = y.shape
+    _n, t = y.shape
     window = 8 if season in (1, 52) else 4 * season
     recent = y[:, max(0, t - window) :]
     level = np.nan_to_num(nanmean(recent, axis=1), nan=0.0)

@@ -260,19 +260,19 @@ def build_panel(
                 flags[name][:, n_hist:] = _scatter_max_flag(n, horizon, p_rows, p_cols, plan[name].to_numpy())
     _complete_drivers(price, regular, flags, n_hist, freq)
 
-    category = pd.Series("", index=keys.index, dtype=str)
+    category = np.full(n, "", dtype=object)
     if products is not None and len(products) and "category" in products.columns:
         cats = products.dropna(subset=["category"])
         if {"store", "sku"} <= set(cats.columns):
             idx = _row_index(keys, cats)
             ok = idx >= 0
-            category.iloc[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
+            category[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
         if "sku" in cats.columns:
             # Product master without a store column (or a store not listed): match on sku alone.
-            by_sku = cats.drop_duplicates("sku").set_index(cats.drop_duplicates("sku")["sku"].astype(str))
-            fill = keys["sku"].map(by_sku["category"].astype(str))
-            category = category.where(category != "", fill.fillna(""))
-    keys = keys.assign(category=category.to_numpy())
+            by_sku = cats.assign(sku=cats["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
+            fill = keys["sku"].map(by_sku["category"].astype(str)).fillna("").to_numpy(dtype=object)
+            category = np.where(category == "", fill, category)
+    keys = keys.assign(category=category.astype(str))
 
     season = detect_season(y, freq)
     return Panel(

@@ -42,6 +42,9 @@ class EstimationSettings:
     # Half-life of the recency weights that set the current demand level for base units and forecasts.
     level_half_life_weeks: float = 13.0
     robust: bool = True  # Huber-weighted price regression
+    # Flags controlled for. tpr_only is left out on purpose: a temporary price reduction *is* a price
+    # change, so a dummy for it would soak up the very price variation the elasticity is learnt from.
+    promotion_controls: tuple[str, ...] = ("promotion", "feature", "display")
 
 
 @dataclass
@@ -323,11 +326,13 @@ def estimate_elasticities(
     """Pooled price elasticity, its interval and a demand model per store x sku of the sales history."""
     settings = settings or EstimationSettings()
     weekly = to_weekly(sales)
-    flags = [flag for flag in PROMOTION_FLAGS if flag in weekly.columns]
+    flags = [flag for flag in settings.promotion_controls if flag in weekly.columns]
     info = product_info(weekly, products)
     if info.empty:
         return info
-    promoted = weekly[flags].max(axis=1).to_numpy() > 0 if flags else np.zeros(len(weekly), dtype=bool)
+    any_flag = [flag for flag in PROMOTION_FLAGS if flag in weekly.columns]
+    # Any promotion, tpr_only included, disqualifies a week from setting the current regular price.
+    promoted = weekly[any_flag].max(axis=1).to_numpy() > 0 if any_flag else np.zeros(len(weekly), dtype=bool)
     info["reference_price"] = _reference_prices(weekly, info, promoted)
     panel = _weekly_arrays(weekly, flags, settings)
     # to_weekly sorts by store, sku, week and product_info keeps that order: series are contiguous blocks.

@@ -54,7 +54,20 @@ _MIN_GAMMA_GAMMA_CUSTOMERS = 10
 
 @dataclass
 class SegmentationResult:
-    """Customers with features, segment, CLV; one row per segment; chosen k and its silhouette."""
+    """Customers with features, segment, CLV; one row per segment; chosen k and its silhouette.
+
+    ``customers``: one row per customer with a purchase before ``as_of``, sorted by customer_id:
+    customer_id, segment, recency_days, frequency (distinct purchase occasions), monetary (net
+    spend), tenure_days, avg_basket, inter_purchase_days, return_rate, clv, p_alive,
+    expected_purchases, then the other features of ``customer_features``, the percentile scores
+    r/f/m/t_score, expected_spend and the K-Means cluster. BG/NBD counts same-day orders as one
+    purchase, so expected_purchases are purchase days within ``clv_horizon_days``; clv is
+    expected_purchases x expected_spend (Gamma-Gamma, net of the customer's return rate).
+
+    ``segments``: one row per segment in a fixed order (Champions first, Lost last): name,
+    customers, revenue_share (share of positive net spend), recency_days, frequency and monetary
+    as segment MEDIANS, clv_mean, p_alive_mean, description, action, monetary_total, clv_total.
+    """
 
     customers: pd.DataFrame
     segments: pd.DataFrame
@@ -194,6 +207,8 @@ def segment_customers(
     if as_of is None:
         as_of = default_as_of(lines) if len(lines) else pd.Timestamp.now().normalize()
     as_of = pd.Timestamp(as_of).normalize()
+    if as_of.tzinfo is not None:
+        as_of = as_of.tz_localize(None)
     features = customer_features(lines, as_of)
     all_customers = lines["customer_id"].dropna().nunique() if "customer_id" in lines.columns else 0
     excluded = int(all_customers) - len(features)

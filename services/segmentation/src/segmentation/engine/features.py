@@ -16,9 +16,14 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+def _naive(timestamp: pd.Timestamp) -> pd.Timestamp:
+    # Days are counted on the shop's local calendar: drop a time zone, keep the wall-clock time.
+    return timestamp.tz_localize(None) if timestamp.tzinfo is not None else timestamp
+
+
 def default_as_of(lines: pd.DataFrame) -> pd.Timestamp:
     """The day after the last sale date: the default observation end."""
-    return pd.Timestamp(lines["date"].max()).normalize() + pd.Timedelta(days=1)
+    return _naive(pd.Timestamp(pd.to_datetime(lines["date"]).max())).normalize() + pd.Timedelta(days=1)
 
 
 def _validate(lines: pd.DataFrame) -> None:
@@ -30,7 +35,10 @@ def _validate(lines: pd.DataFrame) -> None:
 
 
 def _day_numbers(dates: pd.Series) -> IntArray:
-    values = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]")
+    parsed = pd.to_datetime(dates)
+    if getattr(parsed.dtype, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    values = parsed.to_numpy(dtype="datetime64[ns]")
     return values.astype("datetime64[D]").astype(np.int64)
 
 
@@ -66,7 +74,7 @@ def customer_features(lines: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
     _validate(lines)
     if as_of is None:
         as_of = default_as_of(lines) if len(lines) else pd.Timestamp.now().normalize()
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = _naive(pd.Timestamp(as_of)).normalize()
     as_of_day = (as_of - pd.Timestamp("1970-01-01")).days
 
     keep = lines["customer_id"].notna().to_numpy() & lines["date"].notna().to_numpy()
