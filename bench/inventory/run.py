@@ -372,7 +372,7 @@ def run_dataset(
 ) -> dict[str, Replay]:
     """Replay the engine's policy and the static min/max rule on one dataset."""
     policy = InventoryPolicy(
-        service_level=TARGET,
+        service_level=policy_options.pop("service_level", TARGET),
         service_level_type="cycle",
         default_lead_time_days=data.lead_days,
         review_period_days=data.review_days,

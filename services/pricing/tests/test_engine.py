@@ -275,3 +275,32 @@ def test_breakfast_at_the_frat_elasticities_are_mostly_negative() -> None:
     assert len(confident) > 100
     assert (confident["elasticity"] < 0).mean() >= 0.9
     assert result["model"].map(lambda model: json.dumps(model, allow_nan=False)).str.len().min() > 0
+
+
+def test_outlier_weeks_do_not_drag_the_elasticity(planted) -> None:
+    sales, truth = planted
+    noisy = sales[sales["sku"].isin([f"sku-{index}" for index in range(8)])].copy()
+    # A bulk order (or a typo) now and then at the highest prices: 20x the usual units.
+    for _, rows in noisy.groupby("sku"):
+        top = rows["unit_price"].nlargest(3).index
+        noisy.loc[top, "quantity"] *= 20
+    robust = estimate_elasticities(noisy)
+    plain = estimate_elasticities(noisy, settings=EstimationSettings(robust=False))
+    assert np.abs(_errors(robust, truth, "elasticity_own")).max() < 0.2
+    assert (
+        np.abs(_errors(plain, truth, "elasticity_own")).mean()
+        > 2 * np.abs(_errors(robust, truth, "elasticity_own")).mean()
+    )
+
+
+def test_short_series_take_their_category_seasonality(planted) -> None:
+    sales, _ = planted
+    recent = sales["date"] >= sales["date"].max() - pd.Timedelta(weeks=20)
+    short = sales[(sales["sku"] != "sku-0") | recent]  # sku-0 has only its last 21 weeks
+    model = suggest_prices(short).set_index("sku").loc["sku-0", "model"]
+    weeks = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=52, freq="7D"), "unit_price": model["reference_price"]}
+    )
+    seasonal = np.log(predict_units(model, weeks))
+    # Planted: 0.25 * sin(annual), so the log-units swing peak to trough by about 0.5.
+    assert seasonal.max() - seasonal.min() == pytest.approx(0.5, abs=0.1)

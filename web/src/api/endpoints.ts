@@ -3,8 +3,8 @@ import { download, queryString, request } from "./http";
 import type {
   AggregateForecast,
   AggregateLevel,
-  ApiKey,
   ApiKeyCreated,
+  ApiKeyList,
   InventoryRecommendation,
   InventorySummary,
   Job,
@@ -128,11 +128,7 @@ export const segments = {
 };
 
 export const apiKeys = {
-  list: async (): Promise<ApiKey[]> => {
-    // The list shape is not fixed in the contract yet: accept a bare array or a page.
-    const body = await request<ApiKey[] | Page<ApiKey>>("/api-keys");
-    return Array.isArray(body) ? body : body.items;
-  },
+  list: () => request<ApiKeyList>("/api-keys"),
   create: (name: string, scopes: string[]) =>
     request<ApiKeyCreated>("/api-keys", { method: "POST", json: { name, scopes } }),
   revoke: (id: string) => request<null>(`/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" }),

@@ -41,15 +41,24 @@ export interface UploadRejected {
 export interface ApiKey {
   id: string;
   name: string;
+  prefix: string;
   scopes: string[];
   created_at: string;
-  last_used_at?: string | null;
-  prefix?: string | null;
+  last_used_at: string | null;
+}
+
+export interface ApiKeyList {
+  items: ApiKey[];
+  /** scope -> what it allows, as the gateway describes it */
+  scopes: Record<string, string>;
 }
 
 export interface ApiKeyCreated {
   id: string;
   key: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
 }
 
 export interface Page<T> {

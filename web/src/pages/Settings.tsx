@@ -8,16 +8,13 @@ import { Button, Card, ErrorBox, Field, PageHeader, inputClass } from "../compon
 import { useQuery, useTitle } from "../hooks";
 import { formatDateTime } from "../lib/format";
 
-// Scopes offered when creating a key; the gateway decides what each one allows.
-const SCOPES = [
-  { key: "read", label: "Read results (forecasts, inventory, pricing, customers)" },
-  { key: "write", label: "Upload sales" },
-];
-
 function ApiKeys() {
   const keysQ = useQuery(() => apiKeys.list(), []);
   const [name, setName] = useState("");
-  const [scopes, setScopes] = useState<string[]>(["read"]);
+  // null until the user touches a box: then the default is every read scope the server offers.
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const offered = keysQ.data?.scopes ?? {};
+  const scopes = picked ?? Object.keys(offered).filter((s) => s.endsWith(":read"));
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
@@ -29,6 +26,7 @@ function ApiKeys() {
     try {
       setCreated(await apiKeys.create(name.trim(), scopes));
       setName("");
+      setPicked(null);
       keysQ.reload();
     } catch (err) {
       setError((err as Error).message);
@@ -71,21 +69,27 @@ function ApiKeys() {
         </Field>
         <fieldset>
           <legend className="text-sm font-medium text-slate-700">Allowed to</legend>
-          {SCOPES.map((s) => (
-            <label key={s.key} className="mt-1 flex items-center gap-2 text-sm">
-              <input
-                type="checkbox"
-                checked={scopes.includes(s.key)}
-                onChange={(e) => setScopes(e.target.checked ? [...scopes, s.key] : scopes.filter((x) => x !== s.key))}
-              />
-              {s.label}
-            </label>
-          ))}
+          <div className="mt-1 grid gap-1 sm:grid-cols-2">
+            {Object.entries(offered).map(([scope, description]) => (
+              <label key={scope} className="flex items-start gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  className="mt-1"
+                  checked={scopes.includes(scope)}
+                  onChange={(e) => setPicked(e.target.checked ? [...scopes, scope] : scopes.filter((x) => x !== scope))}
+                />
+                <span>
+                  <span className="font-mono text-xs">{scope}</span>
+                  <span className="block text-xs text-slate-500">{description}</span>
+                </span>
+              </label>
+            ))}
+          </div>
         </fieldset>
         <Button type="submit" disabled={!name.trim() || scopes.length === 0}>Create key</Button>
       </form>
       <QueryView query={keysQ} notReady={<p className="text-sm text-slate-500">API keys are not available on this server yet.</p>}>
-        {(keys) =>
+        {({ items: keys }) =>
           keys.length === 0 ? (
             <p className="text-sm text-slate-500">No keys yet.</p>
           ) : (

