@@ -42,8 +42,6 @@ CHROMIUM_ARGS = [
 WIDTHS = {"desktop": 1440, "phone": 375}
 JOB_TIMEOUT_S = float(os.environ.get("E2E_JOB_TIMEOUT_S", "900"))
 UI_TIMEOUT_MS = 30_000
-# Endpoints from later issues (#10) may not exist yet; their 404 is an expected, handled state.
-OPTIONAL_ENDPOINTS = ("/api-keys",)
 
 
 # Python mirrors of web/src/lib/format.ts, to compare what the page shows with the API's numbers.
@@ -183,13 +181,9 @@ def new_page(
     page.set_default_timeout(UI_TIMEOUT_MS)
 
     def on_console(msg: Any) -> None:
-        if msg.type != "error":
-            return
-        location = msg.location.get("url", "") if isinstance(msg.location, dict) else ""
-        # A handled 404 from an endpoint that a later issue adds is not a dashboard error.
-        if "404" in msg.text and any(e in location for e in OPTIONAL_ENDPOINTS):
-            return
-        sink.append(f"[{width}px {page.url}] {msg.text} {location}")
+        if msg.type == "error":
+            location = msg.location.get("url", "") if isinstance(msg.location, dict) else ""
+            sink.append(f"[{width}px {page.url}] {msg.text} {location}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: sink.append(f"[{width}px {page.url}] uncaught: {err}"))
@@ -474,13 +468,27 @@ def check_jobs(page: Any, api: httpx.Client, job_id: str) -> None:
     assert row.get_attribute("data-status") == api.get(f"/jobs/{job_id}").json()["status"]
 
 
-def check_settings(page: Any, api: httpx.Client) -> None:
-    """The account shown is the signed-in one."""
+def check_settings(page: Any, api: httpx.Client, manage_keys: bool) -> None:
+    """The account shown is the signed-in one; an API key can be created and revoked."""
     page.goto("/app/settings")
     me = api.get("/auth/me").json()
     page.wait_for_function("() => document.querySelector('[data-testid=me-email]')?.innerText.includes('@')")
     assert text(page, "[data-testid=me-email]") == me["email"]
     page.get_by_test_id("api-keys").wait_for()
+    if not manage_keys:
+        return
+    page.get_by_label("Key name").fill("E2E till")
+    page.get_by_role("button", name="Create key").click()
+    page.get_by_test_id("new-api-key").wait_for()
+    listed = api.get("/api-keys").json()["items"]
+    created = next(k for k in listed if k["name"] == "E2E till")
+    assert text(page, "[data-testid=new-api-key]").startswith(created["prefix"])
+    assert sorted(created["scopes"]) == sorted(
+        s for s in api.get("/api-keys").json()["scopes"] if s.endswith(":read")
+    )
+    page.get_by_role("button", name="Revoke key E2E till").click()
+    page.get_by_role("button", name="Revoke key E2E till").wait_for(state="detached")
+    assert all(k["id"] != created["id"] for k in api.get("/api-keys").json()["items"])
 
 
 @pytest.mark.parametrize("width_name", list(WIDTHS))
@@ -512,7 +520,7 @@ def test_every_page_shows_the_api_numbers(
         page.goto("/app/upload")
         page.get_by_test_id("dropzone").wait_for()
         screenshot(page, artifacts, "upload", width)
-        check_settings(page, api)
+        check_settings(page, api, manage_keys=width_name == "desktop")
         screenshot(page, artifacts, "settings", width)
     if width < 1024:
         # On a phone the navigation sits behind the menu button and still reaches every page.

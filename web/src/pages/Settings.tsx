@@ -51,7 +51,7 @@ function ApiKeys() {
         <div role="status" className="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm">
           <p className="font-medium text-emerald-900">Copy this key now: it will not be shown again.</p>
           <div className="mt-2 flex flex-col gap-2 sm:flex-row sm:items-center">
-            <code className="block min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs ring-1 ring-emerald-200">{created.key}</code>
+            <code data-testid="new-api-key" className="block min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-xs ring-1 ring-emerald-200">{created.key}</code>
             <Button
               variant="secondary"
               onClick={() => {

