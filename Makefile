@@ -59,9 +59,9 @@ test-fast: install
 bench-forecast: install
 	$(BIN)/python -m bench.forecast
 bench-segmentation: install
-	$(BIN)/python -m bench.segmentation
+	$(BIN)/python bench/segmentation/run.py
 bench-clv-cdnow: install
-	$(BIN)/python -m bench.clv_cdnow
+	$(BIN)/python bench/clv_cdnow/run.py
 bench-pricing: install
 	$(BIN)/python -m bench.pricing
 bench-inventory: install
