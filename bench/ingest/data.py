@@ -58,9 +58,7 @@ def write_sales_csv(path: Path, rows: int, *, gzip: bool = True, seed: int = 7) 
                     "sku": pa.array(np.char.add("P", skus.astype(str))),
                     "qty": pa.array(quantity),
                     "unit_price": pa.array(price),
-                    "customer_id": pa.array(
-                        np.where(guest[receipt_of_line], "", customer_text), pa.string()
-                    ),
+                    "customer_id": pa.array(np.where(guest[receipt_of_line], "", customer_text), pa.string()),
                     "promo": pa.array(promo.astype(np.int8)),
                 }
             )

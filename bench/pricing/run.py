@@ -10,13 +10,19 @@ Run from the repo root: `.venv/bin/python -m bench.pricing` (or `.venv/bin/pytho
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pricing.engine import EstimationSettings
 
 REPO = Path(__file__).resolve().parents[2]
 HOLDOUT_WEEKS = 26
@@ -56,11 +62,13 @@ def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.abs(actual - predicted).sum() / actual.sum())
 
 
-def holdout_predictions(train: pd.DataFrame, test: pd.DataFrame, use_price: bool) -> np.ndarray:
+def holdout_predictions(
+    train: pd.DataFrame, test: pd.DataFrame, settings: EstimationSettings, use_price: bool
+) -> np.ndarray:
     """Fit on `train`, predict units of every `test` row from its actual price and promotion flags."""
-    from pricing.engine import EstimationSettings, predict_units, suggest_prices
+    from pricing.engine import predict_units, suggest_prices
 
-    fitted = suggest_prices(train, settings=EstimationSettings(use_price=use_price))
+    fitted = suggest_prices(train, settings=dataclasses.replace(settings, use_price=use_price))
     models = dict(zip(zip(fitted["store"], fitted["sku"], strict=True), fitted["model"], strict=True))
     predicted = np.full(len(test), np.nan)
     positions = np.arange(len(test))
@@ -81,8 +89,16 @@ def describe_categories(result: pd.DataFrame) -> None:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--no-robust", action="store_true", help="plain least squares instead of Huber/bisquare"
+    )
+    arguments = parser.parse_args()
     sys.path.insert(0, str(REPO / "services" / "pricing" / "src"))
-    from pricing.engine import suggest_prices
+    from pricing.engine import EstimationSettings, suggest_prices
+
+    settings = EstimationSettings(robust=not arguments.no_robust)
+    print(f"settings: {settings}")
 
     folder = data_dir() / "breakfast_at_the_frat"
     if not (folder / "transaction.csv.gz").exists():
@@ -91,7 +107,7 @@ def main() -> None:
     print(f"rows={len(sales)} series={sales.groupby(['store', 'sku']).ngroups}")
 
     wall, cpu = time.perf_counter(), time.process_time()
-    result = suggest_prices(sales)
+    result = suggest_prices(sales, settings=settings)
     print(
         f"suggest_prices on all series: wall={time.perf_counter() - wall:.1f}s "
         f"cpu={time.process_time() - cpu:.1f}s"
@@ -115,8 +131,8 @@ def main() -> None:
 
     cut = sales["date"].max() - pd.Timedelta(weeks=HOLDOUT_WEEKS)
     train, test = sales[sales["date"] <= cut], sales[sales["date"] > cut].reset_index(drop=True)
-    with_price = holdout_predictions(train, test, use_price=True)
-    without_price = holdout_predictions(train, test, use_price=False)
+    with_price = holdout_predictions(train, test, settings, use_price=True)
+    without_price = holdout_predictions(train, test, settings, use_price=False)
     scored = np.isfinite(with_price) & np.isfinite(without_price) & test["unit_price"].notna().to_numpy()
     actual = test["quantity"].to_numpy(dtype=float)[scored]
     # Context only: the mean of each series' last 8 training weeks, ignoring price and promotions.

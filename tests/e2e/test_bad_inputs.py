@@ -13,10 +13,10 @@ import random
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pandas as pd
 import psycopg
 import pytest
 
@@ -59,32 +59,35 @@ def _plain_zip() -> bytes:
     return buffer.getvalue()
 
 
-BAD_FILES: dict[str, bytes] = {
-    "binary garbage": random.Random(7).randbytes(256 * 1024),
-    "an image named .csv": b"\x89PNG\r\n\x1a\n" + random.Random(8).randbytes(4096),
-    "a zip bomb: 1 GiB of zeros gzipped": _gzip_bomb(b"", b"\0", 1024 * MiB),
-    "a gzip bomb of blank lines after the header": _gzip_bomb(HEADER, b"\n", 256 * MiB),
-    "a 2 GiB line (gzipped)": _gzip_bomb(HEADER + b"2024-01-02,S1,A,1,", b"9", 2048 * MiB, b"\n"),
-    "a 32 MiB line": HEADER + b"2024-01-02,S1,A,1," + b"7" * (32 * MiB) + b"\n",
-    "a 100k-character header": b"date,store,sku,quantity," + b"x" * 100_000 + b"\n" + ROW,
-    "invalid UTF-8 after the first 64 KiB": HEADER + ROW * 4000 + b"2024-01-02,S1,Caf\xe9,1,2\n",
-    "damaged gzip": b"\x1f\x8b\x08\x00" + random.Random(9).randbytes(2048),
-    "damaged parquet": b"PAR1" + random.Random(10).randbytes(2048),
-    "an xlsx look-alike": _xlsx_lookalike(),
-    "a zip archive": _plain_zip(),
-    "an empty file": b"",
-    "a header without rows": HEADER,
-    "quantity 1e400": HEADER + b"2024-01-02,S1,A,1e400,2\n",
-    "price 1e308": HEADER + b"2024-01-02,S1,A,1,1e308\n2024-01-03,S1,A,1e308,1e308\n",
-    "quantity of 400 digits": HEADER + b"2024-01-02,S1,A," + b"9" * 400 + b",2\n",
-    "NaN and infinity": HEADER + b"2024-01-02,S1,A,NaN,2\n2024-01-03,S1,A,1,inf\n",
-    "a date in year 9999": HEADER + b"9999-12-31,S1,A,1,2\n",
-    "a date in year 10000": HEADER + b"10000-01-01,S1,A,1,2\n",
-    "a date in year 1": HEADER + b"0001-01-01,S1,A,1,2\n",
-    "a 300-character sku": HEADER + b"2024-01-02,S1," + b"K" * 300 + b",1,2\n",
-    "a 300-character store": HEADER + b"2024-01-02," + b"S" * 300 + b",A,1,2\n",
-    "formulas as quantities": HEADER
-    + b"".join(b'2024-01-02,S1,A,"' + f.replace('"', '""').encode() + b'",2\n' for f in SQL_AND_FORMULAS),
+# Built when a test needs them (some are large): name -> the bytes of the file.
+BAD_FILES: dict[str, Callable[[], bytes]] = {
+    "binary garbage": lambda: random.Random(7).randbytes(256 * 1024),
+    "an image named .csv": lambda: b"\x89PNG\r\n\x1a\n" + random.Random(8).randbytes(4096),
+    "a zip bomb: 1 GiB of zeros gzipped": lambda: _gzip_bomb(b"", b"\0", 1024 * MiB),
+    "a gzip bomb of blank lines after the header": lambda: _gzip_bomb(HEADER, b"\n", 256 * MiB),
+    "a 2 GiB line (gzipped)": lambda: _gzip_bomb(HEADER + b"2024-01-02,S1,A,1,", b"9", 2048 * MiB, b"\n"),
+    "a 32 MiB line": lambda: HEADER + b"2024-01-02,S1,A,1," + b"7" * (32 * MiB) + b"\n",
+    "a 100k-character header": lambda: b"date,store,sku,quantity," + b"x" * 100_000 + b"\n" + ROW,
+    "invalid UTF-8 after the first 64 KiB": lambda: HEADER + ROW * 4000 + b"2024-01-02,S1,Caf\xe9,1,2\n",
+    "damaged gzip": lambda: b"\x1f\x8b\x08\x00" + random.Random(9).randbytes(2048),
+    "damaged parquet": lambda: b"PAR1" + random.Random(10).randbytes(2048),
+    "an xlsx look-alike": _xlsx_lookalike,
+    "a zip archive": _plain_zip,
+    "an empty file": lambda: b"",
+    "a header without rows": lambda: HEADER,
+    "quantity 1e400": lambda: HEADER + b"2024-01-02,S1,A,1e400,2\n",
+    "price 1e308": lambda: HEADER + b"2024-01-02,S1,A,1,1e308\n2024-01-03,S1,A,1e308,1e308\n",
+    "quantity of 400 digits": lambda: HEADER + b"2024-01-02,S1,A," + b"9" * 400 + b",2\n",
+    "NaN and infinity": lambda: HEADER + b"2024-01-02,S1,A,NaN,2\n2024-01-03,S1,A,1,inf\n",
+    "a date in year 9999": lambda: HEADER + b"9999-12-31,S1,A,1,2\n",
+    "a date in year 10000": lambda: HEADER + b"10000-01-01,S1,A,1,2\n",
+    "a date in year 1": lambda: HEADER + b"0001-01-01,S1,A,1,2\n",
+    "a 300-character sku": lambda: HEADER + b"2024-01-02,S1," + b"K" * 300 + b",1,2\n",
+    "a 300-character store": lambda: HEADER + b"2024-01-02," + b"S" * 300 + b",A,1,2\n",
+    "formulas as quantities": lambda: (
+        HEADER
+        + b"".join(b'2024-01-02,S1,A,"' + f.replace('"', '""').encode() + b'",2\n' for f in SQL_AND_FORMULAS)
+    ),
 }
 
 
@@ -155,9 +158,12 @@ def _assert_clear_4xx(response: httpx.Response) -> None:
 @pytest.mark.parametrize("name", list(BAD_FILES))
 def test_bad_file_gets_a_clear_4xx_and_leaves_the_data_as_it_was(shop: dict[str, Any], name: str) -> None:
     before = _snapshot(shop)
-    assert before[0][0] == shop["rows"]
     with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=300) as client:
-        response = client.post("/upload-sales", files={"file": ("sales.csv", BAD_FILES[name], "text/csv")})
+        response = client.post("/upload-sales", files={"file": ("sales.csv", BAD_FILES[name](), "text/csv")})
+        if response.status_code == 202:
+            # Accepted by mistake: let its pipeline finish so it cannot disturb the next test.
+            job = _wait_for_job(client, response.json()["job_id"])
+            pytest.fail(f"{name} was accepted (202) and its job {job['status']}: {job['stages']}")
         _assert_clear_4xx(response)
         if "job_id" in response.json():
             # A job that the upload opened is closed as failed, with the reason.
@@ -175,7 +181,10 @@ def test_bad_file_gets_a_clear_4xx_and_leaves_the_data_as_it_was(shop: dict[str,
         ("application/x-www-form-urlencoded", b"file=" + HEADER + ROW),
         ("multipart/form-data", HEADER + ROW),  # no boundary
         ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=file\r\n\r\n"),
-        ("application/xml", b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><a>&x;</a>"),
+        (
+            "application/xml",
+            b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><a>&x;</a>",
+        ),
     ],
 )
 def test_wrong_content_type_gets_a_clear_4xx(shop: dict[str, Any], content_type: str, body: bytes) -> None:
@@ -189,17 +198,16 @@ def test_wrong_content_type_gets_a_clear_4xx(shop: dict[str, Any], content_type:
 
 
 def test_error_report_neutralises_formulas(shop: dict[str, Any]) -> None:
-    body = BAD_FILES["formulas as quantities"]
     with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
-        response = client.post("/upload-sales", files={"file": ("formulas.csv", body, "text/csv")})
+        response = client.post(
+            "/upload-sales",
+            files={"file": ("formulas.csv", BAD_FILES["formulas as quantities"](), "text/csv")},
+        )
         _assert_clear_4xx(response)
         report = client.get(f"/jobs/{response.json()['job_id']}/errors.csv")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(report.text)))
-    assert [r["value"] for r in rows] == ["'" + payload for payload in SQL_AND_FORMULAS[3:]] or [
-        r["value"] for r in rows
-    ] == [("'" + p if p[0] in "=+-@" else p) for p in SQL_AND_FORMULAS]
-    assert all(r["value"][0] not in "=+-@\t\r" for r in rows)
+    values = [row["value"] for row in csv.DictReader(io.StringIO(report.text))]
+    assert values == [("'" + p if p[0] in "=+-@" else p) for p in SQL_AND_FORMULAS]
 
 
 def test_every_formula_prefix_gets_an_apostrophe_in_csv_exports() -> None:
@@ -236,7 +244,9 @@ def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
         forecast = client.get("/forecast", params={"limit": 100}).json()
         assert sorted(item["sku"] for item in forecast["items"]) == sorted(SQL_AND_FORMULAS)
         assert {item["store"] for item in forecast["items"]} == {SQL_AND_FORMULAS[3]}
-        one = client.get("/forecast", params={"store": SQL_AND_FORMULAS[3], "sku": SQL_AND_FORMULAS[0]}).json()
+        one = client.get(
+            "/forecast", params={"store": SQL_AND_FORMULAS[3], "sku": SQL_AND_FORMULAS[0]}
+        ).json()
         assert one["total"] == 1 and one["items"][0]["sku"] == SQL_AND_FORMULAS[0]
         export = client.get("/customer-segments/export.csv")
     assert export.status_code == 200
@@ -255,26 +265,23 @@ def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
     assert stored is not None and stored[0] == len(sales)
 
 
-def test_mixed_encodings_are_stored_as_harmless_text(platform: Any) -> None:
+def test_mixed_encodings_are_stored_as_harmless_text(platform: Any, servers: Any) -> None:
     # One Latin-1 line and one UTF-8 line in the same file: read as Latin-1, nothing lost or run.
     body = HEADER + "2024-01-02,S1,Caf\xe9,1,2\n".encode("latin-1") + "2024-01-03,S1,Café,1,2\n".encode()
     headers = _account(platform.base_url)
     with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
         response = client.post("/upload-sales", files={"file": ("mixed.csv", body, "text/csv")})
         assert response.status_code == 202, response.text
-        assert _wait_for_job(client, response.json()["job_id"])["status"] in ("succeeded", "failed")
-        skus = {item["sku"] for item in client.get("/forecast", params={"limit": 10}).json()["items"]}
-    assert "Café" in skus and len(skus) == 2  # the UTF-8 bytes are kept, as Latin-1 text
-
-
-def test_uploads_are_never_evaluated_as_formulas_in_the_preview(shop: dict[str, Any]) -> None:
-    body = HEADER + b'2024-01-02,S1,"=cmd|\' /C calc\'!A0",1,2\n'
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
-        preview = client.post(
-            "/upload-sales", params={"dry_run": "true"}, files={"file": ("f.csv", body, "text/csv")}
-        )
-    assert preview.status_code == 200, preview.text
-    assert preview.json()["rows_valid"] == 1
+        _wait_for_job(client, response.json()["job_id"])
+        organization_id = client.get("/auth/me").json()["organization_id"]
+    with psycopg.connect(servers.database_url) as conn:
+        skus = {
+            sku
+            for (sku,) in conn.execute(
+                "SELECT sku FROM sales_lines WHERE organization_id = %s", (organization_id,)
+            ).fetchall()
+        }
+    assert skus == {"Café", "CafÃ©"}  # the UTF-8 line's bytes are kept, read as Latin-1
 
 
 def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> None:
@@ -289,13 +296,9 @@ def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> 
     assert _snapshot(shop) == before
 
 
-def test_bad_files_do_not_slow_the_next_good_upload(shop: dict[str, Any]) -> None:
-    # After every bad file above, the platform still takes a good upload (dry run).
-    frame = pd.DataFrame({"date": ["2024-01-02"], "store": ["S1"], "sku": ["A"], "quantity": [1], "unit_price": [2]})
+def test_a_good_upload_is_still_taken_after_the_bad_ones(shop: dict[str, Any]) -> None:
     with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
         preview = client.post(
-            "/upload-sales",
-            params={"dry_run": "true"},
-            files={"file": ("ok.csv", frame.to_csv(index=False).encode(), "text/csv")},
+            "/upload-sales", params={"dry_run": "true"}, files={"file": ("ok.csv", HEADER + ROW, "text/csv")}
         )
-    assert preview.status_code == 200 and preview.json()["rows_valid"] == 1
+    assert preview.status_code == 200 and preview.json()["rows_valid"] == 1, preview.text

@@ -224,6 +224,11 @@ def test_sign_up_preview_upload_and_watch_the_job(
     csv_path = write_sales_csv(
         tmp_path / "sample_sales.csv", n_stores=2, n_skus=20, days=300, n_customers=150, seed=11
     )
+    # Two broken rows, as real exports have: the preview lists them and the job's error report has them.
+    first_day = csv_path.read_text().splitlines()[1].split(",")[0]
+    with csv_path.open("a") as handle:
+        handle.write(f"{first_day},S01,SKU001,abc,2.50,10001,T-bad-1,Product 001,bakery,0\n")
+        handle.write("not-a-date,S01,SKU002,3,2.50,10002,T-bad-2,Product 002,bakery,0\n")
     for label, width in WIDTHS.items():
         page = new_page(browser, width, session.console_errors, base_url=session.base_url)
         page.goto("/app/signup")
@@ -267,6 +272,11 @@ def test_sign_up_preview_upload_and_watch_the_job(
     assert text(page, "[data-testid=preview-rows-valid]") == fmt_number(preview["rows_valid"])
     assert page.locator("#map-date").input_value() == preview["mapping"]["date"]
     assert page.locator("#map-sku").input_value() == preview["mapping"]["sku"]
+    assert preview["rows_rejected"] == 2, preview
+    assert text(page, "[data-testid=preview-rows-rejected]") == "2"
+    shown_errors = page.locator("[data-testid=preview-errors] [data-testid=error-table] tbody tr")
+    assert shown_errors.count() == min(20, len(preview["errors"]))
+    assert preview["errors"][0]["message"] in text(page, "[data-testid=preview-errors]")
     screenshot(page, artifacts, "upload-preview", WIDTHS["desktop"])
 
     page.get_by_test_id("submit-upload").click()
@@ -285,9 +295,18 @@ def test_sign_up_preview_upload_and_watch_the_job(
     assert job["status"] == "succeeded", job
     assert status.get_attribute("data-status") == "succeeded"
     assert text(page, "[data-testid=job-rows-accepted]") == fmt_number(job["rows_accepted"])
+    assert text(page, "[data-testid=job-rows-rejected]") == fmt_number(job["rows_rejected"]) == "2"
     for stage, info in job["stages"].items():
         if page.get_by_test_id(f"stage-{stage}").count():
             assert page.get_by_test_id(f"stage-{stage}").get_attribute("data-status") == info["status"]
+    # The error report downloads with the signed-in token and is the API's file.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download errors (CSV)").click()
+    downloaded = Path(download_info.value.path()).read_bytes()
+    with session.api() as api:
+        assert downloaded == api.get(f"/jobs/{session.job_id}/errors.csv").content
+    assert downloaded.count(b"\n") >= 3  # a header and the two broken rows
+    screenshot(page, artifacts, "job-with-errors", WIDTHS["desktop"])
     page.context.close()
 
 

@@ -175,11 +175,17 @@ def test_result_reads_are_served_from_the_cache_until_new_results_land(uploaded:
         assert second.json() == first.json()
         assert client.get("/jobs").headers.get("x-cache") is None  # live progress is never cached
         # New results (a re-upload with one more day) bump the version: the next read is fresh.
-        extra = uploaded["sales"].tail(3).assign(date=str(pd.Timestamp(uploaded["sales"]["date"].max()).date()))
+        extra = (
+            uploaded["sales"].tail(3).assign(date=str(pd.Timestamp(uploaded["sales"]["date"].max()).date()))
+        )
         body = pd.concat([uploaded["sales"], extra.assign(transaction_id="T-extra")]).to_csv(index=False)
         response = client.post("/upload-sales", files={"file": ("more.csv", body.encode(), "text/csv")})
         assert response.status_code == 202, response.text
         job = _wait_for_job(client, response.json()["job_id"], uploaded["headers"])
-        assert job["status"] == "succeeded" and job["rows_new"] == 3 and job["rows_unchanged"] == len(uploaded["sales"])
+        assert (
+            job["status"] == "succeeded"
+            and job["rows_new"] == 3
+            and job["rows_unchanged"] == len(uploaded["sales"])
+        )
         third = client.get("/pricing-suggestions", params={"limit": 5})
         assert third.headers.get("x-cache") == "miss"

@@ -42,7 +42,7 @@ export function useQuery<T>(load: () => Promise<T>, deps: unknown[]): Query<T> {
     return () => {
       alive = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `deps` are the caller's: `load` is read through a ref so a new closure alone does not refetch.
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from common.errors import Unprocessable
-from ingest import parsing
+from ingest import parsing, validation
 from ingest.mapping import detect_mapping
 
 TODAY = date(2024, 6, 30)
@@ -18,14 +18,14 @@ TODAY = date(2024, 6, 30)
 
 def _validate(
     path: Path, mapping: dict[str, str] | None = None
-) -> tuple[pd.DataFrame, list[parsing.RowError]]:
+) -> tuple[pd.DataFrame, list[validation.RowError]]:
     fmt = parsing.sniff(path)
-    state = parsing.ValidationState(mapping=detect_mapping(fmt.headers, mapping), today=TODAY)
+    state = validation.ValidationState(mapping=detect_mapping(fmt.headers, mapping), today=TODAY)
     goods, errors, row = [], [], 2
     for raw, _progress in parsing.read_batches(path, fmt):
-        good, errs = parsing.validate_batch(raw, row, state)
-        row += len(raw)
-        goods.append(good)
+        good, errs = validation.validate_sales(raw, row, state)
+        row += raw.num_rows
+        goods.append(good.to_pandas())
         errors += errs
     return pd.concat(goods), errors
 
@@ -42,7 +42,7 @@ def test_delimiters_are_sniffed(tmp_path: Path, delimiter: str) -> None:
     good, errors = _validate(path)
     assert errors == []
     assert good.iloc[0]["quantity"] == 3 and good.iloc[0]["unit_price"] == 1.5
-    assert good.iloc[0]["store"] == parsing.DEFAULT_STORE
+    assert good.iloc[0]["store"] == validation.DEFAULT_STORE
 
 
 def test_gzip_latin1_and_decimal_commas(tmp_path: Path) -> None:

@@ -68,7 +68,9 @@ def test_output_has_the_contract_columns_one_row_per_item() -> None:
 
 def test_normal_demand_cycle_service_level_matches_the_textbook_formula() -> None:
     # Independent normal days: S = 14 mu + z_0.95 sigma sqrt(14).
-    policy = InventoryPolicy(default_lead_time_days=7, review_period_days=7, n_samples=40_000)
+    policy = InventoryPolicy(
+        default_lead_time_days=7, review_period_days=7, n_samples=40_000, period_correlation=0.0
+    )
     row = one(recommend_inventory(normal_forecast(20, 5), products(on_hand=0), policy))
     expected_safety = norm.ppf(0.95) * 5 * np.sqrt(14)
     assert row["expected_protection_demand"] == pytest.approx(280, abs=0.5)
@@ -77,6 +79,15 @@ def test_normal_demand_cycle_service_level_matches_the_textbook_formula() -> Non
     # Lead-time demand is N(140, 5 sqrt 7); with 150 units the chance of running out is known.
     row = one(recommend_inventory(normal_forecast(20, 5), products(on_hand=150), policy))
     assert row["stockout_risk"] == pytest.approx(1 - norm.cdf(10 / (5 * np.sqrt(7))), abs=0.01)
+
+
+def test_correlated_periods_widen_the_sum_as_the_variance_formula_says() -> None:
+    # Equicorrelated normal days: Var(sum of k) = sigma^2 (k + k (k - 1) rho).
+    k, rho = 14, 0.3
+    policy = InventoryPolicy(n_samples=40_000, period_correlation=rho)
+    row = one(recommend_inventory(normal_forecast(20, 5), None, policy))
+    expected_safety = norm.ppf(0.95) * 5 * np.sqrt(k + k * (k - 1) * rho)
+    assert row["safety_stock"] == pytest.approx(expected_safety, rel=0.03)
 
 
 def test_fill_rate_target_matches_the_normal_loss_function_answer() -> None:
@@ -100,19 +111,19 @@ def test_fill_rate_target_matches_the_normal_loss_function_answer() -> None:
         default_lead_time_days=lead,
         review_period_days=review,
         n_samples=40_000,
+        period_correlation=0.0,
     )
     row = one(recommend_inventory(normal_forecast(mean, sd), products(on_hand=0), policy))
     assert row["reorder_point"] == pytest.approx(expected, abs=1.5)
     # A fill rate target is met with less stock than the same cycle service level.
-    cycle = one(
-        recommend_inventory(
-            normal_forecast(mean, sd),
-            None,
-            InventoryPolicy(
-                service_level=beta, default_lead_time_days=lead, review_period_days=review, n_samples=40_000
-            ),
-        )
+    cycle_policy = InventoryPolicy(
+        service_level=beta,
+        default_lead_time_days=lead,
+        review_period_days=review,
+        n_samples=40_000,
+        period_correlation=0.0,
     )
+    cycle = one(recommend_inventory(normal_forecast(mean, sd), None, cycle_policy))
     assert row["reorder_point"] < cycle["reorder_point"]
 
 
@@ -257,8 +268,8 @@ def test_without_on_hand_it_gives_levels_but_no_order_quantity() -> None:
     assert np.isnan(row["on_hand"]) and np.isnan(row["order_quantity"])
     assert row["reorder_point"] > 280 and row["order_up_to"] >= row["reorder_point"]
     assert np.isnan(row["stockout_risk"]) and pd.isna(row["expected_stockout_date"])
-    assert "needs on-hand" in row["explanation"] or "On-hand stock is unknown" in row["explanation"]
-    assert "order quantity" in row["explanation"]
+    assert "needs on-hand quantities" in row["explanation"]
+    assert "to give an order quantity" in row["explanation"]
 
 
 def test_explanation_names_the_defaults_used() -> None:
@@ -327,7 +338,7 @@ def test_backtest_error_widens_an_overconfident_band() -> None:
     # Widening is capped (3x by default) so one bad backtest cannot explode the stock.
     assert widened["safety_stock"] == pytest.approx(3 * plain["safety_stock"], rel=0.02)
     # Uncapped, WAPE 0.4 on 20 a day means a MAD of 8, i.e. sigma 8 sqrt(pi / 2) per day.
-    policy = InventoryPolicy(max_wape_widening=20, n_samples=40_000)
+    policy = InventoryPolicy(max_wape_widening=20, n_samples=40_000, period_correlation=0.0)
     calibrated = one(recommend_inventory(narrow.assign(wape=0.4), None, policy))
     sigma = 0.4 * 20 * np.sqrt(np.pi / 2)
     assert calibrated["safety_stock"] == pytest.approx(norm.ppf(0.95) * sigma * np.sqrt(14), rel=0.05)
@@ -387,3 +398,15 @@ def test_policy_rejects_meaningless_settings() -> None:
         InventoryPolicy(service_level_type="best")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         recommend_inventory(pd.DataFrame({"store": ["a"], "sku": ["b"], "date": [START]}))
+
+
+def test_periods_without_a_median_are_ignored_not_read_as_zero_demand() -> None:
+    forecast = daily_forecast(10)
+    gap = forecast.copy()
+    gap.loc[3, "p50"] = np.nan
+    full = one(recommend_inventory(forecast, products(on_hand=0)))
+    assert one(recommend_inventory(gap, products(on_hand=0)))["reorder_point"] == pytest.approx(
+        full["reorder_point"]
+    )
+    result = one(recommend_inventory(forecast, products(on_hand=0)))
+    assert result["supplier"] is None and result["name"] is None

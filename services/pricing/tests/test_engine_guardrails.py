@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from pricing.engine import Guardrails, suggest_prices
 from pricing.engine.guardrails import candidate_prices
 

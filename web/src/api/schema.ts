@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Exchange email and password for an access token and a refresh token.
+         * @description Exchange email and password for an access token and a refresh token (failures are throttled).
          */
         post: operations["login_auth_login_post"];
         delete?: never;
@@ -136,6 +136,177 @@ export interface paths {
          * @description The signed-in user and organization.
          */
         get: operations["me_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Members
+         * @description Everyone in the organization.
+         */
+        get: operations["list_members_users_get"];
+        put?: never;
+        /**
+         * Add Member
+         * @description Add a person to the organization (owners only); analysts get read-only access.
+         */
+        post: operations["add_member_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Api Keys
+         * @description The organization's active keys (prefix only) and the scopes a key can have.
+         */
+        get: operations["list_api_keys_api_keys_get"];
+        put?: never;
+        /**
+         * Create Api Key
+         * @description Create a key for a partner; the key is in this response only. Send it as `X-API-Key`.
+         */
+        post: operations["create_api_key_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Api Key
+         * @description Revoke a key at once; calls with it get 401 from then on.
+         */
+        delete: operations["revoke_api_key_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload-sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Sales
+         * @description Upload sales history (validated whole; stored whole or not at all).
+         *
+         *     Canonical columns: date, store, sku, quantity, unit_price; optional customer_id, transaction_id,
+         *     product_name, category, promotion. Common header names are recognised automatically.
+         */
+        post: operations["upload_sales_upload_sales_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Upload jobs of the organization, newest first.
+         */
+        get: operations["list_jobs_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description An upload job with per-stage progress, row counts and the first 100 errors.
+         */
+        get: operations["get_job_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Errors Csv
+         * @description Every rejected value of an upload as CSV (row, column, value, expected, kind).
+         */
+        get: operations["job_errors_csv_jobs__job_id__errors_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sales/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sales Timeseries
+         * @description Units and revenue over time (products only), for one store, one sku, or everything.
+         */
+        get: operations["sales_timeseries_sales_timeseries_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -324,113 +495,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/upload-sales": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Upload Sales
-         * @description Upload sales history (validated whole; stored whole or not at all).
-         *
-         *     Canonical columns: date, store, sku, quantity, unit_price; optional customer_id, transaction_id,
-         *     product_name, category, promotion. Common header names are recognised automatically.
-         */
-        post: operations["upload_sales_upload_sales_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/jobs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Jobs
-         * @description Upload jobs of the organization, newest first.
-         */
-        get: operations["list_jobs_jobs_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/jobs/{job_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Job
-         * @description An upload job with per-stage progress, row counts and the first 100 errors.
-         */
-        get: operations["get_job_jobs__job_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/jobs/{job_id}/errors.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Job Errors Csv
-         * @description Every rejected value of an upload as CSV (row, column, value, expected, kind).
-         */
-        get: operations["job_errors_csv_jobs__job_id__errors_csv_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sales/timeseries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Sales Timeseries
-         * @description Units and revenue over time (products only), for one store, one sku, or everything.
-         */
-        get: operations["sales_timeseries_sales_timeseries_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ApiKey
+         * @description A key as listed (never the key itself).
+         */
+        ApiKey: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+        };
+        /**
+         * ApiKeyCreate
+         * @description A new key's name and the scopes it grants.
+         */
+        ApiKeyCreate: {
+            /** Name */
+            name: string;
+            /** Scopes */
+            scopes: string[];
+        };
+        /**
+         * ApiKeyCreated
+         * @description The new key: shown this once, stored only as a hash.
+         */
+        ApiKeyCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+        };
+        /**
+         * ApiKeyList
+         * @description The organization's active keys.
+         */
+        ApiKeyList: {
+            /** Items */
+            items: components["schemas"]["ApiKey"][];
+            /** Scopes */
+            scopes: {
+                [key: string]: string;
+            };
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -472,6 +605,44 @@ export interface components {
             organization_name: string;
             /** Role */
             role: string;
+        };
+        /**
+         * Member
+         * @description A person in the organization.
+         */
+        Member: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
+        /**
+         * MemberCreate
+         * @description A person an owner adds to the organization, with their role.
+         */
+        MemberCreate: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Password */
+            password: string;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @default analyst
+             * @enum {string}
+             */
+            role: "owner" | "analyst";
         };
         /**
          * RefreshRequest
@@ -543,6 +714,183 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Body_upload_sales_upload_sales_post */
+        Body_upload_sales_upload_sales_post: {
+            /**
+             * File
+             * @description CSV (comma, semicolon or tab; optionally gzipped), XLSX or Parquet
+             */
+            file: string;
+            /**
+             * Mapping
+             * @description JSON object canonical -> source column, e.g. {"sku": "Item"}
+             */
+            mapping?: string | null;
+        };
+        /**
+         * Job
+         * @description An upload job and its pipeline progress.
+         */
+        Job: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Status */
+            status: string;
+            /** Filename */
+            filename: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Stages */
+            stages: {
+                [key: string]: components["schemas"]["Stage"];
+            };
+            /** Rows Total */
+            rows_total: number;
+            /** Rows Accepted */
+            rows_accepted: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /** Rows New */
+            rows_new: number;
+            /** Rows Updated */
+            rows_updated: number;
+            /** Rows Unchanged */
+            rows_unchanged: number;
+            /** Error Counts */
+            error_counts: {
+                [key: string]: number;
+            };
+            /** Errors */
+            errors: components["schemas"]["RowErrorOut"][];
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * JobList
+         * @description A page of jobs.
+         */
+        JobList: {
+            /** Items */
+            items: components["schemas"]["Job"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * RowErrorOut
+         * @description One rejected value.
+         */
+        RowErrorOut: {
+            /** Row */
+            row: number;
+            /** Column */
+            column: string;
+            /** Value */
+            value: string | null;
+            /** Expected */
+            expected: string;
+            /** Kind */
+            kind: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * SalesPoint
+         * @description Units and revenue in one period.
+         */
+        SalesPoint: {
+            /** Date */
+            date: string;
+            /** Units */
+            units: number;
+            /** Revenue */
+            revenue: number;
+        };
+        /**
+         * SalesTimeseries
+         * @description Sales history for charts.
+         */
+        SalesTimeseries: {
+            /** Points */
+            points: components["schemas"]["SalesPoint"][];
+        };
+        /**
+         * Stage
+         * @description Progress of one pipeline stage.
+         */
+        Stage: {
+            /** Status */
+            status: string;
+            /** Progress */
+            progress: number;
+            /** Error */
+            error?: string | null;
+        };
+        /**
+         * UploadAccepted
+         * @description An upload taken for processing (or recognised as already uploaded).
+         */
+        UploadAccepted: {
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+            /** Status */
+            status: string;
+            /** Rows Accepted */
+            rows_accepted: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /**
+             * Duplicate
+             * @default false
+             */
+            duplicate: boolean;
+            /** Mapping */
+            mapping?: {
+                [key: string]: string | null;
+            };
+        };
+        /**
+         * UploadPreview
+         * @description What an upload would do, without storing anything (dry run).
+         */
+        UploadPreview: {
+            /** Mapping */
+            mapping: {
+                [key: string]: string | null;
+            };
+            /** Columns Seen */
+            columns_seen: string[];
+            /** File Format */
+            file_format: {
+                [key: string]: unknown;
+            };
+            /** Rows Total */
+            rows_total: number;
+            /** Rows Valid */
+            rows_valid: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+            /** Error Counts */
+            error_counts: {
+                [key: string]: number;
+            };
+            /** Errors */
+            errors: components["schemas"]["RowErrorOut"][];
         };
         /**
          * Accuracy
@@ -836,183 +1184,6 @@ export interface components {
             /** Orders Due */
             orders_due: number;
         };
-        /** Body_upload_sales_upload_sales_post */
-        Body_upload_sales_upload_sales_post: {
-            /**
-             * File
-             * @description CSV (comma, semicolon or tab; optionally gzipped), XLSX or Parquet
-             */
-            file: string;
-            /**
-             * Mapping
-             * @description JSON object canonical -> source column, e.g. {"sku": "Item"}
-             */
-            mapping?: string | null;
-        };
-        /**
-         * Job
-         * @description An upload job and its pipeline progress.
-         */
-        Job: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Kind */
-            kind: string;
-            /** Status */
-            status: string;
-            /** Filename */
-            filename: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Started At */
-            started_at: string | null;
-            /** Finished At */
-            finished_at: string | null;
-            /** Stages */
-            stages: {
-                [key: string]: components["schemas"]["Stage"];
-            };
-            /** Rows Total */
-            rows_total: number;
-            /** Rows Accepted */
-            rows_accepted: number;
-            /** Rows Rejected */
-            rows_rejected: number;
-            /** Rows New */
-            rows_new: number;
-            /** Rows Updated */
-            rows_updated: number;
-            /** Rows Unchanged */
-            rows_unchanged: number;
-            /** Error Counts */
-            error_counts: {
-                [key: string]: number;
-            };
-            /** Errors */
-            errors: components["schemas"]["RowErrorOut"][];
-            /** Error */
-            error: string | null;
-        };
-        /**
-         * JobList
-         * @description A page of jobs.
-         */
-        JobList: {
-            /** Items */
-            items: components["schemas"]["Job"][];
-            /** Total */
-            total: number;
-        };
-        /**
-         * RowErrorOut
-         * @description One rejected value.
-         */
-        RowErrorOut: {
-            /** Row */
-            row: number;
-            /** Column */
-            column: string;
-            /** Value */
-            value: string | null;
-            /** Expected */
-            expected: string;
-            /** Kind */
-            kind: string;
-            /** Message */
-            message: string;
-        };
-        /**
-         * SalesPoint
-         * @description Units and revenue in one period.
-         */
-        SalesPoint: {
-            /** Date */
-            date: string;
-            /** Units */
-            units: number;
-            /** Revenue */
-            revenue: number;
-        };
-        /**
-         * SalesTimeseries
-         * @description Sales history for charts.
-         */
-        SalesTimeseries: {
-            /** Points */
-            points: components["schemas"]["SalesPoint"][];
-        };
-        /**
-         * Stage
-         * @description Progress of one pipeline stage.
-         */
-        Stage: {
-            /** Status */
-            status: string;
-            /** Progress */
-            progress: number;
-            /** Error */
-            error?: string | null;
-        };
-        /**
-         * UploadAccepted
-         * @description An upload taken for processing (or recognised as already uploaded).
-         */
-        UploadAccepted: {
-            /**
-             * Job Id
-             * Format: uuid
-             */
-            job_id: string;
-            /** Status */
-            status: string;
-            /** Rows Accepted */
-            rows_accepted: number;
-            /** Rows Rejected */
-            rows_rejected: number;
-            /**
-             * Duplicate
-             * @default false
-             */
-            duplicate: boolean;
-            /** Mapping */
-            mapping?: {
-                [key: string]: string | null;
-            };
-        };
-        /**
-         * UploadPreview
-         * @description What an upload would do, without storing anything (dry run).
-         */
-        UploadPreview: {
-            /** Mapping */
-            mapping: {
-                [key: string]: string | null;
-            };
-            /** Columns Seen */
-            columns_seen: string[];
-            /** File Format */
-            file_format: {
-                [key: string]: unknown;
-            };
-            /** Rows Total */
-            rows_total: number;
-            /** Rows Valid */
-            rows_valid: number;
-            /** Rows Rejected */
-            rows_rejected: number;
-            /** Error Counts */
-            error_counts: {
-                [key: string]: number;
-            };
-            /** Errors */
-            errors: components["schemas"]["RowErrorOut"][];
-        };
     };
     responses: never;
     parameters: never;
@@ -1210,6 +1381,320 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    list_members_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"][];
+                };
+            };
+        };
+    };
+    add_member_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_api_keys_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+        };
+    };
+    create_api_key_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_api_key_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_sales_upload_sales_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description reject the file on any bad row, or skip bad rows */
+                on_error?: "reject" | "skip";
+                /** @description forecast horizon in days (default 28) */
+                horizon_days?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_sales_upload_sales_post"];
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_jobs_jobs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_errors_csv_jobs__job_id__errors_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sales_timeseries_sales_timeseries_get: {
+        parameters: {
+            query?: {
+                store?: string | null;
+                sku?: string | null;
+                freq?: "D" | "W";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesTimeseries"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1473,185 +1958,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InventorySummary"];
-                };
-            };
-        };
-    };
-    upload_sales_upload_sales_post: {
-        parameters: {
-            query?: {
-                /** @description validate and preview only; store nothing */
-                dry_run?: boolean;
-                /** @description reject the file on any bad row, or skip bad rows */
-                on_error?: "reject" | "skip";
-                /** @description forecast horizon in days (default 28) */
-                horizon_days?: number | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["Body_upload_sales_upload_sales_post"];
-            };
-        };
-        responses: {
-            /** @description dry run preview, or the earlier job of an identical file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UploadPreview"];
-                };
-            };
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UploadAccepted"];
-                };
-            };
-            /** @description file over the size limit */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description bad rows or columns; nothing stored */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    list_jobs_jobs_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobList"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_job_jobs__job_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                job_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    job_errors_csv_jobs__job_id__errors_csv_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                job_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    sales_timeseries_sales_timeseries_get: {
-        parameters: {
-            query?: {
-                store?: string | null;
-                sku?: string | null;
-                freq?: "D" | "W";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SalesTimeseries"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -28,37 +28,18 @@ export type SegmentSummary = S["Segments"];
 export type SegmentCustomer = S["Customer"];
 export type SegmentMigration = S["MigrationReport"];
 
-// Not in the OpenAPI document: the 422 body of a rejected upload (an error response) and the
-// API-key endpoints of issue #10. Written from the contract until the gateway declares them.
+export type ApiKey = S["ApiKey"];
+export type ApiKeyList = S["ApiKeyList"];
+export type ApiKeyCreated = S["ApiKeyCreated"];
+
+// Not in the OpenAPI document (it is an error response): the 422 body of a rejected upload,
+// written from the contract in issue #8.
 export interface UploadRejected {
   detail: string;
   errors: RowError[];
   error_counts: Record<string, number>;
   mapping: Record<string, string | null>;
   columns_seen: string[];
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-}
-
-export interface ApiKeyList {
-  items: ApiKey[];
-  /** scope -> what it allows, as the gateway describes it */
-  scopes: Record<string, string>;
-}
-
-export interface ApiKeyCreated {
-  id: string;
-  key: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
 }
 
 export interface Page<T> {

@@ -27,6 +27,16 @@ describe("job stages", () => {
 
   it("is settled only when the job ended and no stage is still working", () => {
     expect(isJobSettled(job("failed", { ingest: { status: "failed", progress: 0, error: "bad file" } }))).toBe(true);
+    // Forecasting failed while segmentation still runs: keep watching until it ends.
+    const partly = job("failed", {
+      ingest: { status: "succeeded", progress: 1, error: null },
+      forecasting: { status: "failed", progress: 0.3, error: "boom" },
+      segmentation: { status: "running", progress: 0.5, error: null },
+      pricing: { status: "queued", progress: 0, error: null },
+    });
+    expect(isJobSettled(partly)).toBe(false);
+    partly.stages.segmentation = { status: "succeeded", progress: 1, error: null };
+    expect(isJobSettled(partly)).toBe(true);
     expect(isJobSettled(job("running", {}))).toBe(false);
     expect(
       isJobSettled(

@@ -42,9 +42,12 @@ export function overallProgress(job: Pick<Job, "stages" | "status">): number {
   return done.reduce((a, b) => a + b, 0) / views.length;
 }
 
-/** True when nothing more will change: the job failed, or it succeeded and no stage is still working. */
+/**
+ * True when nothing more will change. The backend fails a job as soon as one stage fails, while
+ * other stages may still be running; stages waiting behind a failed one stay queued for good.
+ */
 export function isJobSettled(job: Pick<Job, "stages" | "status">): boolean {
-  if (job.status === "failed") return true;
+  if (job.status === "failed") return !stageViews(job).some((s) => s.status === "running");
   if (job.status !== "succeeded") return false;
   return stageViews(job).every((s) => TERMINAL.has(s.status) || s.status === "pending");
 }

@@ -4,6 +4,7 @@ import { forecasts, sales } from "../api/endpoints";
 import type { AggregateForecast, AggregateLevel, ForecastAccuracy, SeriesForecast } from "../api/types";
 import { ForecastChart } from "../components/charts";
 import { QueryView } from "../components/QueryView";
+import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Card, ChartSkeleton, EmptyState, Field, PageHeader, Pager, Stat, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatDate, formatDecimal, formatNumber, formatPercent, formatSignedPercent } from "../lib/format";
@@ -105,10 +106,8 @@ function ProductExplorer() {
     <div className="grid gap-4 lg:grid-cols-3 lg:gap-6">
       <Card className="lg:col-span-1">
         <div className="grid grid-cols-2 gap-3 lg:grid-cols-1">
-          <Field label="Store" htmlFor="fc-store">
-            <input id="fc-store" type="search" value={store} onChange={(e) => setStore(e.target.value)} placeholder="Any store" className={inputClass} />
-          </Field>
-          <Field label="Product (SKU)" htmlFor="fc-sku">
+          <StoreSelect id="fc-store" value={store} onChange={setStore} />
+          <Field label="Product (SKU)" htmlFor="fc-sku" hint="The exact product code">
             <input id="fc-sku" type="search" value={sku} onChange={(e) => setSku(e.target.value)} placeholder="Any product" className={inputClass} />
           </Field>
         </div>

@@ -3,6 +3,7 @@ import { Fragment, useMemo, useState } from "react";
 import { inventory } from "../api/endpoints";
 import type { InventoryRecommendation } from "../api/types";
 import { QueryView } from "../components/QueryView";
+import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeader, Stat, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
@@ -76,9 +77,7 @@ export default function Inventory() {
           <Field label="Search" htmlFor="inv-search" className="col-span-2 md:col-span-1">
             <input id="inv-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="SKU or supplier" className={inputClass} />
           </Field>
-          <Field label="Store" htmlFor="inv-store">
-            <input id="inv-store" type="search" value={store} onChange={(e) => setStore(e.target.value)} placeholder="All stores" className={inputClass} />
-          </Field>
+          <StoreSelect id="inv-store" value={store} onChange={setStore} />
           <Field label="Stockout risk at least" htmlFor="inv-risk">
             <select id="inv-risk" value={minRisk} onChange={(e) => setMinRisk(Number(e.target.value))} className={inputClass}>
               {[0, 0.1, 0.25, 0.5, 0.75].map((v) => (

@@ -69,6 +69,7 @@ export default function JobDetail() {
         }
       />
       {error && <div className="mb-4"><ErrorBox message={error} /></div>}
+      {job.error && <div className="mb-4"><ErrorBox message={job.error} /></div>}
 
       <div className="grid gap-4 lg:grid-cols-3 lg:gap-6">
         <Card title="Progress" className="lg:col-span-2" testId="job-stages">

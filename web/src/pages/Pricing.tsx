@@ -3,6 +3,7 @@ import { Fragment, useEffect, useMemo, useState } from "react";
 import { pricing } from "../api/endpoints";
 import type { PriceSimulation, PriceSuggestion } from "../api/types";
 import { QueryView } from "../components/QueryView";
+import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Card, EmptyState, ErrorBox, Field, PageHeader, Pager, SortHeader, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatDecimal, formatMoney, formatNumber, formatSignedMoney, formatSignedPercent } from "../lib/format";
@@ -138,10 +139,8 @@ export default function Pricing() {
       />
       <Card>
         <div className="mb-4 grid grid-cols-2 gap-3 sm:max-w-md">
-          <Field label="Store" htmlFor="pr-store">
-            <input id="pr-store" type="search" value={store} onChange={(e) => setStore(e.target.value)} placeholder="All stores" className={inputClass} />
-          </Field>
-          <Field label="Product (SKU)" htmlFor="pr-sku">
+          <StoreSelect id="pr-store" value={store} onChange={setStore} />
+          <Field label="Product (SKU)" htmlFor="pr-sku" hint="The exact product code">
             <input id="pr-sku" type="search" value={sku} onChange={(e) => setSku(e.target.value)} placeholder="All products" className={inputClass} />
           </Field>
         </div>

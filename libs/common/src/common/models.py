@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Double,
@@ -108,6 +109,10 @@ class UploadJob(TimestampMixin, Base):
     rows_unchanged: Mapped[int] = mapped_column(BigInteger, default=0)
     error_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     errors: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    # Rows kept but marked (returns, non_product, zero_price, ...), and whether the stored errors
+    # (downloadable as errors.csv) stopped at the cap while the counts went on.
+    flag_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    errors_truncated: Mapped[bool] = mapped_column(Boolean, server_default="false")
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -207,6 +212,8 @@ class SalesLine(Base):
     display: Mapped[float | None] = mapped_column(Double)
     tpr_only: Mapped[float | None] = mapped_column(Double)
     is_product: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    # Free lines are kept but left out of the average price paid (common.sales).
+    is_zero_price: Mapped[bool | None] = mapped_column(Boolean, Computed("unit_price = 0", persisted=True))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     __table_args__ = (
         UniqueConstraint(

@@ -13,12 +13,16 @@ from common.frames import read_frame
 _STR = pa.string()
 
 # Daily net units per store x sku, the average price paid (weighted by units), and the
-# promotion attributes; non-product lines (postage, fees) are left out.
+# promotion attributes; non-product lines (postage, fees) are left out. Zero-price lines (free
+# items, flagged is_zero_price) count as units but not in the average price: a day with only free
+# lines has no price (NULL), which the engines treat as unknown.
 DAILY_SALES_SQL = """
     SELECT s.store, s.sku, s.date, sum(s.quantity) AS quantity,
-           CASE WHEN sum(abs(s.quantity)) > 0
-                THEN sum(s.unit_price * abs(s.quantity)) / sum(abs(s.quantity))
-                ELSE avg(s.unit_price) END AS unit_price,
+           COALESCE(
+               sum(s.unit_price * abs(s.quantity)) FILTER (WHERE NOT s.is_zero_price)
+                   / NULLIF(sum(abs(s.quantity)) FILTER (WHERE NOT s.is_zero_price), 0),
+               avg(s.unit_price) FILTER (WHERE NOT s.is_zero_price)
+           ) AS unit_price,
            max(s.promotion) AS promotion, max(s.regular_price) AS regular_price,
            max(s.feature) AS feature, max(s.display) AS display, max(s.tpr_only) AS tpr_only
     FROM sales_lines s

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from common.auth import CurrentIdentity, require_owner
+from common.auth import CurrentIdentity, Identity, require_owner
 from common.cache import cached
 from common.db import SessionDep
 from common.errors import AppError
 from common.models import UploadJob
 from common.settings import get_settings
 from ingest import schemas
-from ingest.service import IngestService, UploadOptions, spool
+from ingest.service import PLAN, PRODUCTS, SALES, IngestService, UploadKind, UploadOptions
 
 router = APIRouter(tags=["ingest"])
 
@@ -36,63 +35,190 @@ def _check_declared_size(request: Request) -> None:
         raise AppError(f"the upload is larger than the limit of {limit:,} bytes", 413)
 
 
+def _multipart_body(what: str) -> dict[str, Any]:
+    # The body is parsed as it streams in (ingest.receiving), so FastAPI cannot describe it.
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": f"{what}: CSV (comma, semicolon or tab; UTF-8 or Latin-1; "
+                                "optionally gzipped), XLSX (first sheet) or Parquet",
+                            },
+                            "mapping": {
+                                "type": "string",
+                                "description": 'JSON object canonical -> source column, e.g. {"sku": "Item"}',
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    }
+
+
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": schemas.UploadPreview,
+        "description": "dry run preview, or the earlier job of an identical file",
+    },
+    409: {"description": "the job_id given is already taken"},
+    413: {"description": "file over the size limit"},
+    422: {"description": "bad rows or columns; nothing stored"},
+}
+
+DryRun = Annotated[bool, Query(description="validate and preview only; store nothing")]
+OnError = Annotated[
+    Literal["reject", "skip"], Query(description="reject the file on any bad row, or skip bad rows")
+]
+HorizonDays = Annotated[int | None, Query(ge=1, le=366, description="forecast horizon in days (default 28)")]
+JobId = Annotated[
+    uuid.UUID | None,
+    Query(
+        description="optional id for the job, made by the client (a UUID): the job exists from the "
+        "first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving"
+    ),
+]
+
+
+async def _upload(
+    request: Request,
+    service: IngestService,
+    identity: Identity,
+    kind: UploadKind,
+    *,
+    dry_run: bool,
+    on_error: str,
+    horizon_days: int | None,
+    job_id: uuid.UUID | None,
+) -> JSONResponse:
+    _check_declared_size(request)
+    if not dry_run:
+        require_owner(identity)
+    options = UploadOptions(on_error=on_error, dry_run=dry_run, horizon_days=horizon_days, job_id=job_id)
+    status, body = await service.upload(request, kind, options)
+    return JSONResponse(body, status_code=status)
+
+
 @router.post(
     "/upload-sales",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses={
-        200: {
-            "model": schemas.UploadPreview,
-            "description": "dry run preview, or the earlier job of an identical file",
-        },
-        413: {"description": "file over the size limit"},
-        422: {"description": "bad rows or columns; nothing stored"},
-    },
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_multipart_body("sales lines"),
 )
 async def upload_sales(
     request: Request,
     service: ServiceDep,
     identity: CurrentIdentity,
-    file: Annotated[
-        UploadFile, File(description="CSV (comma, semicolon or tab; optionally gzipped), XLSX or Parquet")
-    ],
-    mapping: Annotated[
-        str | None, Form(description='JSON object canonical -> source column, e.g. {"sku": "Item"}')
-    ] = None,
-    dry_run: Annotated[bool, Query(description="validate and preview only; store nothing")] = False,
-    on_error: Annotated[
-        Literal["reject", "skip"], Query(description="reject the file on any bad row, or skip bad rows")
-    ] = "reject",
-    horizon_days: Annotated[
-        int | None, Query(ge=1, le=366, description="forecast horizon in days (default 28)")
-    ] = None,
+    dry_run: DryRun = False,
+    on_error: OnError = "reject",
+    horizon_days: HorizonDays = None,
+    job_id: JobId = None,
 ) -> Any:
     """Upload sales history (validated whole; stored whole or not at all).
 
-    Canonical columns: date, store, sku, quantity, unit_price; optional customer_id, transaction_id,
-    product_name, category, promotion. Common header names are recognised automatically.
+    Multipart field `file` (+ optional `mapping`). Canonical columns: date, store, sku, quantity,
+    unit_price (or a line total such as `spend`); optional customer_id, transaction_id,
+    product_name, category, promotion, regular_price, feature, display, tpr_only. Common header
+    names are recognised automatically. Returns (negative quantities, `C...` invoices) are kept as
+    returns; free lines and non-product codes (postage, fees) are kept but flagged (`flag_counts`).
+
+    Answers 202 with the job id once every row is validated and staged; the `ingest.merge` task then
+    merges the rows into the sales history in one transaction and starts the engines. A
+    byte-identical file already stored is answered 200 with the earlier job. Progress: give a
+    `job_id` (a UUID you make) and poll `GET /jobs/{job_id}` during the upload: the ingest stage's
+    progress goes 0-0.1 while the body arrives, 0.1-0.5 while the rows are read and staged (by
+    bytes read), 0.5-1 during the merge.
     """
-    _check_declared_size(request)
-    options = UploadOptions(
-        on_error=on_error,
+    return await _upload(
+        request,
+        service,
+        identity,
+        SALES,
         dry_run=dry_run,
+        on_error=on_error,
         horizon_days=horizon_days,
-        mapping=UploadOptions.parse_mapping(mapping),
+        job_id=job_id,
     )
-    if not dry_run:
-        require_owner(identity)
-    spooled = await spool(file, get_settings().max_upload_bytes)
-    try:
-        if dry_run:
-            return JSONResponse(_jsonable(await service.preview(spooled, options)), status_code=200)
-        status, body = await service.upload_sales(spooled, options)
-        return JSONResponse(_jsonable(body), status_code=status)
-    finally:
-        os.unlink(spooled.path)
 
 
-def _jsonable(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in body.items()}
+@router.post(
+    "/upload-products",
+    status_code=202,
+    response_model=schemas.UploadAccepted,
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_multipart_body("the product master"),
+)
+async def upload_products(
+    request: Request,
+    service: ServiceDep,
+    identity: CurrentIdentity,
+    dry_run: DryRun = False,
+    on_error: OnError = "reject",
+    job_id: JobId = None,
+) -> Any:
+    """Upload the product master: per store and sku, cost, price, stock and ordering constraints.
+
+    Columns: sku (required), store (default store when absent), name, category, unit_cost, price,
+    on_hand, on_order, lead_time_days, min_order_qty, pack_size, supplier; common header names are
+    recognised. Stored in one transaction (upsert on store and sku; only the file's columns are
+    written and an empty cell keeps the stored value; a repeated store and sku: the last row
+    counts). Then pricing (which needs cost) and inventory (stock and lead time, from the current
+    forecasts) run again; a stage with nothing to work on yet (no sales, no forecasts) is skipped.
+    """
+    return await _upload(
+        request,
+        service,
+        identity,
+        PRODUCTS,
+        dry_run=dry_run,
+        on_error=on_error,
+        horizon_days=None,
+        job_id=job_id,
+    )
+
+
+@router.post(
+    "/upload-plan",
+    status_code=202,
+    response_model=schemas.UploadAccepted,
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_multipart_body("planned prices and promotions"),
+)
+async def upload_plan(
+    request: Request,
+    service: ServiceDep,
+    identity: CurrentIdentity,
+    dry_run: DryRun = False,
+    on_error: OnError = "reject",
+    horizon_days: HorizonDays = None,
+    job_id: JobId = None,
+) -> Any:
+    """Upload planned prices and promotions per store, sku and future date (known demand drivers).
+
+    Columns: date (after today), sku, store (default store when absent), and at least one of
+    unit_price, promotion, feature, display; same header recognition and validation as sales.
+    Stored in one transaction (a later plan of a store, sku and date replaces it). Then
+    forecasting runs again with the plan, and inventory after it; skipped when there are no sales.
+    """
+    return await _upload(
+        request,
+        service,
+        identity,
+        PLAN,
+        dry_run=dry_run,
+        on_error=on_error,
+        horizon_days=horizon_days,
+        job_id=job_id,
+    )
 
 
 def _job_out(job: UploadJob) -> schemas.Job:
@@ -113,6 +239,8 @@ def _job_out(job: UploadJob) -> schemas.Job:
             "rows_updated": job.rows_updated,
             "rows_unchanged": job.rows_unchanged,
             "error_counts": job.error_counts,
+            "flag_counts": job.flag_counts or {},
+            "errors_truncated": bool(job.errors_truncated),
             "errors": job.errors,
             "error": job.error,
         }
@@ -132,13 +260,19 @@ async def list_jobs(
 
 @router.get("/jobs/{job_id}", response_model=schemas.Job)
 async def get_job(job_id: uuid.UUID, service: ServiceDep) -> schemas.Job:
-    """An upload job with per-stage progress, row counts and the first 100 errors."""
+    """An upload job with per-stage progress, row counts, flagged rows and the first 100 errors.
+
+    `errors_truncated` is true when the file had more bad values than the 100,000 stored (the
+    counts in `error_counts` are complete; errors.csv holds the first 100,000)."""
     return _job_out(await service.get_job(job_id))
 
 
 @router.get("/jobs/{job_id}/errors.csv", response_class=StreamingResponse)
 async def job_errors_csv(job_id: uuid.UUID, service: ServiceDep) -> StreamingResponse:
-    """Every rejected value of an upload as CSV (row, column, value, expected, kind)."""
+    """Every rejected value of an upload as CSV (row, column, value, expected, kind).
+
+    Up to 100,000 values are kept per upload (a cap against garbage files); the job says
+    `errors_truncated` when a file had more."""
     await service.get_job(job_id)
     return StreamingResponse(
         service.errors_csv(job_id),

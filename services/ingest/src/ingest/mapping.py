@@ -302,11 +302,7 @@ def detect_mapping(
                 used.add(found)
                 break
     alternatives = ALTERNATIVES if alternatives is None else alternatives
-    missing = [
-        c
-        for c in required
-        if columns.get(c) is None and columns.get(alternatives.get(c, ""), None) is None
-    ]
+    missing = [c for c in required if columns.get(c) is None and columns.get(alternatives.get(c, "")) is None]
     if missing:
         hints = "; ".join(
             f"'{c}' could come from a column named any of {list(synonyms[c][:8])}"

@@ -6,17 +6,40 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.models import UploadError, UploadJob
 from ingest.validation import STAGED_COLUMNS, RowError
 
-# One statement merges an upload: lines with a transaction id keep their own key (their ordinal
-# within the same transaction, store, sku and date tells repeated lines apart); lines without one
-# are aggregates, summed per store, sku and date. A later upload of the same key replaces it.
-MERGE_SQL = text("""
-WITH src AS (
+# Settings the staging table's job_id / organization_id defaults read (see migration 0003).
+STAGING_SETTINGS_SQL = text(
+    "SELECT set_config('smartretail.job_id', :job_id, true), "
+    "set_config('smartretail.organization_id', :organization_id, true)"
+)
+PRODUCT_COLUMNS = (
+    "name",
+    "category",
+    "supplier",
+    "unit_cost",
+    "price",
+    "on_hand",
+    "on_order",
+    "lead_time_days",
+    "min_order_qty",
+    "pack_size",
+)
+PLAN_COLUMNS = ("unit_price", "promotion", "feature", "display")
+
+_LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, quantity, unit_price,
+    customer_id, product_name, category, promotion, regular_price, feature, display, tpr_only, is_product"""
+
+# The rows of one upload in sales_lines form: lines with a transaction id keep their own key (their
+# ordinal within the same transaction, store, sku and date tells repeated lines apart); lines
+# without one are aggregates, summed per store, sku and date, their price the unit-weighted price
+# of the priced lines (a free line does not drag it). Ordered by the natural key, so the unique
+# index is filled in order.
+_SOURCE_SQL = """
     SELECT organization_id, store, sku, date, transaction_id,
            (row_number() OVER (PARTITION BY store, sku, date, transaction_id ORDER BY row_no) - 1)::int
                AS line_no,
@@ -26,17 +49,31 @@ WITH src AS (
     UNION ALL
     SELECT organization_id, store, sku, date, '' AS transaction_id, 0 AS line_no,
            sum(quantity),
-           CASE WHEN sum(abs(quantity)) > 0 THEN sum(unit_price * abs(quantity)) / sum(abs(quantity))
-                ELSE avg(unit_price) END,
+           COALESCE(
+               sum(unit_price * abs(quantity)) FILTER (WHERE unit_price <> 0)
+                   / NULLIF(sum(abs(quantity)) FILTER (WHERE unit_price <> 0), 0),
+               avg(unit_price) FILTER (WHERE unit_price <> 0), 0),
            max(customer_id), max(product_name), max(category), max(promotion), max(regular_price),
            max(feature), max(display), max(tpr_only), bool_and(is_product)
     FROM staged_sales WHERE job_id = :job_id AND transaction_id = ''
     GROUP BY organization_id, store, sku, date
-), merged AS (
-    INSERT INTO sales_lines AS s (organization_id, store, sku, date, transaction_id, line_no, quantity,
-        unit_price, customer_id, product_name, category, promotion, regular_price, feature, display,
-        tpr_only, is_product, job_id)
+"""
+
+# An organization's first upload has no key in common with what is stored: plain INSERT, no
+# conflict handling and no per-row RETURNING. The unique index still guards the key.
+INSERT_NEW_SQL = text(f"""
+INSERT INTO sales_lines ({_LINE_COLUMNS}, job_id)
+SELECT src.*, CAST(:job_id AS uuid) FROM ({_SOURCE_SQL}) src
+ORDER BY store, sku, date, transaction_id, line_no
+""")
+
+# Otherwise one statement merges: new keys are inserted, changed ones updated (a later upload of a
+# key replaces it), identical ones left alone, and the three are counted.
+MERGE_SQL = text(f"""
+WITH src AS ({_SOURCE_SQL}), merged AS (
+    INSERT INTO sales_lines AS s ({_LINE_COLUMNS}, job_id)
     SELECT src.*, CAST(:job_id AS uuid) FROM src
+    ORDER BY store, sku, date, transaction_id, line_no
     ON CONFLICT ON CONSTRAINT uq_sales_lines_natural_key DO UPDATE SET
         quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price,
         customer_id = EXCLUDED.customer_id, product_name = EXCLUDED.product_name,
@@ -99,7 +136,10 @@ class IngestRepository:
         ).scalar_one_or_none()
 
     async def find_job_by_hash(self, organization_id: uuid.UUID, sha256: str, kind: str) -> UploadJob | None:
-        """The latest non-failed upload of a byte-identical file."""
+        """The latest upload of a byte-identical file whose rows were stored (or are being merged)."""
+        # An upload whose request died mid-way never reached staging (ingest progress below 0.5)
+        # and stored nothing: a retry of the same file must go through, not be called a duplicate.
+        stored = UploadJob.stages["ingest"]["progress"].as_float() >= 0.5
         return (
             await self.session.execute(
                 select(UploadJob)
@@ -108,11 +148,26 @@ class IngestRepository:
                     UploadJob.file_sha256 == sha256,
                     UploadJob.kind == kind,
                     UploadJob.status != "failed",
+                    stored,
                 )
                 .order_by(UploadJob.created_at.desc())
                 .limit(1)
             )
         ).scalar_one_or_none()
+
+    async def job_exists(self, job_id: uuid.UUID) -> bool:
+        """Whether any organization has a job with this id."""
+        found = await self.session.execute(select(UploadJob.id).where(UploadJob.id == job_id))
+        return found.first() is not None
+
+    async def organization_has(self, organization_id: uuid.UUID, table: str) -> bool:
+        """Whether the organization has any row in sales_lines or forecast_series."""
+        assert table in ("sales_lines", "forecast_series")
+        found = await self.session.execute(
+            text(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE organization_id = :org)"),
+            {"org": organization_id},
+        )
+        return bool(found.scalar_one())
 
     async def list_jobs(
         self, organization_id: uuid.UUID, limit: int, offset: int
@@ -141,22 +196,15 @@ class IngestRepository:
         return jobs, int(total)
 
     async def add_errors(self, job_id: uuid.UUID, errors: list[RowError]) -> None:
-        """Store rejected rows for the downloadable report."""
-        if errors:
-            await self.session.execute(
-                insert(UploadError),
-                [
-                    {
-                        "job_id": job_id,
-                        "row": e.row,
-                        "column": e.column,
-                        "value": e.value,
-                        "expected": e.expected,
-                        "kind": e.kind,
-                    }
-                    for e in errors
-                ],
-            )
+        """Store rejected rows for the downloadable report (COPY: up to 100,000 of them)."""
+        if not errors:
+            return
+        raw = await self._raw_connection()
+        await raw.copy_records_to_table(
+            UploadError.__tablename__,
+            records=[(job_id, e.row, e.column, e.value, e.expected, e.kind) for e in errors],
+            columns=["job_id", "row", "column", "value", "expected", "kind"],
+        )
 
     async def stream_errors(self, job_id: uuid.UUID) -> AsyncIterator[UploadError]:
         """Every stored error of a job, in row order."""
@@ -166,19 +214,99 @@ class IngestRepository:
         async for error in result:
             yield error
 
-    async def copy_staged(self, csv_chunks: AsyncIterator[bytes]) -> None:
-        """COPY validated rows (CSV) into the staging table, inside the session's transaction."""
+    async def _raw_connection(self) -> Any:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_to_table(  # type: ignore[union-attr]
-            "staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv"
-        )
+        return raw.driver_connection
 
-    async def drop_staged(self, job_id: uuid.UUID) -> None:
-        """Remove a job's staged rows."""
+    async def copy_staged(
+        self, job_id: uuid.UUID, organization_id: uuid.UUID, csv_chunks: AsyncIterator[bytes]
+    ) -> None:
+        """COPY validated rows (CSV) into the staging table, inside the session's transaction."""
         await self.session.execute(
-            text("DELETE FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id}
+            STAGING_SETTINGS_SQL, {"job_id": str(job_id), "organization_id": str(organization_id)}
         )
+        raw = await self._raw_connection()
+        await raw.copy_to_table("staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv")
+
+    async def copy_into_temporary(
+        self, table: str, definition: str, columns: Sequence[str], csv_chunks: AsyncIterator[bytes]
+    ) -> None:
+        """COPY rows into a temporary table that lives until the session's transaction ends."""
+        await self.session.execute(text(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP"))
+        raw = await self._raw_connection()
+        await raw.copy_to_table(table, source=csv_chunks, columns=list(columns), format="csv")
+
+    async def upsert_products(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
+        """Products from the loaded temporary table: new ones inserted, the given attributes updated.
+
+        Only the file's columns are written, and an empty cell keeps what is stored, so a stock
+        file does not erase costs. A (store, sku) repeated in the file: its last row counts.
+        """
+        columns = [c for c in PRODUCT_COLUMNS if c in mapped]
+        sets = "".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c}), " for c in columns)
+        changed = (
+            f"({', '.join(f'p.{c}' for c in columns)}) IS DISTINCT FROM "
+            f"({', '.join(f'COALESCE(EXCLUDED.{c}, p.{c})' for c in columns)})"
+            if columns
+            else "false"
+        )
+        await self.session.execute(
+            text(
+                "INSERT INTO stores (organization_id, code) SELECT DISTINCT :org, store FROM loaded_products "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"org": organization_id},
+        )
+        row = (
+            await self.session.execute(
+                text(f"""
+            WITH src AS (
+                SELECT DISTINCT ON (store, sku) * FROM loaded_products ORDER BY store, sku, row_no DESC
+            ), merged AS (
+                INSERT INTO products AS p (organization_id, store, sku, {"".join(c + ", " for c in columns)}
+                                           is_product, updated_at)
+                SELECT :org, store, sku, {"".join(c + ", " for c in columns)} is_product, now() FROM src
+                ON CONFLICT (organization_id, store, sku) DO UPDATE SET {sets} updated_at = now()
+                WHERE {changed}
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT (SELECT count(*) FROM loaded_products) AS lines, (SELECT count(*) FROM src) AS total,
+                   count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
+            FROM merged"""),
+                {"org": organization_id},
+            )
+        ).one()
+        return _counts(row)
+
+    async def upsert_plan(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
+        """Plan lines from the loaded temporary table; a later plan of a store, sku and date replaces it."""
+        columns = [c for c in PLAN_COLUMNS if c in mapped]
+        sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns)
+        changed = (
+            f"({', '.join(f'p.{c}' for c in columns)}) IS DISTINCT FROM "
+            f"({', '.join(f'COALESCE(EXCLUDED.{c}, p.{c})' for c in columns)})"
+        )
+        row = (
+            await self.session.execute(
+                text(f"""
+            WITH src AS (
+                SELECT DISTINCT ON (store, sku, date) * FROM loaded_plan
+                ORDER BY store, sku, date, row_no DESC
+            ), merged AS (
+                INSERT INTO plan_lines AS p (organization_id, store, sku, date, {", ".join(columns)})
+                SELECT :org, store, sku, date, {", ".join(columns)} FROM src
+                ON CONFLICT (organization_id, store, sku, date) DO UPDATE SET {sets}
+                WHERE {changed}
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT (SELECT count(*) FROM loaded_plan) AS lines, (SELECT count(*) FROM src) AS total,
+                   count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
+            FROM merged"""),
+                {"org": organization_id},
+            )
+        ).one()
+        return _counts(row)
 
     async def sales_timeseries(
         self, organization_id: uuid.UUID, store: str | None, sku: str | None, freq: str
@@ -207,13 +335,42 @@ class IngestRepository:
         await self.session.execute(delete(UploadJob).where(UploadJob.id == job_id))
 
 
-def merge_staged(connection: Connection, job_id: str) -> dict[str, int]:
+def _counts(row: Any) -> dict[str, int]:
+    lines, total = int(row.lines or 0), int(row.total or 0)
+    new, updated = int(row.new or 0), int(row.updated or 0)
+    return {
+        "rows_new": new,
+        "rows_updated": updated,
+        "rows_unchanged": total - new - updated,
+        "duplicate_keys": lines - total,
+    }
+
+
+def lock_job(connection: Connection, job_id: str) -> None:
+    """Serialise merges of one job (a redelivered task waits for, then sees, the first one's outcome)."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:job_id, 0))"), {"job_id": job_id})
+    # A merge whose worker died keeps its lock until PostgreSQL notices the lost client: let it
+    # check every few seconds rather than at the end of a long statement.
+    connection.execute(text("SET LOCAL client_connection_check_interval = '2s'"))
+
+
+def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> dict[str, int]:
     """Move a job's staged rows into sales_lines and the catalogue, in the caller's transaction."""
+    # Sorting a big upload by its key in memory rather than in many small spill files.
+    connection.execute(text("SET LOCAL work_mem = '256MB'"))
     for statement in UPSERT_CATALOG_SQL:
         connection.execute(statement, {"job_id": job_id})
-    row = connection.execute(MERGE_SQL, {"job_id": job_id}).one()
+    first_upload = not connection.execute(
+        text("SELECT EXISTS (SELECT 1 FROM sales_lines WHERE organization_id = :org)"),
+        {"org": organization_id},
+    ).scalar_one()
+    if first_upload:
+        new = connection.execute(INSERT_NEW_SQL, {"job_id": job_id}).rowcount
+        total, updated = new, 0
+    else:
+        row = connection.execute(MERGE_SQL, {"job_id": job_id}).one()
+        total, new, updated = int(row.total or 0), int(row.new or 0), int(row.updated or 0)
     connection.execute(text("DELETE FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id})
-    total, new, updated = int(row.total or 0), int(row.new or 0), int(row.updated or 0)
     return {"rows_new": new, "rows_updated": updated, "rows_unchanged": total - new - updated}
 
 

@@ -29,6 +29,13 @@ class UploadAccepted(BaseModel):
     rows_rejected: int
     duplicate: bool = False
     mapping: dict[str, str | None] = Field(default_factory=dict)
+    error_counts: dict[str, int] = Field(default_factory=dict)
+    flag_counts: dict[str, int] = Field(
+        default_factory=dict, description="rows kept but marked: returns, non_product, zero_price, ..."
+    )
+    rows_new: int | None = Field(None, description="products and plans: rows stored for the first time")
+    rows_updated: int | None = None
+    rows_unchanged: int | None = None
 
 
 class UploadPreview(BaseModel):
@@ -41,6 +48,7 @@ class UploadPreview(BaseModel):
     rows_valid: int
     rows_rejected: int
     error_counts: dict[str, int]
+    flag_counts: dict[str, int] = Field(default_factory=dict)
     errors: list[RowErrorOut]
 
 
@@ -70,6 +78,13 @@ class Job(BaseModel):
     rows_updated: int
     rows_unchanged: int
     error_counts: dict[str, int]
+    flag_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows kept but marked: returns, non_product (postage, fees), zero_price, duplicate_keys",
+    )
+    errors_truncated: bool = Field(
+        False, description="more bad values than the 100,000 stored (error_counts are complete)"
+    )
     errors: list[RowErrorOut]
     error: str | None
 

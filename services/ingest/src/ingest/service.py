@@ -1,21 +1,23 @@
-"""Upload handling: spool, sniff, map, validate every row, stage with COPY, hand over to the queue."""
+"""Upload handling: receive, sniff, map, validate every row, store in one transaction, hand over.
+
+Three kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
+task), the product master and the price/promotion plan (both upserted in the request's own
+transaction, then the engines that read them re-run).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import os
-import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
+import pyarrow as pa
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import db
@@ -23,17 +25,71 @@ from common.auth import Identity
 from common.celery_app import enqueue
 from common.csvsafe import csv_line
 from common.errors import AppError, NotFound, Unprocessable
-from common.jobs import initial_stages
+from common.jobs import initial_stages, overall_status
 from common.models import UploadJob
 from common.settings import get_settings
-from ingest import parsing
-from ingest.mapping import ColumnMapping, detect_mapping
+from ingest import parsing, validation
+from ingest.mapping import (
+    PLAN_DRIVERS,
+    PLAN_REQUIRED,
+    PLAN_SYNONYMS,
+    PRODUCT_REQUIRED,
+    PRODUCT_SYNONYMS,
+    REQUIRED,
+    SYNONYMS,
+    ColumnMapping,
+    detect_mapping,
+)
+from ingest.receiving import ReceivedFile, receive_file
 from ingest.repository import IngestRepository
 
 log = logging.getLogger("smartretail.ingest")
 FIRST_ERRORS = 100
-MAX_STORED_ERRORS = 100_000
-SPOOL_CHUNK = 1024 * 1024
+MAX_STORED_ERRORS = validation.MAX_ERRORS
+# Share of the ingest stage's progress bar: receiving the body, then reading and storing it; the
+# merge task (sales) takes it from 0.5 to 1.
+RECEIVE_SHARE = 0.1
+STAGED_PROGRESS = 0.5
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    """What a kind of file holds: its columns, how they are checked, and where they go."""
+
+    name: str
+    synonyms: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    validate: validation.Validator
+    alternatives: dict[str, str] | None = None
+
+
+SALES = UploadKind("sales", SYNONYMS, REQUIRED, validation.validate_sales)
+PRODUCTS = UploadKind("products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {})
+PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {})
+
+LOADED_PRODUCTS_DEFINITION = """row_no bigint, store text, sku text, name text, category text, supplier text,
+    unit_cost double precision, price double precision, on_hand double precision,
+    on_order double precision, lead_time_days double precision, min_order_qty double precision,
+    pack_size double precision, is_product boolean"""
+LOADED_PRODUCTS_COLUMNS = (
+    "row_no",
+    "store",
+    "sku",
+    "name",
+    "category",
+    "supplier",
+    "unit_cost",
+    "price",
+    "on_hand",
+    "on_order",
+    "lead_time_days",
+    "min_order_qty",
+    "pack_size",
+    "is_product",
+)
+LOADED_PLAN_DEFINITION = """row_no bigint, store text, sku text, date date, unit_price double precision,
+    promotion double precision, feature double precision, display double precision"""
+LOADED_PLAN_COLUMNS = ("row_no", "store", "sku", "date", "unit_price", "promotion", "feature", "display")
 
 
 @dataclass
@@ -44,6 +100,7 @@ class UploadOptions:
     dry_run: bool = False
     horizon_days: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    job_id: uuid.UUID | None = None
 
     @staticmethod
     def parse_mapping(raw: str | None) -> dict[str, str]:
@@ -71,8 +128,7 @@ class ValidationOutcome:
 
     rows_total: int = 0
     rows_valid: int = 0
-    errors: list[parsing.RowError] = field(default_factory=list)
-    error_counts: dict[str, int] = field(default_factory=dict)
+    errors: list[validation.RowError] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -80,40 +136,8 @@ class ValidationOutcome:
         return self.rows_total - self.rows_valid
 
 
-@dataclass
-class SpooledFile:
-    """An upload written to a temporary file, with its hash."""
-
-    path: Path
-    size: int
-    sha256: str
-    filename: str | None
-
-
-async def spool(upload: UploadFile, max_bytes: int) -> SpooledFile:
-    """Copy the upload to a temporary file while hashing it; 413 over the size limit."""
-    digest = hashlib.sha256()
-    size = 0
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".bin")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := await upload.read(SPOOL_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise AppError(f"the file is larger than the upload limit of {max_bytes:,} bytes", 413)
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        os.unlink(name)
-        raise
-    if size == 0:
-        os.unlink(name)
-        raise Unprocessable("the file is empty")
-    return SpooledFile(Path(name), size, digest.hexdigest(), upload.filename)
-
-
 class IngestService:
-    """Sales uploads for one organization."""
+    """Uploads for one organization."""
 
     def __init__(self, session: AsyncSession, identity: Identity) -> None:
         self.session = session
@@ -121,23 +145,86 @@ class IngestService:
         self.repository = IngestRepository(session)
         self.settings = get_settings()
 
-    def _mapping(self, file: SpooledFile, options: UploadOptions) -> tuple[parsing.FileFormat, ColumnMapping]:
-        fmt = parsing.sniff(file.path)
-        return fmt, detect_mapping(fmt.headers, options.mapping)
+    # -- the request -------------------------------------------------------------------------
 
-    def _state(self, mapping: ColumnMapping) -> parsing.ValidationState:
-        return parsing.ValidationState(
+    async def upload(
+        self, request: Request, kind: UploadKind, options: UploadOptions
+    ) -> tuple[int, dict[str, Any]]:
+        """Receive a file and store it (or preview it); returns (status code, body)."""
+        job: UploadJob | None = None
+        if options.job_id is not None and not options.dry_run:
+            # The client named the job: it exists from the first byte, so its progress can be
+            # followed while the body is still arriving.
+            job = await self._open_job(kind, options, job_id=options.job_id)
+        received: ReceivedFile | None = None
+        try:
+            progress = self._receive_progress(job.id) if job is not None else None
+            received = await receive_file(request, self.settings.max_upload_bytes, progress)
+            options.mapping = UploadOptions.parse_mapping(received.fields.get("mapping"))
+            fmt, mapping = await asyncio.to_thread(self._detect, received, kind, options)
+            if options.dry_run:
+                return 200, await self.preview(received, fmt, mapping, kind)
+            if kind is SALES:
+                earlier = await self.repository.find_job_by_hash(
+                    self.identity.organization_id, received.sha256, kind.name
+                )
+                if earlier is not None:
+                    if job is not None:
+                        await self._delete_job(job.id)
+                    return 200, {
+                        "job_id": str(earlier.id),
+                        "status": earlier.status,
+                        "rows_accepted": earlier.rows_accepted,
+                        "rows_rejected": earlier.rows_rejected,
+                        "duplicate": True,
+                        "mapping": mapping.columns,
+                    }
+            if job is None:
+                job = await self._open_job(kind, options, received=received)
+            else:
+                await self._describe_job(job.id, received)
+            return await self._store(job.id, received, fmt, mapping, kind, options)
+        except BaseException as exc:
+            if job is not None:
+                reason = (
+                    getattr(exc, "message", "")
+                    or "the upload was interrupted; nothing was stored, upload again"
+                )
+                await asyncio.shield(self._fail_if_running(job.id, reason))
+            raise
+        finally:
+            if received is not None:
+                received.discard()
+
+    def _detect(
+        self, received: ReceivedFile, kind: UploadKind, options: UploadOptions
+    ) -> tuple[parsing.FileFormat, ColumnMapping]:
+        fmt = parsing.sniff(received.path)
+        mapping = detect_mapping(
+            fmt.headers, options.mapping, kind.required, kind.synonyms, kind.alternatives
+        )
+        if kind is PLAN and not any(mapping.source(c) for c in PLAN_DRIVERS):
+            raise Unprocessable(
+                f"a plan needs at least one of the columns {list(PLAN_DRIVERS)}; columns seen: {fmt.headers}",
+                columns_seen=fmt.headers,
+                mapping=mapping.columns,
+            )
+        return fmt, mapping
+
+    def _state(self, mapping: ColumnMapping) -> validation.ValidationState:
+        return validation.ValidationState(
             mapping=mapping,
             today=date.today(),
             future_tolerance_days=self.settings.future_date_tolerance_days,
         )
 
-    async def preview(self, file: SpooledFile, options: UploadOptions) -> dict[str, Any]:
+    async def preview(
+        self, received: ReceivedFile, fmt: parsing.FileFormat, mapping: ColumnMapping, kind: UploadKind
+    ) -> dict[str, Any]:
         """Dry run: mapping, counts and first errors, storing nothing."""
-        fmt, mapping = await asyncio.to_thread(self._mapping, file, options)
         outcome = ValidationOutcome()
         state = self._state(mapping)
-        async for _frame, _progress in self._validated(file.path, fmt, state, outcome):
+        async for _table, _progress in self._validated(received, fmt, state, outcome, kind):
             pass
         return {
             "mapping": mapping.columns,
@@ -152,105 +239,181 @@ class IngestService:
             "rows_valid": outcome.rows_valid,
             "rows_rejected": outcome.rows_rejected,
             "error_counts": state.error_counts,
+            "flag_counts": state.flag_counts,
             "errors": [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]],
         }
 
     async def _validated(
-        self, path: Path, fmt: parsing.FileFormat, state: parsing.ValidationState, outcome: ValidationOutcome
-    ) -> AsyncIterator[tuple[Any, float]]:
-        """Validated batches of a file, parsed off the event loop."""
-        batches = parsing.read_batches(path, fmt)
-        first_row = 2  # row 1 is the header
-        while True:
-            item = await asyncio.to_thread(next, batches, None)
+        self,
+        received: ReceivedFile,
+        fmt: parsing.FileFormat,
+        state: validation.ValidationState,
+        outcome: ValidationOutcome,
+        kind: UploadKind,
+    ) -> AsyncIterator[tuple[pa.Table, float]]:
+        """Validated batches of a file, read and checked in a thread; the next one is prepared
+        while the caller stores the current one."""
+        batches = parsing.read_batches(received.path, fmt)
+        first_row = [2]  # row 1 is the header
+
+        def step() -> tuple[pa.Table, list[validation.RowError], int, float] | None:
+            item = next(batches, None)
             if item is None:
-                break
+                return None
             raw, progress = item
-            good, errors = await asyncio.to_thread(parsing.validate_batch, raw, first_row, state)
-            first_row += len(raw)
-            outcome.rows_total += len(raw)
-            outcome.rows_valid += len(good)
-            room = MAX_STORED_ERRORS - len(outcome.errors)
-            if room > 0:
-                outcome.errors.extend(errors[:room])
-            yield good, progress
-        outcome.error_counts = state.error_counts
+            good, errors = kind.validate(raw, first_row[0], state)
+            first_row[0] += raw.num_rows
+            return good, errors, raw.num_rows, progress
+
+        pending = asyncio.ensure_future(asyncio.to_thread(step))
+        try:
+            while True:
+                item = await pending
+                if item is None:
+                    break
+                pending = asyncio.ensure_future(asyncio.to_thread(step))
+                good, errors, n_rows, progress = item
+                outcome.rows_total += n_rows
+                outcome.rows_valid += good.num_rows
+                outcome.errors.extend(errors)
+                yield good, progress
+        finally:
+            if not pending.done():
+                pending.cancel()
+                # The thread runs on; wait for it so the file is not deleted under the reader.
+                await asyncio.gather(pending, return_exceptions=True)
         if outcome.rows_total == 0:
             raise Unprocessable("the file has a header but no rows")
 
-    async def upload_sales(self, file: SpooledFile, options: UploadOptions) -> tuple[int, dict[str, Any]]:
-        """Validate and stage a sales file; returns (status code, body)."""
-        fmt, mapping = await asyncio.to_thread(self._mapping, file, options)
-        earlier = await self.repository.find_job_by_hash(self.identity.organization_id, file.sha256, "sales")
-        if earlier is not None:
-            return 200, {
-                "job_id": earlier.id,
-                "status": earlier.status,
-                "rows_accepted": earlier.rows_accepted,
-                "rows_rejected": earlier.rows_rejected,
-                "duplicate": True,
-                "mapping": mapping.columns,
-            }
-        job = await self._new_job(file, options)
-        outcome = ValidationOutcome()
+    # -- storing -----------------------------------------------------------------------------
+
+    async def _store(
+        self,
+        job_id: uuid.UUID,
+        received: ReceivedFile,
+        fmt: parsing.FileFormat,
+        mapping: ColumnMapping,
+        kind: UploadKind,
+        options: UploadOptions,
+    ) -> tuple[int, dict[str, Any]]:
+        """Load every valid row in one transaction; commit it only when the file is accepted."""
+        organization_id = self.identity.organization_id
         state = self._state(mapping)
+        outcome = ValidationOutcome()
         rejected = False
-        try:
-            rejected = await self._stage(job.id, file, fmt, state, outcome, options)
-        except BaseException as exc:
-            await self._finish_job(
-                job.id,
-                outcome,
-                failed=str(getattr(exc, "message", ""))
-                or "the upload was interrupted; nothing was stored, upload again",
-            )
-            raise
-        first = [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]]
-        if rejected:
-            await self._finish_job(
-                job.id,
-                outcome,
-                failed=(
-                    f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors; "
-                    "nothing was stored (send on_error=skip to store the good rows)"
-                ),
-            )
-            raise Unprocessable(
-                f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors, nothing was stored. "
-                f"First: {outcome.errors[0].message}",
-                job_id=str(job.id),
-                errors=first,
-                error_counts=state.error_counts,
-                mapping=mapping.columns,
-                columns_seen=list(mapping.columns_seen),
-            )
-        if outcome.rows_valid == 0:
-            await self._finish_job(job.id, outcome, failed="no valid rows")
-            raise Unprocessable(
-                "no row of the file is valid; nothing was stored",
-                job_id=str(job.id),
-                errors=first,
-                error_counts=state.error_counts,
-                mapping=mapping.columns,
-            )
-        await self._finish_job(job.id, outcome, failed=None)
-        enqueue("ingest.merge", str(job.id))
+        last = [RECEIVE_SHARE]
+        end = STAGED_PROGRESS if kind is SALES else 0.9
+        columns = {
+            SALES.name: validation.STAGED_COLUMNS,
+            PRODUCTS.name: LOADED_PRODUCTS_COLUMNS,
+            PLAN.name: LOADED_PLAN_COLUMNS,
+        }[kind.name]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            nonlocal rejected
+            async for good, progress in self._validated(received, fmt, state, outcome, kind):
+                if state.error_counts and options.on_error == "reject":
+                    rejected = True  # keep reading, only to count every error
+                elif good.num_rows:
+                    yield await asyncio.to_thread(validation.to_copy_csv, good, columns)
+                share = RECEIVE_SHARE + (end - RECEIVE_SHARE) * progress
+                if share - last[0] >= 0.02:
+                    last[0] = share
+                    await self._progress(job_id, share)
+
+        counts: dict[str, int] = {}
+        async with db.async_session_scope() as session:
+            repository = IngestRepository(session)
+            if kind is SALES:
+                await repository.copy_staged(job_id, organization_id, chunks())
+            elif kind is PRODUCTS:
+                await repository.copy_into_temporary(
+                    "loaded_products", LOADED_PRODUCTS_DEFINITION, columns, chunks()
+                )
+            else:
+                await repository.copy_into_temporary("loaded_plan", LOADED_PLAN_DEFINITION, columns, chunks())
+            failure = self._failure(outcome, state, rejected)
+            if failure is not None:
+                # Nothing of the file is kept: the staged or loaded rows go with the transaction.
+                await session.rollback()
+            else:
+                mapped = [c for c, source in mapping.columns.items() if source]
+                if kind is PRODUCTS:
+                    counts = await repository.upsert_products(organization_id, mapped)
+                elif kind is PLAN:
+                    counts = await repository.upsert_plan(organization_id, mapped)
+                state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
+                # The job's record of this step commits with the rows themselves.
+                await self._finish_job(session, job_id, kind, outcome, state, counts, failed=None)
+        if failure is not None:
+            async with db.async_session_scope() as session:
+                await self._finish_job(session, job_id, kind, outcome, state, counts, failed=failure)
+            raise self._rejection(job_id, outcome, state, mapping, failure)
+        if kind is SALES:
+            enqueue("ingest.merge", str(job_id))
+        else:
+            for task in await self._engines_to_run(job_id):
+                enqueue(task, str(job_id))
         return 202, {
-            "job_id": job.id,
-            "status": "running",
+            "job_id": str(job_id),
+            "status": "running" if kind is SALES else await self._job_status(job_id),
             "rows_accepted": outcome.rows_valid,
             "rows_rejected": outcome.rows_rejected,
             "mapping": mapping.columns,
+            "error_counts": state.error_counts,
+            "flag_counts": state.flag_counts,
+            **counts,
         }
 
-    async def _new_job(self, file: SpooledFile, options: UploadOptions) -> UploadJob:
+    @staticmethod
+    def _failure(outcome: ValidationOutcome, state: validation.ValidationState, rejected: bool) -> str | None:
+        if rejected:
+            return (
+                f"{outcome.rows_rejected:,} of {outcome.rows_total:,} rows have errors; "
+                "nothing was stored (send on_error=skip to store the good rows)"
+            )
+        if outcome.rows_valid == 0:
+            return "no row of the file is valid; nothing was stored"
+        return None
+
+    @staticmethod
+    def _rejection(
+        job_id: uuid.UUID,
+        outcome: ValidationOutcome,
+        state: validation.ValidationState,
+        mapping: ColumnMapping,
+        failure: str,
+    ) -> Unprocessable:
+        first = sorted(outcome.errors[:MAX_STORED_ERRORS], key=lambda e: e.row)[:FIRST_ERRORS]
+        message = failure if not first else f"{failure}. First: {first[0].message}"
+        return Unprocessable(
+            message,
+            job_id=str(job_id),
+            errors=[e.as_dict() for e in first],
+            error_counts=state.error_counts,
+            errors_truncated=_truncated(state),
+            mapping=mapping.columns,
+            columns_seen=list(mapping.columns_seen),
+        )
+
+    # -- the job -----------------------------------------------------------------------------
+
+    async def _open_job(
+        self,
+        kind: UploadKind,
+        options: UploadOptions,
+        *,
+        job_id: uuid.UUID | None = None,
+        received: ReceivedFile | None = None,
+    ) -> UploadJob:
         stages = initial_stages()
-        stages["ingest"]["status"] = "running"
+        stages["ingest"].update(status="running", updated_at=datetime.now(UTC).isoformat())
         job = UploadJob(
+            id=job_id or uuid.uuid4(),
             organization_id=self.identity.organization_id,
-            kind="sales",
-            filename=file.filename,
-            file_sha256=file.sha256,
+            kind=kind.name,
+            filename=received.filename if received else None,
+            file_sha256=received.sha256 if received else None,
             status="running",
             stages=stages,
             started_at=datetime.now(UTC),
@@ -260,72 +423,125 @@ class IngestService:
             },
         )
         # Committed at once, in its own transaction, so the job (and its progress) is visible
-        # while the rows are still being validated and staged.
+        # while the rows are still being received, validated and staged.
         async with db.async_session_scope() as session:
-            await IngestRepository(session).add_job(job)
+            repository = IngestRepository(session)
+            if job_id is not None and await repository.job_exists(job_id):
+                raise AppError(f"a job with id {job_id} already exists; send a new job_id", 409)
+            await repository.add_job(job)
         return job
 
-    async def _stage(
-        self,
-        job_id: uuid.UUID,
-        file: SpooledFile,
-        fmt: parsing.FileFormat,
-        state: parsing.ValidationState,
-        outcome: ValidationOutcome,
-        options: UploadOptions,
-    ) -> bool:
-        """COPY valid rows into staging in one transaction; True when the file is rejected."""
-        org = str(self.identity.organization_id)
-        rejected = False
-        last_progress = [0.0]
-
-        async def chunks() -> AsyncIterator[bytes]:
-            nonlocal rejected
-            async for good, progress in self._validated(file.path, fmt, state, outcome):
-                if outcome.errors and options.on_error == "reject":
-                    rejected = True  # keep reading, only to count every error
-                    continue
-                if len(good):
-                    good = good.assign(job_id=str(job_id), organization_id=org)
-                    yield await asyncio.to_thread(parsing.to_copy_csv, good)
-                if progress - last_progress[0] >= 0.05:
-                    last_progress[0] = progress
-                    await self._progress(job_id, 0.5 * progress)
-
-        # The staging rows and nothing else share this transaction: a rejected or interrupted
-        # upload rolls back whole, and a killed process leaves nothing (uncommitted) behind.
+    async def _describe_job(self, job_id: uuid.UUID, received: ReceivedFile) -> None:
         async with db.async_session_scope() as session:
-            await IngestRepository(session).copy_staged(chunks())
-            if rejected:
-                await session.rollback()
-        return rejected
+            job = await session.get(UploadJob, job_id, with_for_update=True)
+            if job is not None:
+                job.filename, job.file_sha256 = received.filename, received.sha256
+
+    async def _delete_job(self, job_id: uuid.UUID) -> None:
+        async with db.async_session_scope() as session:
+            await IngestRepository(session).delete_job(job_id)
+
+    def _receive_progress(self, job_id: uuid.UUID) -> Callable[[int, int | None], Any]:
+        async def report(received: int, total: int | None) -> None:
+            if total:
+                await self._progress(job_id, RECEIVE_SHARE * min(received / total, 1.0))
+
+        return report
 
     async def _progress(self, job_id: uuid.UUID, progress: float) -> None:
         async with db.async_session_scope() as session:
             job = await session.get(UploadJob, job_id, with_for_update=True)
-            if job is not None:
+            if job is not None and job.stages["ingest"]["status"] == "running":
                 stages = {k: dict(v) for k, v in job.stages.items()}
-                stages["ingest"]["progress"] = round(progress, 4)
+                stages["ingest"].update(progress=round(progress, 4), updated_at=datetime.now(UTC).isoformat())
                 job.stages = stages
 
-    async def _finish_job(self, job_id: uuid.UUID, outcome: ValidationOutcome, failed: str | None) -> None:
+    async def _fail_if_running(self, job_id: uuid.UUID, reason: str) -> None:
+        try:
+            async with db.async_session_scope() as session:
+                job = await session.get(UploadJob, job_id, with_for_update=True)
+                if job is not None and job.stages["ingest"]["status"] == "running":
+                    stages = {k: dict(v) for k, v in job.stages.items()}
+                    stages["ingest"].update(status="failed", error=reason)
+                    job.stages = stages
+                    job.status, job.error, job.finished_at = "failed", f"ingest: {reason}", datetime.now(UTC)
+        except Exception:  # the client still gets the original error
+            log.exception("could not mark job %s failed", job_id)
+
+    async def _finish_job(
+        self,
+        session: AsyncSession,
+        job_id: uuid.UUID,
+        kind: UploadKind,
+        outcome: ValidationOutcome,
+        state: validation.ValidationState,
+        counts: dict[str, int],
+        failed: str | None,
+    ) -> None:
+        job = await session.get(UploadJob, job_id, with_for_update=True)
+        if job is None:
+            return
+        stages = {k: dict(v) for k, v in job.stages.items()}
+        now = datetime.now(UTC)
+        job.rows_total = outcome.rows_total
+        job.rows_accepted = 0 if failed else outcome.rows_valid
+        job.rows_rejected = outcome.rows_total if failed else outcome.rows_rejected
+        job.error_counts = dict(state.error_counts)
+        job.flag_counts = dict(state.flag_counts)
+        job.errors_truncated = _truncated(state)
+        job.errors = [e.as_dict() for e in sorted(outcome.errors, key=lambda e: e.row)[:FIRST_ERRORS]]
+        stages["ingest"]["updated_at"] = now.isoformat()
+        if failed:
+            stages["ingest"].update(status="failed", error=failed)
+            job.status, job.error, job.finished_at = "failed", f"ingest: {failed}", now
+        elif kind is SALES:
+            stages["ingest"].update(progress=STAGED_PROGRESS)
+        else:
+            stages["ingest"].update(status="succeeded", progress=1.0)
+            for stage, needed in (await self._engine_stages(session, kind)).items():
+                if not needed:
+                    stages[stage].update(status="skipped", progress=1.0)
+            for name, value in counts.items():
+                setattr(job, name, value)
+            job.status = overall_status(stages)
+            if job.status in ("succeeded", "failed"):
+                job.finished_at = now
+        job.stages = stages
+        await IngestRepository(session).add_errors(job_id, outcome.errors[:MAX_STORED_ERRORS])
+
+    async def _engine_stages(self, session: AsyncSession, kind: UploadKind) -> dict[str, bool]:
+        """Which engines a products or plan upload re-runs (False: the stage is skipped)."""
+        repository = IngestRepository(session)
+        has_sales = await repository.organization_has(self.identity.organization_id, "sales_lines")
+        if kind is PRODUCTS:
+            # Pricing needs cost with sales; inventory re-plans stock from the forecasts there are.
+            has_forecasts = await repository.organization_has(
+                self.identity.organization_id, "forecast_series"
+            )
+            return {
+                "forecasting": False,
+                "segmentation": False,
+                "pricing": has_sales,
+                "inventory": has_forecasts,
+            }
+        # A plan changes the forecast (known future prices and promotions), which chains inventory.
+        return {"forecasting": has_sales, "segmentation": False, "pricing": False, "inventory": has_sales}
+
+    async def _engines_to_run(self, job_id: uuid.UUID) -> list[str]:
         async with db.async_session_scope() as session:
-            job = await session.get(UploadJob, job_id, with_for_update=True)
+            job = await session.get(UploadJob, job_id)
             if job is None:
-                return
-            stages = {k: dict(v) for k, v in job.stages.items()}
-            job.rows_total = outcome.rows_total
-            job.rows_accepted = 0 if failed else outcome.rows_valid
-            job.rows_rejected = outcome.rows_rejected if not failed else outcome.rows_total
-            job.error_counts = dict(outcome.error_counts)
-            job.errors = [e.as_dict() for e in outcome.errors[:FIRST_ERRORS]]
-            if failed:
-                stages["ingest"].update(status="failed", error=failed)
-                job.status, job.error, job.finished_at = "failed", f"ingest: {failed}", datetime.now(UTC)
-            else:
-                stages["ingest"].update(progress=0.5)
-            job.stages = stages
-            await IngestRepository(session).add_errors(job_id, outcome.errors)
+                return []
+            queued = [s for s, entry in job.stages.items() if entry["status"] == "queued"]
+        # Forecasting starts inventory itself when it is done.
+        if "forecasting" in queued:
+            return ["forecasting.run"]
+        return [f"{stage}.run" for stage in queued]
+
+    async def _job_status(self, job_id: uuid.UUID) -> str:
+        async with db.async_session_scope() as session:
+            job = await session.get(UploadJob, job_id)
+            return job.status if job is not None else "failed"
 
     async def get_job(self, job_id: uuid.UUID) -> UploadJob:
         """A job of the caller's organization; 404 for anyone else's."""
@@ -335,8 +551,12 @@ class IngestService:
         return job
 
     async def errors_csv(self, job_id: uuid.UUID) -> AsyncIterator[str]:
-        """Every rejected value of a job as CSV lines (formula-safe)."""
+        """Every stored rejected value of a job as CSV lines (formula-safe)."""
         await self.get_job(job_id)
         yield csv_line(("row", "column", "value", "expected", "kind"))
         async for error in self.repository.stream_errors(job_id):
             yield csv_line((error.row, error.column, error.value, error.expected, error.kind))
+
+
+def _truncated(state: validation.ValidationState) -> bool:
+    return sum(state.error_counts.values()) > MAX_STORED_ERRORS

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+
+from sqlalchemy import select
 
 from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
-from common.pipeline import stage_task
-from ingest.repository import merge_staged
+from common.models import UploadJob
+from common.pipeline import StageError, stage_task
+from ingest.repository import lock_job, merge_staged
 
 app = celery_app
 ENGINE_TASKS = ("forecasting.run", "segmentation.run", "pricing.run")
@@ -17,18 +21,38 @@ ENGINE_TASKS = ("forecasting.run", "segmentation.run", "pricing.run")
 
 @stage_task("ingest.merge", "ingest")
 def merge(job_id: str, report: Callable[[float], None]) -> None:
-    """Merge an upload's staged rows into sales in one transaction, then start the engines."""
+    """Merge an upload's staged rows into sales in one transaction, then start the engines.
+
+    Exactly once: merges of one job are serialised by a lock, and one that finds the stage
+    already succeeded (a redelivered task after the first committed) changes nothing.
+    """
     report(0.6)
     with sync_session() as session:
-        counts = merge_staged(session.connection(), job_id)
-        # Same transaction as the merge, so the counts and the rows land together; a redelivered
-        # task finds nothing staged and keeps the first counts.
-        jobs.update_stage(
-            job_id, "ingest", status="succeeded", session=session, **(counts if any(counts.values()) else {})
-        )
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is not None:
-        invalidate(str(organization_id), "sales")
+        connection = session.connection()
+        lock_job(connection, job_id)
+        job = session.execute(
+            select(UploadJob.organization_id, UploadJob.stages, UploadJob.rows_accepted).where(
+                UploadJob.id == uuid.UUID(job_id)
+            )
+        ).one_or_none()
+        if job is None:
+            raise StageError("the job no longer exists")
+        stages = job.stages or {}
+        if stages.get("ingest", {}).get("status") == "succeeded":
+            # Merged by an earlier delivery of this task; start what it may not have started.
+            for task in ENGINE_TASKS:
+                if stages.get(task.split(".")[0], {}).get("status") == "queued":
+                    enqueue(task, job_id)
+            return None
+        counts = merge_staged(connection, job_id, job.organization_id)
+        if job.rows_accepted and not any(counts.values()):
+            # Staging is unlogged: a database crash between upload and merge empties it.
+            raise StageError("the uploaded rows were lost before they could be stored; upload the file again")
+        # Same transaction as the merge, so the counts and the rows land together.
+        jobs.update_stage(job_id, "ingest", status="succeeded", session=session, **counts)
+        organization_id = job.organization_id
+    invalidate(str(organization_id), "sales")
     # Forecasting, segmentation and pricing run in parallel; inventory follows forecasting.
     for task in ENGINE_TASKS:
         enqueue(task, job_id)
+    return None

@@ -236,8 +236,16 @@ def _lenient_numbers(texts: list[str]) -> np.ndarray:
         .astype(str)
         .str.replace(r"^([-+]?)\s*[£$€]\s*", r"\1", regex=True)
         .str.replace(r"\s*[£$€]$", "", regex=True)
-        .str.replace(r"^(-?\d{1,3}(?:\.\d{3})+),(\d+)$", lambda m: m.group(1).replace(".", "") + "." + m.group(2), regex=True)
-        .str.replace(r"^(-?\d{1,3}(?:,\d{3})+)\.(\d+)$", lambda m: m.group(1).replace(",", "") + "." + m.group(2), regex=True)
+        .str.replace(
+            r"^(-?\d{1,3}(?:\.\d{3})+),(\d+)$",
+            lambda m: m.group(1).replace(".", "") + "." + m.group(2),
+            regex=True,
+        )
+        .str.replace(
+            r"^(-?\d{1,3}(?:,\d{3})+)\.(\d+)$",
+            lambda m: m.group(1).replace(",", "") + "." + m.group(2),
+            regex=True,
+        )
         .str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
     )
     return np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=np.float64)
@@ -505,7 +513,10 @@ def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tupl
     dates = _dates(batch)
     today = np.datetime64(state.today, "D")
     batch.report(
-        dates <= today, "date", f"a date after {state.today.isoformat()} (a plan is for the future)", "past_date"
+        dates <= today,
+        "date",
+        f"a date after {state.today.isoformat()} (a plan is for the future)",
+        "past_date",
     )
     sku = clean_ids(batch.missing("sku", "a product code"))
     store = _store(batch)

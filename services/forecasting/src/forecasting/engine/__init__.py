@@ -1,6 +1,19 @@
 """Demand forecasting engine: backtested model selection, price/promotion aware, calibrated quantiles.
 
 Pure code: pandas DataFrames in, a ForecastResult out; no database, queue or HTTP in here.
+
+How a call works: the rows become dense series x period matrices (panel.py); every candidate model
+forecasts from three rolling origins one horizon apart and from the end of history (local.py,
+global_model.py, optionally prophet_model.py); the backtest picks a model per cluster of series
+(backtest.py); p10/p90 come from the chosen model's backtest residuals (intervals.py); series with
+too little history take their peers' profile (coldstart.py).
+
+Chunking: a call is self-contained, so the task layer may split series into chunks and run them in
+parallel. The global model, the model selection per cluster, the quantile calibration and the
+cold-start peers are all learned within the chunk, so chunks should hold whole categories (sort
+series by category, then store) and a few hundred series or more; results then barely depend on
+the chunking. Incremental re-runs: store `series_fingerprints` per series and re-run only chunks
+holding a series whose fingerprint changed.
 """
 
 from __future__ import annotations
@@ -81,7 +94,12 @@ def _is_intermittent(y: np.ndarray) -> np.ndarray:
 
 
 def _run_candidates(
-    panel: Panel, origins: list[int], names: Sequence[str], seed: int, refit_global: bool
+    panel: Panel,
+    origins: list[int],
+    names: Sequence[str],
+    seed: int,
+    refit_global: bool,
+    holiday_country: str | None = "US",
 ) -> dict[str, np.ndarray]:
     """Forecasts (n, len(origins), H) of every candidate from every origin."""
     n, horizon = panel.n_series, panel.horizon
@@ -96,7 +114,7 @@ def _run_candidates(
         elif name == GLOBAL_MODEL:
             from forecasting.engine.global_model import global_forecasts
 
-            out[name] = global_forecasts(panel, origins, seed=seed, refit=refit_global)
+            out[name] = global_forecasts(panel, origins, seed=seed, country=holiday_country, refit=refit_global)
         elif name == "prophet":
             from forecasting.engine.prophet_model import prophet_forecasts
 
@@ -116,6 +134,7 @@ def forecast(
     selection: str = "cluster",
     selection_margin: float = 0.05,
     refit_global: bool = True,
+    holiday_country: str | None = "US",
 ) -> ForecastResult:
     """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
 
@@ -126,6 +145,7 @@ def forecast(
     or Croston for intermittent series without it) by `selection_margin` (relative error).
     `refit_global` refits the global model at every backtest origin (honest residuals for the
     quantiles); False fits it once before the first window, which is faster but staler.
+    `holiday_country` (ISO code for the `holidays` package, None for none) flags public holidays.
     """
     panel = build_panel(history, horizon_days, plan=plan, products=products)
     names = list(candidates or DEFAULT_CANDIDATES)
@@ -136,7 +156,7 @@ def forecast(
     n, n_hist, horizon = panel.n_series, panel.n_hist, panel.horizon
     min_history = _min_history(panel.freq)
     origins = backtest_origins(n_hist, horizon, windows=windows, min_train=min_history)
-    preds = _run_candidates(panel, [*origins, n_hist], names, seed, refit_global)
+    preds = _run_candidates(panel, [*origins, n_hist], names, seed, refit_global, holiday_country)
     default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
     if want_ensemble and len(preds) > 1:
         partner = "ets" if "ets" in preds and default != "ets" else next(x for x in preds if x != default)

@@ -52,8 +52,8 @@ def explain_row(row: dict[Hashable, Any], policy: InventoryPolicy) -> str:
             levels += f" The economic order quantity is {_units(row['eoq'])} units."
     if not math.isfinite(row["on_hand"]):
         action = (
-            "On-hand stock is unknown: these are target levels only; upload on-hand quantities "
-            "(POST /upload-products) to get an order quantity."
+            "On-hand stock is unknown, so these are target levels only: the engine needs on-hand "
+            "quantities (POST /upload-products) to give an order quantity."
         )
         return f"{action} {levels}{_defaults_text(row, policy)}"
     position = (

@@ -20,13 +20,16 @@ class InventoryPolicy:
     seed: int = 0
     # Monte-Carlo paths per item; 2,000 keeps the 95% quantile's sampling error near 1%.
     n_samples: int = 2000
-    # Correlation of forecast errors between periods of one item (Gaussian copula). Errors of
+    # Correlation of forecast errors between the periods of one item (Gaussian copula). Errors of
     # consecutive periods share the level error, so treating them as independent understates the
-    # spread of their sum.
-    period_correlation: float = 0.0
+    # spread of their sum. Measured on the forecasting engine's replay forecasts: 0.41 between
+    # consecutive weeks (Breakfast at the Frat), 0.13-0.20 between days (UCI Online Retail).
+    period_correlation: float = 0.25
     # A period's spread is widened (never narrowed) until its expected absolute error matches the
     # backtest WAPE, capped at this factor.
     max_wape_widening: float = 3.0
+    # Below 1 the spread is also narrowed where the backtest error is smaller than the band implies;
+    # per-series backtest errors are noisy (few windows), so by default bands are only widened.
     min_wape_factor: float = 1.0
 
     def __post_init__(self) -> None:
@@ -53,3 +56,5 @@ class InventoryPolicy:
             raise ValueError("period_correlation must be in [0, 1)")
         if self.max_wape_widening < 1.0:
             raise ValueError("max_wape_widening must be at least 1")
+        if not 0.0 < self.min_wape_factor <= 1.0:
+            raise ValueError("min_wape_factor must be in (0, 1]")

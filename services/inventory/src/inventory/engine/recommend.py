@@ -93,7 +93,8 @@ def _group_forecast(points: pd.DataFrame, as_of: pd.Timestamp | None) -> tuple[p
         raise ValueError(f"forecast_points lacks column(s) {sorted(missing)}")
     frame = points.copy()
     frame["date"] = pd.to_datetime(frame["date"])
-    frame = frame[frame["date"].notna()]
+    # A period without a median forecast carries no information: drop it rather than read it as 0.
+    frame = frame[frame["date"].notna() & pd.to_numeric(frame["p50"], errors="coerce").notna()]
     for column in ("p10", "p90"):
         if column not in frame.columns:
             frame[column] = np.nan
@@ -189,8 +190,9 @@ def _item_data(items: pd.DataFrame, products: pd.DataFrame | None, policy: Inven
     ordering_cost = number("ordering_cost")
     policy_cost = np.nan if policy.ordering_cost is None else float(policy.ordering_cost)
     table["ordering_cost"] = ordering_cost.where(ordering_cost.notna() & (ordering_cost >= 0), policy_cost)
-    table["supplier"] = table["supplier"].where(table["supplier"].notna(), None)
-    table["name"] = table["name"].where(table["name"].notna(), None)
+    # Object columns with None (not NaN) where unknown, so they serialise as null.
+    for column in ("supplier", "name"):
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
     table["defaults_used"] = defaults
     return table
 
@@ -242,7 +244,9 @@ def recommend_inventory(
     # Per-period demand shapes, widened where the backtest showed more error than the band implies.
     p10, p50, p90 = clean_quantiles(frame["p10"], frame["p50"], frame["p90"])
     shape = fit_period_shape(p10, p50, p90)
-    shape = widen_to_backtest_error(shape, frame["_series"].to_numpy(), series.wape, policy.max_wape_widening, policy.min_wape_factor)
+    shape = widen_to_backtest_error(
+        shape, frame["_series"].to_numpy(), series.wape, policy.max_wape_widening, policy.min_wape_factor
+    )
     period_mean, _ = mean_and_mad(shape)
 
     lead_days = table["lead_time_days"].to_numpy(dtype=float)

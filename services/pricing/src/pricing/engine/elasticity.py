@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import solve_triangular
 
 from pricing.engine.data import PROMOTION_FLAGS, product_info, to_weekly
 from pricing.engine.features import DAYS_PER_YEAR, fourier_terms, holiday_weeks
@@ -60,6 +61,8 @@ class SeriesFit:
     penalty: np.ndarray = field(default_factory=lambda: np.empty(0))  # ridge weight per design column
     weeks_before_end: np.ndarray = field(default_factory=lambda: np.empty(0))
     panel_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # fitted weeks
+    weights: np.ndarray = field(default_factory=lambda: np.empty(0))  # robust weight of each fitted week
+    coefficients: np.ndarray = field(default_factory=lambda: np.empty(0))  # design (+ price) coefficients
     elasticity: float = np.nan
     standard_error: float = np.nan
     reason: str | None = None  # why no own estimate exists
@@ -125,9 +128,7 @@ def _category_seasonality(fits: list[SeriesFit], categories: np.ndarray, order: 
     for position, fit in enumerate(fits):
         if not all(name in fit.names for name in names):
             continue  # less than a year of history: no own seasonal estimate
-        design = fit.design if fit.reason else np.column_stack([fit.design, fit.log_price])
-        coefficients, *_ = np.linalg.lstsq(design, fit.log_units, rcond=None)
-        own[position] = [coefficients[fit.names.index(name)] for name in names]
+        own[position] = [fit.coefficients[fit.names.index(name)] for name in names]
     profile = np.zeros((len(fits), 2 * order))
     for category in pd.unique(categories):
         members = np.flatnonzero(categories == category)
@@ -195,8 +196,7 @@ def _fit_series(
     )
     if not settings.use_price:
         fit.reason = "price ignored"
-        return fit
-    if n_weeks < settings.min_weeks:
+    elif n_weeks < settings.min_weeks:
         fit.reason = f"only {n_weeks} weeks with sales; not enough to estimate"
     elif n_changes < settings.min_price_changes:
         weeks_word = "week" if n_changes == 1 else "weeks"
@@ -205,13 +205,18 @@ def _fit_series(
             if n_changes == 0
             else f"price changed on only {n_changes} {weeks_word}; not enough to estimate"
         )
-    if fit.reason is not None:
-        return fit
-    elasticity, standard_error = _price_coefficient(design, log_price, log_units, penalty, settings.robust)
-    if not np.isfinite(standard_error):
+    if fit.reason is None:
+        elasticity, standard_error, price_fit = _price_coefficient(
+            design, log_price, log_units, penalty, settings.robust
+        )
+        if price_fit is not None:
+            fit.elasticity, fit.standard_error = elasticity, standard_error
+            fit.weights, fit.coefficients = price_fit.weights, price_fit.coefficients
+            return fit
         fit.reason = "price moved only together with promotions; its own effect cannot be separated"
-        return fit
-    fit.elasticity, fit.standard_error = elasticity, standard_error
+    # No own elasticity: the controls alone, for robustness weights and the seasonal first pass.
+    controls = _robust_least_squares(design, log_units, penalty, settings.robust)
+    fit.weights, fit.coefficients = controls.weights, controls.coefficients
     return fit
 
 
@@ -240,48 +245,88 @@ def _ridge_system(
     return np.vstack([design, extra]), np.concatenate([target, np.zeros(penalised.size)])
 
 
+@dataclass
+class _LeastSquares:
+    coefficients: np.ndarray
+    weights: np.ndarray  # robustness weights the coefficients were fitted with
+    q_matrix: np.ndarray
+    upper: np.ndarray
+
+
+def _robust_least_squares(
+    design: np.ndarray, target: np.ndarray, penalty: np.ndarray, robust: bool
+) -> _LeastSquares:
+    """Ridge least squares, reweighted so that gross outliers lose their pull when `robust`."""
+    weights = np.ones(len(target))
+    if robust:
+        for iteration in range(2 * ROBUST_ITERATIONS):
+            residuals = target - design @ _weighted_normal_solve(design, target, weights, penalty)
+            # Weeks far off the fit (bulk orders, stock-outs, data errors) count less: Huber weights
+            # first, then Tukey's bisquare, which drops gross outliers entirely (Huber alone still
+            # follows outliers at extreme prices). Tunings 1.345 / 4.685: 95% efficiency on normal noise.
+            # Ref: Fox & Weisberg, "Robust Regression in R" (2018 appendix), section 3 (M-estimation).
+            absolute = np.abs(residuals)
+            scale = 1.4826 * float(np.partition(absolute, len(absolute) // 2)[len(absolute) // 2])
+            if scale <= 0:
+                break
+            if iteration < ROBUST_ITERATIONS:
+                new_weights = np.minimum(1.0, HUBER_TUNING * scale / np.maximum(absolute, 1e-12))
+            else:
+                new_weights = np.clip(1 - (residuals / (BISQUARE_TUNING * scale)) ** 2, 0.0, None) ** 2
+            converged = float(np.max(np.abs(new_weights - weights))) < 1e-2
+            weights = new_weights
+            if converged and iteration >= ROBUST_ITERATIONS:
+                break
+    # The final fit goes through QR: its R factor gives the price coefficient's standard error.
+    root = np.sqrt(weights)
+    system, system_target = _ridge_system(design * root[:, None], target * root, penalty)
+    q_matrix, upper = np.linalg.qr(system)
+    diagonal = np.abs(np.diag(upper))
+    square = upper.shape[0] == upper.shape[1]
+    if square and diagonal.size and diagonal.min() > 1e-10 * max(diagonal.max(), 1e-300):
+        coefficients = solve_triangular(upper, q_matrix.T @ system_target)
+    else:
+        coefficients = np.linalg.lstsq(system, system_target, rcond=None)[0]
+    return _LeastSquares(coefficients, weights, q_matrix, upper)
+
+
+def _weighted_normal_solve(
+    design: np.ndarray, target: np.ndarray, weights: np.ndarray, penalty: np.ndarray
+) -> np.ndarray:
+    """Weighted ridge coefficients from the normal equations (fast; used between reweighting steps)."""
+    weighted = design * weights[:, None]
+    gram = design.T @ weighted + np.diag(penalty)
+    try:
+        return np.linalg.solve(gram, weighted.T @ target)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(gram, weighted.T @ target, rcond=None)[0]
+
+
 def _price_coefficient(
     design: np.ndarray, log_price: np.ndarray, log_units: np.ndarray, penalty: np.ndarray, robust: bool
-) -> tuple[float, float]:
+) -> tuple[float, float, _LeastSquares | None]:
     """Price coefficient (controls ridge-penalised) and its standard error, inflated for autocorrelation."""
     full = np.column_stack([design, log_price])
     n_rows, n_columns = full.shape
-    if n_rows <= n_columns + 1:
-        return np.nan, np.inf
-    price_norm = np.linalg.norm(log_price)
-    if price_norm == 0:
-        return np.nan, np.inf
-    weights = np.ones(n_rows)
-    for iteration in range(2 * ROBUST_ITERATIONS + 1 if robust else 1):
-        root = np.sqrt(weights)
-        system, target = _ridge_system(full * root[:, None], log_units * root, np.append(penalty, 0.0))
-        q_matrix, upper = np.linalg.qr(system)
-        if abs(upper[-1, -1]) / np.linalg.norm(log_price * root) < COLLINEAR_TOLERANCE:
-            return np.nan, np.inf
-        coefficients = np.linalg.solve(upper, q_matrix.T @ target)
-        residuals = log_units - full @ coefficients
-        # Weeks far off the fit (bulk orders, stock-outs, data errors) count less: Huber weights first,
-        # then Tukey's bisquare, which drops gross outliers entirely (Huber alone still follows
-        # outliers at extreme prices). Tunings 1.345 / 4.685 give 95% efficiency on normal noise.
-        # Ref: Fox & Weisberg, "Robust Regression in R" (2018 appendix), section 3 (M-estimation, IRLS).
-        scale = 1.4826 * float(np.median(np.abs(residuals)))
-        if scale <= 0:
-            break
-        if iteration < ROBUST_ITERATIONS:
-            weights = np.minimum(1.0, HUBER_TUNING * scale / np.maximum(np.abs(residuals), 1e-12))
-        else:
-            weights = np.clip(1 - (residuals / (BISQUARE_TUNING * scale)) ** 2, 0.0, None) ** 2
-    sigma2 = float(weights * residuals @ residuals) / (n_rows - n_columns)
-    variance = sigma2 / upper[-1, -1] ** 2
+    if n_rows <= n_columns + 1 or np.linalg.norm(log_price) == 0:
+        return np.nan, np.inf, None
+    fit = _robust_least_squares(full, log_units, np.append(penalty, 0.0), robust)
+    used = fit.weights > 0
+    price_size = np.linalg.norm(log_price * np.sqrt(fit.weights))
+    if price_size == 0 or abs(fit.upper[-1, -1]) / price_size < COLLINEAR_TOLERANCE:
+        return np.nan, np.inf, None
+    residuals = log_units - full @ fit.coefficients
+    degrees = max(float(fit.weights.sum()) - n_columns, 1.0)
+    variance = float(fit.weights * residuals @ residuals) / degrees / fit.upper[-1, -1] ** 2
     # Weekly residuals and prices are both autocorrelated; plain OLS errors would then be too narrow.
     # Variance factor (1 + rho*phi) / (1 - rho*phi) for AR(1) residuals and regressor.
     # Ref: Bence (1995), Ecology 76(2) 628-639 (short time series, autocorrelation)
-    price_part = q_matrix[:n_rows, -1] * upper[-1, -1] / np.sqrt(weights)
-    rho = _lag_one_correlation(residuals)
+    price_part = fit.q_matrix[:n_rows, -1][used] * fit.upper[-1, -1] / np.sqrt(fit.weights[used])
+    rho = _lag_one_correlation(residuals[used])
     phi = _lag_one_correlation(price_part)
     product = float(np.clip(rho * phi, -0.9, 0.9))
     inflation = min(max(1.0, (1 + product) / (1 - product)), MAX_AUTOCORRELATION_INFLATION)
-    return float(coefficients[-1]), float(np.sqrt(variance * inflation))
+    return float(fit.coefficients[-1]), float(np.sqrt(variance * inflation)), fit
 
 
 def _lag_one_correlation(values: np.ndarray) -> float:
@@ -298,7 +343,8 @@ def _refit_controls(fit: SeriesFit, elasticity: float, settings: EstimationSetti
         return {}
     price_effect = elasticity * fit.log_price if np.isfinite(elasticity) else 0.0
     target = fit.log_units - price_effect
-    system, system_target = _ridge_system(fit.design, target, fit.penalty)
+    root = np.sqrt(fit.weights)
+    system, system_target = _ridge_system(fit.design * root[:, None], target * root, fit.penalty)
     coefficients, *_ = np.linalg.lstsq(system, system_target, rcond=None)
     named = dict(zip(fit.names, map(float, coefficients), strict=True))
     # The trend only keeps a drifting level from biasing the other effects. Forecasts and base units
@@ -306,7 +352,10 @@ def _refit_controls(fit: SeriesFit, elasticity: float, settings: EstimationSetti
     level_free = [name not in ("intercept", "trend") for name in fit.names]
     deseasoned = target - fit.design[:, level_free] @ coefficients[level_free]
     half_life = settings.level_half_life_weeks
-    weights = 0.5 ** (fit.weeks_before_end / half_life) if half_life > 0 else np.ones(len(target))
+    recency = 0.5 ** (fit.weeks_before_end / half_life) if half_life > 0 else np.ones(len(target))
+    weights = recency * fit.weights
+    if weights.sum() <= 0:
+        weights = recency
     level = float(weights @ deseasoned / weights.sum())
     # Duan's smearing factor turns the mean of log units back into mean units.
     # Ref: Duan (1983), JASA 78(383) 605-610, "Smearing estimate: a nonparametric retransformation method".

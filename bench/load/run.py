@@ -1,0 +1,310 @@
+"""Load bench: 200 clients reading results and 5 uploading sales through the gateway, for 60 s.
+
+Run from the repo root:  .venv/bin/python -m bench.load [--duration 60] [--readers 200] [--think-ms 1000]
+
+It starts the whole platform as `make run` does (embedded PostgreSQL and Redis in a temporary
+folder, gateway, five services, five workers; free ports on 127.0.0.1) with the gateway's rate
+limits raised (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+UPLOAD_RATE_LIMIT_PER_MINUTE): every client comes from one loopback address. It loads the demo
+data (3 stores x 30 products x 2 years, 800 customers) and waits for every engine, then drives:
+
+- readers: each client loops over the dashboard's result reads of the demo retailer (forecast,
+  inventory, pricing, segments, sales history), waiting `--think-ms` between its requests
+  (a person looking at a page; `--think-ms 0` measures saturation instead). After one warm-up
+  pass these reads are cached: the latency is the gateway's (auth, rate limit, cache);
+- uploaders: each client uploads a new small sales file of its own retailer every
+  `--upload-every-s` (at once if the last one took longer), so up to 5 uploads are in flight.
+
+Then it waits for every acknowledged upload's job to finish and counts the rows in PostgreSQL.
+Summary line: `load rps=<reads/s> p99_ms=<read p99> errors=<failed requests> rows_lost=<rows
+acknowledged minus rows stored>`. Traffic goes to 127.0.0.1 only; every loop is bounded by the
+duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import aiohttp
+import httpx
+import numpy as np
+import psycopg
+
+from bench.load.platform import running_platform
+from common.demo import generate_sales
+
+RATE_LIMITS_OFF = {
+    "RATE_LIMIT_PER_MINUTE": str(10**9),
+    "RATE_LIMIT_PER_ADDRESS_PER_MINUTE": str(10**9),
+    "UPLOAD_RATE_LIMIT_PER_MINUTE": str(10**9),
+}
+# What the dashboard reads, for the demo retailer's stores and products.
+READS = (
+    "/forecast?limit=20",
+    "/forecast?store=S01&sku=SKU001",
+    "/forecast?level=store",
+    "/inventory-recommendations?limit=50",
+    "/inventory-recommendations/summary",
+    "/pricing-suggestions?limit=50",
+    "/customer-segments",
+    "/sales/timeseries?freq=W",
+    "/sales/timeseries?store=S02&freq=D",
+)
+PASSWORD = "load-password-123"
+
+
+@dataclass
+class Tally:
+    """What the clients saw."""
+
+    read_latencies_s: list[float] = field(default_factory=list)
+    read_errors: Counter[str] = field(default_factory=Counter)
+    read_sources: Counter[str] = field(default_factory=Counter)
+    upload_latencies_s: list[float] = field(default_factory=list)
+    upload_errors: Counter[str] = field(default_factory=Counter)
+    acknowledged: dict[str, int] = field(default_factory=dict)  # job id -> rows accepted
+    job_org: dict[str, str] = field(default_factory=dict)  # job id -> organization id
+
+
+def _account(client: httpx.Client, name: str) -> tuple[dict[str, str], str]:
+    email = f"{name}-{uuid.uuid4().hex[:8]}@load.example"
+    registered = client.post("/auth/register", json={"email": email, "password": PASSWORD, "name": name})
+    registered.raise_for_status()
+    tokens = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
+    return {"Authorization": f"Bearer {tokens['access_token']}"}, str(registered.json()["organization_id"])
+
+
+def _wait_for_jobs(
+    client: httpx.Client, headers_of: dict[str, dict[str, str]], timeout_s: float
+) -> Counter[str]:
+    """Poll every job until it ends; returns how many ended in each status."""
+    pending = dict(headers_of)
+    done: Counter[str] = Counter()
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        for job_id, headers in list(pending.items()):
+            status = client.get(f"/jobs/{job_id}", headers=headers).json()["status"]
+            if status in ("succeeded", "failed"):
+                done[status] += 1
+                del pending[job_id]
+        if pending:
+            time.sleep(2)
+    done["unfinished"] = len(pending)
+    return done
+
+
+def _upload_file(client_no: int, upload_no: int) -> bytes:
+    """A small sales file whose every line is new: its own store, 3 products, 30 days."""
+    sales = generate_sales(n_stores=1, n_skus=3, days=30, n_customers=20, seed=client_no * 1000 + upload_no)
+    sales["store"] = f"L{client_no}-{upload_no:03d}"
+    return sales.to_csv(index=False).encode()
+
+
+async def _reader(
+    session: aiohttp.ClientSession, headers: dict[str, str], stop_at: float, think_s: float, tally: Tally
+) -> None:
+    rng = random.Random()
+    # Clients start spread over one think time, as people arriving do.
+    await asyncio.sleep(rng.uniform(0, think_s))
+    while time.monotonic() < stop_at:
+        path = rng.choice(READS)
+        started = time.perf_counter()
+        try:
+            async with session.get(path, headers=headers) as response:
+                await response.read()
+                status = response.status
+                source = response.headers.get("X-Cache", "none")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, source = 0, type(exc).__name__
+        tally.read_latencies_s.append(time.perf_counter() - started)
+        tally.read_sources[source] += 1
+        if status != 200:
+            tally.read_errors[f"{path} -> {status or source}"] += 1
+        if think_s:
+            await asyncio.sleep(rng.expovariate(1 / think_s))
+
+
+async def _uploader(
+    session: aiohttp.ClientSession,
+    client_no: int,
+    headers: dict[str, str],
+    organization_id: str,
+    stop_at: float,
+    every_s: float,
+    tally: Tally,
+) -> None:
+    upload_no = 0
+    while time.monotonic() < stop_at:
+        body = await asyncio.to_thread(_upload_file, client_no, upload_no)
+        form = aiohttp.FormData()
+        form.add_field("file", body, filename=f"load-{client_no}-{upload_no}.csv", content_type="text/csv")
+        started = time.perf_counter()
+        try:
+            async with session.post("/upload-sales", data=form, headers=headers) as response:
+                answer = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, answer = 0, {"detail": type(exc).__name__}
+        elapsed = time.perf_counter() - started
+        tally.upload_latencies_s.append(elapsed)
+        if status == 202:
+            tally.acknowledged[answer["job_id"]] = int(answer["rows_accepted"])
+            tally.job_org[answer["job_id"]] = organization_id
+        else:
+            tally.upload_errors[f"{status}: {str(answer.get('detail'))[:80]}"] += 1
+        upload_no += 1
+        await asyncio.sleep(max(0.0, every_s - elapsed))
+
+
+async def _drive(
+    base_url: str,
+    reader_headers: dict[str, str],
+    uploaders: list[tuple[dict[str, str], str]],
+    args: argparse.Namespace,
+) -> Tally:
+    tally = Tally()
+    # One connection per client, kept alive, as 200 browsers would hold.
+    connector = aiohttp.TCPConnector(limit=args.readers + len(uploaders) + 10, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
+        stop_at = time.monotonic() + args.duration
+        think_s = args.think_ms / 1000
+        tasks = [_reader(session, reader_headers, stop_at, think_s, tally) for _ in range(args.readers)]
+        tasks += [
+            _uploader(session, i, headers, org, stop_at, args.upload_every_s, tally)
+            for i, (headers, org) in enumerate(uploaders)
+        ]
+        await asyncio.gather(*tasks)
+    return tally
+
+
+def _metric_sum(text: str, name: str, **labels: str) -> float:
+    """Sum of a Prometheus sample over the series matching the labels."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        if all(f'{key}="{value}"' in line for key, value in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _server_side_latency(before: str, after: str) -> tuple[float, float]:
+    """Gateway-measured requests and mean seconds of the proxied GETs during the run."""
+    count = sum(
+        _metric_sum(text, "http_request_duration_seconds_count", method="GET") * sign
+        for text, sign in ((after, 1), (before, -1))
+    )
+    seconds = sum(
+        _metric_sum(text, "http_request_duration_seconds_sum", method="GET") * sign
+        for text, sign in ((after, 1), (before, -1))
+    )
+    return count, seconds / count if count else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the platform, load demo data, drive readers and uploaders, print the summary line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--readers", type=int, default=200)
+    parser.add_argument(
+        "--think-ms", type=float, default=1000.0, help="mean pause between a reader's requests"
+    )
+    parser.add_argument("--uploaders", type=int, default=5)
+    parser.add_argument("--upload-every-s", type=float, default=5.0)
+    parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the jobs")
+    args = parser.parse_args(argv)
+
+    print(
+        "starting the platform (embedded PostgreSQL and Redis, gateway, 5 services, 5 workers)...", flush=True
+    )
+    with running_platform(RATE_LIMITS_OFF) as platform:
+        database_url = platform.env["DATABASE_URL"]
+        with httpx.Client(base_url=platform.base_url, timeout=300) as client:
+            reader_headers, _ = _account(client, "demo")
+            demo = generate_sales(n_stores=3, n_skus=30, days=730, n_customers=800)
+            started = time.perf_counter()
+            upload = client.post(
+                "/upload-sales",
+                headers=reader_headers,
+                files={"file": ("demo.csv", demo.to_csv(index=False).encode(), "text/csv")},
+            )
+            upload.raise_for_status()
+            demo_job = upload.json()["job_id"]
+            finished = _wait_for_jobs(client, {demo_job: reader_headers}, timeout_s=args.drain_timeout)
+            if finished["succeeded"] != 1:
+                print(f"the demo upload did not succeed: {finished}", file=sys.stderr)
+                return 1
+            print(
+                f"demo data: {len(demo):,} lines, processed by every engine in {time.perf_counter() - started:.0f} s"
+            )
+            for path in READS:  # warm-up: one read of each fills the caches
+                client.get(path, headers=reader_headers).raise_for_status()
+            uploaders = [_account(client, f"uploader{i}") for i in range(args.uploaders)]
+            metrics_before = client.get("/metrics").text
+
+        print(
+            f"driving {args.readers} readers (think {args.think_ms:.0f} ms) and {args.uploaders} uploaders "
+            f"(one upload each every {args.upload_every_s:.0f} s) for {args.duration:.0f} s...",
+            flush=True,
+        )
+        started = time.perf_counter()
+        tally = asyncio.run(_drive(platform.base_url, reader_headers, uploaders, args))
+        elapsed = time.perf_counter() - started
+
+        with httpx.Client(base_url=platform.base_url, timeout=60) as client:
+            metrics_after = client.get("/metrics").text
+            headers_of = {
+                job_id: next(h for h, org in uploaders if org == tally.job_org[job_id])
+                for job_id in tally.acknowledged
+            }
+            drain_started = time.perf_counter()
+            ended = _wait_for_jobs(client, headers_of, timeout_s=args.drain_timeout)
+            drain_s = time.perf_counter() - drain_started
+        organizations = sorted({org for _, org in uploaders})
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM sales_lines WHERE organization_id = ANY(%s::uuid[])", (organizations,)
+            ).fetchone()
+        stored = int(row[0]) if row else 0
+
+    acknowledged = sum(tally.acknowledged.values())
+    latencies_ms = np.array(tally.read_latencies_s) * 1000
+    reads = len(latencies_ms)
+    rps = reads / elapsed
+    p50, p90, p99 = (float(np.percentile(latencies_ms, q)) for q in (50, 90, 99)) if reads else (0.0,) * 3
+    gateway_gets, gateway_mean_s = _server_side_latency(metrics_before, metrics_after)
+    errors = sum(tally.read_errors.values()) + sum(tally.upload_errors.values())
+    uploads = len(tally.upload_latencies_s)
+    print(
+        f"reads: {reads:,} in {elapsed:.1f} s = {rps:.1f}/s; latency ms p50 {p50:.1f} p90 {p90:.1f} p99 {p99:.1f} max {latencies_ms.max() if reads else 0:.1f}"
+    )
+    print(f"  answered by: {dict(tally.read_sources)} (X-Cache: hit = from the gateway's Redis cache)")
+    print(
+        f"  gateway-measured GETs: {gateway_gets:.0f}, mean {gateway_mean_s * 1000:.1f} ms in the app (the rest is queueing and the client)"
+    )
+    print(f"  errors: {dict(tally.read_errors) or 0}")
+    upload_p50 = float(np.percentile(tally.upload_latencies_s, 50)) if uploads else 0.0
+    print(
+        f"uploads: {uploads} sent, {len(tally.acknowledged)} acknowledged (202), {acknowledged:,} rows; "
+        f"p50 {upload_p50:.2f} s; errors: {dict(tally.upload_errors) or 0}"
+    )
+    print(
+        f"jobs: {dict(ended)} after {drain_s:.0f} s of draining; rows stored {stored:,} of {acknowledged:,} acknowledged"
+    )
+    rows_lost = acknowledged - stored
+    print(f"load rps={rps:.1f} p99_ms={p99:.1f} errors={errors} rows_lost={rows_lost}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
