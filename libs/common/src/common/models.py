@@ -229,6 +229,17 @@ class SalesLine(Base):
     )
 
 
+class CustomerIdentity(TimestampMixin, Base):
+    """A customer's original id, encrypted, behind the pseudonym the data carries (common.pii)."""
+
+    __tablename__ = "customer_identities"
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    pseudonym: Mapped[str] = mapped_column(String(40), primary_key=True)
+    encrypted_id: Mapped[str] = mapped_column(Text)
+
+
 class PlanLine(Base):
     """Planned future price / promotion per store, sku and date (known drivers for forecasts)."""
 

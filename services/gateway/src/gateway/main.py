@@ -19,6 +19,7 @@ from gateway.api_keys.endpoints import router as api_keys_router
 from gateway.auth.endpoints import members_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.openapi import merged_openapi
+from gateway.organization.endpoints import router as settings_router
 from gateway.ratelimits import limit_requests
 
 SECURITY_HEADERS = {
@@ -36,7 +37,7 @@ def build_app() -> FastAPI:
     settings = get_settings()
     app = create_app(
         "gateway",
-        [auth_router, members_router, api_keys_router],
+        [auth_router, members_router, api_keys_router, settings_router],
         title="SmartRetail AI",
         description="Upload sales history; get demand forecasts, customer segments, pricing "
         "suggestions and inventory recommendations. Authenticate with a bearer token "

@@ -12,6 +12,7 @@ from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
 from common.frames import read_frame
+from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_products
@@ -29,7 +30,7 @@ FORECAST_SQL = """
 @stage_task("inventory.run", "inventory")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
-    from inventory.engine import recommend_inventory
+    from inventory.engine import InventoryPolicy, recommend_inventory
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -42,11 +43,13 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
             {"store": pa.string(), "sku": pa.string(), "frequency": pa.string()},
         )
         products = load_products(session.connection(), organization_id)
+        settings = load_settings(session.connection(), organization_id)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
     points["date"] = pd.to_datetime(points["date"])
     report(0.3)
-    table = recommend_inventory(points, products if not products.empty else None)
+    policy = InventoryPolicy(**settings.inventory.model_dump())
+    table = recommend_inventory(points, products if not products.empty else None, policy=policy)
     report(0.8)
     with sync_session() as session:
         replace_recommendations(

@@ -8,6 +8,7 @@ from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
+from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_sales, load_products
@@ -18,7 +19,7 @@ app = celery_app
 @stage_task("pricing.run", "pricing")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Estimate elasticities and suggest prices for every store x sku of the organization."""
-    from pricing.engine import suggest_prices
+    from pricing.engine import Guardrails, suggest_prices
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -26,10 +27,22 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     with sync_session() as session:
         sales = load_daily_sales(session.connection(), organization_id)
         products = load_products(session.connection(), organization_id)
+        settings = load_settings(session.connection(), organization_id)
     if sales.empty:
         raise StageError("no product sales to price")
     report(0.2)
-    suggestions = suggest_prices(sales, products if not products.empty else None)
+    rules = settings.pricing.model_dump()
+    rules["price_endings"] = tuple(rules["price_endings"])
+    overrides = settings.pricing_category_overrides()
+    for override in overrides.values():
+        if "price_endings" in override:
+            override["price_endings"] = tuple(override["price_endings"])
+    suggestions = suggest_prices(
+        sales,
+        products if not products.empty else None,
+        guardrails=Guardrails(**rules),
+        category_guardrails=overrides or None,
+    )
     report(0.8)
     with sync_session() as session:
         replace_recommendations(session.connection(), organization_id, "pricing", job_id, suggestions)

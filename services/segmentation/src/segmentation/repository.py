@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.frames import read_frame, write_frame
-from common.models import CustomerSegment, SegmentRun
+from common.models import CustomerIdentity, CustomerSegment, SegmentRun
 
 CUSTOMER_LINES_SQL = """
     SELECT s.customer_id, s.date, s.quantity, s.unit_price, NULLIF(s.transaction_id, '') AS transaction_id,
@@ -129,15 +129,20 @@ class SegmentRepository:
         ).scalar_one()
         return list(rows), int(total)
 
-    async def stream_customers(
-        self, run_id: uuid.UUID, segment: str | None
-    ) -> AsyncIterator[CustomerSegment]:
-        """Every customer of a run (optionally one segment), for exports."""
+    async def stream_customers(self, run_id: uuid.UUID, segment: str | None) -> AsyncIterator[Any]:
+        """Every customer of a run (optionally one segment) with the encrypted original id, for exports."""
         where = [CustomerSegment.run_id == run_id]
         if segment is not None:
             where.append(CustomerSegment.segment == segment)
-        result = await self.session.stream_scalars(
-            select(CustomerSegment).where(*where).order_by(CustomerSegment.customer_id)
+        result = await self.session.stream(
+            select(CustomerSegment, CustomerIdentity.encrypted_id)
+            .outerjoin(
+                CustomerIdentity,
+                (CustomerIdentity.organization_id == CustomerSegment.organization_id)
+                & (CustomerIdentity.pseudonym == CustomerSegment.customer_id),
+            )
+            .where(*where)
+            .order_by(CustomerSegment.customer_id)
         )
         async for row in result:
             yield row

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from common import pii
 from common.auth import Identity
 from common.cache import cached
 from common.csvsafe import csv_line
@@ -94,7 +95,9 @@ class SegmentService:
         runs = await self.repository.latest_runs(self.identity.organization_id)
         if not runs:
             return
-        async for r in self.repository.stream_customers(runs[0].id, segment):
+        # Exports map pseudonyms back to the retailer's own ids (only theirs: the run is theirs).
+        async for r, encrypted_id in self.repository.stream_customers(runs[0].id, segment):
+            customer_id = (pii.decrypt(encrypted_id) if encrypted_id else None) or r.customer_id
             yield csv_line(
-                (r.customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv, r.p_alive)
+                (customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv, r.p_alive)
             )

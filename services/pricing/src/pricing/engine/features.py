@@ -14,7 +14,7 @@ DAYS_PER_YEAR = 365.25
 def fourier_terms(weeks: pd.Series | pd.DatetimeIndex, order: int) -> np.ndarray:
     """Sine/cosine pairs of the day of year at mid-week: a smooth week-of-year seasonality."""
     midweek = pd.DatetimeIndex(weeks) + pd.Timedelta(days=3)
-    angle = 2.0 * np.pi * midweek.dayofyear.to_numpy(dtype=float) / DAYS_PER_YEAR
+    angle = 2.0 * np.pi * midweek.day_of_year.to_numpy(dtype=float) / DAYS_PER_YEAR
     columns = []
     for harmonic in range(1, order + 1):
         columns.append(np.sin(harmonic * angle))

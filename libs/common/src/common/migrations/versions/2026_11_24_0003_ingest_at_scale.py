@@ -32,7 +32,9 @@ def upgrade() -> None:
     # Free lines stay in the data, flagged, and do not drag the average price paid.
     op.add_column(
         "sales_lines",
-        sa.Column("is_zero_price", sa.Boolean(), sa.Computed("unit_price = 0", persisted=True), nullable=True),
+        sa.Column(
+            "is_zero_price", sa.Boolean(), sa.Computed("unit_price = 0", persisted=True), nullable=True
+        ),
     )
     op.add_column(
         "upload_jobs",

@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.ingest`."""
+
+from bench.ingest.run import main
+
+main()

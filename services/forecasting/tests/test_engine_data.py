@@ -1,0 +1,51 @@
+"""Engine on real data (Breakfast at the Frat): slow, skipped when ../shared/data is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.engine import forecast
+
+REPO = Path(__file__).resolve().parents[3]
+FRAT = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data")) / "breakfast_at_the_frat"
+FLAGS = ["feature", "display", "tpr_only"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (FRAT / "transaction.csv.gz").exists(), reason="shared data not available"),
+]
+
+
+def test_frat_subset_beats_naive_and_is_calibrated() -> None:
+    raw = pd.read_csv(FRAT / "transaction.csv.gz")
+    stores = np.sort(raw["store_id"].unique())[:20]
+    raw = raw[raw["store_id"].isin(stores)]
+    frame = pd.DataFrame(
+        {
+            "store": raw["store_id"].astype(str),
+            "sku": raw["upc_id"].astype(str),
+            "date": pd.to_datetime(raw["week_end_date"]),
+            "quantity": raw["units"].astype(float),
+            "unit_price": raw["price"].astype(float),
+            "regular_price": raw["base_price"].astype(float),
+            **{f: raw[f].fillna(0).astype(float) for f in FLAGS},
+        }
+    )
+    frame["promotion"] = frame[FLAGS].max(axis=1)
+    cutoff = np.sort(frame["date"].unique())[-14]
+    train, test = frame[frame["date"] <= cutoff], frame[frame["date"] > cutoff]
+    plan = test.drop(columns=["quantity"])
+    result = forecast(train, 91, plan=plan)
+    assert (result.series["frequency"] == "W").all()
+    merged = test.merge(result.points, on=["store", "sku", "date"])
+    assert len(merged) == len(test)
+    wape = (merged["quantity"] - merged["p50"]).abs().sum() / merged["quantity"].sum()
+    # Naive (last value) scores about 0.46 on this data; price and promotion awareness must show.
+    assert wape < 0.36, wape
+    coverage = ((merged["quantity"] >= merged["p10"]) & (merged["quantity"] <= merged["p90"])).mean()
+    assert 0.7 <= coverage <= 0.92, coverage
