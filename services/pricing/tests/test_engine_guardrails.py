@@ -120,7 +120,9 @@ def test_endings_are_configurable(sales: pd.DataFrame) -> None:
     # 1.99 with .99/.49 endings and a 10% step has no other candidate: the price stays.
     default = suggest_prices(sales, products({})).set_index(["store", "sku"])
     assert (default.xs("cheap", level="sku")["suggested_price"] == 1.99).all()
-    assert default.xs("cheap", level="sku")["explanation"].str.contains("keep 1.99").all()
+    why = default.xs("cheap", level="sku")["explanation"]
+    assert why.str.contains("keep 1.99: a higher price (about 2.19) would earn more profit").all()
+    assert why.str.contains("no price ending in .99/.49 lies within the 10% step").all()
 
 
 def test_unknown_cost_uses_the_assumed_margin_and_says_so(sales: pd.DataFrame) -> None:
@@ -141,7 +143,9 @@ def test_min_confidence_high_blocks_medium_estimates(sales: pd.DataFrame) -> Non
     blocked = result[result["confidence"].isin(["medium", "low"])]
     assert len(blocked) >= 1
     assert blocked["suggested_price"].isna().all()
-    assert blocked["explanation"].str.contains("confidence").all()
+    assert blocked["explanation"].str.contains("no suggestion").all()
+    medium = blocked[blocked["confidence"] == "medium"]
+    assert medium["explanation"].str.contains("confidence medium is below the required high").all()
     assert result[result["confidence"] == "high"]["suggested_price"].notna().all()
 
 

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import pii
+from common.frames import write_frame
 from common.models import UploadError, UploadJob
+from common.org_settings import load_settings
 from ingest.validation import STAGED_COLUMNS, RowError
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
@@ -356,6 +359,7 @@ def lock_job(connection: Connection, job_id: str) -> None:
 
 def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> dict[str, int]:
     """Move a job's staged rows into sales_lines and the catalogue, in the caller's transaction."""
+    pseudonymise_staged(connection, job_id, organization_id)
     # Sorting a big upload by its key in memory rather than in many small spill files.
     connection.execute(text("SET LOCAL work_mem = '256MB'"))
     for statement in UPSERT_CATALOG_SQL:
@@ -372,6 +376,53 @@ def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID
         total, new, updated = int(row.total or 0), int(row.new or 0), int(row.updated or 0)
     connection.execute(text("DELETE FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id})
     return {"rows_new": new, "rows_updated": updated, "rows_unchanged": total - new - updated}
+
+
+def pseudonymise_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> int:
+    """Replace the staged customer ids by their pseudonyms, keeping the originals encrypted (common.pii).
+
+    Runs inside the merge transaction, so no original id reaches sales_lines; skipped when the
+    organization turned pseudonymisation off. Returns how many distinct customers were mapped.
+    """
+    if not load_settings(connection, organization_id).pseudonymise_customers:
+        return 0
+    raw = (
+        connection.execute(
+            text(
+                "SELECT DISTINCT customer_id FROM staged_sales WHERE job_id = :job_id AND customer_id IS NOT NULL "
+                "AND customer_id !~ '^c_[0-9a-f]{32}$'"
+            ),
+            {"job_id": job_id},
+        )
+        .scalars()
+        .all()
+    )
+    if not raw:
+        return 0
+    table = pii.identity_table(organization_id, raw)
+    connection.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text, pseudonym text, "
+            "encrypted_id text) ON COMMIT DROP"
+        )
+    )
+    connection.execute(text("TRUNCATE _pii_map"))
+    write_frame(connection, "_pii_map", table, ("raw_id", "pseudonym", "encrypted_id"))
+    connection.execute(
+        text(
+            "INSERT INTO customer_identities (organization_id, pseudonym, encrypted_id) "
+            "SELECT :org, pseudonym, encrypted_id FROM _pii_map ON CONFLICT DO NOTHING"
+        ),
+        {"org": organization_id},
+    )
+    connection.execute(
+        text(
+            "UPDATE staged_sales s SET customer_id = m.pseudonym FROM _pii_map m "
+            "WHERE s.job_id = :job_id AND s.customer_id = m.raw_id"
+        ),
+        {"job_id": job_id},
+    )
+    return len(table)
 
 
 def staged_count(connection: Connection, job_id: str) -> int:

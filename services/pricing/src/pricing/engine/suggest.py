@@ -110,17 +110,36 @@ def _choose_price(model: Mapping[str, Any], rules: Guardrails) -> _Choice:
         )
     values = np.array([_objective_value(model, float(price), rules.objective) for price in candidates])
     best = float(candidates[int(np.argmax(values))])
+    note = ""
     if current >= floor - 1e-9:
         current_value = _objective_value(model, current, rules.objective)
         minimum_gain = MIN_GAIN_SHARE * max(simulate(model, current)["expected_revenue"], 1e-9)
         if values.max() - current_value <= minimum_gain:
             best = current
+            note = _why_keep(model, rules, current_value + minimum_gain, lower, upper)
     optimum = _unconstrained_optimum(float(model["elasticity"]), unit_cost, rules.objective)
     capped = bool(
         best != current
         and ((optimum > upper and best > current) or (optimum < current * (1 - step) and best < current))
     )
-    return _Choice(best, "", capped)
+    return _Choice(best, note, capped)
+
+
+def _why_keep(model: Mapping[str, Any], rules: Guardrails, to_beat: float, lower: float, upper: float) -> str:
+    """Why the current price stays: it is the best, or only the price endings stand in the way."""
+    every_cent = candidate_prices(float(model["reference_price"]), lower, upper, ())
+    values = [_objective_value(model, float(price), rules.objective) for price in every_cent]
+    if not rules.price_endings or not values or max(values) <= to_beat:
+        return (
+            f"no price within the guardrails (at most {rules.max_change_pct:g}% change, endings "
+            f"{rules.describe_endings()}, at least cost + {rules.min_margin_pct:g}%) earns more {rules.objective}"
+        )
+    better = float(every_cent[int(np.argmax(values))])
+    direction = "higher" if better > float(model["reference_price"]) else "lower"
+    return (
+        f"a {direction} price (about {better:.2f}) would earn more {rules.objective}, but no price ending in "
+        f"{rules.describe_endings()} lies within the {rules.max_change_pct:g}% step ({lower:.2f}..{upper:.2f})"
+    )
 
 
 def _percent(share: float) -> str:
@@ -157,20 +176,18 @@ def _explain(row: dict[str, Any], rules: Guardrails, choice: _Choice | None, rea
             f"(cost about {row['unit_cost']:.2f})."
         )
     if choice is None:
-        return (
-            f"{estimate}; confidence {row['confidence']} is below the required {rules.min_confidence}, "
-            f"so the price stays as it is.{cost_note}"
-        )
+        if row["elasticity_ci_high"] >= 0:
+            doubt = "its interval reaches zero or above"
+        elif row["confidence"] == "low":
+            doubt = "its interval is too wide to act on"
+        else:
+            doubt = f"confidence {row['confidence']} is below the required {rules.min_confidence}"
+        return f"{estimate}; {doubt}, so the price stays as it is (no suggestion).{cost_note}"
     if choice.price is None:
         return f"{estimate}; no suggestion: {choice.note}.{cost_note}"
     current, suggested = row["current_price"], choice.price
     if suggested == current:
-        return (
-            f"{estimate}; keep {current:.2f}: no price within the guardrails "
-            f"(at most {rules.max_change_pct:g}% "
-            f"change, endings {rules.describe_endings()}, at least cost + {rules.min_margin_pct:g}%) "
-            f"earns more {rules.objective}.{cost_note}"
-        )
+        return f"{estimate}; keep {current:.2f}: {choice.note}.{cost_note}"
     verb = "raising" if suggested > current else "lowering"
     units_kept = 1 + row["expected_units_change"]
     units_text = (
