@@ -193,13 +193,12 @@ export default function Forecast() {
         title="Forecast"
         subtitle="Expected units with a range: 8 times in 10, actual sales should land inside the shaded band."
       />
-      <div role="tablist" aria-label="Forecast level" className="mb-4 inline-flex rounded-lg bg-slate-100 p-1 text-sm font-medium">
+      <div role="group" aria-label="Forecast level" className="mb-4 inline-flex rounded-lg bg-slate-100 p-1 text-sm font-medium">
         {MODES.map((m) => (
           <button
             key={m.key}
-            role="tab"
             type="button"
-            aria-selected={mode === m.key}
+            aria-pressed={mode === m.key}
             onClick={() => setMode(m.key)}
             className={cx("rounded-md px-3 py-1.5", mode === m.key ? "bg-white text-slate-900 shadow-sm" : "text-slate-600 hover:text-slate-900")}
           >

@@ -57,6 +57,32 @@ def _fill_rate_level(lead_total: FloatArray, protection_total: FloatArray, fill_
     return np.where(cycle_demand > 0, high, 0.0)
 
 
+def overshoot_uniforms(n_samples: int, seed: int) -> FloatArray:
+    """Two rows of uniforms, reproducible by seed, for sampling the overshoot above the reorder point."""
+    return np.random.default_rng([seed, 1]).random((2, n_samples))
+
+
+def _overshoot(review_total: FloatArray, batch: FloatArray, uniforms: FloatArray) -> FloatArray:
+    """Sample how far the position sits above s at the last review before an order, per series.
+
+    The position falls by one review period's demand per review, so where it stands above s when
+    it last clears s follows the renewal-theory residual of that demand: a size-biased draw times
+    a uniform. It cannot exceed S - s (the batch); with no batch every review orders up to s.
+    Ref: Silver, Pyke & Thomas (2017), Inventory and Production Management in Supply Chains,
+    4th ed., the undershoot of (R, s, S) systems; Ross (1996), Stochastic Processes, 2nd ed.,
+    the equilibrium distribution of a renewal process.
+    """
+    overshoot = np.zeros_like(review_total)
+    for row in np.flatnonzero(batch > 0):
+        weights = np.cumsum(review_total[row])
+        if weights[-1] <= 0:
+            continue
+        picked = np.searchsorted(weights, uniforms[0] * weights[-1], side="right")
+        size_biased = review_total[row, np.minimum(picked, len(weights) - 1)]
+        overshoot[row] = np.minimum(uniforms[1] * size_biased, batch[row])
+    return overshoot
+
+
 def protection_demand(
     shape: PeriodShape,
     lead_weight: FloatArray,
@@ -65,12 +91,16 @@ def protection_demand(
     scores: FloatArray,
     service_level: float,
     fill_rate: bool,
+    batch: FloatArray | None = None,
+    uniforms: FloatArray | None = None,
 ) -> ProtectionDemand:
     """Simulate demand summed over lead time and lead time + review period, per series.
 
     `shape` arrays and the weights have shape (series, periods); a weight is the fraction of that
     forecast period inside the window. Every series uses the same normal scores (common random
     numbers), so an item's result does not depend on which other items are in the batch.
+    `batch` is S - s per series: with a batch, a replenishment cycle's risk is taken at the last
+    review that did not order, where the position stands above s by the sampled overshoot.
     """
     n_series, n_periods = protection_weight.shape
     n_samples = scores.shape[0]
@@ -96,8 +126,11 @@ def protection_demand(
         if fill_rate:
             level[rows] = _fill_rate_level(lead_total, protection_total, service_level)
         else:
+            exposed = protection_total
+            if batch is not None and uniforms is not None:
+                exposed = protection_total - _overshoot(protection_total - lead_total, batch[rows], uniforms)
             # 'higher' keeps the level at an attained sample value, so P(D <= level) >= target.
-            level[rows] = np.quantile(protection_total, service_level, axis=1, method="higher")
+            level[rows] = np.maximum(np.quantile(exposed, service_level, axis=1, method="higher"), 0.0)
         position = inventory_position[rows]
         known = np.isfinite(position)
         exceeds = (lead_total > np.where(known, position, 0.0)[:, None]).mean(axis=1)

@@ -1,0 +1,64 @@
+"""Organization settings: owners change them (validated), which re-runs pricing and inventory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from common.cache import sync_redis
+from common.db import sync_session
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+async def gateway(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
+    from gateway.main import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as c:
+        yield c
+
+
+async def test_owner_saves_settings_and_the_engines_rerun(
+    gateway: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, owner = make_identity()
+    defaults = (await gateway.get("/settings", headers=owner)).json()
+    assert defaults["pseudonymise_customers"] is True and defaults["pricing"]["max_change_pct"] == 10.0
+    assert defaults["inventory"]["service_level"] == 0.95
+    wanted = {
+        **defaults,
+        "pricing": {**defaults["pricing"], "max_change_pct": 5.0, "objective": "revenue"},
+        "pricing_categories": {"dairy": {"min_margin_pct": 20}},
+        "inventory": {**defaults["inventory"], "service_level": 0.98},
+    }
+    queued = sync_redis().llen("pricing")
+    saved = await gateway.put("/settings", headers=owner, json=wanted)
+    assert saved.status_code == 200, saved.text
+    assert sync_redis().llen("pricing") == queued + 1
+    with sync_session() as session:
+        stored = session.execute(
+            text("SELECT settings FROM organizations WHERE id = :o"), {"o": identity.organization_id}
+        ).scalar_one()
+        job = session.execute(
+            text("SELECT kind, stages FROM upload_jobs WHERE id = :j"),
+            {"j": uuid.UUID(saved.json()["job_id"])},
+        ).one()
+    assert stored["pricing"]["max_change_pct"] == 5.0 and stored["inventory"]["service_level"] == 0.98
+    assert stored["pricing_categories"]["dairy"]["min_margin_pct"] == 20
+    assert job.kind == "settings" and job.stages["forecasting"]["status"] == "skipped"
+    assert job.stages["pricing"]["status"] == "queued"
+
+
+async def test_nonsense_and_non_owners_are_refused(gateway: httpx.AsyncClient, make_identity: Any) -> None:
+    _, owner = make_identity()
+    bad = await gateway.put("/settings", headers=owner, json={"inventory": {"service_level": 1.5}})
+    assert bad.status_code == 422 and "service_level" in bad.json()["detail"]
+    _, analyst = make_identity(role="analyst")
+    assert (await gateway.get("/settings", headers=analyst)).status_code == 200
+    assert (await gateway.put("/settings", headers=analyst, json={})).status_code == 403
