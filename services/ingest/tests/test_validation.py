@@ -52,7 +52,7 @@ def test_a_missing_price_comes_from_the_line_total_and_free_lines_are_flagged() 
         {
             "week_end_date": ["2009-01-14", "2009-01-14", "2009-01-14", "2009-01-14"],
             "store_id": ["1", "1", "1", "1"],
-            "upc_id": ["A", "B", "C", "D"],
+            "upc_id": ["P1", "P2", "P3", "P4"],
             "units": ["2", "1", "0", "3"],
             "spend": ["3.0", "0.0", "0", "x"],
             "price": ["1.5", None, None, None],
@@ -61,8 +61,8 @@ def test_a_missing_price_comes_from_the_line_total_and_free_lines_are_flagged() 
     state = _state(raw)
     good, errors = validation.validate_sales(raw, 2, state)
     rows = good.to_pandas().set_index("sku")
-    assert rows.loc["A", "unit_price"] == 1.5 and rows.loc["B", "unit_price"] == 0.0
-    assert rows.loc["C", "unit_price"] == 0.0  # no units, no spend: a free line too
+    assert rows.loc["P1", "unit_price"] == 1.5 and rows.loc["P2", "unit_price"] == 0.0
+    assert rows.loc["P3", "unit_price"] == 0.0  # no units, no spend: a free line too
     assert [(e.row, e.column, e.kind) for e in errors] == [(5, "spend", "not_a_number")]
     assert state.flag_counts == {"zero_price": 2}
 

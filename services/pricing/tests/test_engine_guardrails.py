@@ -88,7 +88,7 @@ def test_price_below_cost_floor_beyond_one_step_gets_no_suggestion(sales: pd.Dat
     result = suggest_prices(sales, products({"cheap": 2.40}), Guardrails(price_endings=()))
     cheap = result[result["sku"] == "cheap"]
     assert cheap["suggested_price"].isna().all()
-    assert cheap["explanation"].str.contains("below cost plus the 5% minimum margin").all()
+    assert cheap["explanation"].str.contains("below cost plus the 5% minimum margin", regex=False).all()
 
 
 def test_profit_optimum_matches_the_inverse_elasticity_rule(sales: pd.DataFrame) -> None:
@@ -121,15 +121,17 @@ def test_endings_are_configurable(sales: pd.DataFrame) -> None:
     default = suggest_prices(sales, products({})).set_index(["store", "sku"])
     assert (default.xs("cheap", level="sku")["suggested_price"] == 1.99).all()
     why = default.xs("cheap", level="sku")["explanation"]
-    assert why.str.contains("keep 1.99: a higher price (about 2.18) would earn more profit").all()
-    assert why.str.contains("no price ending in .99/.49 lies within the 10% step").all()
+    assert why.str.contains(
+        "keep 1.99: a higher price (about 2.18) would earn more profit", regex=False
+    ).all()
+    assert why.str.contains("no price ending in .99/.49 lies within the 10% step", regex=False).all()
 
 
 def test_unknown_cost_uses_the_assumed_margin_and_says_so(sales: pd.DataFrame) -> None:
     result = suggest_prices(sales, products({}), Guardrails(assumed_margin_pct=25.0))
     assert result["unit_cost_assumed"].all()
     assert np.allclose(result["unit_cost"], result["current_price"] / 1.25)
-    assert result["explanation"].str.contains("assumed a 25% margin over cost").all()
+    assert result["explanation"].str.contains("assumed a 25% margin over cost", regex=False).all()
 
 
 def test_min_confidence_high_blocks_medium_estimates(sales: pd.DataFrame) -> None:
@@ -143,9 +145,11 @@ def test_min_confidence_high_blocks_medium_estimates(sales: pd.DataFrame) -> Non
     blocked = result[result["confidence"].isin(["medium", "low"])]
     assert len(blocked) >= 1
     assert blocked["suggested_price"].isna().all()
-    assert blocked["explanation"].str.contains("no suggestion").all()
+    assert blocked["explanation"].str.contains("no suggestion", regex=False).all()
     medium = blocked[blocked["confidence"] == "medium"]
-    assert medium["explanation"].str.contains("confidence medium is below the required high").all()
+    assert (
+        medium["explanation"].str.contains("confidence medium is below the required high", regex=False).all()
+    )
     assert result[result["confidence"] == "high"]["suggested_price"].notna().all()
 
 

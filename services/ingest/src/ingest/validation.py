@@ -252,19 +252,22 @@ def _lenient_numbers(texts: list[str]) -> np.ndarray:
 
 
 def choose_date_format(values: pa.Array) -> str | None:
-    """The first known date format that parses every value of a sample, or None."""
+    """The known date format that reads a sample best (all of it, else most of it), or None."""
     sample = values.drop_null().slice(0, 500).to_pylist()
     if not sample:
         return None
     series = pd.Series(sample, dtype=object)
+    best, best_count = None, len(sample) // 2  # a format must read more than half the sample
     for fmt in DATE_FORMATS:
         try:
-            parsed = pd.to_datetime(series, format=fmt, errors="coerce")
+            count = int(pd.to_datetime(series, format=fmt, errors="coerce").notna().sum())
         except (ValueError, TypeError):  # mixed time zones: not one format
             continue
-        if parsed.notna().all():
+        if count == len(sample):
             return fmt
-    return None
+        if count > best_count:
+            best, best_count = fmt, count
+    return best
 
 
 def parse_dates(values: pa.Array, fmt: str | None) -> np.ndarray:

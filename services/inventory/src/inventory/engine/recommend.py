@@ -21,6 +21,7 @@ from inventory.engine.levels import (
     days_until_depleted,
     economic_order_quantity,
     normal_scores,
+    overshoot_uniforms,
     protection_demand,
     round_order,
 )
@@ -263,6 +264,22 @@ def recommend_inventory(
     risk = np.where(np.isfinite(position), (position < 0).astype(float), np.nan)
     horizon_mean = np.zeros((n_items, max(1, int(n_periods.max(initial=0)))))
     if n_forecast:
+        horizon_columns = np.arange(horizon_mean.shape[1])[None, :]
+        inside = horizon_columns < series.n_periods[:, None]
+        index = np.minimum(series.start[:, None] + horizon_columns, len(period_mean) - 1)
+        horizon_mean[:n_forecast] = np.where(inside, period_mean[index], 0.0)
+    horizon_total = horizon_mean.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        daily_rate = np.where(n_periods > 0, horizon_total / (n_periods * period_days), 0.0)
+    unit_cost = table["unit_cost"].to_numpy(dtype=float)
+    eoq = economic_order_quantity(
+        daily_rate * _DAYS_PER_YEAR,
+        table["ordering_cost"].to_numpy(dtype=float),
+        unit_cost,
+        policy.holding_cost_rate,
+    )
+    batch = np.zeros(n_items)
+    if n_forecast:
         f_lead = lead_days[:n_forecast] / series.period_days
         f_protection = (lead_days[:n_forecast] + review_days) / series.period_days
         n_columns = max(1, int(np.ceil(f_protection.max() - 1e-9)))
@@ -276,6 +293,15 @@ def recommend_inventory(
                 for values in (shape.p50, shape.g, shape.b_low, shape.b_high)
             )
         )
+        mean_matrix = _period_matrix(period_mean, series, n_columns, cycle)
+        mean_review = ((protection_weight - lead_weight) * mean_matrix).sum(axis=1)
+        # (R, s, S): an order is placed when the position has dropped below s, on average half a
+        # review period's demand below it, so S - s = EOQ - E[D_R] / 2 makes the average order
+        # about one EOQ.
+        # Ref: Silver, Pyke & Thomas (2017), Inventory and Production Management in Supply Chains,
+        # 4th ed., the (R, s, S) system and its undershoot correction.
+        f_eoq = eoq[:n_forecast]
+        batch[:n_forecast] = np.where(np.isfinite(f_eoq), np.maximum(f_eoq - 0.5 * mean_review, 0.0), 0.0)
         scores = normal_scores(policy.n_samples, n_columns, policy.period_correlation, policy.seed)
         demand = protection_demand(
             matrix_shape,
@@ -285,33 +311,16 @@ def recommend_inventory(
             scores,
             policy.service_level,
             fill_rate=policy.service_level_type == "fill_rate",
+            batch=batch[:n_forecast],
+            uniforms=overshoot_uniforms(policy.n_samples, policy.seed),
         )
         mean_lead[:n_forecast] = demand.mean_lead
         mean_protection[:n_forecast] = demand.mean_protection
         level[:n_forecast] = demand.level
         risk[:n_forecast] = demand.stockout_risk
-        horizon_columns = np.arange(horizon_mean.shape[1])[None, :]
-        inside = horizon_columns < series.n_periods[:, None]
-        index = np.minimum(series.start[:, None] + horizon_columns, len(period_mean) - 1)
-        horizon_mean[:n_forecast] = np.where(inside, period_mean[index], 0.0)
 
     safety_stock = level - mean_protection
-    mean_review = np.maximum(mean_protection - mean_lead, 0.0)
-    horizon_total = horizon_mean.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        daily_rate = np.where(n_periods > 0, horizon_total / (n_periods * period_days), 0.0)
-    unit_cost = table["unit_cost"].to_numpy(dtype=float)
-    eoq = economic_order_quantity(
-        daily_rate * _DAYS_PER_YEAR,
-        table["ordering_cost"].to_numpy(dtype=float),
-        unit_cost,
-        policy.holding_cost_rate,
-    )
-    # (R, s, S): an order is placed when the position has dropped below s, on average half a review
-    # period's demand below it, so S - s = EOQ - E[D_R] / 2 makes the average order about one EOQ.
-    # Ref: Silver, Pyke & Thomas (2017), Inventory and Production Management in Supply Chains,
-    # 4th ed., the (R, s, S) system and its undershoot correction.
-    order_up_to = level + np.where(np.isfinite(eoq), np.maximum(eoq - 0.5 * mean_review, 0.0), 0.0)
+    order_up_to = level + batch
     due = np.isfinite(position) & (position < level)
     order_quantity = np.where(
         due,
