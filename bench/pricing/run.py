@@ -119,7 +119,9 @@ def main() -> None:
     confident = estimated[sd <= CONFIDENT_SD]
     negative_share = float((confident["elasticity"] < 0).mean())
     excludes_zero = (estimated["elasticity_ci_high"] < 0) | (estimated["elasticity_ci_low"] > 0)
-    print(f"own OLS estimates negative: {(estimated['elasticity_own'] < 0).mean():.3f} of {len(estimated)}")
+    print(
+        f"own-series estimates (before pooling) negative: {(estimated['elasticity_own'] < 0).mean():.3f} of {len(estimated)}"
+    )
     print(f"pooled estimates negative: {(estimated['elasticity'] < 0).mean():.3f} of {len(estimated)}")
     print(
         f"confident (posterior sd <= {CONFIDENT_SD}): {len(confident)}, negative share {negative_share:.3f}"

@@ -496,6 +496,8 @@ def check_settings(page: Any, api: httpx.Client, manage_keys: bool) -> None:
     page.get_by_test_id("api-keys").wait_for()
     if not manage_keys:
         return
+    page.on("request", lambda r: print("req", r.method, r.url) if "api-keys" in r.url else None)
+    page.on("response", lambda r: print("resp", r.status, r.url) if "api-keys" in r.url else None)
     page.get_by_label("Key name").fill("E2E till")
     page.get_by_role("button", name="Create key").click()
     page.get_by_test_id("new-api-key").wait_for()
@@ -520,27 +522,32 @@ def test_every_page_shows_the_api_numbers(
     width = WIDTHS[width_name]
     errors: list[str] = []
     page = new_page(browser, width, errors, storage=session.storage(), base_url=session.base_url)
-    with session.api() as api:
-        check_overview(page, api)
-        screenshot(page, artifacts, "overview", width)
-        check_forecast(page, api)
-        screenshot(page, artifacts, "forecast", width)
-        check_inventory(page, api)
-        screenshot(page, artifacts, "inventory", width)
-        check_pricing(page, api)
-        screenshot(page, artifacts, "pricing", width)
-        check_customers(page, api)
-        screenshot(page, artifacts, "customers", width)
-        check_jobs(page, api, session.job_id)
-        screenshot(page, artifacts, "jobs", width)
-        page.goto(f"/app/jobs/{session.job_id}")
-        page.get_by_test_id("job-rows-accepted").wait_for()
-        screenshot(page, artifacts, "job", width)
-        page.goto("/app/upload")
-        page.get_by_test_id("dropzone").wait_for()
-        screenshot(page, artifacts, "upload", width)
-        check_settings(page, api, manage_keys=width_name == "desktop")
-        screenshot(page, artifacts, "settings", width)
+    try:
+        with session.api() as api:
+            check_overview(page, api)
+            screenshot(page, artifacts, "overview", width)
+            check_forecast(page, api)
+            screenshot(page, artifacts, "forecast", width)
+            check_inventory(page, api)
+            screenshot(page, artifacts, "inventory", width)
+            check_pricing(page, api)
+            screenshot(page, artifacts, "pricing", width)
+            check_customers(page, api)
+            screenshot(page, artifacts, "customers", width)
+            check_jobs(page, api, session.job_id)
+            screenshot(page, artifacts, "jobs", width)
+            page.goto(f"/app/jobs/{session.job_id}")
+            page.get_by_test_id("job-rows-accepted").wait_for()
+            screenshot(page, artifacts, "job", width)
+            page.goto("/app/upload")
+            page.get_by_test_id("dropzone").wait_for()
+            screenshot(page, artifacts, "upload", width)
+            check_settings(page, api, manage_keys=width_name == "desktop")
+            screenshot(page, artifacts, "settings", width)
+    except Exception:
+        # What the page showed when a check failed, for whoever reads the CI log.
+        page.screenshot(path=str(artifacts / f"FAILED-{width}.png"), full_page=True)
+        raise
     if width < 1024:
         # On a phone the navigation sits behind the menu button and still reaches every page.
         page.get_by_role("button", name="Open menu").click()

@@ -172,3 +172,99 @@ async def test_read_only_role_cannot_upload(client: httpx.AsyncClient, make_iden
     _, headers = make_identity(role="analyst")
     response = await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n")
     assert response.status_code == 403
+
+
+async def test_a_client_made_job_id_shows_the_job_from_the_first_byte(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    _, headers = make_identity()
+    job_id = str(uuid.uuid4())
+    response = await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n", f"?job_id={job_id}")
+    assert response.status_code == 202 and response.json()["job_id"] == job_id
+    job = (await client.get(f"/jobs/{job_id}", headers=headers)).json()
+    assert job["stages"]["ingest"]["progress"] == 0.5 and job["filename"] == "sales.csv"
+    again = await _upload(client, headers, HEADER + "2024-01-03,S1,A,1,2.0,T1,C1\n", f"?job_id={job_id}")
+    assert again.status_code == 409
+
+
+async def test_a_duplicate_under_a_client_job_id_answers_the_earlier_job(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    _, headers = make_identity()
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n"
+    first = (await _upload(client, headers, body)).json()["job_id"]
+    mine = str(uuid.uuid4())
+    again = await _upload(client, headers, body, f"?job_id={mine}")
+    assert again.status_code == 200 and again.json()["job_id"] == first
+    assert (await client.get(f"/jobs/{mine}", headers=headers)).status_code == 404
+
+
+async def test_the_merge_happens_exactly_once_when_the_task_is_delivered_twice(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, headers = make_identity()
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-02,S1,A,1,2.0,T1,C1\n2024-01-03,S1,B,4,3.0,T2,C2\n"
+    job_id = (await _upload(client, headers, body)).json()["job_id"]
+    _merge(job_id)
+    _merge(job_id)  # a redelivery after the first committed
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 3
+    job = (await client.get(f"/jobs/{job_id}", headers=headers)).json()
+    assert (job["status"], job["rows_new"], job["rows_unchanged"]) == ("running", 3, 0), (
+        job["stages"],
+        job["error"],
+    )
+    assert job["stages"]["ingest"]["status"] == "succeeded"
+
+
+async def test_staged_rows_lost_before_the_merge_fail_the_job_with_a_reason(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    _, headers = make_identity()
+    job_id = (await _upload(client, headers, HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n")).json()["job_id"]
+    with sync_session() as session:  # what a database crash does to the unlogged staging table
+        session.execute(text("DELETE FROM staged_sales WHERE job_id = :j"), {"j": job_id})
+    _merge(job_id)
+    job = (await client.get(f"/jobs/{job_id}", headers=headers)).json()
+    assert job["status"] == "failed" and "upload the file again" in job["error"]
+
+
+async def test_zero_price_lines_are_kept_but_do_not_drag_the_average_price(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    from common.sales import load_daily_sales
+
+    identity, headers = make_identity()
+    body = (
+        HEADER + "2024-01-02,S1,A,2,3.0,T1,C1\n2024-01-02,S1,A,2,0,T2,C1\n"  # one paid, one free
+        "2024-01-03,S1,A,1,0,T3,C1\n"  # only a free line that day: no price
+    )
+    response = await _upload(client, headers, body)
+    assert response.json()["flag_counts"] == {"zero_price": 2}
+    _merge(response.json()["job_id"])
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o AND is_zero_price", o=org) == 2
+    with sync_session() as session:
+        daily = load_daily_sales(session.connection(), org)
+    assert list(daily["quantity"]) == [4, 1]
+    assert daily["unit_price"].iloc[0] == 3.0 and daily["unit_price"].isna().iloc[1]
+    job = (await client.get(f"/jobs/{response.json()['job_id']}", headers=headers)).json()
+    assert job["flag_counts"] == {"zero_price": 2}
+
+
+async def test_errors_past_the_cap_are_counted_and_the_job_says_so(
+    client: httpx.AsyncClient, make_identity: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, headers = make_identity()
+    monkeypatch.setattr("ingest.service.MAX_STORED_ERRORS", 5)
+    body = (
+        HEADER
+        + "".join(f"2024-01-02,S1,A,x{i},2.0,T{i},C1\n" for i in range(12))
+        + "2024-01-02,S1,A,1,2,T,C\n"
+    )
+    response = await _upload(client, headers, body, "?on_error=skip")
+    assert response.status_code == 202
+    job = (await client.get(f"/jobs/{response.json()['job_id']}", headers=headers)).json()
+    assert job["error_counts"] == {"not_a_number": 12} and job["errors_truncated"] is True
+    report = (await client.get(f"/jobs/{job['id']}/errors.csv", headers=headers)).text.splitlines()
+    assert len(report) == 1 + 5 and report[1].startswith("2,")

@@ -30,7 +30,9 @@ def _state(raw: pa.Table, **kwargs: object) -> validation.ValidationState:
 
 def test_numbers_fast_path_and_lenient_forms() -> None:
     values = validation.clean_text(
-        pa.array(["1.5", " -2 ", "1e3", "£1.99", "1,99", "1.234,56", "1,234.56", "€ 3", "abc", "nan", "", None])
+        pa.array(
+            ["1.5", " -2 ", "1e3", "£1.99", "1,99", "1.234,56", "1,234.56", "€ 3", "abc", "nan", "", None]
+        )
     )
     parsed = validation.parse_numbers(values)
     expected = [1.5, -2, 1000, 1.99, 1.99, 1234.56, 1234.56, 3, np.nan, np.nan, np.nan, np.nan]
@@ -68,7 +70,9 @@ def test_a_missing_price_comes_from_the_line_total_and_free_lines_are_flagged() 
 
 
 def test_only_a_line_total_is_enough() -> None:
-    raw = _batch({"date": ["2024-01-02", "2024-01-03"], "sku": ["A", "A"], "qty": ["4", "-2"], "revenue": ["10", "-5"]})
+    raw = _batch(
+        {"date": ["2024-01-02", "2024-01-03"], "sku": ["A", "A"], "qty": ["4", "-2"], "revenue": ["10", "-5"]}
+    )
     good, errors = validation.validate_sales(raw, 2, _state(raw))
     assert errors == []
     assert good.column("unit_price").to_pylist() == [2.5, 2.5]

@@ -298,8 +298,11 @@ def test_eoq_sets_the_batch_when_the_ordering_cost_is_known() -> None:
     eoq = np.sqrt(2 * 3650 * 50 / 1.0)
     assert row["eoq"] == pytest.approx(eoq)
     # The batch allows for the review's average undershoot of half its 70 units.
-    assert row["order_up_to"] == pytest.approx(120 + eoq - 35)
-    assert row["order_quantity"] == np.ceil(120 + eoq - 35)
+    assert row["order_up_to"] - row["reorder_point"] == pytest.approx(eoq - 35)
+    # With batches, a cycle's risk is taken at the last review that did not order, where the
+    # position is above s by U x 70 (steady demand): P(120 > s + 70 U) = 5% gives s = 120 - 3.5.
+    assert row["reorder_point"] == pytest.approx(116.5, abs=0.3)
+    assert row["order_quantity"] == np.ceil(row["order_up_to"])
     assert np.isnan(one(recommend_inventory(daily_forecast(10), products(on_hand=0, unit_cost=4.0)))["eoq"])
 
 

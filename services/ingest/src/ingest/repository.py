@@ -256,7 +256,7 @@ class IngestRepository:
         )
         await self.session.execute(
             text(
-                "INSERT INTO stores (organization_id, code) SELECT DISTINCT :org, store FROM loaded_products "
+                "INSERT INTO stores (organization_id, code) SELECT DISTINCT CAST(:org AS uuid), store FROM loaded_products "
                 "ON CONFLICT DO NOTHING"
             ),
             {"org": organization_id},
@@ -269,7 +269,7 @@ class IngestRepository:
             ), merged AS (
                 INSERT INTO products AS p (organization_id, store, sku, {"".join(c + ", " for c in columns)}
                                            is_product, updated_at)
-                SELECT :org, store, sku, {"".join(c + ", " for c in columns)} is_product, now() FROM src
+                SELECT CAST(:org AS uuid), store, sku, {"".join(c + ", " for c in columns)} is_product, now() FROM src
                 ON CONFLICT (organization_id, store, sku) DO UPDATE SET {sets} updated_at = now()
                 WHERE {changed}
                 RETURNING (xmax = 0) AS inserted
@@ -298,7 +298,7 @@ class IngestRepository:
                 ORDER BY store, sku, date, row_no DESC
             ), merged AS (
                 INSERT INTO plan_lines AS p (organization_id, store, sku, date, {", ".join(columns)})
-                SELECT :org, store, sku, date, {", ".join(columns)} FROM src
+                SELECT CAST(:org AS uuid), store, sku, date, {", ".join(columns)} FROM src
                 ON CONFLICT (organization_id, store, sku, date) DO UPDATE SET {sets}
                 WHERE {changed}
                 RETURNING (xmax = 0) AS inserted

@@ -216,6 +216,7 @@ class IngestService:
             mapping=mapping,
             today=date.today(),
             future_tolerance_days=self.settings.future_date_tolerance_days,
+            error_room=MAX_STORED_ERRORS,
         )
 
     async def preview(
@@ -507,7 +508,7 @@ class IngestService:
             if job.status in ("succeeded", "failed"):
                 job.finished_at = now
         job.stages = stages
-        await IngestRepository(session).add_errors(job_id, outcome.errors[:MAX_STORED_ERRORS])
+        await IngestRepository(session).add_errors(job_id, outcome.errors)
 
     async def _engine_stages(self, session: AsyncSession, kind: UploadKind) -> dict[str, bool]:
         """Which engines a products or plan upload re-runs (False: the stage is skipped)."""
@@ -559,4 +560,4 @@ class IngestService:
 
 
 def _truncated(state: validation.ValidationState) -> bool:
-    return sum(state.error_counts.values()) > MAX_STORED_ERRORS
+    return state.error_room <= 0 and sum(state.error_counts.values()) > MAX_STORED_ERRORS

@@ -23,23 +23,27 @@ ENGINE_TASKS = ("forecasting.run", "segmentation.run", "pricing.run")
 def merge(job_id: str, report: Callable[[float], None]) -> None:
     """Merge an upload's staged rows into sales in one transaction, then start the engines.
 
-    Exactly once: merges of one job are serialised by a lock, and one that finds the stage
-    already succeeded (a redelivered task after the first committed) changes nothing.
+    Exactly once: merges of one job are serialised by a lock, and one that finds the merge's
+    counts already recorded (a redelivered task after the first committed) changes nothing.
     """
     report(0.6)
     with sync_session() as session:
         connection = session.connection()
         lock_job(connection, job_id)
         job = session.execute(
-            select(UploadJob.organization_id, UploadJob.stages, UploadJob.rows_accepted).where(
-                UploadJob.id == uuid.UUID(job_id)
-            )
+            select(
+                UploadJob.organization_id,
+                UploadJob.stages,
+                UploadJob.rows_accepted,
+                (UploadJob.rows_new + UploadJob.rows_updated + UploadJob.rows_unchanged).label("merged"),
+            ).where(UploadJob.id == uuid.UUID(job_id))
         ).one_or_none()
         if job is None:
             raise StageError("the job no longer exists")
         stages = job.stages or {}
-        if stages.get("ingest", {}).get("status") == "succeeded":
-            # Merged by an earlier delivery of this task; start what it may not have started.
+        if job.merged:
+            # Merged by an earlier delivery of this task (whose counts committed with the rows);
+            # start what it may not have started.
             for task in ENGINE_TASKS:
                 if stages.get(task.split(".")[0], {}).get("status") == "queued":
                     enqueue(task, job_id)

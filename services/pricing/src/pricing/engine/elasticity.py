@@ -151,7 +151,7 @@ def _fit_series(
     settings: EstimationSettings,
     seasonal_offset: np.ndarray | None = None,
 ) -> SeriesFit:
-    """Own-data OLS of log units on log price with promotion, trend, seasonality and holiday controls."""
+    """Own-data regression of log units on log price with promotion, trend, seasonality and holiday controls."""
     all_log_price = np.log(panel.price[rows] / reference_price)
     n_changes = _count_price_changes(all_log_price, settings.price_change_threshold)
     quantity = panel.quantity[rows]
