@@ -496,11 +496,11 @@ def check_settings(page: Any, api: httpx.Client, manage_keys: bool) -> None:
     page.get_by_test_id("api-keys").wait_for()
     if not manage_keys:
         return
-    page.on("request", lambda r: print("req", r.method, r.url) if "api-keys" in r.url else None)
-    page.on("response", lambda r: print("resp", r.status, r.url) if "api-keys" in r.url else None)
     page.get_by_label("Key name").fill("E2E till")
     page.get_by_role("button", name="Create key").click()
     page.get_by_test_id("new-api-key").wait_for()
+    # The list reloads after the key appears and shifts the layout: click only once it has settled.
+    page.wait_for_load_state("networkidle")
     listed = api.get("/api-keys").json()["items"]
     created = next(k for k in listed if k["name"] == "E2E till")
     assert text(page, "[data-testid=new-api-key]").startswith(created["prefix"])

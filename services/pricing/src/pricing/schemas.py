@@ -17,7 +17,12 @@ class PricingSuggestion(BaseModel):
     expected_units_change: float | None = None
     expected_revenue_change: float | None = None
     expected_profit_change: float | None
+    expected_profit_change_low: float | None = None
+    expected_profit_change_high: float | None = None
     confidence: str | None = None
+    n_price_changes: int | None = None
+    unit_cost: float | None = None
+    unit_cost_assumed: bool | None = None
     explanation: str
 
 

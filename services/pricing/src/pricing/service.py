@@ -10,6 +10,11 @@ from common.errors import NotFound, Unprocessable
 from common.recommendations import RecommendationRepository
 
 SUGGESTION_FIELDS = (
+    "n_price_changes",
+    "unit_cost",
+    "unit_cost_assumed",
+    "expected_profit_change_low",
+    "expected_profit_change_high",
     "current_price",
     "suggested_price",
     "elasticity",
