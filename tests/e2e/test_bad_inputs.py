@@ -91,14 +91,22 @@ BAD_FILES: dict[str, Callable[[], bytes]] = {
 }
 
 
-def _account(base_url: str) -> dict[str, str]:
+def _account(base_url: str) -> str:
     email = f"bad-inputs-{uuid.uuid4().hex[:10]}@shop.example"
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        registered = client.post(
-            "/auth/register", json={"email": email, "password": "password-123", "name": "Bad inputs"}
-        )
-        assert registered.status_code == 201, registered.text
-        tokens = client.post("/auth/login", json={"email": email, "password": "password-123"}).json()
+    registered = httpx.post(
+        f"{base_url}/auth/register",
+        json={"email": email, "password": "password-123", "name": "Bad inputs"},
+        timeout=30,
+    )
+    assert registered.status_code == 201, registered.text
+    return email
+
+
+def _login(base_url: str, email: str) -> dict[str, str]:
+    """Fresh bearer headers (access tokens live 15 minutes; a whole session runs longer)."""
+    tokens = httpx.post(
+        f"{base_url}/auth/login", json={"email": email, "password": "password-123"}, timeout=30
+    ).json()
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
@@ -112,10 +120,15 @@ def _wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 300) -> 
         time.sleep(0.5)
 
 
+def _headers(shop: dict[str, Any]) -> dict[str, str]:
+    return _login(shop["base_url"], shop["email"])
+
+
 @pytest.fixture(scope="module")
 def shop(platform: Any, servers: Any) -> dict[str, Any]:
     """A retailer with sales already stored and processed: the data that bad uploads must not touch."""
-    headers = _account(platform.base_url)
+    email = _account(platform.base_url)
+    headers = _login(platform.base_url, email)
     sales = generate_sales(n_stores=1, n_skus=3, days=90, n_customers=40, seed=13)
     with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
         response = client.post(
@@ -125,7 +138,7 @@ def shop(platform: Any, servers: Any) -> dict[str, Any]:
         assert _wait_for_job(client, response.json()["job_id"])["status"] == "succeeded"
         organization_id = client.get("/auth/me").json()["organization_id"]
     return {
-        "headers": headers,
+        "email": email,
         "base_url": platform.base_url,
         "database_url": servers.database_url,
         "organization_id": organization_id,
@@ -143,7 +156,7 @@ def _snapshot(shop: dict[str, Any]) -> tuple[Any, ...]:
         staged = conn.execute(
             "SELECT count(*) FROM staged_sales WHERE organization_id = %s", (shop["organization_id"],)
         ).fetchone()
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+    with httpx.Client(base_url=shop["base_url"], headers=_headers(shop), timeout=60) as client:
         series = client.get("/sales/timeseries", params={"freq": "D"}).json()
         forecast_total = client.get("/forecast").json()["total"]
     return row, staged, series, forecast_total
@@ -158,7 +171,7 @@ def _assert_clear_4xx(response: httpx.Response) -> None:
 @pytest.mark.parametrize("name", list(BAD_FILES))
 def test_bad_file_gets_a_clear_4xx_and_leaves_the_data_as_it_was(shop: dict[str, Any], name: str) -> None:
     before = _snapshot(shop)
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=300) as client:
+    with httpx.Client(base_url=shop["base_url"], headers=_headers(shop), timeout=300) as client:
         response = client.post("/upload-sales", files={"file": ("sales.csv", BAD_FILES[name](), "text/csv")})
         if response.status_code == 202:
             # Accepted by mistake: let its pipeline finish so it cannot disturb the next test.
@@ -191,14 +204,16 @@ def test_wrong_content_type_gets_a_clear_4xx(shop: dict[str, Any], content_type:
     before = _snapshot(shop)
     with httpx.Client(base_url=shop["base_url"], timeout=60) as client:
         response = client.post(
-            "/upload-sales", content=body, headers={**shop["headers"], "Content-Type": content_type}
+            "/upload-sales",
+            content=body,
+            headers={**_headers(shop), "Content-Type": content_type},
         )
     _assert_clear_4xx(response)
     assert _snapshot(shop) == before
 
 
 def test_error_report_neutralises_formulas(shop: dict[str, Any]) -> None:
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+    with httpx.Client(base_url=shop["base_url"], headers=_headers(shop), timeout=60) as client:
         response = client.post(
             "/upload-sales",
             files={"file": ("formulas.csv", BAD_FILES["formulas as quantities"](), "text/csv")},
@@ -232,7 +247,7 @@ def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
         {c: f"{SQL_AND_FORMULAS[i % len(SQL_AND_FORMULAS)]}#{c}" for i, c in enumerate(customers)}
     )
     sales["transaction_id"] = SQL_AND_FORMULAS[0] + sales["transaction_id"]
-    headers = _account(platform.base_url)
+    headers = _login(platform.base_url, _account(platform.base_url))
     with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
         body = sales.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode()
         response = client.post("/upload-sales", files={"file": ("payloads.csv", body, "text/csv")})
@@ -268,7 +283,7 @@ def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
 def test_mixed_encodings_are_stored_as_harmless_text(platform: Any, servers: Any) -> None:
     # One Latin-1 line and one UTF-8 line in the same file: read as Latin-1, nothing lost or run.
     body = HEADER + "2024-01-02,S1,Caf\xe9,1,2\n".encode("latin-1") + "2024-01-03,S1,Café,1,2\n".encode()
-    headers = _account(platform.base_url)
+    headers = _login(platform.base_url, _account(platform.base_url))
     with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
         response = client.post("/upload-sales", files={"file": ("mixed.csv", body, "text/csv")})
         assert response.status_code == 202, response.text
@@ -288,7 +303,7 @@ def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> 
     # Control for the bombs above: a small gzipped file is read fine (dry run: nothing stored).
     body = gzip.compress(HEADER + ROW * 10)
     before = _snapshot(shop)
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+    with httpx.Client(base_url=shop["base_url"], headers=_headers(shop), timeout=60) as client:
         preview = client.post(
             "/upload-sales", params={"dry_run": "true"}, files={"file": ("s.csv.gz", body, "text/csv")}
         )
@@ -297,7 +312,7 @@ def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> 
 
 
 def test_a_good_upload_is_still_taken_after_the_bad_ones(shop: dict[str, Any]) -> None:
-    with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+    with httpx.Client(base_url=shop["base_url"], headers=_headers(shop), timeout=60) as client:
         preview = client.post(
             "/upload-sales", params={"dry_run": "true"}, files={"file": ("ok.csv", HEADER + ROW, "text/csv")}
         )

@@ -30,6 +30,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     // A failed refresh lands here: go to sign-in and come back to the same page afterwards.
     setAuthFailureHandler(() => {
+      // Several requests can fail at once: only the first one may send the user away, or the
+      // later ones would replace the sign-in URL and lose the page to come back to.
+      if (window.location.pathname.startsWith("/app/signin")) return;
       const here = window.location.pathname + window.location.search;
       navigate(signInUrl(here), { replace: true });
     });

@@ -99,7 +99,9 @@ async def test_breakfast_at_the_frat_loads_weekly_with_its_promotions(
     spend = pd.to_numeric(raw["spend"])
     flags = {name: pd.to_numeric(raw[name]) for name in ("feature", "display", "tpr_only")}
     base = pd.to_numeric(raw["base_price"], errors="coerce")
-    promoted = (flags["feature"] + flags["display"] + flags["tpr_only"] > 0) | (price < 0.98 * base)
+    # The price paid (a missing one with spend 0 is a free unit) below the regular price is a promotion.
+    paid = price.where(price.notna() | (spend != 0), 0.0)
+    promoted = (flags["feature"] + flags["display"] + flags["tpr_only"] > 0) | (paid < 0.98 * base)
 
     identity, headers = make_identity()
     response = await _upload(client, headers, path)

@@ -33,7 +33,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from forecasting.engine.aggregate import aggregate_forecast
 from forecasting.engine.backtest import backtest_origins, select_models, window_actuals
 from forecasting.engine.coldstart import cold_start
-from forecasting.engine.intervals import cross_window_bands, fit_bands
+from forecasting.engine.intervals import ConformalBands, cross_window_bands, fit_bands
 from forecasting.engine.local import LOCAL_MODELS
 from forecasting.engine.metrics import naive_scale, nanmean, per_series_scores
 from forecasting.engine.panel import WEEKLY, Panel, build_panel, detect_frequency
@@ -114,12 +114,57 @@ def _run_candidates(
         elif name == GLOBAL_MODEL:
             from forecasting.engine.global_model import global_forecasts
 
-            out[name] = global_forecasts(panel, origins, seed=seed, country=holiday_country, refit=refit_global)
+            out[name] = global_forecasts(
+                panel, origins, seed=seed, country=holiday_country, refit=refit_global
+            )
         elif name == "prophet":
             from forecasting.engine.prophet_model import prophet_forecasts
 
             out[name] = prophet_forecasts(panel, origins)
     return out
+
+
+def _select(
+    panel: Panel,
+    preds: dict[str, np.ndarray],
+    default: str,
+    origins: list[int],
+    level: np.ndarray,
+    selection: str,
+    margin: float,
+) -> tuple[np.ndarray, dict[str, np.ndarray], ConformalBands | None]:
+    """Chosen model index per series, its backtest accuracy, and bands fitted on its residuals."""
+    n, horizon = panel.n_series, panel.horizon
+    names = list(preds)
+    intermittent = _is_intermittent(panel.y)
+    # Without the global model, intermittent series default to Croston rather than smoothing.
+    defaults = np.full(n, names.index(default))
+    if default != GLOBAL_MODEL and "croston" in preds:
+        defaults = np.where(intermittent, names.index("croston"), defaults)
+    nan_scores = np.full(n, np.nan)
+    scores = {"wape": nan_scores, "mase": nan_scores, "bias": nan_scores, "coverage_80": nan_scores}
+    if not origins:
+        return defaults, scores, None
+    actual = window_actuals(panel.y, origins, horizon)
+    backtests = {name: p[:, : len(origins)] for name, p in preds.items()}
+    for name in (*INTERMITTENT, "seasonal_naive"):
+        if name in backtests:
+            # Intermittent-demand methods only compete on intermittent series, and a last-value copy
+            # only on smooth ones (from a zero it forecasts zeros).
+            allowed = intermittent if name in INTERMITTENT else ~intermittent
+            backtests[name] = np.where(allowed[:, None, None], backtests[name], np.nan)
+    clusters = None
+    if selection == "cluster":
+        category = panel.keys["category"].to_numpy(dtype=str)
+        clusters = np.char.add(category, np.where(intermittent, "|intermittent", "|smooth"))
+    elif selection != "series":
+        raise ValueError(f"selection must be 'cluster' or 'series', got {selection!r}")
+    chosen = select_models(actual, backtests, default=defaults, margin=margin, clusters=clusters)
+    bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
+    bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
+    bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)
+    scores = per_series_scores(actual, bt_p50, bt_p10, bt_p90, naive_scale(panel.y))
+    return chosen, scores, fit_bands(actual, bt_p50, level)
 
 
 def forecast(
@@ -164,39 +209,7 @@ def forecast(
 
     level = _recent_level(panel.y, panel.freq)
     names = list(preds)
-    p50 = np.zeros((n, horizon))
-    p10 = np.zeros((n, horizon))
-    p90 = np.zeros((n, horizon))
-    nan_scores = np.full(n, np.nan)
-    scores = {"wape": nan_scores, "mase": nan_scores, "bias": nan_scores, "coverage_80": nan_scores}
-    chosen = np.full(n, names.index(default))
-    if default != GLOBAL_MODEL and "croston" in preds:
-        chosen = np.where(_is_intermittent(panel.y), names.index("croston"), chosen)
-    if origins:
-        actual = window_actuals(panel.y, origins, horizon)
-        backtests = {name: p[:, : len(origins)] for name, p in preds.items()}
-        intermittent = _is_intermittent(panel.y)
-        for name in INTERMITTENT:
-            if name in backtests:
-                # Intermittent-demand methods only compete on intermittent series.
-                backtests[name] = np.where(intermittent[:, None, None], backtests[name], np.nan)
-        # Without the global model, intermittent series default to Croston rather than smoothing.
-        defaults = np.full(n, names.index(default))
-        if default != GLOBAL_MODEL and "croston" in preds:
-            defaults = np.where(intermittent, names.index("croston"), defaults)
-        clusters = None
-        if selection == "cluster":
-            clusters = np.char.add(panel.keys["category"].to_numpy(dtype=str), np.where(intermittent, "|i", "|s"))
-        elif selection != "series":
-            raise ValueError(f"selection must be 'cluster' or 'series', got {selection!r}")
-        chosen = select_models(actual, backtests, default=defaults, margin=selection_margin, clusters=clusters)
-        bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
-        bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
-        bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)
-        scores = per_series_scores(actual, bt_p50, bt_p10, bt_p90, naive_scale(panel.y))
-        bands = fit_bands(actual, bt_p50, level)
-    else:
-        bands = None
+    chosen, scores, bands = _select(panel, preds, default, origins, level, selection, selection_margin)
     final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
     p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None)
     if bands is not None:
