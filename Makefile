@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 PYTEST_ARGS ?=
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
 
-.PHONY: help install run demo test lint format test-fast test-slow web bench-forecast bench-segmentation \
+.PHONY: help install run demo test lint format test-fast test-slow web web-test bench-forecast bench-segmentation \
         bench-clv-cdnow bench-pricing bench-inventory bench-ingest bench-load deploy-check clean
 
 help:
@@ -50,7 +50,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint web
+web-test: web
+	@if [ -f web/package.json ]; then cd web && npm test; fi
+
+test: lint web web-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install

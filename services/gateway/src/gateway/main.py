@@ -51,10 +51,10 @@ def build_app() -> FastAPI:
     async def openapi() -> JSONResponse:
         """The gateway's API, including every service route it exposes."""
         if "schema" not in openapi_cache:
-            schema = await merged_openapi(app)
-            if len(schema.get("paths", {})) > 10:  # cache only once every service answered
-                openapi_cache["schema"] = schema
-            return JSONResponse(schema)
+            schema, complete = await merged_openapi(app)
+            if not complete:  # a service is still starting: answer, but ask again next time
+                return JSONResponse(schema)
+            openapi_cache["schema"] = schema
         return JSONResponse(openapi_cache["schema"])
 
     @app.get("/docs", include_in_schema=False)

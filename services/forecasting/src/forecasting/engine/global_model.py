@@ -307,12 +307,16 @@ def global_forecasts(
         return fallback_cache[origin]
 
     trainer = _Trainer(m, holidays, seed)
+    model = None
     if backtest:
         model = None if refit else trainer.fit(backtest[0])
         for k, origin in enumerate(backtest):
             if refit:
                 model = trainer.fit(origin)
             out[:, k] = fallback(origin) if model is None else _predict(model, m, origin, holidays)
+    previous = model
     model = trainer.fit(final)
     out[:, -1] = fallback(final) if model is None else _predict(model, m, final, holidays)
+    if os.environ.get("FC_AVG_PREV") and previous is not None and model is not None:
+        out[:, -1] = 0.5 * (out[:, -1] + _predict(previous, m, final, holidays))
     return out

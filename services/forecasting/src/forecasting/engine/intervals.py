@@ -61,9 +61,27 @@ def _smooth_quantile(r: np.ndarray, q: float, horizon: int) -> np.ndarray:
         if len(vals) < 20:
             vals = flat[np.isfinite(flat)]
         out[h] = float(np.quantile(vals, q)) if len(vals) else (-1.28 if q < 0.5 else 1.28)
-    # Uncertainty does not shrink with the horizon: make the band widths monotone.
-    out = np.minimum.accumulate(out) if q < 0.5 else np.maximum.accumulate(out)
-    return out
+    # Uncertainty does not shrink with the horizon: make the band widths monotone by an isotonic
+    # fit (a running max would ride the noise of the per-step estimates upward).
+    return -isotonic_increasing(-out) if q < 0.5 else isotonic_increasing(out)
+
+
+def isotonic_increasing(values: np.ndarray) -> np.ndarray:
+    """Least-squares non-decreasing fit (pool adjacent violators).
+
+    Ref: Barlow et al. (1972), "Statistical Inference under Order Restrictions", Wiley.
+    """
+    means: list[float] = []
+    weights: list[int] = []
+    for v in values:
+        means.append(float(v))
+        weights.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            mean, weight = means.pop(), weights.pop()
+            total = weights[-1] + weight
+            means[-1] = (means[-1] * weights[-1] + mean * weight) / total
+            weights[-1] = total
+    return np.repeat(np.array(means), weights) if means else np.zeros(0)
 
 
 def row_quantile(x: np.ndarray, q: float) -> np.ndarray:
