@@ -36,12 +36,19 @@ def _lines(organization_id: uuid.UUID, customers: int, days: int, seed: int, end
         every = [3, 7, 30, 90][c % 4]
         stop = days - (c % 5) * 40
         for d in range(c % every, max(stop, 1), every):
-            rows.append({"customer_id": f"=CUST{c:03d}" if c == 0 else f"CUST{c:03d}", "date": dates[d],
-                         "quantity": float(rng.integers(1, 5)), "unit_price": float(rng.uniform(2, 30)),
-                         "transaction_id": f"T{c}-{d}"})
+            rows.append(
+                {
+                    "customer_id": f"=CUST{c:03d}" if c == 0 else f"CUST{c:03d}",
+                    "date": dates[d],
+                    "quantity": float(rng.integers(1, 5)),
+                    "unit_price": float(rng.uniform(2, 30)),
+                    "transaction_id": f"T{c}-{d}",
+                }
+            )
     frame = pd.DataFrame(rows)
-    return frame.assign(organization_id=str(organization_id), store="S1", sku="A", line_no=0,
-                        date=frame["date"].dt.date)
+    return frame.assign(
+        organization_id=str(organization_id), store="S1", sku="A", line_no=0, date=frame["date"].dt.date
+    )
 
 
 def _store_and_run(organization_id: uuid.UUID, lines: pd.DataFrame) -> str:
@@ -49,10 +56,25 @@ def _store_and_run(organization_id: uuid.UUID, lines: pd.DataFrame) -> str:
 
     with sync_session() as session:
         connection = session.connection()
-        connection.exec_driver_sql("DELETE FROM sales_lines WHERE organization_id = %s", (str(organization_id),))
-        write_frame(connection, "sales_lines", lines,
-                    ("organization_id", "store", "sku", "date", "transaction_id", "line_no", "quantity",
-                     "unit_price", "customer_id"))
+        connection.exec_driver_sql(
+            "DELETE FROM sales_lines WHERE organization_id = %s", (str(organization_id),)
+        )
+        write_frame(
+            connection,
+            "sales_lines",
+            lines,
+            (
+                "organization_id",
+                "store",
+                "sku",
+                "date",
+                "transaction_id",
+                "line_no",
+                "quantity",
+                "unit_price",
+                "customer_id",
+            ),
+        )
         job = UploadJob(organization_id=organization_id, stages=initial_stages(), status="running")
         session.add(job)
         session.flush()
@@ -73,7 +95,9 @@ async def test_segments_migration_and_export(client: httpx.AsyncClient, make_ide
     assert (await client.get("/customer-segments/migration", headers=headers)).json()["items"] == []
 
     # Ninety days later, with ten new customers: everyone is counted once, moved or not.
-    later = pd.concat([first, _lines(org, 70, 490, seed=2, end="2024-09-28").query("customer_id >= 'CUST060'")])
+    later = pd.concat(
+        [first, _lines(org, 70, 490, seed=2, end="2024-09-28").query("customer_id >= 'CUST060'")]
+    )
     _store_and_run(org, later)
     migration = (await client.get("/customer-segments/migration", headers=headers)).json()
     moved = {(m["from_segment"], m["to_segment"]): m["customers"] for m in migration["items"]}
@@ -86,5 +110,5 @@ async def test_segments_migration_and_export(client: httpx.AsyncClient, make_ide
     assert page["items"][0]["monetary"] >= page["items"][-1]["monetary"]
     export = (await client.get("/customer-segments/export.csv", headers=headers)).text
     assert export.splitlines()[0].startswith('"customer_id","segment"')
-    assert "\"'=CUST000\"" in export  # a formula-looking id is neutralised for spreadsheets
+    assert '"\'=CUST000"' in export  # a formula-looking id is neutralised for spreadsheets
     assert len(export.splitlines()) == 71
