@@ -91,7 +91,7 @@ def _wait_for(predicate: Any, timeout_s: float, what: str) -> Any:
         value = predicate()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -105,7 +105,7 @@ def _health(platform: Any, name: str) -> bool:
 def test_killing_the_ingest_service_mid_upload_stores_nothing_and_a_retry_succeeds(
     platform: Any, tmp_path: Path
 ) -> None:
-    rows = 2_000_000
+    rows = 1_000_000
     path = _sales_file(tmp_path / "big.csv.gz", rows, seed=1)
     headers, org = _account(platform.base_url)
     staged_before = _count("SELECT count(*) FROM staged_sales")
@@ -148,7 +148,7 @@ def test_killing_the_ingest_service_mid_upload_stores_nothing_and_a_retry_succee
 def test_killing_the_worker_mid_merge_redelivers_and_merges_exactly_once(
     platform: Any, tmp_path: Path
 ) -> None:
-    rows = 600_000
+    rows = 400_000
     path = _sales_file(tmp_path / "merge.csv.gz", rows, seed=2)
     headers, org = _account(platform.base_url)
     job_id = str(uuid.uuid4())

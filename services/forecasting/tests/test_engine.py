@@ -13,6 +13,7 @@ from forecasting.engine import (
     series_fingerprints,
 )
 from forecasting.engine.backtest import backtest_origins
+from forecasting.engine.intervals import isotonic_increasing, row_quantile
 from forecasting.engine.local import croston, ets, seasonal_naive, tsb
 from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods
 
@@ -310,3 +311,10 @@ def test_aggregate_sums_p50_and_narrows_relative_band() -> None:
     products = pd.DataFrame({"sku": ["A", "B"], "category": ["x", "y"]})
     by_cat = aggregate_forecast(points, by=["category"], products=products)
     assert list(by_cat["category"]) == ["x", "y"] and list(by_cat["p50"]) == [20.0, 20.0]
+
+
+def test_isotonic_and_row_quantile_helpers() -> None:
+    np.testing.assert_allclose(isotonic_increasing(np.array([1.0, 3.0, 2.0, 4.0])), [1.0, 2.5, 2.5, 4.0])
+    x = np.array([[1.0, 2.0, 3.0, 4.0, np.nan], [np.nan] * 5, [5.0, np.nan, np.nan, np.nan, np.nan]])
+    np.testing.assert_allclose(row_quantile(x, 0.5), [2.5, np.nan, 5.0])
+    np.testing.assert_allclose(row_quantile(x, 0.9)[0], np.quantile([1.0, 2.0, 3.0, 4.0], 0.9))

@@ -132,3 +132,88 @@ def test_mapping_to_a_column_not_in_the_file_is_refused() -> None:
         detect_mapping(["date", "sku", "qty", "price"], {"quantity": "units"})
     with pytest.raises(Unprocessable, match="unknown canonical"):
         detect_mapping(["date", "sku", "qty", "price"], {"colour": "qty"})
+
+
+def test_a_line_total_stands_in_for_a_missing_unit_price() -> None:
+    m = detect_mapping(["Date", "SKU", "Units", "Net Sales"]).columns
+    assert (m["unit_price"], m["revenue"]) == (None, "Net Sales")
+    with pytest.raises(Unprocessable) as error:
+        detect_mapping(["Date", "SKU", "Units"])
+    assert "(or 'revenue', a line total, from any of" in error.value.message
+
+
+def test_product_master_headers_from_pos_and_erp_exports() -> None:
+    from ingest.mapping import PRODUCT_REQUIRED, PRODUCT_SYNONYMS
+
+    # A Shopify inventory export and an ERP item master.
+    shopify = detect_mapping(
+        ["Handle", "Variant SKU", "Variant Price", "Cost per item", "Variant Inventory Qty", "Vendor"],
+        None,
+        PRODUCT_REQUIRED,
+        PRODUCT_SYNONYMS,
+        {},
+    ).columns
+    assert (
+        shopify["sku"],
+        shopify["price"],
+        shopify["unit_cost"],
+        shopify["on_hand"],
+        shopify["supplier"],
+    ) == (
+        "Variant SKU",
+        "Variant Price",
+        "Cost per item",
+        "Variant Inventory Qty",
+        "Vendor",
+    )
+    erp = detect_mapping(
+        [
+            "Branch",
+            "Item No",
+            "Item Description",
+            "Avg Cost",
+            "SOH",
+            "On Order",
+            "Lead Time Days",
+            "MOQ",
+            "Case Pack",
+        ],
+        {"sku": "Item No"},
+        PRODUCT_REQUIRED,
+        PRODUCT_SYNONYMS,
+        {},
+    ).columns
+    assert erp == {
+        "store": "Branch",
+        "sku": "Item No",
+        "name": "Item Description",
+        "category": None,
+        "unit_cost": "Avg Cost",
+        "price": None,
+        "on_hand": "SOH",
+        "on_order": "On Order",
+        "lead_time_days": "Lead Time Days",
+        "min_order_qty": "MOQ",
+        "pack_size": "Case Pack",
+        "supplier": None,
+    }
+
+
+def test_plan_headers() -> None:
+    from ingest.mapping import PLAN_REQUIRED, PLAN_SYNONYMS
+
+    m = detect_mapping(
+        ["Week Ending", "Store ID", "UPC", "Promo Price", "Feature", "Display"],
+        None,
+        PLAN_REQUIRED,
+        PLAN_SYNONYMS,
+        {},
+    ).columns
+    assert (m["date"], m["store"], m["sku"], m["unit_price"], m["feature"], m["display"]) == (
+        "Week Ending",
+        "Store ID",
+        "UPC",
+        "Promo Price",
+        "Feature",
+        "Display",
+    )

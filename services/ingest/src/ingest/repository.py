@@ -40,26 +40,31 @@ _LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, q
 # The rows of one upload in sales_lines form: lines with a transaction id keep their own key (their
 # ordinal within the same transaction, store, sku and date tells repeated lines apart); lines
 # without one are aggregates, summed per store, sku and date, their price the unit-weighted price
-# of the priced lines (a free line does not drag it). Ordered by the natural key, so the unique
-# index is filled in order.
+# of the priced lines (a free line does not drag it). Customer ids go through the job's pseudonym
+# map (_pii_map, empty when the retailer turned pseudonymisation off). Both halves come out
+# (almost) in natural-key order from their sort, so the unique index is filled in order without a
+# second sort of every row.
 _SOURCE_SQL = """
-    SELECT organization_id, store, sku, date, transaction_id,
-           (row_number() OVER (PARTITION BY store, sku, date, transaction_id ORDER BY row_no) - 1)::int
-               AS line_no,
-           quantity, unit_price, customer_id, product_name, category, promotion, regular_price,
-           feature, display, tpr_only, is_product
-    FROM staged_sales WHERE job_id = :job_id AND transaction_id <> ''
+    SELECT s.organization_id, s.store, s.sku, s.date, s.transaction_id,
+           (row_number() OVER (PARTITION BY s.store, s.sku, s.date, s.transaction_id ORDER BY s.row_no)
+               - 1)::int AS line_no,
+           s.quantity, s.unit_price, COALESCE(m.pseudonym, s.customer_id) AS customer_id, s.product_name,
+           s.category, s.promotion, s.regular_price, s.feature, s.display, s.tpr_only, s.is_product
+    FROM staged_sales s LEFT JOIN _pii_map m ON m.raw_id = s.customer_id
+    WHERE s.job_id = :job_id AND s.transaction_id <> ''
     UNION ALL
-    SELECT organization_id, store, sku, date, '' AS transaction_id, 0 AS line_no,
-           sum(quantity),
+    SELECT s.organization_id, s.store, s.sku, s.date, '' AS transaction_id, 0 AS line_no,
+           sum(s.quantity),
            COALESCE(
-               sum(unit_price * abs(quantity)) FILTER (WHERE unit_price <> 0)
-                   / NULLIF(sum(abs(quantity)) FILTER (WHERE unit_price <> 0), 0),
-               avg(unit_price) FILTER (WHERE unit_price <> 0), 0),
-           max(customer_id), max(product_name), max(category), max(promotion), max(regular_price),
-           max(feature), max(display), max(tpr_only), bool_and(is_product)
-    FROM staged_sales WHERE job_id = :job_id AND transaction_id = ''
-    GROUP BY organization_id, store, sku, date
+               sum(s.unit_price * abs(s.quantity)) FILTER (WHERE s.unit_price <> 0)
+                   / NULLIF(sum(abs(s.quantity)) FILTER (WHERE s.unit_price <> 0), 0),
+               avg(s.unit_price) FILTER (WHERE s.unit_price <> 0), 0),
+           max(COALESCE(m.pseudonym, s.customer_id)), max(s.product_name), max(s.category),
+           max(s.promotion), max(s.regular_price), max(s.feature), max(s.display), max(s.tpr_only),
+           bool_and(s.is_product)
+    FROM staged_sales s LEFT JOIN _pii_map m ON m.raw_id = s.customer_id
+    WHERE s.job_id = :job_id AND s.transaction_id = ''
+    GROUP BY s.organization_id, s.store, s.sku, s.date
 """
 
 # An organization's first upload has no key in common with what is stored: plain INSERT, no
@@ -67,7 +72,6 @@ _SOURCE_SQL = """
 INSERT_NEW_SQL = text(f"""
 INSERT INTO sales_lines ({_LINE_COLUMNS}, job_id)
 SELECT src.*, CAST(:job_id AS uuid) FROM ({_SOURCE_SQL}) src
-ORDER BY store, sku, date, transaction_id, line_no
 """)
 
 # Otherwise one statement merges: new keys are inserted, changed ones updated (a later upload of a
@@ -76,7 +80,6 @@ MERGE_SQL = text(f"""
 WITH src AS ({_SOURCE_SQL}), merged AS (
     INSERT INTO sales_lines AS s ({_LINE_COLUMNS}, job_id)
     SELECT src.*, CAST(:job_id AS uuid) FROM src
-    ORDER BY store, sku, date, transaction_id, line_no
     ON CONFLICT ON CONSTRAINT uq_sales_lines_natural_key DO UPDATE SET
         quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price,
         customer_id = EXCLUDED.customer_id, product_name = EXCLUDED.product_name,
@@ -379,11 +382,20 @@ def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID
 
 
 def pseudonymise_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> int:
-    """Replace the staged customer ids by their pseudonyms, keeping the originals encrypted (common.pii).
+    """Map the staged customer ids to pseudonyms, keeping the originals encrypted (common.pii).
 
-    Runs inside the merge transaction, so no original id reaches sales_lines; skipped when the
-    organization turned pseudonymisation off. Returns how many distinct customers were mapped.
+    Fills the transaction's _pii_map (raw id -> pseudonym), which the merge joins, so no original
+    id reaches sales_lines; the map stays empty when the organization turned pseudonymisation
+    off. (A join rather than an UPDATE of the staged rows: a 10-million-row upload is not
+    rewritten once more.) Returns how many distinct customers were mapped.
     """
+    connection.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text PRIMARY KEY, pseudonym text, "
+            "encrypted_id text) ON COMMIT DROP"
+        )
+    )
+    connection.execute(text("TRUNCATE _pii_map"))
     if not load_settings(connection, organization_id).pseudonymise_customers:
         return 0
     raw = (
@@ -400,27 +412,14 @@ def pseudonymise_staged(connection: Connection, job_id: str, organization_id: uu
     if not raw:
         return 0
     table = pii.identity_table(organization_id, raw)
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text, pseudonym text, "
-            "encrypted_id text) ON COMMIT DROP"
-        )
-    )
-    connection.execute(text("TRUNCATE _pii_map"))
     write_frame(connection, "_pii_map", table, ("raw_id", "pseudonym", "encrypted_id"))
+    connection.execute(text("ANALYZE _pii_map"))
     connection.execute(
         text(
             "INSERT INTO customer_identities (organization_id, pseudonym, encrypted_id) "
             "SELECT :org, pseudonym, encrypted_id FROM _pii_map ON CONFLICT DO NOTHING"
         ),
         {"org": organization_id},
-    )
-    connection.execute(
-        text(
-            "UPDATE staged_sales s SET customer_id = m.pseudonym FROM _pii_map m "
-            "WHERE s.job_id = :job_id AND s.customer_id = m.raw_id"
-        ),
-        {"job_id": job_id},
     )
     return len(table)
 

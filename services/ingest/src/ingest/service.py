@@ -187,8 +187,9 @@ class IngestService:
         except BaseException as exc:
             if job is not None:
                 reason = (
-                    getattr(exc, "message", "")
-                    or "the upload was interrupted; nothing was stored, upload again"
+                    exc.message
+                    if isinstance(exc, AppError)
+                    else "the upload was interrupted; nothing was stored, upload again"
                 )
                 await asyncio.shield(self._fail_if_running(job.id, reason))
             raise
@@ -458,16 +459,21 @@ class IngestService:
                 job.stages = stages
 
     async def _fail_if_running(self, job_id: uuid.UUID, reason: str) -> None:
-        try:
-            async with db.async_session_scope() as session:
-                job = await session.get(UploadJob, job_id, with_for_update=True)
-                if job is not None and job.stages["ingest"]["status"] == "running":
-                    stages = {k: dict(v) for k, v in job.stages.items()}
-                    stages["ingest"].update(status="failed", error=reason)
-                    job.stages = stages
-                    job.status, job.error, job.finished_at = "failed", f"ingest: {reason}", datetime.now(UTC)
-        except Exception:  # the client still gets the original error
-            log.exception("could not mark job %s failed", job_id)
+        # The failure may be the database going away: try for a while to say so on the job.
+        for attempt in range(5):
+            try:
+                async with db.async_session_scope() as session:
+                    job = await session.get(UploadJob, job_id, with_for_update=True)
+                    if job is not None and job.stages["ingest"]["status"] == "running":
+                        stages = {k: dict(v) for k, v in job.stages.items()}
+                        stages["ingest"].update(status="failed", error=reason)
+                        job.stages = stages
+                        job.status, job.error = "failed", f"ingest: {reason}"
+                        job.finished_at = datetime.now(UTC)
+                return
+            except Exception as exc:  # the client still gets the original error
+                log.warning("could not mark job %s failed (attempt %d): %s", job_id, attempt + 1, exc)
+                await asyncio.sleep(2**attempt)
 
     async def _finish_job(
         self,

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 # (WAPE 0.292 vs 0.288-0.293 across seeds) at less than half the fitting time.
 MAX_TRAIN_ROWS = 200_000
 MIN_TRAIN_ROWS = 200
-FINAL_MODELS = int(os.environ.get("FC_FINAL_MODELS", "1"))
+# The final forecast averages this many models that differ only in their bagging seed: on Breakfast
+# at the Frat two cut WAPE from 0.292 to 0.289 for a quarter more fitting time.
+FINAL_MODELS = 2
 BOOST_ROUNDS = 100
 PARAMS = {
     # Huber on the level-normalised target: quadratic for errors under half the level, linear beyond,
