@@ -1,4 +1,4 @@
-"""Engine on real data (Breakfast at the Frat): slow, skipped when ../shared/data is absent."""
+"""Slow engine tests: real data (Breakfast at the Frat, skipped when ../shared/data is absent), Prophet."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ REPO = Path(__file__).resolve().parents[3]
 FRAT = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data")) / "breakfast_at_the_frat"
 FLAGS = ["feature", "display", "tpr_only"]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (FRAT / "transaction.csv.gz").exists(), reason="shared data not available"),
-]
+pytestmark = pytest.mark.slow
+needs_data = pytest.mark.skipif(
+    not (FRAT / "transaction.csv.gz").exists(), reason="shared data not available"
+)
 
 
+@needs_data
 def test_frat_subset_beats_naive_and_is_calibrated() -> None:
     raw = pd.read_csv(FRAT / "transaction.csv.gz")
     stores = np.sort(raw["store_id"].unique())[:20]
@@ -49,3 +50,14 @@ def test_frat_subset_beats_naive_and_is_calibrated() -> None:
     assert wape < 0.36, wape
     coverage = ((merged["quantity"] >= merged["p10"]) & (merged["quantity"] <= merged["p90"])).mean()
     assert 0.7 <= coverage <= 0.92, coverage
+
+
+def test_prophet_competes_as_a_candidate() -> None:
+    # Not shared data, but Prophet's Stan fits take seconds: slow-marked with the rest of this module.
+    dates = pd.date_range("2024-01-01", periods=120, freq="D")
+    pattern = np.array([5.0, 5.0, 6.0, 7.0, 9.0, 12.0, 3.0])[dates.day_of_week]
+    history = pd.DataFrame({"store": "S", "sku": "A", "date": dates, "quantity": pattern, "promotion": 0.0})
+    result = forecast(history, 7, candidates=["prophet", "moving_average"])
+    assert result.series.loc[0, "model"] in {"prophet", "moving_average"}
+    expected = pattern[:7][result.points["date"].dt.day_of_week.to_numpy()]
+    np.testing.assert_allclose(result.points["p50"].to_numpy(), expected, rtol=0.15)
