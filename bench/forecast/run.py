@@ -19,6 +19,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "forecasting" / "src"))
+sys.path.insert(0, str(ROOT))
 
 from forecasting.engine import forecast  # noqa: E402
 from forecasting.engine.local import seasonal_naive  # noqa: E402

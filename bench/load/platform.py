@@ -18,7 +18,9 @@ from common.testing.plugin import Platform, _wait_until_up
 
 
 @contextmanager
-def running_platform(extra_env: dict[str, str], keep_logs: Path | None = None) -> Iterator[Platform]:
+def running_platform(
+    extra_env: dict[str, str], keep_logs: Path | None = None
+) -> Iterator[tuple[Platform, EmbeddedServers]]:
     """Start servers and every process as `make run` does, on free ports; stop them all after."""
     data_dir = Path(tempfile.mkdtemp(prefix="smartretail-bench-"))
     # As root, pgserver runs PostgreSQL as its own user, which must reach the data folder.
@@ -40,7 +42,7 @@ def running_platform(extra_env: dict[str, str], keep_logs: Path | None = None) -
         for name in process_commands(ports):
             running.start(name)
         _wait_until_up(running)
-        yield running
+        yield running, servers
     finally:
         if running is not None:
             for name in list(running.processes):

@@ -31,14 +31,18 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import httpx
 import numpy as np
+import psutil
 import psycopg
 
 from bench.load.platform import running_platform
 from common.demo import generate_sales
+from common.devservers import EmbeddedServers
+from common.testing.plugin import Platform
 
 RATE_LIMITS_OFF = {
     "RATE_LIMIT_PER_MINUTE": str(10**9),
@@ -65,6 +69,8 @@ class Tally:
     """What the clients saw."""
 
     read_latencies_s: list[float] = field(default_factory=list)
+    by_path: dict[str, list[float]] = field(default_factory=dict)
+    body_bytes: dict[str, int] = field(default_factory=dict)  # path -> bytes on the wire
     read_errors: Counter[str] = field(default_factory=Counter)
     read_sources: Counter[str] = field(default_factory=Counter)
     upload_latencies_s: list[float] = field(default_factory=list)
@@ -77,8 +83,12 @@ def _account(client: httpx.Client, name: str) -> tuple[dict[str, str], str]:
     email = f"{name}-{uuid.uuid4().hex[:8]}@load.example"
     registered = client.post("/auth/register", json={"email": email, "password": PASSWORD, "name": name})
     registered.raise_for_status()
-    tokens = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
-    return {"Authorization": f"Bearer {tokens['access_token']}"}, str(registered.json()["organization_id"])
+    login = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    if login.status_code != 200:
+        raise RuntimeError(f"could not sign in as {email}: {login.status_code} {login.text}")
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}, str(
+        registered.json()["organization_id"]
+    )
 
 
 def _wait_for_jobs(
@@ -118,12 +128,15 @@ async def _reader(
         started = time.perf_counter()
         try:
             async with session.get(path, headers=headers) as response:
-                await response.read()
+                body = await response.read()
                 status = response.status
                 source = response.headers.get("X-Cache", "none")
+                tally.body_bytes[path] = len(body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             status, source = 0, type(exc).__name__
-        tally.read_latencies_s.append(time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        tally.read_latencies_s.append(latency)
+        tally.by_path.setdefault(path, []).append(latency)
         tally.read_sources[source] += 1
         if status != 200:
             tally.read_errors[f"{path} -> {status or source}"] += 1
@@ -147,10 +160,11 @@ async def _uploader(
         form.add_field("file", body, filename=f"load-{client_no}-{upload_no}.csv", content_type="text/csv")
         started = time.perf_counter()
         try:
-            async with session.post("/upload-sales", data=form, headers=headers) as response:
+            upload_headers = {**headers, "Accept-Encoding": "identity"}
+            async with session.post("/upload-sales", data=form, headers=upload_headers) as response:
                 answer = await response.json(content_type=None)
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             status, answer = 0, {"detail": type(exc).__name__}
         elapsed = time.perf_counter() - started
         tally.upload_latencies_s.append(elapsed)
@@ -173,16 +187,50 @@ async def _drive(
     # One connection per client, kept alive, as 200 browsers would hold.
     connector = aiohttp.TCPConnector(limit=args.readers + len(uploaders) + 10, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
+    # Bodies are counted as sent (compressed), and not decompressed: the client's CPU is not measured.
+    async with aiohttp.ClientSession(
+        base_url, connector=connector, timeout=timeout, auto_decompress=False
+    ) as session:
         stop_at = time.monotonic() + args.duration
         think_s = args.think_ms / 1000
-        tasks = [_reader(session, reader_headers, stop_at, think_s, tally) for _ in range(args.readers)]
+        # Browsers ask for compressed answers; --accept-encoding identity shows what gzip costs.
+        headers = {**reader_headers, "Accept-Encoding": args.accept_encoding}
+        tasks = [_reader(session, headers, stop_at, think_s, tally) for _ in range(args.readers)]
         tasks += [
             _uploader(session, i, headers, org, stop_at, args.upload_every_s, tally)
             for i, (headers, org) in enumerate(uploaders)
         ]
         await asyncio.gather(*tasks)
     return tally
+
+
+def _components(platform: Platform, servers: EmbeddedServers) -> dict[str, list[psutil.Process]]:
+    """The processes of each part of the platform, to account CPU time to them."""
+    parts: dict[str, list[psutil.Process]] = {}
+    for name, process in platform.processes.items():
+        group = "workers+scheduler" if name.endswith("-worker") or name == "scheduler" else name
+        root = psutil.Process(process.pid)
+        parts.setdefault(group, []).extend([root, *root.children(recursive=True)])
+    parts["redis"] = [psutil.Process(servers.redis_pid)]
+    postgres = psutil.Process(servers.postgres_pid)
+    parts["postgres"] = [postgres, *postgres.children(recursive=True)]
+    parts["load generator"] = [psutil.Process()]
+    return parts
+
+
+def _cpu_seconds(parts: dict[str, list[psutil.Process]]) -> dict[str, float]:
+    """User + system CPU seconds used so far by each part (processes gone since count as 0)."""
+    used: dict[str, float] = {}
+    for name, processes in parts.items():
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        used[name] = total
+    return used
 
 
 def _metric_sum(text: str, name: str, **labels: str) -> float:
@@ -221,13 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--uploaders", type=int, default=5)
     parser.add_argument("--upload-every-s", type=float, default=5.0)
+    parser.add_argument("--accept-encoding", default="gzip, deflate, br", help="what the readers accept")
+    parser.add_argument("--keep-logs", type=Path, default=None, help="folder for the processes' logs")
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the jobs")
     args = parser.parse_args(argv)
 
     print(
         "starting the platform (embedded PostgreSQL and Redis, gateway, 5 services, 5 workers)...", flush=True
     )
-    with running_platform(RATE_LIMITS_OFF) as platform:
+    with running_platform(RATE_LIMITS_OFF, keep_logs=args.keep_logs) as (platform, servers):
         database_url = platform.env["DATABASE_URL"]
         with httpx.Client(base_url=platform.base_url, timeout=300) as client:
             reader_headers, _ = _account(client, "demo")
@@ -257,9 +307,13 @@ def main(argv: list[str] | None = None) -> int:
             f"(one upload each every {args.upload_every_s:.0f} s) for {args.duration:.0f} s...",
             flush=True,
         )
+        parts = _components(platform, servers)
+        cpu_before, load_before = _cpu_seconds(parts), psutil.getloadavg()
         started = time.perf_counter()
         tally = asyncio.run(_drive(platform.base_url, reader_headers, uploaders, args))
         elapsed = time.perf_counter() - started
+        cpu_used = {name: spent - cpu_before[name] for name, spent in _cpu_seconds(parts).items()}
+        load_after = psutil.getloadavg()
 
         with httpx.Client(base_url=platform.base_url, timeout=60) as client:
             metrics_after = client.get("/metrics").text
@@ -284,6 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     p50, p90, p99 = (float(np.percentile(latencies_ms, q)) for q in (50, 90, 99)) if reads else (0.0,) * 3
     gateway_gets, gateway_mean_s = _server_side_latency(metrics_before, metrics_after)
     errors = sum(tally.read_errors.values()) + sum(tally.upload_errors.values())
+    print(
+        f"machine: {psutil.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after the run (other users of the machine included)"
+    )
+    print(
+        "CPU seconds used during the run: "
+        + ", ".join(f"{name} {spent:.1f}" for name, spent in sorted(cpu_used.items(), key=lambda kv: -kv[1]))
+    )
+    if reads:
+        print(
+            f"  gateway CPU per read: {cpu_used['gateway'] / reads * 1000:.2f} ms (upper bound: uploads pass it too)"
+        )
     uploads = len(tally.upload_latencies_s)
     print(
         f"reads: {reads:,} in {elapsed:.1f} s = {rps:.1f}/s; latency ms p50 {p50:.1f} p90 {p90:.1f} p99 {p99:.1f} max {latencies_ms.max() if reads else 0:.1f}"
@@ -292,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  gateway-measured GETs: {gateway_gets:.0f}, mean {gateway_mean_s * 1000:.1f} ms in the app (the rest is queueing and the client)"
     )
+    for path, values in sorted(tally.by_path.items()):
+        ms = np.array(values) * 1000
+        print(
+            f"  {path:40s} n={len(ms):5d} p50 {np.percentile(ms, 50):6.1f} p99 {np.percentile(ms, 99):6.1f} ms"
+            f"  {tally.body_bytes.get(path, 0):7,d} bytes"
+        )
     print(f"  errors: {dict(tally.read_errors) or 0}")
     upload_p50 = float(np.percentile(tally.upload_latencies_s, 50)) if uploads else 0.0
     print(

@@ -167,3 +167,29 @@ def test_xlsx_and_parquet(tmp_path: Path) -> None:
         assert errors == []
         assert list(good["sku"]) == ["A", "B"] and list(good["quantity"]) == [1, 2]
         assert good.iloc[1]["date"] == date(2024, 1, 3)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x1f\x8b\x08\x00" + bytes(range(256)) * 8, "gzip file is damaged"),
+        (b"PAR1" + bytes(range(256)) * 8, "Parquet file is damaged"),
+    ],
+)
+def test_damaged_compressed_and_parquet_files_are_refused(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(content)
+    with pytest.raises(Unprocessable, match=message):
+        parsing.sniff(path)
+
+
+def test_a_damaged_workbook_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "f.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='x' r:id='")
+    with pytest.raises(Unprocessable, match="XLSX file is damaged"):
+        parsing.sniff(path)

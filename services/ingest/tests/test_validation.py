@@ -172,3 +172,25 @@ def test_promotion_flags_in_many_spellings(flag: str) -> None:
     raw = _batch({"date": ["2024-01-02"], "sku": ["A"], "qty": ["1"], "price": ["2"], "promo": [flag]})
     good, errors = validation.validate_sales(raw, 2, _state(raw))
     assert errors == [] and good.column("promotion").to_pylist() == [1.0]
+
+
+def test_absurd_values_are_refused_before_they_reach_the_database() -> None:
+    raw = _batch(
+        {
+            "date": ["2024-01-02", "0001-01-01", "2024-01-02", "2024-01-02", "2024-01-02"],
+            "store": ["S1", "S1", "S" * 201, "S1", "S1"],
+            "sku": ["A", "A", "A", "K" * 300, "A"],
+            "qty": ["1", "1", "1", "1", "1e300"],
+            "price": ["2", "2", "2", "2", "1e308"],
+        }
+    )
+    good, errors = validation.validate_sales(raw, 2, _state(raw))
+    assert good.column("row_no").to_pylist() == [2]
+    assert sorted((e.row, e.column, e.kind) for e in errors) == [
+        (3, "date", "out_of_range"),
+        (4, "store", "too_long"),
+        (5, "sku", "too_long"),
+        (6, "price", "out_of_range"),
+        (6, "qty", "out_of_range"),
+    ]
+    assert next(e for e in errors if e.kind == "too_long").expected == "at most 200 characters"

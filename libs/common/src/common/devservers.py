@@ -70,6 +70,18 @@ class EmbeddedServers:
         """True when this object started (and so can stop and restart) Redis."""
         return self._redis is not None
 
+    @property
+    def postgres_pid(self) -> int:
+        """Process id of the PostgreSQL server (postmaster)."""
+        assert self._pg is not None, "PostgreSQL was not started by this object"
+        return int(self._pg.get_pid())
+
+    @property
+    def redis_pid(self) -> int:
+        """Process id of the Redis server."""
+        assert self._redis is not None, "Redis was not started by this object"
+        return int(self._redis.pid)
+
     @contextmanager
     def postgres_down(self) -> Iterator[None]:
         """PostgreSQL stopped (fast mode: open transactions roll back) inside the block, started after."""

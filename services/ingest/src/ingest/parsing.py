@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,10 @@ def sniff(path: Path) -> FileFormat:
     with open(path, "rb") as handle:
         magic = handle.read(8)
     if magic.startswith(b"PAR1"):
-        schema = pq.ParquetFile(path).schema_arrow
+        try:
+            schema = pq.ParquetFile(path).schema_arrow
+        except (pa.ArrowException, OSError) as exc:
+            raise Unprocessable(f"the Parquet file is damaged ({str(exc).splitlines()[0][:200]})") from exc
         return FileFormat("parquet", None, "utf-8", ",", list(schema.names))
     if magic.startswith(b"PK\x03\x04"):
         try:
@@ -58,7 +62,13 @@ def sniff(path: Path) -> FileFormat:
             raise Unprocessable(
                 "zip archives are not accepted; send CSV (optionally gzipped), XLSX or Parquet"
             )
-        return FileFormat("xlsx", None, "utf-8", ",", _xlsx_headers(path))
+        try:
+            headers = _xlsx_headers(path)
+        except Exception as exc:  # openpyxl raises many kinds of error on a damaged workbook
+            raise Unprocessable(
+                "the XLSX file is damaged or not a real workbook; save it again from Excel"
+            ) from exc
+        return FileFormat("xlsx", None, "utf-8", ",", headers)
     compression = "gzip" if magic.startswith(b"\x1f\x8b") else None
     head = _read_head(path, compression)
     if b"\x00" in head:
@@ -100,7 +110,7 @@ def _read_head(path: Path, compression: str | None, size: int = 65536) -> bytes:
         try:
             with gzip.open(path, "rb") as handle:
                 return handle.read(size)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise Unprocessable("the gzip file is damaged or truncated") from exc
     with open(path, "rb") as handle:
         return handle.read(size)
@@ -120,12 +130,19 @@ def _xlsx_headers(path: Path) -> list[str]:
 
 def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:
     """Yield (text columns of a batch, fraction of the file read), in file order."""
-    if fmt.kind == "parquet":
-        yield from _parquet_batches(path)
-    elif fmt.kind == "xlsx":
-        yield from _xlsx_batches(path, fmt.headers)
-    else:
+    if fmt.kind == "csv":
         yield from _csv_batches(path, fmt)
+        return
+    batches = _parquet_batches(path) if fmt.kind == "parquet" else _xlsx_batches(path, fmt.headers)
+    try:
+        yield from batches
+    except Unprocessable:
+        raise
+    except Exception as exc:  # pyarrow and openpyxl raise many kinds of error on a damaged file
+        raise Unprocessable(
+            f"the {fmt.kind.upper()} file is damaged and could not be read past its first rows "
+            f"({type(exc).__name__})"
+        ) from exc
 
 
 def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:

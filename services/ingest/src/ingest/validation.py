@@ -67,6 +67,18 @@ DATE_FORMATS = (
 TRUE_VALUES = ("1", "1.0", "true", "t", "yes", "y")
 FALSE_VALUES = ("0", "0.0", "false", "f", "no", "n")
 NUMBER_PATTERN = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+# Beyond these a value is a mistake, and would overflow totals (quantity x price) downstream.
+MAX_ABS_NUMBER = 1e12
+EARLIEST_DATE = np.datetime64("1900-01-01", "D")
+# The database's column widths (sales_lines, products).
+MAX_LENGTHS = {
+    "store": 200,
+    "sku": 200,
+    "transaction_id": 200,
+    "customer_id": 200,
+    "category": 300,
+    "supplier": 300,
+}
 _NULL_TEXT = pa.scalar(None, pa.string())
 
 
@@ -135,10 +147,17 @@ class _Batch:
         return name if name is not None and name in self.raw.column_names else None
 
     def text(self, canonical: str) -> pa.Array | None:
-        """A column's values, trimmed, with empty cells as nulls; None when the file lacks it."""
+        """A column's values, trimmed, with empty cells as nulls; None when the file lacks it.
+
+        Values longer than their database column allows are reported (once, on first use)."""
         if canonical not in self._texts:
             name = self.source(canonical)
-            self._texts[canonical] = None if name is None else clean_text(self.raw.column(name))
+            values = None if name is None else clean_text(self.raw.column(name))
+            self._texts[canonical] = values
+            limit = MAX_LENGTHS.get(canonical)
+            if values is not None and limit is not None:
+                too_long = _bools(pc.greater(pc.utf8_length(values), limit))
+                self.report(too_long, canonical, f"at most {limit} characters", "too_long")
         return self._texts[canonical]
 
     def report(self, mask: np.ndarray, canonical: str, expected: str, kind: str) -> None:
@@ -175,6 +194,14 @@ class _Batch:
             return None
         numbers = parse_numbers(values)
         self.report(~is_null(values) & np.isnan(numbers), canonical, "a number", "not_a_number")
+        with np.errstate(invalid="ignore"):
+            absurd = np.abs(numbers) > MAX_ABS_NUMBER
+        self.report(
+            absurd,
+            canonical,
+            f"a number between -{MAX_ABS_NUMBER:,.0f} and {MAX_ABS_NUMBER:,.0f}",
+            "out_of_range",
+        )
         return numbers
 
     def finish(self, columns: dict[str, pa.Array | np.ndarray]) -> tuple[pa.Table, list[RowError]]:
@@ -349,6 +376,7 @@ def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
         f"a date like {date_example(state.date_format)}",
         "invalid_date",
     )
+    batch.report(dates < EARLIEST_DATE, canonical, f"a date from {EARLIEST_DATE} on", "out_of_range")
     return dates
 
 
