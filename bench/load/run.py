@@ -233,6 +233,40 @@ def _cpu_seconds(parts: dict[str, list[psutil.Process]]) -> dict[str, float]:
     return used
 
 
+def _cpu_per_request(
+    platform: Platform, parts: dict[str, list[psutil.Process]], headers: dict[str, str], n: int = 300
+) -> list[str]:
+    """Where a read's time goes: CPU ms per request of each process, one variant at a time, unloaded."""
+    gateway, forecasting = platform.base_url, f"http://127.0.0.1:{platform.ports['forecasting']}"
+    variants: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("gateway GET /health (no auth, no Redis)", gateway + "/health", {}),
+        (
+            "gateway cached read, identity",
+            gateway + "/forecast?limit=20",
+            {**headers, "Accept-Encoding": "identity"},
+        ),
+        ("gateway cached read, gzip", gateway + "/forecast?limit=20", {**headers, "Accept-Encoding": "gzip"}),
+        (
+            "forecasting service direct read",
+            forecasting + "/forecast?limit=20",
+            {**headers, "Accept-Encoding": "identity"},
+        ),
+    )
+    lines = []
+    with httpx.Client(timeout=30) as client:
+        for label, url, variant_headers in variants:
+            client.get(url, headers=variant_headers).raise_for_status()
+            before = _cpu_seconds(parts)
+            for _ in range(n):
+                client.get(url, headers=variant_headers)
+            spent = {name: (used - before[name]) / n * 1000 for name, used in _cpu_seconds(parts).items()}
+            shown = ", ".join(
+                f"{name} {ms:.2f}" for name, ms in sorted(spent.items(), key=lambda kv: -kv[1]) if ms >= 0.05
+            )
+            lines.append(f"  {label:42s} CPU ms/request: {shown}")
+    return lines
+
+
 def _metric_sum(text: str, name: str, **labels: str) -> float:
     """Sum of a Prometheus sample over the series matching the labels."""
     total = 0.0
@@ -314,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - started
         cpu_used = {name: spent - cpu_before[name] for name, spent in _cpu_seconds(parts).items()}
         load_after = psutil.getloadavg()
+        profile = _cpu_per_request(platform, parts, reader_headers)
 
         with httpx.Client(base_url=platform.base_url, timeout=60) as client:
             metrics_after = client.get("/metrics").text
@@ -350,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  gateway CPU per read: {cpu_used['gateway'] / reads * 1000:.2f} ms (upper bound: uploads pass it too)"
         )
+    print(
+        "where a read's time goes (sequential requests after the run, CPU time, so other load does not count):"
+    )
+    print("\n".join(profile))
     uploads = len(tally.upload_latencies_s)
     print(
         f"reads: {reads:,} in {elapsed:.1f} s = {rps:.1f}/s; latency ms p50 {p50:.1f} p90 {p90:.1f} p99 {p99:.1f} max {latencies_ms.max() if reads else 0:.1f}"

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 
 from common import cache, db
-from common.errors import install_error_handlers
+from common.errors import correct_error_schema, install_error_handlers
 from common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from common.settings import get_settings
 
@@ -50,6 +51,14 @@ def create_app(
         title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_url=openapi_url
     )
     install_error_handlers(app)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = correct_error_schema(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def _request_context(

@@ -83,3 +83,24 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = request_id_var.get()
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": f"internal error (request id {request_id})"}, status_code=500)
+
+
+# Every error body is {"detail": "<message>", ...}; FastAPI's generated schema for 422 says
+# `detail` is a list, so the published schema is corrected to what the handlers really send.
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {"type": "array", "items": {"type": "object"}, "title": "Errors"},
+    },
+    "required": ["detail"],
+}
+
+
+def correct_error_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make an OpenAPI document describe the error bodies the handlers send."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" in schemas:
+        schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+    return schema

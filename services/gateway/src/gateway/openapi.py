@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from common.errors import correct_error_schema
 from common.settings import SERVICES, get_settings
 from gateway.proxy import owning_service
 
@@ -37,4 +38,4 @@ async def merged_openapi(app: FastAPI) -> tuple[dict[str, Any], bool]:
                     schema["paths"][path] = item
             for name, component in upstream.get("components", {}).get("schemas", {}).items():
                 schema["components"]["schemas"].setdefault(name, component)
-    return schema, complete
+    return correct_error_schema(schema), complete

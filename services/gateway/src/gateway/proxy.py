@@ -175,6 +175,9 @@ async def _send(request: Request, service: str, identity: Identity) -> _Upstream
     headers[REQUEST_ID_HEADER] = request_id_var.get()
     url = httpx.URL(get_settings().service_url(service) + request.url.path, query=request.url.query.encode())
     has_body = request.method in ("POST", "PUT", "PATCH")
+    if not has_body:  # a body on GET/DELETE is not forwarded, so neither are its headers
+        for name in ("content-length", "content-type", "content-encoding"):
+            headers.pop(name, None)
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in request.stream():
@@ -194,6 +197,9 @@ async def _send(request: Request, service: str, identity: Identity) -> _Upstream
         )
     except httpx.TimeoutException:
         return JSONResponse({"detail": f"the {service} service did not answer in time"}, status_code=504)
+    except httpx.HTTPError as exc:
+        log.warning("bad exchange with %s: %s", service, exc)
+        return JSONResponse({"detail": f"the {service} service gave an unusable answer"}, status_code=502)
     return _Upstream(upstream)
 
 

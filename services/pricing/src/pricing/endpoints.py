@@ -38,7 +38,10 @@ async def pricing_suggestions(
 
 @router.get("/pricing-suggestions/simulate", response_model=schemas.Simulation)
 async def simulate_price(
-    service: ServiceDep, store: str, sku: str, price: Annotated[float, Query(gt=0, le=1e7)]
+    service: ServiceDep,
+    store: str,
+    sku: str,
+    price: Annotated[float, Query(ge=0.01, le=1e6, description="price to simulate")],
 ) -> Any:
     """What-if: expected weekly units, revenue and profit at a price."""
     return await service.simulate(store, sku, price)

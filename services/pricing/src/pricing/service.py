@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from common.auth import Identity
@@ -73,5 +74,7 @@ class PricingService:
         model = row.payload.get("model")
         if not model or model.get("elasticity") is None:
             raise Unprocessable(f"no demand model for store {store!r}, sku {sku!r}: {row.explanation}")
-        result = simulate(model, price)
-        return {"store": store, "sku": sku, **{k: float(v) for k, v in result.items()}}
+        result = {k: float(v) for k, v in simulate(model, price).items()}
+        if not all(math.isfinite(v) for v in result.values()):
+            raise Unprocessable(f"price {price} is too far from the observed prices to simulate")
+        return {"store": store, "sku": sku, **result}
