@@ -60,7 +60,7 @@ test-fast: install
 	$(BIN)/pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 bench-forecast: install
-	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.forecast $(ARGS)
 bench-segmentation: install
 	$(BIN)/python bench/segmentation/run.py
 bench-clv-cdnow: install
@@ -69,6 +69,8 @@ bench-pricing: install
 	$(BIN)/python -m bench.pricing
 bench-inventory: install
 	$(BIN)/python -m bench.inventory
+bench-ingest: install
+	$(BIN)/python -m bench.ingest
 
 deploy-check: install
 	$(BIN)/pytest tests/deploy -m "not slow" -q -p no:cacheprovider

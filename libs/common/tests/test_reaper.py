@@ -74,3 +74,13 @@ def test_healthy_jobs_are_left_alone(servers: Any) -> None:
     stages = _stored(job_id).stages
     assert stages["forecasting"]["status"] == "running" and "attempts" not in stages["forecasting"]
     assert "attempts" not in stages["inventory"]
+
+
+def test_an_upload_whose_request_died_is_failed_with_a_reason(servers: Any) -> None:
+    stages = _stages(ingest=("running", 10))
+    stages["ingest"]["progress"] = 0.3
+    job_id = _job(stages)
+    reap_stalled()
+    stored = _stored(job_id)
+    assert stored.stages["ingest"]["status"] == "failed"
+    assert "upload the file again" in stored.stages["ingest"]["error"]

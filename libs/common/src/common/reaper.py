@@ -55,9 +55,6 @@ def stalled_stages(job: UploadJob, now: datetime, stall_after_s: float = STALL_A
     for name, entry in stages.items():
         status = entry.get("status")
         if status == "running" and _stale(entry, now, stall_after_s):
-            # Ingest's first half runs inside the upload request, not a task: only the merge is a task.
-            if name == "ingest" and entry.get("progress", 0) < 0.5:
-                continue
             out.append(name)
         elif status == "queued" and name in WAITS_FOR:
             before = stages.get(WAITS_FOR[name], {})
@@ -93,6 +90,19 @@ def reap_stalled(stall_after_s: float = STALL_AFTER_S, now: datetime | None = No
             if job is None:
                 continue
             for stage in stalled_stages(job, now, stall_after_s):
+                if stage == "ingest" and float(job.stages[stage].get("progress", 0)) < 0.5:
+                    # The first half of ingest runs inside the upload request: a silent one means the
+                    # request died (nothing was committed), so there is no task to re-run.
+                    jobs.update_stage(
+                        job_id,
+                        stage,
+                        status="failed",
+                        session=session,
+                        error="the upload was interrupted before it was stored; nothing was "
+                        "kept, upload the file again",
+                    )
+                    failed += 1
+                    continue
                 attempts = int(job.stages[stage].get("attempts", 0)) + 1
                 if attempts > MAX_ATTEMPTS:
                     jobs.update_stage(
