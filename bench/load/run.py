@@ -83,8 +83,15 @@ def _account(client: httpx.Client, name: str) -> tuple[dict[str, str], str]:
     email = f"{name}-{uuid.uuid4().hex[:8]}@load.example"
     registered = client.post("/auth/register", json={"email": email, "password": PASSWORD, "name": name})
     registered.raise_for_status()
-    login = client.post("/auth/login", json={"email": email, "password": PASSWORD})
-    if login.status_code != 200:
+    for attempt in range(5):
+        login = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+        if login.status_code == 200:
+            break
+        # The register answer can arrive before its commit (the session dependency commits after
+        # the response is sent): the first sign-in may not find the account yet.
+        print(f"  sign-in {attempt + 1} after registering {name} answered {login.status_code}; retrying")
+        time.sleep(0.5)
+    else:
         raise RuntimeError(f"could not sign in as {email}: {login.status_code} {login.text}")
     return {"Authorization": f"Bearer {login.json()['access_token']}"}, str(
         registered.json()["organization_id"]

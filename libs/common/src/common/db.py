@@ -66,7 +66,12 @@ async def get_session() -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Committed when the endpoint returns, before the response is sent: a client that gets a 2xx can
+# rely on the write (e.g. sign in right after signing up), and a failed commit is a 500, not a
+# silently lost write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For streaming responses only: the session stays open until the body has been sent.
+StreamSessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_sync_engine() -> Engine:

@@ -30,7 +30,7 @@ async def get_forecast(
         Query(description="aggregate instead of per store x sku"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Any:
     """Demand forecasts with p10/p50/p90 per period, the model chosen and its backtest accuracy."""
     if level is not None:

@@ -173,7 +173,11 @@ async def _send(request: Request, service: str, identity: Identity) -> _Upstream
     headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_REQUEST_HEADERS}
     headers["authorization"] = f"Bearer {create_service_token(identity)}"
     headers[REQUEST_ID_HEADER] = request_id_var.get()
-    url = httpx.URL(get_settings().service_url(service) + request.url.path, query=request.url.query.encode())
+    # The raw (still percent-encoded) path: a decoded one may hold characters a URL cannot carry.
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    url = httpx.URL(
+        get_settings().service_url(service) + raw_path.decode("latin-1"), query=request.url.query.encode()
+    )
     has_body = request.method in ("POST", "PUT", "PATCH")
     if not has_body:  # a body on GET/DELETE is not forwarded, so neither are its headers
         for name in ("content-length", "content-type", "content-encoding"):

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from common.auth import CurrentIdentity, Identity, require_owner
 from common.cache import cached
-from common.db import SessionDep
+from common.db import SessionDep, StreamSessionDep
 from common.errors import AppError
 from common.models import UploadJob
 from common.settings import get_settings
@@ -26,6 +26,14 @@ def get_service(session: SessionDep, identity: CurrentIdentity) -> IngestService
 
 
 ServiceDep = Annotated[IngestService, Depends(get_service)]
+
+
+def get_stream_service(session: StreamSessionDep, identity: CurrentIdentity) -> IngestService:
+    """The ingest service on a session that lives until a streamed body has been sent."""
+    return IngestService(session, identity)
+
+
+StreamServiceDep = Annotated[IngestService, Depends(get_stream_service)]
 
 
 def _check_declared_size(request: Request) -> None:
@@ -251,7 +259,7 @@ def _job_out(job: UploadJob) -> schemas.Job:
 async def list_jobs(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> schemas.JobList:
     """Upload jobs of the organization, newest first."""
     jobs, total = await service.repository.list_jobs(service.identity.organization_id, limit, offset)
@@ -268,7 +276,7 @@ async def get_job(job_id: uuid.UUID, service: ServiceDep) -> schemas.Job:
 
 
 @router.get("/jobs/{job_id}/errors.csv", response_class=StreamingResponse)
-async def job_errors_csv(job_id: uuid.UUID, service: ServiceDep) -> StreamingResponse:
+async def job_errors_csv(job_id: uuid.UUID, service: StreamServiceDep) -> StreamingResponse:
     """Every rejected value of an upload as CSV (row, column, value, expected, kind).
 
     Up to 100,000 values are kept per upload (a cap against garbage files); the job says

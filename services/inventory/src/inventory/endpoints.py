@@ -41,7 +41,7 @@ async def inventory_recommendations(
     sort: Literal["urgency", "value", "store"] = "urgency",
     format: Literal["json", "csv"] = "json",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Any:
     """Reorder points, safety stock and order quantities per store x sku, most urgent first."""
     if format == "csv":

@@ -30,7 +30,7 @@ async def pricing_suggestions(
     sku: str | None = None,
     sort: Literal["store", "profit"] = "store",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Any:
     """Suggested prices with elasticity, its interval, expected changes and an explanation."""
     return await service.suggestions(store, sku, sort, limit, offset)
