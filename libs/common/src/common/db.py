@@ -55,15 +55,8 @@ async def dispose_async_engine() -> None:
 
 async def get_session() -> AsyncIterator[AsyncSession]:
     """FastAPI dependency: one session per request; the only place that commits."""
-    get_async_engine()
-    assert _async_sessionmaker is not None
-    async with _async_sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with async_session_scope() as session:
+        yield session
 
 
 # Committed when the endpoint returns, before the response is sent: a client that gets a 2xx can
