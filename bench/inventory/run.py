@@ -9,6 +9,11 @@ review it re-forecasts with the forecasting engine on data before that day only,
 engine what to order, and ships it after the lead time. Demand not met from stock is lost. The same
 demand is replayed with a static min/max rule set from the history before the replay
 (min = mean demand over lead time + review period + z sigma sqrt(periods), max = min + EOQ).
+
+The engine's spread is calibrated at every review from its own past errors over lead time + review
+period (inventory.engine.calibrate_spread), using only windows that had ended by that review; a few
+warm-up reviews before the replay start give it a history, as stored recommendations would in
+production.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 for service in ("inventory", "forecasting"):
     sys.path.insert(0, str(ROOT / "services" / service / "src"))
 
-from inventory.engine import InventoryPolicy, recommend_inventory  # noqa: E402
+from inventory.engine import ERROR_COLUMNS, InventoryPolicy, calibrate_spread, recommend_inventory  # noqa: E402
 
 FLAGS = ["feature", "display", "tpr_only"]
 TARGET = 0.95
@@ -57,6 +62,23 @@ class Dataset:
     period_days: int
     lead_days: int
     review_days: int
+    # Whether the forecaster gets the planned prices and promotions of the coming periods.
+    plan_drivers: bool
+
+    @property
+    def protection_periods(self) -> int:
+        """Lead time + review period in periods."""
+        return (self.lead_days + self.review_days) // self.period_days
+
+    def period_date(self, t: int) -> pd.Timestamp:
+        """Date of replay period t; negative t counts back into the history before the replay."""
+        return pd.Timestamp(self.dates[0] + pd.Timedelta(days=t * self.period_days))
+
+    def window_demand(self, t: int, periods: int) -> np.ndarray:
+        """Units demanded per item over replay periods [t, t + periods); t may be negative."""
+        matrix = np.concatenate([self.before, self.demand], axis=1)
+        start = self.before.shape[1] + t
+        return matrix[:, start : start + periods].sum(axis=1)
 
     @property
     def lead_periods(self) -> int:
@@ -106,6 +128,7 @@ def load_frat(n_series: int, seed: int, replay_weeks: int = 26, rule_weeks: int 
         period_days=7,
         lead_days=7,
         review_days=7,
+        plan_drivers=True,
     )
 
 
@@ -149,6 +172,10 @@ def load_uci(min_days: int = 200, replay_days: int = 90, rule_days: int = 182) -
         period_days=1,
         lead_days=5,
         review_days=7,
+        # UCI has no price plan: its daily median unit price is known only after the sale, is set
+        # only on days with sales and falls with order size (quantity discounts), so passing the
+        # future rows as a plan would leak which days sell and how much.
+        plan_drivers=False,
     )
 
 
@@ -285,16 +312,28 @@ class EngineRule:
         policy: InventoryPolicy,
         plan_drivers: bool,
         cache: Path | None = None,
+        calibrate: bool = True,
+        warmup_reviews: int = 4,
     ) -> None:
         self.data = data
         self.cache = cache
         self.forecaster = forecaster
         self.policy = policy
         self.plan_drivers = plan_drivers
+        self.calibrate = calibrate
         self.forecasts: dict[int, pd.DataFrame] = {}
         self.forecast_seconds = 0.0
         self.engine_seconds = 0.0
         self.reorder_points: dict[int, np.ndarray] = {}
+        # Per review: the uncalibrated mean and target quantile of demand over lead time + review.
+        self.protection: dict[int, pd.DataFrame] = {}
+        self.spread_factors: dict[int, float] = {}
+        # Warm-up reviews before the replay whose windows end before it starts.
+        self.warmup = (
+            [-data.review_periods * k - data.protection_periods for k in range(warmup_reviews)]
+            if calibrate
+            else []
+        )
 
     def _forecast(self, t: int) -> pd.DataFrame:
         """Forecast made at the start of replay period t from earlier data only (cached per t)."""
@@ -304,7 +343,7 @@ class EngineRule:
         if t not in self.forecasts:
             data = self.data
             # Weekly dates are week ends: period t starts the day after the previous week's end.
-            start = data.dates[t] - pd.Timedelta(days=data.period_days - 1)
+            start = data.period_date(t) - pd.Timedelta(days=data.period_days - 1)
             horizon = data.lead_days + data.review_days
             history = data.history[data.history["date"] < start]
             plan = None
@@ -329,18 +368,52 @@ class EngineRule:
 
     def as_of(self, t: int) -> pd.Timestamp:
         """The planning date of replay period t: the day before it starts."""
-        return pd.Timestamp(self.data.dates[t] - pd.Timedelta(days=self.data.period_days))
+        return self.data.period_date(t) - pd.Timedelta(days=self.data.period_days)
 
-    def recommend(self, t: int, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
-        """The engine's recommendations at replay period t, in the dataset's item order."""
+    def _stock(self, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
         stock = self.data.keys.assign(
             lead_time_days=float(self.data.lead_days), unit_cost=self.data.unit_cost
         )
         if on_hand is not None and on_order is not None:
             stock = stock.assign(on_hand=on_hand, on_order=on_order)
+        return stock
+
+    def _protection(self, t: int) -> pd.DataFrame:
+        """The uncalibrated mean and target quantile of demand over lead time + review at review t."""
+        if t not in self.protection:
+            # No batch and no spread factor: the reorder point is then the plain target quantile.
+            raw = replace(self.policy, ordering_cost=None, spread_factor=1.0, service_level_type="cycle")
+            began = time.perf_counter()
+            table = recommend_inventory(self._forecast(t), self._stock(None, None), raw, as_of=self.as_of(t))
+            self.engine_seconds += time.perf_counter() - began
+            table = self.data.keys.merge(table, on=["store", "sku"], how="left")
+            self.protection[t] = pd.DataFrame(
+                {
+                    "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
+                    "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
+                    "actual_protection_demand": self.data.window_demand(t, self.data.protection_periods),
+                }
+            )
+        return self.protection[t]
+
+    def spread_factor(self, t: int) -> float:
+        """Spread factor at review t from the errors of reviews whose window had ended by then."""
+        if not self.calibrate:
+            return 1.0
+        for past in self.warmup:
+            self._protection(past)
+        self._protection(t)
+        ended = [frame for past, frame in self.protection.items() if past + self.data.protection_periods <= t]
+        errors = pd.concat(ended, ignore_index=True) if ended else pd.DataFrame(columns=ERROR_COLUMNS)
+        self.spread_factors[t] = calibrate_spread(errors, self.policy.service_level)
+        return self.spread_factors[t]
+
+    def recommend(self, t: int, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
+        """The engine's recommendations at replay period t, in the dataset's item order."""
+        policy = replace(self.policy, spread_factor=self.spread_factor(t))
         points = self._forecast(t)
         began = time.perf_counter()
-        table = recommend_inventory(points, stock, self.policy, as_of=self.as_of(t))
+        table = recommend_inventory(points, self._stock(on_hand, on_order), policy, as_of=self.as_of(t))
         self.engine_seconds += time.perf_counter() - began
         return self.data.keys.merge(table, on=["store", "sku"], how="left")
 
@@ -372,6 +445,7 @@ def run_dataset(
     ordering_cost: float,
     plan_drivers: bool,
     cache: Path | None = None,
+    calibrate: bool = True,
     **policy_options: float,
 ) -> dict[str, Replay]:
     """Replay the engine's policy and the static min/max rule on one dataset."""
@@ -383,7 +457,7 @@ def run_dataset(
         ordering_cost=ordering_cost,
         **policy_options,  # type: ignore[arg-type]
     )
-    engine = EngineRule(data, forecaster, policy, plan_drivers, cache)
+    engine = EngineRule(data, forecaster, policy, plan_drivers, cache, calibrate=calibrate)
     # Starting from the policy's own levels: its order-up-to level before any stock is known.
     start_levels = engine.recommend(0, None, None)["order_up_to"].to_numpy(dtype=float)
     results = {"engine": replay(data, np.ceil(start_levels), engine)}
@@ -392,6 +466,9 @@ def run_dataset(
         f"recommend_inventory ({len(engine.forecasts)} forecasts); demand over lead time + review "
         f"within the reorder point at {engine.level_coverage():.3f} of reviews"
     )
+    if calibrate:
+        factors = " ".join(f"{engine.spread_factors[t]:.2f}" for t in sorted(engine.spread_factors))
+        print(f"  engine: spread factor per review (from past errors over lead time + review): {factors}")
     start, rule = min_max_rule(data, ordering_cost, policy.holding_cost_rate)
     results["min/max"] = replay(data, start, rule)
     matched = matched_min_max(data, ordering_cost, policy.holding_cost_rate, results["engine"].cycle_service)
@@ -460,6 +537,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ordering-cost", type=float, default=1.0, help="cost per order line, both policies")
     parser.add_argument("--no-plan", action="store_true", help="forecast without the known price/promo plan")
     parser.add_argument(
+        "--no-calibration", action="store_true", help="keep the forecast's own spread (spread factor 1)"
+    )
+    parser.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
@@ -492,11 +572,14 @@ def main(argv: list[str] | None = None) -> None:
             f"(loaded in {time.perf_counter() - began:.0f} s)"
         )
         options = {field: float(value) for field, value in (item.split("=", 1) for item in args.policy)}
+        plan = data.plan_drivers and not args.no_plan
         cache = None
         if args.cache_dir is not None:
             tag = f"{key}-{args.series}-{args.seed}" if key == "frat" else key
-            cache = args.cache_dir / f"{tag}-{'noplan' if args.no_plan else 'plan'}"
-        results = run_dataset(data, engine_forecaster, args.ordering_cost, not args.no_plan, cache, **options)
+            cache = args.cache_dir / f"{tag}-{'plan' if plan else 'noplan'}"
+        results = run_dataset(
+            data, engine_forecaster, args.ordering_cost, plan, cache, not args.no_calibration, **options
+        )
         report(key, results)
         achieved.append(results["engine"].cycle_service)
         minmax_achieved.append(results["min/max"].cycle_service)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +11,11 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 from inventory.engine import (
+    ERROR_COLUMNS,
     OUTPUT_COLUMNS,
     PURCHASE_ORDER_COLUMNS,
     InventoryPolicy,
+    calibrate_spread,
     purchase_order_lines,
     recommend_inventory,
 )
@@ -394,11 +398,55 @@ def test_purchase_order_lines_columns_and_grouping() -> None:
     assert lines[lines["sku"] == "B"].iloc[0]["supplier"] == "(no supplier)"
 
 
+def test_spread_factor_scales_the_safety_stock_of_normal_demand() -> None:
+    # Scaling a normal period's spread by k scales sigma, hence the safety stock, by k.
+    policy = InventoryPolicy(n_samples=40_000, period_correlation=0.0)
+    plain = one(recommend_inventory(normal_forecast(20, 5), None, policy))
+    wider = one(recommend_inventory(normal_forecast(20, 5), None, replace(policy, spread_factor=2.0)))
+    assert wider["expected_protection_demand"] == pytest.approx(plain["expected_protection_demand"], rel=0.01)
+    assert wider["safety_stock"] == pytest.approx(2 * plain["safety_stock"], rel=0.02)
+    assert "spread is scaled by 2.00" in wider["explanation"]
+    assert "spread is scaled" not in plain["explanation"]
+
+
+def past_errors(actual_sd: float, model_sd: float, n: int = 4000, seed: int = 1) -> pd.DataFrame:
+    """Past reviews whose actual totals are N(100, actual_sd) but whose model said N(100, model_sd)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "expected_protection_demand": 100.0,
+            "protection_quantile": 100.0 + norm.ppf(0.95) * model_sd,
+            "actual_protection_demand": 100.0 + actual_sd * rng.standard_normal(n),
+        }
+    )
+
+
+def test_calibrate_spread_recovers_how_much_too_narrow_the_band_was() -> None:
+    # Actual errors twice as wide as the model's: the 95% quantile must move out by 2.
+    assert calibrate_spread(past_errors(20, 10), 0.95) == pytest.approx(2.0, rel=0.08)
+    # A calibrated band needs no change; one too wide is not narrowed (noisy windows).
+    assert calibrate_spread(past_errors(10, 10), 0.95) == pytest.approx(1.0, abs=0.08)
+    assert calibrate_spread(past_errors(5, 10), 0.95) == 1.0
+    # Too few records, or none with spread, leave the band as it is.
+    assert calibrate_spread(past_errors(20, 10, n=20), 0.95) == 1.0
+    assert calibrate_spread(past_errors(20, 0), 0.95) == 1.0
+    assert calibrate_spread(pd.DataFrame(columns=ERROR_COLUMNS), 0.95) == 1.0
+    # An under-forecast shows up as errors beyond the quantile too: the band widens to cover it.
+    biased = past_errors(10, 10).assign(
+        actual_protection_demand=lambda f: f["actual_protection_demand"] + 16.45
+    )
+    assert calibrate_spread(biased, 0.95) == pytest.approx(2.0, rel=0.08)
+    with pytest.raises(ValueError):
+        calibrate_spread(pd.DataFrame({"expected_protection_demand": [1.0]}), 0.95)
+
+
 def test_policy_rejects_meaningless_settings() -> None:
     with pytest.raises(ValueError):
         InventoryPolicy(service_level=1.0)
     with pytest.raises(ValueError):
         InventoryPolicy(service_level_type="best")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        InventoryPolicy(spread_factor=0.0)
     with pytest.raises(ValueError):
         recommend_inventory(pd.DataFrame({"store": ["a"], "sku": ["b"], "date": [START]}))
 

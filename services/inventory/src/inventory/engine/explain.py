@@ -48,6 +48,11 @@ def explain_row(row: dict[Hashable, Any], policy: InventoryPolicy) -> str:
             f"(safety stock {_units(row['safety_stock'])}) and an order-up-to level of "
             f"{_units(row['order_up_to'])}."
         )
+        if policy.spread_factor != 1.0:
+            levels += (
+                f" The forecast's spread is scaled by {policy.spread_factor:.2f}, as its past errors over "
+                "lead time + review period showed."
+            )
         if math.isfinite(row["eoq"]):
             levels += f" The economic order quantity is {_units(row['eoq'])} units."
     if not math.isfinite(row["on_hand"]):

@@ -31,6 +31,10 @@ class InventoryPolicy:
     # Below 1 the spread is also narrowed where the backtest error is smaller than the band implies;
     # per-series backtest errors are noisy (few windows), so by default bands are only widened.
     min_wape_factor: float = 1.0
+    # Multiplies every period's spread around its median after the WAPE widening. Set it from the
+    # engine's own past errors over lead time + review period (calibrate_spread) where the forecast
+    # band proved too narrow for the summed demand, e.g. under common demand shocks across days.
+    spread_factor: float = 1.0
 
     def __post_init__(self) -> None:
         """Reject settings that have no meaning rather than computing nonsense."""
@@ -58,3 +62,5 @@ class InventoryPolicy:
             raise ValueError("max_wape_widening must be at least 1")
         if not 0.0 < self.min_wape_factor <= 1.0:
             raise ValueError("min_wape_factor must be in (0, 1]")
+        if not self.spread_factor > 0.0:
+            raise ValueError("spread_factor must be more than 0")

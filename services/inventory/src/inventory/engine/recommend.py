@@ -2,7 +2,8 @@
 
 How it works, per store x sku:
 1. Each forecast period's demand gets a distribution through its p10/p50/p90 (distribution.py),
-   widened where the backtest WAPE shows more error than the band implies.
+   widened where the backtest WAPE shows more error than the band implies, and scaled by the
+   policy's spread factor (calibrated from past errors over lead time + review, calibration.py).
 2. Monte-Carlo paths (fixed seed, correlated periods) sum demand over the lead time and over lead
    time + review period; the forecast's horizon is extended by repeating its last week if short.
 3. The reorder point s meets the service target over lead time + review period (cycle service
@@ -261,6 +262,13 @@ def recommend_inventory(
     shape = widen_to_backtest_error(
         shape, frame["_series"].to_numpy(), series.wape, policy.max_wape_widening, policy.min_wape_factor
     )
+    if policy.spread_factor != 1.0:
+        shape = PeriodShape(
+            p50=shape.p50,
+            g=shape.g,
+            b_low=shape.b_low * policy.spread_factor,
+            b_high=shape.b_high * policy.spread_factor,
+        )
     period_mean, _ = mean_and_mad(shape)
 
     lead_days = table["lead_time_days"].to_numpy(dtype=float)
