@@ -15,6 +15,7 @@ from common.models import STAGES, UploadJob
 
 log = logging.getLogger("smartretail.jobs")
 DONE = ("succeeded", "skipped")
+FINISHED = (*DONE, "failed")
 
 
 def initial_stages() -> dict[str, dict[str, Any]]:
@@ -42,16 +43,27 @@ def update_stage(
     progress: float | None = None,
     error: str | None = None,
     session: Session | None = None,
+    keep_done: bool = False,
+    fields: dict[str, Any] | None = None,
     **counts: Any,
 ) -> str | None:
     """Set a stage's status/progress (row-locked) and recompute the job's status; returns it.
 
     Pass `session` to record the stage in the caller's transaction (committed with its work).
+    `keep_done` leaves the status of a finished stage alone; `fields` adds keys to the stage entry.
     """
     if session is None:
         with sync_session() as own:
             return update_stage(
-                job_id, stage, status=status, progress=progress, error=error, session=own, **counts
+                job_id,
+                stage,
+                status=status,
+                progress=progress,
+                error=error,
+                session=own,
+                keep_done=keep_done,
+                fields=fields,
+                **counts,
             )
     job = session.execute(
         select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
@@ -63,6 +75,10 @@ def update_stage(
     entry = stages.setdefault(stage, {"status": "queued", "progress": 0.0, "error": None})
     # The reaper tells a stalled stage from a slow one by this heartbeat.
     entry["updated_at"] = datetime.now(UTC).isoformat()
+    if fields:
+        entry.update(fields)
+    if keep_done and entry.get("status") in FINISHED:
+        status = progress = None
     if status is not None:
         entry["status"] = status
         if status in DONE:
@@ -83,6 +99,51 @@ def update_stage(
         if job.status == "failed" and error and not job.error:
             job.error = f"{stage}: {error}"
     return job.status
+
+
+def complete_chunk(job_id: str | uuid.UUID, stage: str, index: int) -> bool:
+    """Count chunk `index` of a chunked stage done; True for the one call that ends the stage.
+
+    The stage entry holds `chunks_total` and the done indices (`chunks_done_ids`); the job row is
+    locked, so two chunks finishing together and a redelivered chunk are each counted once, and
+    only the call that finds every chunk done while the stage still runs marks it succeeded.
+    """
+    with sync_session() as session:
+        job = session.execute(
+            select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
+        ).scalar_one_or_none()
+        if job is None:
+            log.warning("job %s vanished; chunk %d of %s not recorded", job_id, index, stage)
+            return False
+        stages = {k: dict(v) for k, v in (job.stages or initial_stages()).items()}
+        entry = stages.setdefault(stage, {"status": "queued", "progress": 0.0, "error": None})
+        done = sorted({*entry.get("chunks_done_ids", []), index})
+        total = int(entry.get("chunks_total", 0))
+        entry.update(
+            chunks_done_ids=done,
+            chunks_done=len(done),
+            updated_at=datetime.now(UTC).isoformat(),
+        )
+        finishing = len(done) >= total and entry.get("status") not in FINISHED
+        if entry.get("status") not in FINISHED:
+            entry["progress"] = round(len(done) / total, 4) if total else 1.0
+        if finishing:
+            entry.update(status="succeeded", progress=1.0)
+        job.stages = stages
+        now = datetime.now(UTC)
+        job.status = overall_status(stages)
+        if job.status in ("succeeded", "failed"):
+            job.finished_at = job.finished_at or now
+        return finishing
+
+
+def stage_entry(job_id: str | uuid.UUID, stage: str) -> dict[str, Any]:
+    """A stage's entry of a job as stored (empty when the job or stage is missing)."""
+    with sync_session() as session:
+        stages = session.execute(
+            select(UploadJob.stages).where(UploadJob.id == uuid.UUID(str(job_id)))
+        ).scalar_one_or_none()
+    return dict((stages or {}).get(stage) or {})
 
 
 def job_organization(job_id: str | uuid.UUID) -> uuid.UUID | None:

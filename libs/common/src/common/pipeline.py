@@ -26,19 +26,27 @@ TASK_SECONDS = Histogram(
 HEARTBEAT_S = 30.0
 # Faults worth retrying: the database or broker went away for a moment.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+# Returned by a task whose stage goes on in other tasks (its parts): the stage stays as it is.
+HANDED_OVER = "handed_over"
 
 
 class StageError(Exception):
     """An expected failure of a stage, with a reason a person can read."""
 
 
-def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
+def stage_task(name: str, stage: str, *, part: bool = False) -> Callable[[Callable[..., Any]], Task]:
     """Register `fn(job_id, report)` as task `name` that reports on the job's `stage`.
 
-    The stage is marked succeeded when `fn` returns, or skipped when it returns "skipped".
+    The stage is marked succeeded when `fn` returns, or skipped when it returns "skipped"; it is
+    left as it is when `fn` returns HANDED_OVER (other tasks finish it).
     `report(progress)` advances the stage's progress bar. Transient faults are retried with
     backoff; anything else marks the stage (and so the job) failed with a readable reason.
     Tasks take ids only and must be idempotent: a redelivered task writes the same result once.
+
+    `part=True` registers one part of a stage that several tasks share (e.g. a chunk of series):
+    it beats and fails the stage like any task, but never turns a finished stage back to running
+    (a redelivered part after the stage ended) and never marks the stage done itself: `fn` reports
+    its completion (common.jobs.complete_part) and the part completing last ends the stage.
     """
 
     def decorate(fn: Callable[..., Any]) -> Task:
@@ -46,7 +54,7 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
         @functools.wraps(fn)
         def run(self: Task, job_id: str, *args: Any) -> Any:
             started = time.perf_counter()
-            jobs.update_stage(job_id, stage, status="running")
+            jobs.update_stage(job_id, stage, status="running", keep_done=part)
             heartbeat = Heartbeat(job_id, stage)
             heartbeat.start()
             last_report = [0.0]
@@ -86,7 +94,8 @@ def stage_task(name: str, stage: str) -> Callable[[Callable[..., Any]], Task]:
                 TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
                 return None
             # A stage may end as "skipped" (e.g. no customer ids to segment); otherwise it succeeded.
-            jobs.update_stage(job_id, stage, status=result if result == "skipped" else "succeeded")
+            if not part and result != HANDED_OVER:
+                jobs.update_stage(job_id, stage, status=result if result == "skipped" else "succeeded")
             TASK_SECONDS.labels(name, "succeeded").observe(time.perf_counter() - started)
             return result
 

@@ -6,6 +6,10 @@ but a worker killed outright leaves its message unacknowledged until the visibil
 (hours). The reaper closes that gap: it re-enqueues the stage's task (tasks are idempotent) up
 to MAX_ATTEMPTS times, then marks the stage failed. A stage still queued long after the stage it
 waits for finished (its hand-over message was lost, e.g. in a Redis restart) is enqueued again too.
+
+A stage split into chunks (its entry names the `chunk_task`, `chunks_total` and the done
+`chunks_done_ids`, see common.jobs.complete_chunk) is not restarted: only its chunks not yet done
+are enqueued again, and a chunk that was in fact done is counted once however often it runs.
 """
 
 from __future__ import annotations
@@ -67,6 +71,17 @@ def stalled_stages(job: UploadJob, now: datetime, stall_after_s: float = STALL_A
     return out
 
 
+def stage_restarts(stage: str, entry: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The tasks (name, arguments after the job id) that take a stalled stage up again."""
+    chunk_task, total = entry.get("chunk_task"), int(entry.get("chunks_total") or 0)
+    if chunk_task and total:
+        done = set(entry.get("chunks_done_ids") or [])
+        missing = [index for index in range(total) if index not in done]
+        if missing:
+            return [(str(chunk_task), (index,)) for index in missing]
+    return [(STAGE_TASKS[stage], ())]
+
+
 def reap_stalled(stall_after_s: float = STALL_AFTER_S, now: datetime | None = None) -> dict[str, int]:
     """Re-enqueue or fail every stalled stage of running jobs; returns what it did."""
     now = now or datetime.now(UTC)
@@ -120,7 +135,8 @@ def reap_stalled(stall_after_s: float = STALL_AFTER_S, now: datetime | None = No
                 job.stages = stages
                 log.warning("job %s: stage %s stalled, re-enqueued (attempt %d)", job_id, stage, attempts)
                 session.flush()
-                enqueue(STAGE_TASKS[stage], str(job_id))
+                for task, args in stage_restarts(stage, stages[stage]):
+                    enqueue(task, str(job_id), *args)
                 retried += 1
     return {"retried": retried, "failed": failed}
 

@@ -53,10 +53,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
 
     max_upload_bytes: int = 6 * 1024**3
+    # What a compressed upload (gzip, XLSX, Parquet) may inflate to; reading stops at the limit.
+    max_upload_decompressed_bytes: int = 40 * 1024**3
+    # An upload's COPY or commit that makes no progress for this long (a database restart the
+    # driver did not notice) is abandoned: 503, nothing stored, the client uploads again.
+    ingest_database_stall_timeout_s: float = 60.0
     future_date_tolerance_days: int = 2
     default_horizon_days: int = 28
     cache_ttl_s: int = 600
-    forecast_chunk_series: int = 500
+    # Series per forecasting chunk task (a store's series stay together; big stores split by sku).
+    forecast_chunk_series: int = 1000
+    # A stored forecast older than this is re-fitted even when its data did not change.
+    forecast_max_age_days: int = 7
     log_level: str = "INFO"
 
     rate_limit_per_minute: int = 1200  # per token or API key

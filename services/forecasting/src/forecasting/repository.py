@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.frames import write_frame
+from common.frames import read_frame, write_frame
 from common.models import ForecastSeries, Prediction
+from common.sales import DAILY_SALES_SQL, PLAN_SQL, PRODUCTS_SQL
 
 SERIES_COLUMNS = (
     "organization_id",
@@ -63,13 +67,151 @@ def replace_forecasts(
     write_frame(connection, "predictions", points, POINT_COLUMNS)
 
 
-def stored_fingerprints(connection: Connection, organization_id: uuid.UUID) -> dict[tuple[str, str], str]:
-    """The history fingerprint each stored forecast was made from."""
-    rows = connection.execute(
-        text("SELECT store, sku, fingerprint FROM forecast_series WHERE organization_id = :org"),
+# The sku bucket of a store split over several chunks: the first 28 bits of md5(sku), mod parts.
+# forecasting.tasks.sku_bucket computes the same in Python, so SQL and pandas agree on membership.
+_IN_CHUNK = """
+    store = ANY(%(stores)s)
+    AND (%(parts)s = 1 OR mod(('x' || substr(md5(sku), 1, 7))::bit(28)::int, %(parts)s) = %(part)s)
+"""
+_STR = pa.string()
+# Numbers the engine and the fingerprints read; cast to float so a chunk whose column is all NULL
+# (typed differently by the CSV reader) hashes exactly as the same rows do in the whole history.
+NUMERIC_COLUMNS = (
+    "quantity",
+    "unit_price",
+    "promotion",
+    "regular_price",
+    "feature",
+    "display",
+    "tpr_only",
+    "price",
+)
+
+
+def numeric_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its engine number columns as float64 and dates as datetime64."""
+    for column in NUMERIC_COLUMNS:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    if "date" in frame and len(frame):
+        # One unit everywhere: the fingerprints hash the dates' integer values.
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+    return frame
+
+
+def load_chunk_inputs(
+    connection: Connection,
+    organization_id: uuid.UUID,
+    stores: Sequence[str],
+    part: int,
+    parts: int,
+    as_of: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """History up to `as_of`, plan after it and products of one chunk's series only."""
+    params = {
+        "org": str(organization_id),
+        "stores": list(stores),
+        "part": part,
+        "parts": parts,
+        "as_of": as_of.date(),
+    }
+    keys = {"store": _STR, "sku": _STR}
+    history = read_frame(
+        connection,
+        f"SELECT * FROM ({DAILY_SALES_SQL}) d WHERE {_IN_CHUNK} AND date <= %(as_of)s",
+        params,
+        keys,
+    )
+    plan = read_frame(
+        connection,
+        f"SELECT * FROM ({PLAN_SQL.replace('%(after)s', '%(as_of)s')}) p WHERE {_IN_CHUNK}",
+        params,
+        keys,
+    )
+    products = read_frame(
+        connection,
+        f"SELECT * FROM ({PRODUCTS_SQL}) p WHERE {_IN_CHUNK}",
+        params,
+        {**keys, "name": _STR, "category": _STR, "supplier": _STR},
+    )
+    return numeric_columns(history), numeric_columns(plan), products
+
+
+def stored_series(
+    connection: Connection, organization_id: uuid.UUID, stores: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """store, sku, fingerprint and updated_at of the stored forecasts (of some stores only)."""
+    query = "SELECT store, sku, fingerprint, updated_at FROM forecast_series WHERE organization_id = :org"
+    params: dict[str, Any] = {"org": organization_id}
+    if stores is not None:
+        query += " AND store = ANY(:stores)"
+        params["stores"] = list(stores)
+    rows = connection.execute(text(query), params).all()
+    return pd.DataFrame(
+        [tuple(row) for row in rows], columns=["store", "sku", "fingerprint", "updated_at"]
+    ).astype({"store": str, "sku": str})
+
+
+def lock_forecasts(connection: Connection, organization_id: uuid.UUID) -> None:
+    """Serialise forecast writes of one organization until the transaction ends."""
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('forecast:' || :org))"), {"org": str(organization_id)}
+    )
+
+
+def database_now(connection: Connection) -> datetime:
+    """The database's clock (forecast_series.updated_at is stamped with it)."""
+    return connection.execute(text("SELECT now()")).scalar_one()  # type: ignore[no-any-return]
+
+
+def write_new_forecasts(
+    connection: Connection,
+    organization_id: uuid.UUID,
+    job_id: str,
+    series: pd.DataFrame,
+    points: pd.DataFrame,
+    since: datetime,
+) -> int:
+    """Replace the forecasts of these series unless written since `since` with the same fingerprint.
+
+    Returns how many series were written. Two deliveries of one chunk at once (serialised by the
+    lock) compute the same rows: the second finds them written after it started and writes nothing.
+    """
+    lock_forecasts(connection, organization_id)
+    stored = stored_series(connection, organization_id, series["store"].unique().tolist())
+    same = series.merge(stored, on=["store", "sku"], how="left", suffixes=("", "_stored"))
+    written = (same["fingerprint_stored"].to_numpy() == same["fingerprint"].to_numpy()) & (
+        pd.to_datetime(same["updated_at"], utc=True) >= pd.Timestamp(since)
+    ).to_numpy(dtype=bool)
+    series = series.loc[~written]
+    if series.empty:
+        return 0
+    keep = points.merge(series[["store", "sku"]], on=["store", "sku"])
+    replace_forecasts(connection, organization_id, job_id, series, keep)
+    return len(series)
+
+
+def remove_series_except(connection: Connection, organization_id: uuid.UUID, keys: pd.DataFrame) -> int:
+    """Delete the forecasts of series not in `keys` (no longer sold, planned or listed)."""
+    lock_forecasts(connection, organization_id)
+    connection.execute(
+        text("CREATE TEMP TABLE IF NOT EXISTS _live_keys (store text, sku text) ON COMMIT DROP")
+    )
+    connection.execute(text("TRUNCATE _live_keys"))
+    write_frame(connection, "_live_keys", keys[["store", "sku"]].drop_duplicates(), ("store", "sku"))
+    connection.execute(
+        text("""
+        DELETE FROM predictions p WHERE p.organization_id = :org AND NOT EXISTS (
+            SELECT 1 FROM _live_keys k WHERE k.store = p.store AND k.sku = p.sku)"""),
         {"org": organization_id},
-    ).all()
-    return {(r.store, r.sku): r.fingerprint for r in rows if r.fingerprint}
+    )
+    removed = connection.execute(
+        text("""
+        DELETE FROM forecast_series f WHERE f.organization_id = :org AND NOT EXISTS (
+            SELECT 1 FROM _live_keys k WHERE k.store = f.store AND k.sku = f.sku)"""),
+        {"org": organization_id},
+    )
+    return int(removed.rowcount or 0)
 
 
 class ForecastRepository:

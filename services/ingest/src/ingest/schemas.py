@@ -58,6 +58,13 @@ class Stage(BaseModel):
     status: str
     progress: float
     error: str | None = None
+    # A stage split into chunks of work (forecasting) reports them; progress is chunks_done / total.
+    chunks_total: int | None = Field(None, description="chunks of work the stage was split into")
+    chunks_done: int | None = Field(None, description="chunks finished so far")
+    series_refit: int | None = Field(
+        None, description="series re-fitted by this run (changed, new or stale forecasts)"
+    )
+    series_kept: int | None = Field(None, description="series whose stored forecast was kept as it is")
 
 
 class Job(BaseModel):

@@ -1,0 +1,383 @@
+"""Forecasting in chunks: the grouping, per-chunk progress, exactly-once completion, incremental re-runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from common.db import sync_session
+from common.frames import write_frame
+from common.jobs import initial_stages, stage_entry
+from common.models import UploadJob
+from common.reaper import reap_stalled, stage_restarts
+from common.settings import get_settings
+from forecasting import tasks
+from forecasting.tasks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
+
+SALES_COLUMNS = (
+    "organization_id",
+    "store",
+    "sku",
+    "date",
+    "transaction_id",
+    "line_no",
+    "quantity",
+    "unit_price",
+)
+END = pd.Timestamp("2026-10-31")
+
+
+def _keys(sizes: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(store, f"SKU{i:04d}") for store, n in sizes.items() for i in range(n)], columns=["store", "sku"]
+    )
+
+
+def test_small_stores_are_packed_whole_in_name_order() -> None:
+    chunks = plan_chunks(_keys({"B": 300, "A": 400, "C": 350, "D": 900}), 1000)
+    assert chunks == [ChunkSpec(("A", "B")), ChunkSpec(("C",)), ChunkSpec(("D",))]
+
+
+def test_a_big_store_is_split_by_sku_hash_and_every_series_lands_in_one_chunk() -> None:
+    keys = _keys({"BIG": 2500, "S1": 10})
+    chunks = plan_chunks(keys, 1000)
+    assert chunks[:3] == [ChunkSpec(("BIG",), part, 3) for part in range(3)]
+    assert chunks[3] == ChunkSpec(("S1",))
+    labels = chunk_labels(keys, chunks)
+    assert (labels >= 0).all()
+    sizes = np.bincount(labels)
+    assert sizes[3] == 10 and sizes[:3].sum() == 2500
+    # The hash spreads the big store evenly enough: every part near 2500 / 3.
+    assert all(700 < size < 970 for size in sizes[:3])
+    # The grouping depends on the series only, not on their order.
+    assert plan_chunks(keys.sample(frac=1.0, random_state=1), 1000) == chunks
+
+
+def test_reaper_restarts_only_the_chunks_not_done() -> None:
+    entry = {"chunk_task": "forecasting.chunk", "chunks_total": 4, "chunks_done_ids": [0, 2]}
+    assert stage_restarts("forecasting", entry) == [("forecasting.chunk", (1,)), ("forecasting.chunk", (3,))]
+    assert stage_restarts("forecasting", {"status": "running"}) == [("forecasting.run", ())]
+
+
+# ---- on the real database ------------------------------------------------------------------------
+
+
+def _sales(org: uuid.UUID, stores: dict[str, int], days: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Daily units with a weekend lift per store x sku, ending on END."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(end=END, periods=days, freq="D")
+    frames = []
+    for store, n_skus in stores.items():
+        for k in range(n_skus):
+            level = rng.uniform(5, 30)
+            units = rng.poisson(level * np.where(dates.day_of_week >= 5, 1.4, 1.0))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "organization_id": str(org),
+                        "store": store,
+                        "sku": f"P{k}",
+                        "date": dates.date,
+                        "transaction_id": "",
+                        "line_no": 0,
+                        "quantity": units.astype(float),
+                        "unit_price": round(float(rng.uniform(2, 9)), 2),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_sales(lines: pd.DataFrame) -> None:
+    with sync_session() as session:
+        write_frame(session.connection(), "sales_lines", lines, SALES_COLUMNS)
+
+
+def _new_job(org: uuid.UUID, options: dict[str, Any] | None = None) -> str:
+    stages = initial_stages()
+    stages["ingest"].update(status="succeeded", progress=1.0)
+    with sync_session() as session:
+        job = UploadJob(organization_id=org, stages=stages, status="running", options=options or {})
+        session.add(job)
+        session.flush()
+        return str(job.id)
+
+
+def _stored(org: uuid.UUID) -> pd.DataFrame:
+    with sync_session() as session:
+        rows = session.execute(
+            text(
+                "SELECT store, sku, fingerprint, updated_at, job_id::text AS job_id, model"
+                " FROM forecast_series WHERE organization_id = :org ORDER BY store, sku"
+            ),
+            {"org": org},
+        ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["store", "sku", "fingerprint", "updated_at", "job_id", "model"]
+    )
+
+
+@pytest.fixture
+def sent(servers: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, ...]]]:
+    """Tasks the forecasting tasks enqueue, captured instead of sent (the test runs them in process)."""
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks, "enqueue", lambda name, *args: calls.append((name, *args)))
+    yield calls
+
+
+@pytest.fixture
+def chunk_size(servers: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set FORECAST_CHUNK_SERIES for the tasks run in this test."""
+
+    def set_size(size: int) -> None:
+        monkeypatch.setattr(get_settings(), "forecast_chunk_series", size)
+
+    return set_size
+
+
+@pytest.fixture
+async def ingest_client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
+    from ingest.main import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as c:
+        yield c
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_chunks_report_progress_count_once_and_write_what_one_big_run_writes(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any, ingest_client: httpx.AsyncClient
+) -> None:
+    identity, headers = make_identity()
+    org = identity.organization_id
+    _write_sales(_sales(org, {"S1": 3, "S2": 3, "S3": 3}))
+    chunk_size(3)
+    job_id = _new_job(org)
+
+    tasks.run(job_id)
+    assert sent == [("forecasting.chunk", job_id, i) for i in range(3)]
+    entry = stage_entry(job_id, "forecasting")
+    assert entry["chunks"] == [{"stores": [s], "part": 0, "parts": 1} for s in ("S1", "S2", "S3")]
+    stage = (await ingest_client.get(f"/jobs/{job_id}", headers=headers)).json()["stages"]["forecasting"]
+    assert (stage["status"], stage["chunks_total"], stage["chunks_done"], stage["progress"]) == (
+        "running",
+        3,
+        0,
+        0.0,
+    )
+    assert (stage["series_refit"], stage["series_kept"]) == (9, 0)
+
+    sent.clear()
+    tasks.chunk(job_id, 1)
+    tasks.chunk(job_id, 1)  # redelivered: counted once, written once
+    job = (await ingest_client.get(f"/jobs/{job_id}", headers=headers)).json()
+    stage = job["stages"]["forecasting"]
+    assert (stage["status"], stage["chunks_done"], stage["progress"]) == (
+        "running",
+        1,
+        pytest.approx(1 / 3, abs=1e-3),
+    )
+    assert set(_stored(org)["store"]) == {"S2"} and len(_stored(org)) == 3
+    assert sent == []
+
+    tasks.chunk(job_id, 0)
+    tasks.chunk(job_id, 2)
+    tasks.chunk(job_id, 2)
+    tasks.chunk(job_id, 0)
+    assert sent == [("inventory.run", job_id)]  # the stage ended exactly once
+    stage = (await ingest_client.get(f"/jobs/{job_id}", headers=headers)).json()["stages"]["forecasting"]
+    assert (stage["status"], stage["chunks_done"], stage["progress"]) == ("succeeded", 3, 1.0)
+    chunked = _stored(org)
+    assert chunked["job_id"].eq(job_id).all() and chunked["fingerprint"].str.len().eq(32).all()
+
+    # The same data forecast in one call (one chunk, run inside the coordinator).
+    other, _ = make_identity()
+    _write_sales(_sales(other.organization_id, {"S1": 3, "S2": 3, "S3": 3}))
+    chunk_size(1000)
+    sent.clear()
+    single_job = _new_job(other.organization_id)
+    tasks.run(single_job)
+    assert sent == [("inventory.run", single_job)]
+    single = _stored(other.organization_id)
+    pd.testing.assert_frame_equal(single[["store", "sku"]], chunked[["store", "sku"]])
+    # The fingerprints depend on the data, not on how the series were grouped.
+    assert single["fingerprint"].tolist() == chunked["fingerprint"].tolist()
+
+
+def test_a_rerun_refits_only_the_changed_store_and_keeps_the_rest(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any
+) -> None:
+    identity, _ = make_identity()
+    org = identity.organization_id
+    _write_sales(_sales(org, {"S1": 3, "S2": 3}))
+    chunk_size(3)
+    first = _new_job(org)
+    tasks.run(first)
+    for _, job_id, index in list(sent):
+        tasks.chunk(job_id, index)
+    before = _stored(org)
+    assert len(before) == 6
+
+    # Upload B: corrected units for store S2 only (same dates, so the forecast origin stays).
+    with sync_session() as session:
+        session.execute(
+            text(
+                "UPDATE sales_lines SET quantity = quantity + 3 WHERE organization_id = :org AND store = 'S2'"
+            ),
+            {"org": org},
+        )
+    sent.clear()
+    second = _new_job(org)
+    tasks.run(second)
+    # One chunk to run (S2's), so the coordinator ran it itself and handed on to inventory.
+    assert sent == [("inventory.run", second)]
+    entry = stage_entry(second, "forecasting")
+    assert (entry["status"], entry["chunks_total"], entry["series_refit"], entry["series_kept"]) == (
+        "succeeded",
+        1,
+        3,
+        3,
+    )
+    after = _stored(org)
+    kept, refit = after[after["store"] == "S1"], after[after["store"] == "S2"]
+    pd.testing.assert_frame_equal(
+        kept.reset_index(drop=True), before[before["store"] == "S1"].reset_index(drop=True)
+    )
+    assert refit["job_id"].eq(second).all()
+    assert not set(refit["fingerprint"]) & set(before["fingerprint"])
+
+    # Nothing changed: no chunk runs and every forecast stays.
+    sent.clear()
+    third = _new_job(org)
+    tasks.run(third)
+    entry = stage_entry(third, "forecasting")
+    assert (entry["status"], entry["chunks_total"], entry["series_refit"], entry["series_kept"]) == (
+        "succeeded",
+        0,
+        0,
+        6,
+    )
+    assert sent == [("inventory.run", third)]
+    pd.testing.assert_frame_equal(_stored(org), after)
+
+
+def test_a_plan_a_new_horizon_a_stale_forecast_and_a_vanished_series_each_refit_what_they_touch(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any
+) -> None:
+    identity, _ = make_identity()
+    org = identity.organization_id
+    _write_sales(_sales(org, {"S1": 4}, seed=3))
+    chunk_size(1000)
+    tasks.run(_new_job(org))
+    before = _stored(org).set_index("sku")
+
+    # A plan for P1 changes P1's fingerprint only; the chunk trains on all four series.
+    plan = pd.DataFrame(
+        {
+            "organization_id": str(org),
+            "store": "S1",
+            "sku": "P1",
+            "date": pd.date_range(END + timedelta(days=1), periods=7).date,
+            "unit_price": 1.0,
+            "promotion": 1.0,
+        }
+    )
+    with sync_session() as session:
+        write_frame(
+            session.connection(),
+            "plan_lines",
+            plan,
+            ("organization_id", "store", "sku", "date", "unit_price", "promotion"),
+        )
+    planned = _new_job(org)
+    tasks.run(planned)
+    after = _stored(org).set_index("sku")
+    assert after.loc["P1", "job_id"] == planned
+    assert (after.drop(index="P1")["job_id"] == before.drop(index="P1")["job_id"]).all()
+    assert stage_entry(planned, "forecasting")["series_refit"] == 1
+
+    # Forecasts older than FORECAST_MAX_AGE_DAYS are refit although nothing changed.
+    with sync_session() as session:
+        session.execute(
+            text("UPDATE forecast_series SET updated_at = :old WHERE organization_id = :org AND sku = 'P2'"),
+            {"org": org, "old": datetime.now(UTC) - timedelta(days=get_settings().forecast_max_age_days + 1)},
+        )
+    aged = _new_job(org)
+    tasks.run(aged)
+    assert stage_entry(aged, "forecasting")["series_refit"] == 1
+    assert _stored(org).set_index("sku").loc["P2", "job_id"] == aged
+
+    # Another horizon changes every series; P3's sales deleted: its forecast goes.
+    with sync_session() as session:
+        session.execute(
+            text("DELETE FROM sales_lines WHERE organization_id = :org AND sku = 'P3'"), {"org": org}
+        )
+    longer = _new_job(org, {"horizon_days": 14})
+    tasks.run(longer)
+    entry = stage_entry(longer, "forecasting")
+    assert (entry["series_refit"], entry["series_removed"]) == (3, 1)
+    final = _stored(org)
+    assert final["sku"].tolist() == ["P0", "P1", "P2"] and final["job_id"].eq(longer).all()
+    with sync_session() as session:
+        points = session.execute(
+            text(
+                "SELECT sku, count(*) FROM predictions WHERE organization_id = :org GROUP BY sku ORDER BY sku"
+            ),
+            {"org": org},
+        ).all()
+    assert [tuple(p) for p in points] == [("P0", 14), ("P1", 14), ("P2", 14)]
+
+
+def test_sql_and_python_agree_on_the_sku_buckets_of_a_split_store(make_identity: Any) -> None:
+    from forecasting.repository import load_chunk_inputs
+
+    identity, _ = make_identity()
+    org = identity.organization_id
+    _write_sales(_sales(org, {"BIG": 12}, days=10))
+    loaded = set()
+    with sync_session() as session:
+        for part in range(3):
+            history, _, _ = load_chunk_inputs(session.connection(), org, ["BIG"], part, 3, END)
+            skus = history["sku"].drop_duplicates()
+            assert (sku_bucket(skus, 3) == part).all()
+            loaded |= set(skus)
+    assert loaded == {f"P{k}" for k in range(12)}
+
+
+def test_the_reaper_reenqueues_only_missing_chunks_of_a_stalled_stage(
+    make_identity: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import common.reaper
+
+    identity, _ = make_identity()
+    job_id = _new_job(identity.organization_id)
+    stale = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    with sync_session() as session:
+        job = session.get(UploadJob, uuid.UUID(job_id))
+        assert job is not None
+        stages = {k: dict(v) for k, v in job.stages.items()}
+        stages["forecasting"].update(
+            status="running",
+            updated_at=stale,
+            chunk_task="forecasting.chunk",
+            chunks_total=3,
+            chunks_done=1,
+            chunks_done_ids=[1],
+        )
+        job.stages = stages
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(common.reaper, "enqueue", lambda name, *args: sent.append((name, *args)))
+    reap_stalled()
+    assert [s for s in sent if s[1] == job_id and s[0].startswith("forecasting.")] == [
+        ("forecasting.chunk", job_id, 0),
+        ("forecasting.chunk", job_id, 2),
+    ]
+    entry = stage_entry(job_id, "forecasting")
+    assert (entry["attempts"], entry["chunks_done_ids"]) == (1, [1])
