@@ -181,3 +181,42 @@ def test_killing_the_worker_mid_merge_redelivers_and_merges_exactly_once(
     assert (job["rows_new"], job["rows_updated"], job["rows_unchanged"]) == (rows, 0, 0)
     assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == rows
     assert _count("SELECT count(*) FROM staged_sales WHERE job_id = :j", j=job_id) == 0
+
+
+def test_the_upload_connection_dropped_mid_copy_answers_503_stores_nothing_and_a_retry_succeeds(
+    platform: Any, tmp_path: Path
+) -> None:
+    rows = 300_000
+    path = _sales_file(tmp_path / "dropped.csv.gz", rows, seed=3)
+    headers, org = _account(platform.base_url)
+    job_id = str(uuid.uuid4())
+    upload = _upload_in_background(platform.base_url, headers, path, job_id)
+    # What a restart of PostgreSQL does to the upload's own connection, and only to it.
+    copying = (
+        "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY \"staged_sales\"%' AND state = 'active'"
+    )
+    pid = _wait_for(lambda: _count(f"SELECT COALESCE(({copying} LIMIT 1), 0)"), 240, "the COPY to start")
+    assert _count("SELECT pg_terminate_backend(:p)::int", p=pid) == 1
+    upload["thread"].join(timeout=120)
+    assert not upload["thread"].is_alive(), "the upload request hung after its connection was dropped"
+    response = upload["response"]
+    assert response.status_code == 503, response.text
+    assert "upload the file again" in response.json()["detail"]
+    stage = _wait_for(
+        lambda: (s := _ingest_stage(platform.base_url, headers, job_id)) and s["status"] == "failed" and s,
+        60,
+        "the job to be failed",
+    )
+    assert "upload the file again" in stage["error"]
+    assert _count("SELECT count(*) FROM staged_sales WHERE job_id = :j", j=job_id) == 0
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 0
+    retry_id = str(uuid.uuid4())
+    retry = _upload_in_background(platform.base_url, headers, path, retry_id)
+    retry["thread"].join(timeout=300)
+    assert retry["response"].status_code == 202, retry["response"].text  # not taken for a duplicate
+    _wait_for(
+        lambda: (_ingest_stage(platform.base_url, headers, retry_id) or {}).get("status") == "succeeded",
+        300,
+        "the retried upload to be merged",
+    )
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == rows

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from common.errors import Unprocessable
+from common.errors import AppError, Unprocessable
 from ingest import parsing, validation
 from ingest.mapping import detect_mapping
 
@@ -193,3 +193,49 @@ def test_a_damaged_workbook_is_refused(tmp_path: Path) -> None:
         archive.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='x' r:id='")
     with pytest.raises(Unprocessable, match="XLSX file is damaged"):
         parsing.sniff(path)
+
+
+def _gzip_bomb(path: Path, lines: int) -> int:
+    """A gzipped CSV of `lines` identical rows (inflates ~1000x); returns its inflated size."""
+    line = b"2024-01-02,S1,A,1,2.0\n"
+    block = line * 100_000
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(b"date,store,sku,quantity,unit_price\n")
+        for _ in range(lines // 100_000):
+            handle.write(block)
+    return len(line) * lines
+
+
+def test_a_gzip_inflating_past_the_limit_is_refused_while_reading(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.csv.gz"
+    inflated = _gzip_bomb(path, 1_000_000)  # 22 MB of text in ~40 kB
+    limit = 1024 * 1024
+    fmt = parsing.sniff(path, limit)
+    rows_read = 0
+    with pytest.raises(AppError) as error:
+        for batch, _progress in parsing.read_batches(path, fmt, limit):
+            rows_read += batch.num_rows
+    assert error.value.status_code == 413 and "1,048,576 bytes" in error.value.message
+    # Stopped at the limit: at most the limit's worth of rows reached the caller, not 22 MB.
+    assert rows_read * 22 <= limit < inflated
+    # Under the limit the same file reads whole.
+    assert sum(b.num_rows for b, _ in parsing.read_batches(path, fmt, inflated + 1024)) == 1_000_000
+
+
+def test_xlsx_and_parquet_declaring_more_than_the_limit_are_refused_before_reading(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"date": ["2024-01-02"] * 2_000, "sku": [f"SKU-{i:08d}" for i in range(2_000)], "qty": [1] * 2_000}
+    )
+    xlsx, parquet = tmp_path / "s.xlsx", tmp_path / "s.parquet"
+    frame.to_excel(xlsx, index=False)
+    frame.to_parquet(parquet)
+    for path in (xlsx, parquet):
+        with pytest.raises(AppError) as error:
+            parsing.sniff(path, 10_000)
+        assert error.value.status_code == 413 and "10,000 bytes" in error.value.message
+        fmt = parsing.sniff(path, 100 * 1024 * 1024)
+        # A file whose directory understates its content is still stopped while it is read.
+        with pytest.raises(AppError, match="10,000 bytes"):
+            for _batch in parsing.read_batches(path, fmt, 10_000):
+                pass
+        assert sum(b.num_rows for b, _ in parsing.read_batches(path, fmt, 100 * 1024 * 1024)) == 2_000

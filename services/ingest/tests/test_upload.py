@@ -268,3 +268,99 @@ async def test_errors_past_the_cap_are_counted_and_the_job_says_so(
     assert job["error_counts"] == {"not_a_number": 12} and job["errors_truncated"] is True
     report = (await client.get(f"/jobs/{job['id']}/errors.csv", headers=headers)).text.splitlines()
     assert len(report) == 1 + 5 and report[1].startswith("2,")
+
+
+async def test_a_gzip_inflating_past_the_decompressed_limit_is_413_and_stores_nothing(
+    client: httpx.AsyncClient, make_identity: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    identity, headers = make_identity()
+    monkeypatch.setattr(get_settings(), "max_upload_decompressed_bytes", 256 * 1024)
+    body = gzip.compress((HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n" * 40_000).encode())  # 1.1 MB inflated
+    assert len(body) < 256 * 1024  # the compressed size is under every limit
+    response = await client.post(
+        "/upload-sales", headers=headers, files={"file": ("s.csv.gz", body, "application/gzip")}
+    )
+    assert response.status_code == 413, response.text
+    assert "262,144 bytes" in response.json()["detail"]
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM staged_sales WHERE organization_id = :o", o=org) == 0
+    job = (await client.get("/jobs", headers=headers)).json()["items"][0]
+    assert job["status"] == "failed" and "262,144 bytes" in job["error"]
+
+
+async def test_a_detected_column_mapped_to_null_is_not_used(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, headers = make_identity()
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n"
+    files = {"file": ("sales.csv", body.encode(), "text/csv")}
+    preview = await client.post(
+        "/upload-sales?dry_run=true", headers=headers, files=files, data={"mapping": '{"customer_id": null}'}
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["mapping"]["customer_id"] is None
+    assert preview.json()["mapping"]["transaction_id"] == "transaction_id"  # the rest still detected
+    response = await client.post(
+        "/upload-sales", headers=headers, files=files, data={"mapping": '{"customer_id": "", "store": null}'}
+    )
+    assert response.status_code == 202, response.text
+    _merge(response.json()["job_id"])
+    org = identity.organization_id
+    assert (
+        _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o AND customer_id IS NULL", o=org)
+        == 1
+    )
+    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o AND store = 'S1'", o=org) == 0
+    # A required column cannot be switched off: the 422 says which.
+    refused = await client.post(
+        "/upload-sales", headers=headers, files=files, data={"mapping": '{"sku": null}'}
+    )
+    assert refused.status_code == 422 and "'sku'" in refused.json()["detail"]
+
+
+async def test_a_copy_that_hangs_is_abandoned_with_a_retryable_503_and_nothing_stored(
+    client: httpx.AsyncClient, make_identity: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from ingest.repository import IngestRepository
+
+    identity, headers = make_identity()
+    monkeypatch.setattr(get_settings(), "ingest_database_stall_timeout_s", 1.0)
+    original = IngestRepository.copy_staged
+
+    async def copy_then_hang(self: IngestRepository, *args: Any) -> None:
+        # What a restarted server the driver never heard about looks like: rows sent, no answer.
+        await original(self, *args)
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(IngestRepository, "copy_staged", copy_then_hang)
+    body = HEADER + "2024-01-02,S1,A,1,2.0,T1,C1\n"
+    response = await _upload(client, headers, body)
+    assert response.status_code == 503, response.text
+    assert "upload the file again" in response.json()["detail"]
+    assert response.headers["retry-after"] == "30"
+    org = identity.organization_id
+    assert _count("SELECT count(*) FROM staged_sales WHERE organization_id = :o", o=org) == 0
+    job = (await client.get("/jobs", headers=headers)).json()["items"][0]
+    assert job["status"] == "failed" and "upload the file again" in job["error"]
+    # Retryable: the same file again is stored (not answered with the failed job).
+    monkeypatch.setattr(IngestRepository, "copy_staged", original)
+    retry = await _upload(client, headers, body)
+    assert retry.status_code == 202 and retry.json()["job_id"] != job["id"]
+
+
+async def test_lost_connections_are_told_apart_from_data_errors() -> None:
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from ingest.service import is_connection_lost
+
+    assert is_connection_lost(asyncpg.exceptions.ConnectionDoesNotExistError("closed in the middle"))
+    assert is_connection_lost(asyncpg.exceptions.AdminShutdownError("terminating connection"))
+    assert is_connection_lost(ConnectionResetError())
+    assert is_connection_lost(DBAPIError("COPY", None, asyncpg.exceptions.ConnectionDoesNotExistError("x")))
+    assert not is_connection_lost(asyncpg.exceptions.DataError("invalid input syntax"))
+    assert not is_connection_lost(DBAPIError("COPY", None, asyncpg.exceptions.UniqueViolationError("dup")))

@@ -225,7 +225,6 @@ class SalesLine(Base):
             "line_no",
             name="uq_sales_lines_natural_key",
         ),
-        Index("ix_sales_lines_org_customer", "organization_id", "customer_id"),
     )
 
 
@@ -339,11 +338,40 @@ class CustomerSegment(Base):
     __table_args__ = (Index("ix_customer_segments_run_segment", "run_id", "segment"),)
 
 
+class InventoryProtectionWindow(Base):
+    """Demand the inventory engine expected over one item's lead time + review, and what came.
+
+    One row per store x sku and forecast origin (a re-run from the same origin replaces it). The
+    expectation is the uncalibrated one (spread factor 1); the actual demand is filled in once the
+    window has ended, and the ended windows calibrate the spread (inventory.engine.calibrate_spread).
+    """
+
+    __tablename__ = "inventory_protection_windows"
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The window covers sales dated after the origin, up to and including end_date.
+    origin_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    end_date: Mapped[date] = mapped_column(Date)
+    period_days: Mapped[float] = mapped_column(Double)
+    # Lead time + review period in the item's periods (a fraction counts part of the last one).
+    window_periods: Mapped[float] = mapped_column(Double)
+    service_level: Mapped[float] = mapped_column(Double)
+    expected_protection_demand: Mapped[float] = mapped_column(Double)
+    protection_quantile: Mapped[float] = mapped_column(Double)
+    actual_protection_demand: Mapped[float | None] = mapped_column(Double)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 __all__ = [
     "STAGES",
     "Base",
     "CustomerSegment",
     "ForecastSeries",
+    "InventoryProtectionWindow",
     "Organization",
     "PlanLine",
     "Prediction",

@@ -62,7 +62,9 @@ def _multipart_body(what: str) -> dict[str, Any]:
                             },
                             "mapping": {
                                 "type": "string",
-                                "description": 'JSON object canonical -> source column, e.g. {"sku": "Item"}',
+                                "description": 'JSON object canonical -> source column, e.g. {"sku": "Item"}; '
+                                'a canonical column mapped to null (or "") is not used even when a column '
+                                'of the file would be detected for it, e.g. {"customer_id": null}',
                             },
                         },
                     }
@@ -133,7 +135,9 @@ async def upload_sales(
 ) -> Any:
     """Upload sales history (validated whole; stored whole or not at all).
 
-    Multipart field `file` (+ optional `mapping`). Canonical columns: date, store, sku, quantity,
+    Multipart field `file` (+ optional `mapping`, a JSON object canonical -> source column that
+    overrides detection; a canonical column mapped to null or "" is left out even when a column of
+    the file would be detected for it, e.g. `{"customer_id": null}`). Canonical columns: date, store, sku, quantity,
     unit_price (or a line total such as `spend`); optional customer_id, transaction_id,
     product_name, category, promotion, regular_price, feature, display, tpr_only. Common header
     names are recognised automatically. Returns (negative quantities, `C...` invoices) are kept as

@@ -8,6 +8,7 @@ so memory stays flat whatever the file size; validation.py then checks every val
 from __future__ import annotations
 
 import csv
+import io
 import re
 import zipfile
 import zlib
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from common.errors import Unprocessable
+from common.errors import AppError, Unprocessable
 
 # Arrow's CSV reader reads several blocks ahead: 2 MiB blocks keep that (and the peak memory of
 # the ingest process) under ~100 MB whatever the file size; larger blocks barely speed it up.
@@ -40,20 +41,42 @@ class FileFormat:
     headers: list[str]
 
 
-def sniff(path: Path) -> FileFormat:
-    """Detect the file type from its content (never its name), compression, encoding and delimiter."""
+def too_big(limit: int) -> AppError:
+    """The 413 for a file whose content inflates beyond `limit` bytes."""
+    return AppError(
+        f"the file inflates to more than the limit of {limit:,} bytes uncompressed "
+        "(MAX_UPLOAD_DECOMPRESSED_BYTES); split it or send it uncompressed in parts",
+        413,
+    )
+
+
+def sniff(path: Path, max_decompressed_bytes: int | None = None) -> FileFormat:
+    """Detect the file type from its content (never its name), compression, encoding and delimiter.
+
+    With `max_decompressed_bytes`, an XLSX or Parquet file whose own directory declares more
+    uncompressed bytes than that is refused (413) before any of it is inflated.
+    """
     with open(path, "rb") as handle:
         magic = handle.read(8)
     if magic.startswith(b"PAR1"):
         try:
-            schema = pq.ParquetFile(path).schema_arrow
+            parquet = pq.ParquetFile(path)
+            schema = parquet.schema_arrow
+            declared = sum(
+                parquet.metadata.row_group(i).total_byte_size for i in range(parquet.metadata.num_row_groups)
+            )
         except (pa.ArrowException, OSError) as exc:
             raise Unprocessable(f"the Parquet file is damaged ({str(exc).splitlines()[0][:200]})") from exc
+        if max_decompressed_bytes is not None and declared > max_decompressed_bytes:
+            raise too_big(max_decompressed_bytes)
         return FileFormat("parquet", None, "utf-8", ",", list(schema.names))
     if magic.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
                 is_xlsx = "xl/workbook.xml" in archive.namelist()
+                # zipfile never inflates a member past the size its directory declares, so the
+                # declared sizes bound what reading the workbook can take.
+                declared = sum(info.file_size for info in archive.infolist())
         except zipfile.BadZipFile as exc:
             raise Unprocessable(
                 "the file looks like a damaged zip archive; send CSV, XLSX or Parquet"
@@ -62,6 +85,8 @@ def sniff(path: Path) -> FileFormat:
             raise Unprocessable(
                 "zip archives are not accepted; send CSV (optionally gzipped), XLSX or Parquet"
             )
+        if max_decompressed_bytes is not None and declared > max_decompressed_bytes:
+            raise too_big(max_decompressed_bytes)
         try:
             headers = _xlsx_headers(path)
         except Exception as exc:  # openpyxl raises many kinds of error on a damaged workbook
@@ -128,15 +153,26 @@ def _xlsx_headers(path: Path) -> list[str]:
         workbook.close()
 
 
-def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:
-    """Yield (text columns of a batch, fraction of the file read), in file order."""
+def read_batches(
+    path: Path, fmt: FileFormat, max_decompressed_bytes: int | None = None
+) -> Iterator[tuple[pa.Table, float]]:
+    """Yield (text columns of a batch, fraction of the file read), in file order.
+
+    With `max_decompressed_bytes`, reading stops with a 413 as soon as the content read crosses
+    it (inflated CSV bytes; for XLSX and Parquet, the text of the cells read so far).
+    """
     if fmt.kind == "csv":
-        yield from _csv_batches(path, fmt)
+        yield from _csv_batches(path, fmt, max_decompressed_bytes)
         return
     batches = _parquet_batches(path) if fmt.kind == "parquet" else _xlsx_batches(path, fmt.headers)
+    inflated = 0
     try:
-        yield from batches
-    except Unprocessable:
+        for table, progress in batches:
+            inflated += table.nbytes
+            if max_decompressed_bytes is not None and inflated > max_decompressed_bytes:
+                raise too_big(max_decompressed_bytes)
+            yield table, progress
+    except AppError:  # Unprocessable included
         raise
     except Exception as exc:  # pyarrow and openpyxl raise many kinds of error on a damaged file
         raise Unprocessable(
@@ -145,11 +181,15 @@ def read_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]
         ) from exc
 
 
-def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]]:
+def _csv_batches(
+    path: Path, fmt: FileFormat, max_decompressed_bytes: int | None
+) -> Iterator[tuple[pa.Table, float]]:
     total = max(path.stat().st_size, 1)
     # Arrow's own file (no Python callback per read); its position is the progress, also under gzip.
     raw = pa.OSFile(str(path), "rb")
     stream: Any = pa.CompressedInputStream(raw, "gzip") if fmt.compression == "gzip" else raw
+    if max_decompressed_bytes is not None:
+        stream = _LimitedStream(stream, max_decompressed_bytes)
     try:
         reader = pacsv.open_csv(
             stream,
@@ -175,12 +215,56 @@ def _csv_batches(path: Path, fmt: FileFormat) -> Iterator[tuple[pa.Table, float]
             except StopIteration:
                 break
             except (pa.ArrowInvalid, OSError) as exc:
+                _check_limit(stream)  # a row cut at the limit is the limit's fault, not the file's
                 raise Unprocessable(f"the CSV could not be read: {_arrow_message(exc)}") from exc
+            _check_limit(stream)
             yield pa.Table.from_batches([batch]), min(raw.tell() / total, 1.0)
+        _check_limit(stream)
     except (pa.ArrowInvalid, OSError) as exc:
+        _check_limit(stream)
         raise Unprocessable(f"the CSV could not be read: {_arrow_message(exc)}") from exc
     finally:
         stream.close()
+
+
+def _check_limit(stream: Any) -> None:
+    if isinstance(stream, _LimitedStream) and stream.over_limit:
+        raise too_big(stream.limit)
+
+
+class _LimitedStream(io.RawIOBase):
+    """A stream that stops at `limit` bytes read (one Python call per 2 MiB block, not per row).
+
+    Past the limit it answers end-of-file, so the CSV reader stops inflating at once; the caller
+    sees `over_limit` and refuses the file rather than taking it as complete.
+    """
+
+    def __init__(self, inner: Any, limit: int) -> None:
+        super().__init__()
+        self.inner, self.limit = inner, limit
+        self.read_bytes = 0
+        self.over_limit = False
+
+    def readable(self) -> bool:
+        """A read-only stream."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to `size` bytes; b"" once more than `limit` bytes were read."""
+        if self.over_limit:
+            return b""
+        data = self.inner.read(self.limit + 1 - self.read_bytes if size is None or size < 0 else size)
+        chunk = bytes(data)
+        self.read_bytes += len(chunk)
+        if self.read_bytes > self.limit:
+            self.over_limit = True
+            return b""
+        return chunk
+
+    def close(self) -> None:
+        """Close the inner stream too."""
+        self.inner.close()
+        super().close()
 
 
 def _arrow_message(exc: Exception) -> str:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 import pyarrow as pa
 from fastapi import Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import db
@@ -104,7 +108,7 @@ class UploadOptions:
 
     @staticmethod
     def parse_mapping(raw: str | None) -> dict[str, str]:
-        """The `mapping` form field: a JSON object canonical -> source column."""
+        """The `mapping` form field: a JSON object canonical -> source column ("" when mapped to null)."""
         if not raw:
             return {}
         try:
@@ -119,7 +123,94 @@ class UploadOptions:
             raise Unprocessable(
                 '\'mapping\' must be a JSON object of column names, like {"sku": "Item Code"}'
             )
-        return {k: v for k, v in value.items() if v}
+        # null or "" un-maps: the canonical column is not taken from any column of the file, not
+        # even the one detection would pick (kept as "", which detect_mapping reads as "none").
+        return {k: v or "" for k, v in value.items()}
+
+
+DATABASE_LOST = (
+    "the database connection was lost while the upload was being stored; nothing was stored, "
+    "upload the file again"
+)
+# The driver's and the server's ways of saying the connection is gone (restart, admin shutdown,
+# a broken socket): retryable, unlike a data error.
+_CONNECTION_LOST = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+    SAInterfaceError,
+)
+
+
+def database_unavailable() -> AppError:
+    """503 with a retryable message: the upload's transaction could not finish."""
+    error = AppError(DATABASE_LOST, 503)
+    error.headers = {"Retry-After": "30"}
+    return error
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """Whether an exception means the database connection went away (not a data error)."""
+    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc.orig, _CONNECTION_LOST)):
+        return True
+    return isinstance(exc, _CONNECTION_LOST)
+
+
+class StallWatch:
+    """Bounds a database step by progress: abandoned when nothing moved for `limit_s` seconds.
+
+    A COPY of a big file may rightly take many minutes, so the bound is on silence (no chunk
+    taken by the driver, no step finished), not on the total; each `beat` restarts the clock.
+    """
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self.last = time.monotonic()
+
+    def beat(self) -> None:
+        """Something moved."""
+        self.last = time.monotonic()
+
+    async def run(self, step: Any, session: AsyncSession) -> Any:
+        """Await `step`; on a stall or a lost connection, drop the connection and raise a 503."""
+        self.beat()
+        # The driver's connection, to ask it later whether it is still open.
+        driver: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+        task = asyncio.ensure_future(step)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=min(1.0, self.limit_s))
+                if task in done:
+                    return task.result()
+                if time.monotonic() - self.last > self.limit_s:
+                    log.warning("database step stalled for %.0f s; abandoning the upload", self.limit_s)
+                    await self._abandon(task, session)
+                    raise database_unavailable()
+        except AppError:  # the stall above, or the step's own refusal (its transaction rolls back)
+            raise
+        except BaseException as exc:
+            # The driver reports a dropped connection in many ways (uvloop: a RuntimeError on a
+            # closed transport), so the connection's own state decides, not only the error's type.
+            if is_connection_lost(exc) or (isinstance(exc, Exception) and driver.is_closed()):
+                await self._abandon(task, session)
+                raise database_unavailable() from exc
+            if not task.done():
+                await self._abandon(task, session)
+            raise
+
+    @staticmethod
+    async def _abandon(task: asyncio.Future[Any], session: AsyncSession) -> None:
+        # Close the socket without a goodbye (a rollback could wait on the same dead connection);
+        # the server rolls the transaction back when it sees the connection gone.
+        try:
+            connection = await asyncio.wait_for(session.connection(), 5)
+            await asyncio.wait_for(connection.invalidate(), 5)
+        except Exception as exc:  # the connection may be half gone already
+            log.debug("invalidating the upload's connection: %s", exc)
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
 
 
 @dataclass
@@ -200,7 +291,7 @@ class IngestService:
     def _detect(
         self, received: ReceivedFile, kind: UploadKind, options: UploadOptions
     ) -> tuple[parsing.FileFormat, ColumnMapping]:
-        fmt = parsing.sniff(received.path)
+        fmt = parsing.sniff(received.path, self.settings.max_upload_decompressed_bytes)
         mapping = detect_mapping(
             fmt.headers, options.mapping, kind.required, kind.synonyms, kind.alternatives
         )
@@ -255,7 +346,7 @@ class IngestService:
     ) -> AsyncIterator[tuple[pa.Table, float]]:
         """Validated batches of a file, read and checked in a thread; the next one is prepared
         while the caller stores the current one."""
-        batches = parsing.read_batches(received.path, fmt)
+        batches = parsing.read_batches(received.path, fmt, self.settings.max_upload_decompressed_bytes)
         first_row = [2]  # row 1 is the header
 
         def step() -> tuple[pa.Table, list[validation.RowError], int, float] | None:
@@ -311,9 +402,12 @@ class IngestService:
             PLAN.name: LOADED_PLAN_COLUMNS,
         }[kind.name]
 
+        watch = StallWatch(self.settings.ingest_database_stall_timeout_s)
+
         async def chunks() -> AsyncIterator[bytes]:
             nonlocal rejected
             async for good, progress in self._validated(received, fmt, state, outcome, kind):
+                watch.beat()  # the driver took the previous chunk
                 if state.error_counts and options.on_error == "reject":
                     rejected = True  # keep reading, only to count every error
                 elif good.num_rows:
@@ -324,7 +418,10 @@ class IngestService:
                     await self._progress(job_id, share)
 
         counts: dict[str, int] = {}
-        async with db.async_session_scope() as session:
+        failure: str | None = None
+
+        async def load(session: AsyncSession) -> None:
+            nonlocal failure, counts
             repository = IngestRepository(session)
             if kind is SALES:
                 await repository.copy_staged(job_id, organization_id, chunks())
@@ -334,19 +431,27 @@ class IngestService:
                 )
             else:
                 await repository.copy_into_temporary("loaded_plan", LOADED_PLAN_DEFINITION, columns, chunks())
+            watch.beat()
             failure = self._failure(outcome, state, rejected)
             if failure is not None:
                 # Nothing of the file is kept: the staged or loaded rows go with the transaction.
                 await session.rollback()
-            else:
-                mapped = [c for c, source in mapping.columns.items() if source]
-                if kind is PRODUCTS:
-                    counts = await repository.upsert_products(organization_id, mapped)
-                elif kind is PLAN:
-                    counts = await repository.upsert_plan(organization_id, mapped)
-                state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
-                # The job's record of this step commits with the rows themselves.
-                await self._finish_job(session, job_id, kind, outcome, state, counts, failed=None)
+                return
+            mapped = [c for c, source in mapping.columns.items() if source]
+            if kind is PRODUCTS:
+                counts = await repository.upsert_products(organization_id, mapped)
+            elif kind is PLAN:
+                counts = await repository.upsert_plan(organization_id, mapped)
+            state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
+            # The job's record of this step commits with the rows themselves.
+            await self._finish_job(session, job_id, kind, outcome, state, counts, failed=None)
+            watch.beat()
+            await session.commit()
+
+        async with db.async_session_scope() as session:
+            # The COPY and the commit are bounded: a restart of the database that the driver does
+            # not notice must not leave the request (and the client) waiting forever.
+            await watch.run(load(session), session)
         if failure is not None:
             async with db.async_session_scope() as session:
                 await self._finish_job(session, job_id, kind, outcome, state, counts, failed=failure)

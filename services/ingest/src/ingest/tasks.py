@@ -13,7 +13,7 @@ from common.celery_app import celery_app, enqueue
 from common.db import sync_session
 from common.models import UploadJob
 from common.pipeline import StageError, stage_task
-from ingest.repository import lock_job, merge_staged
+from ingest.repository import analyze_staging, lock_job, merge_staged
 
 app = celery_app
 ENGINE_TASKS = ("forecasting.run", "segmentation.run", "pricing.run")
@@ -27,6 +27,8 @@ def merge(job_id: str, report: Callable[[float], None]) -> None:
     counts already recorded (a redelivered task after the first committed) changes nothing.
     """
     report(0.6)
+    with sync_session() as session:
+        analyze_staging(session.connection())
     with sync_session() as session:
         connection = session.connection()
         lock_job(connection, job_id)

@@ -55,5 +55,5 @@ async def inventory_recommendations(
 
 @router.get("/inventory-recommendations/summary", response_model=schemas.InventorySummary)
 async def inventory_summary(service: ServiceDep) -> Any:
-    """Stock value, items at stockout risk and excess stock value."""
+    """Stock value, items at stockout risk, excess stock value, and the spread factor in use."""
     return await service.summary()

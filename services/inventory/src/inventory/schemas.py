@@ -41,3 +41,7 @@ class InventorySummary(BaseModel):
     excess_value: float
     items: int
     orders_due: int
+    # The factor the last run scaled the forecast's spread by (1: not scaled), and how many ended
+    # lead time + review windows with known demand it was calibrated on.
+    spread_factor: float = 1.0
+    calibration_windows: int = 0

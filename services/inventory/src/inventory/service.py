@@ -97,7 +97,7 @@ class InventoryService:
         return out.getvalue()
 
     async def summary(self) -> dict[str, Any]:
-        """Stock value, items at risk, excess value."""
+        """Stock value, items at risk, excess value, and the spread calibration of the last run."""
         org = self.identity.organization_id
 
         async def load() -> dict[str, Any]:
@@ -111,6 +111,9 @@ class InventoryService:
                 "excess_value": round(sum(p.get("excess_value") or 0 for p in payloads), 2),
                 "items": len(payloads),
                 "orders_due": sum(1 for p in payloads if (p.get("order_quantity") or 0) > 0),
+                # One factor per run: every recommendation of the run carries the same.
+                "spread_factor": max((p.get("spread_factor") or 1.0 for p in payloads), default=1.0),
+                "calibration_windows": max((p.get("calibration_windows") or 0 for p in payloads), default=0),
             }
 
         return await cached(str(org), "inventory", {"view": "summary"}, load)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -16,6 +19,16 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_products
+from inventory.repository import (
+    WINDOW_COLUMNS,
+    ended_windows,
+    prune_windows,
+    record_windows,
+    refresh_actual_demand,
+)
+
+if TYPE_CHECKING:
+    from inventory.engine import InventoryPolicy
 
 app = celery_app
 
@@ -25,12 +38,87 @@ FORECAST_SQL = """
       ON f.organization_id = p.organization_id AND f.store = p.store AND f.sku = p.sku
     WHERE p.organization_id = %(org)s ORDER BY p.store, p.sku, p.date
 """
+# Bounded history: an item's most recent windows only, so old regimes age out of the calibration.
+WINDOWS_PER_ITEM = 26
+# Fewer ended windows than this (pooled over the organization) leave the spread as forecast.
+MIN_CALIBRATION_WINDOWS = 50
+
+
+def protection_windows(
+    points: pd.DataFrame, products: pd.DataFrame | None, policy: InventoryPolicy
+) -> pd.DataFrame:
+    """Per forecast item, the window it is planned for now and the uncalibrated demand expected in it.
+
+    Columns: repository.WINDOW_COLUMNS. The window starts at the forecast origin (the engine's
+    planning date: one period before the first forecast date) and lasts lead time + review period.
+    The expectation is the engine's with spread factor 1, and the quantile is the plain
+    `service_level` quantile of demand over the window (no order batch, cycle service), so later
+    windows compare actual demand with what the forecast itself claimed.
+    """
+    from inventory.engine import recommend_inventory
+
+    raw = replace(policy, ordering_cost=None, spread_factor=1.0, service_level_type="cycle")
+    # Only the lead time shapes the window; stock and costs would only add an order batch.
+    lead_times = None
+    if products is not None and not products.empty and "lead_time_days" in products:
+        lead_times = products[["store", "sku", "lead_time_days"]]
+    table = recommend_inventory(points, lead_times, raw, include_products_without_forecast=False)
+    first = points.groupby(["store", "sku"], as_index=False)["date"].min()
+    table = table.merge(first, on=["store", "sku"], how="left")
+    period_days = table["period_days"].to_numpy(dtype=float)
+    origin = (pd.to_datetime(table["date"]) - pd.to_timedelta(period_days, unit="D")).dt.normalize()
+    window_periods = (table["lead_time_days"].to_numpy(dtype=float) + policy.review_period_days) / period_days
+    whole_periods = np.ceil(window_periods - 1e-9)
+    windows = pd.DataFrame(
+        {
+            "store": table["store"].astype(str),
+            "sku": table["sku"].astype(str),
+            "origin_date": origin,
+            "end_date": origin + pd.to_timedelta(np.ceil(whole_periods * period_days - 1e-9), unit="D"),
+            "period_days": period_days,
+            "window_periods": window_periods,
+            "service_level": policy.service_level,
+            "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
+            "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
+        }
+    )
+    known = (
+        windows["origin_date"].notna()
+        & np.isfinite(windows["expected_protection_demand"])
+        & np.isfinite(windows["protection_quantile"])
+    )
+    return windows.loc[known, list(WINDOW_COLUMNS)].reset_index(drop=True)
+
+
+def with_calibration(table: pd.DataFrame, spread_factor: float, windows: int) -> pd.DataFrame:
+    """Add the spread factor and the number of ended windows behind it to every recommendation."""
+    table = table.assign(spread_factor=spread_factor, calibration_windows=windows)
+    if windows == 0:
+        return table  # no history yet: nothing was calibrated, nothing to say
+    if spread_factor > 1.0:
+        note = (
+            f" The spread factor {spread_factor:.2f} comes from {windows} past lead time + review "
+            "windows whose demand is known."
+        )
+    elif windows >= MIN_CALIBRATION_WINDOWS:
+        note = (
+            f" {windows} past lead time + review windows whose demand is known show the forecast's "
+            "spread covers the target, so it is not scaled."
+        )
+    else:
+        note = (
+            f" Only {windows} past lead time + review windows have known demand "
+            f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
+        )
+    forecast = table["has_forecast"].astype(bool)
+    explanation = table["explanation"].where(~forecast, table["explanation"] + note)
+    return table.assign(explanation=explanation)
 
 
 @stage_task("inventory.run", "inventory")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
-    from inventory.engine import InventoryPolicy, recommend_inventory
+    from inventory.engine import InventoryPolicy, calibrate_spread, recommend_inventory
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -44,14 +132,28 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         )
         products = load_products(session.connection(), organization_id)
         settings = load_settings(session.connection(), organization_id)
+        refresh_actual_demand(session.connection(), organization_id)
+        errors = ended_windows(session.connection(), organization_id, settings.inventory.service_level)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
     points["date"] = pd.to_datetime(points["date"])
-    report(0.3)
+    report(0.2)
     policy = InventoryPolicy(**settings.inventory.model_dump())
-    table = recommend_inventory(points, products if not products.empty else None, policy=policy)
+    products_or_none = products if not products.empty else None
+    windows = protection_windows(points, products_or_none, policy)
+    report(0.5)
+    spread_factor = (
+        calibrate_spread(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
+        if not errors.empty
+        else 1.0
+    )
+    policy = replace(policy, spread_factor=spread_factor)
+    table = recommend_inventory(points, products_or_none, policy=policy)
+    table = with_calibration(table, spread_factor, len(errors))
     report(0.8)
     with sync_session() as session:
+        record_windows(session.connection(), organization_id, job_id, windows)
+        prune_windows(session.connection(), organization_id, WINDOWS_PER_ITEM)
         replace_recommendations(
             session.connection(), organization_id, "inventory", job_id, table, rank_column="urgency"
         )

@@ -1,0 +1,125 @@
+"""SQL of the inventory worker's calibration history: protection windows and their actual demand."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from common.frames import read_frame, write_frame
+
+WINDOW_COLUMNS = (
+    "store",
+    "sku",
+    "origin_date",
+    "end_date",
+    "period_days",
+    "window_periods",
+    "service_level",
+    "expected_protection_demand",
+    "protection_quantile",
+)
+
+# Net units (returns count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the
+# forecasts, over each window that has ended by its store's latest sales date. A store's own
+# latest date, not the organization's: a store whose file arrives later has not had its window
+# end yet. A sale in the window's k-th period (0-based) counts with weight min(1, periods - k),
+# as the engine counts a fractional last period of lead time + review.
+_WINDOW_DEMAND = """
+    (SELECT COALESCE(sum(s.quantity * LEAST(
+                1.0, w.window_periods - floor((s.date - w.origin_date - 1) / w.period_days)
+            )), 0.0)
+     FROM sales_lines s
+     WHERE s.organization_id = w.organization_id AND s.store = w.store AND s.sku = w.sku
+       AND s.is_product AND s.date > w.origin_date AND s.date <= w.end_date)
+"""
+# A correlated subquery per window is always an index range scan of that item's days (natural
+# key: organization, store, sku, date); a join would leave the plan to the statistics, which a
+# young table lacks. It runs a second time only to skip rewriting unchanged windows.
+_ACTUAL_DEMAND_SQL = f"""
+    WITH latest AS MATERIALIZED (
+        SELECT store, max(date) AS latest_date FROM sales_lines
+        WHERE organization_id = :org AND is_product GROUP BY store
+    )
+    UPDATE inventory_protection_windows w
+    SET actual_protection_demand = {_WINDOW_DEMAND}, updated_at = now()
+    FROM latest l
+    WHERE w.organization_id = :org AND l.store = w.store AND w.end_date <= l.latest_date
+      AND w.actual_protection_demand IS DISTINCT FROM {_WINDOW_DEMAND}
+"""
+
+# Windows without spread (quantile at the mean) say nothing about the band: calibrate_spread
+# ignores them, so they are not counted either. A window planned for another service level has
+# its quantile elsewhere, so only the current target's windows are read.
+_ENDED_WINDOWS_SQL = """
+    SELECT expected_protection_demand, protection_quantile, actual_protection_demand
+    FROM inventory_protection_windows
+    WHERE organization_id = %(org)s AND actual_protection_demand IS NOT NULL
+      AND protection_quantile > expected_protection_demand
+      AND abs(service_level - %(service_level)s) < 1e-9
+"""
+
+
+def record_windows(
+    connection: Connection, organization_id: uuid.UUID, job_id: str, windows: pd.DataFrame
+) -> int:
+    """Upsert this run's protection windows; a window from the same origin replaces the old one."""
+    if windows.empty:
+        return 0
+    connection.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _protection_windows "
+            "(LIKE inventory_protection_windows INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
+    connection.execute(text("TRUNCATE _protection_windows"))
+    rows = windows.assign(
+        organization_id=str(organization_id),
+        job_id=job_id,
+        origin_date=pd.to_datetime(windows["origin_date"]).dt.date,
+        end_date=pd.to_datetime(windows["end_date"]).dt.date,
+    )
+    columns = ("organization_id", *WINDOW_COLUMNS, "job_id")
+    write_frame(connection, "_protection_windows", rows, columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*WINDOW_COLUMNS[3:], "job_id"))
+    listed = ", ".join(columns)
+    connection.execute(
+        text(f"""
+        INSERT INTO inventory_protection_windows ({listed})
+        SELECT {listed} FROM _protection_windows
+        ON CONFLICT (organization_id, store, sku, origin_date) DO UPDATE SET
+            {updates}, actual_protection_demand = NULL, updated_at = now()""")
+    )
+    return len(rows)
+
+
+def refresh_actual_demand(connection: Connection, organization_id: uuid.UUID) -> int:
+    """Fill in (or correct, after a re-upload) the actual demand of every window that has ended."""
+    result = connection.execute(text(_ACTUAL_DEMAND_SQL), {"org": organization_id})
+    return int(result.rowcount or 0)
+
+
+def ended_windows(connection: Connection, organization_id: uuid.UUID, service_level: float) -> pd.DataFrame:
+    """Expected mean, target quantile and actual demand of the ended windows (calibration input)."""
+    return read_frame(
+        connection,
+        _ENDED_WINDOWS_SQL,
+        {"org": str(organization_id), "service_level": service_level},
+    )
+
+
+def prune_windows(connection: Connection, organization_id: uuid.UUID, keep_per_item: int) -> int:
+    """Delete all but each store x sku's `keep_per_item` most recent windows (bounded history)."""
+    result = connection.execute(
+        text("""
+        DELETE FROM inventory_protection_windows w USING (
+            SELECT store, sku, origin_date,
+                   row_number() OVER (PARTITION BY store, sku ORDER BY origin_date DESC) AS recency
+            FROM inventory_protection_windows WHERE organization_id = :org
+        ) r
+        WHERE w.organization_id = :org AND w.store = r.store AND w.sku = r.sku
+          AND w.origin_date = r.origin_date AND r.recency > :keep"""),
+        {"org": organization_id, "keep": keep_per_item},
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,206 @@
+"""The inventory task on the real database: protection windows recorded, spread calibrated from them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from common.db import sync_session
+from common.frames import write_frame
+from common.jobs import initial_stages, stage_entry
+from common.models import UploadJob
+from inventory import tasks
+from inventory.engine import InventoryPolicy
+from inventory.tasks import MIN_CALIBRATION_WINDOWS, protection_windows
+
+END = pd.Timestamp("2026-10-31")
+N_SKUS = 60  # above MIN_CALIBRATION_WINDOWS: one ended window per item calibrates the spread
+SALES_COLUMNS = (
+    "organization_id",
+    "store",
+    "sku",
+    "date",
+    "transaction_id",
+    "line_no",
+    "quantity",
+    "unit_price",
+    "is_product",
+)
+
+
+@pytest.fixture
+async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
+    from inventory.main import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://inventory") as c:
+        yield c
+
+
+def _daily_sales(org: uuid.UUID, first: pd.Timestamp, last: pd.Timestamp, units: float) -> pd.DataFrame:
+    dates = pd.date_range(first, last, freq="D")
+    return pd.DataFrame(
+        [
+            (str(org), "S1", f"P{k:02d}", day.date(), "", 0, units, 3.5, True)
+            for k in range(N_SKUS)
+            for day in dates
+        ],
+        columns=list(SALES_COLUMNS),
+    )
+
+
+def _write_sales(lines: pd.DataFrame) -> None:
+    with sync_session() as session:
+        write_frame(session.connection(), "sales_lines", lines, SALES_COLUMNS)
+
+
+def _write_forecast(org: uuid.UUID, origin: pd.Timestamp) -> None:
+    """28 daily points after `origin` per item: median 10 a day, 80% band 8..12."""
+    dates = pd.date_range(origin + pd.Timedelta(days=1), periods=28, freq="D")
+    keys = [f"P{k:02d}" for k in range(N_SKUS)]
+    series = pd.DataFrame(
+        {"organization_id": str(org), "store": "S1", "sku": keys, "model": "test", "frequency": "D"}
+    )
+    points = pd.DataFrame(
+        [(str(org), "S1", sku, day.date(), 8.0, 10.0, 12.0, "test") for sku in keys for day in dates],
+        columns=["organization_id", "store", "sku", "date", "p10", "p50", "p90", "model"],
+    )
+    with sync_session() as session:
+        connection = session.connection()
+        for table in ("predictions", "forecast_series"):
+            connection.execute(text(f"DELETE FROM {table} WHERE organization_id = :org"), {"org": org})
+        write_frame(connection, "forecast_series", series, tuple(series.columns))
+        write_frame(connection, "predictions", points, tuple(points.columns))
+
+
+def _run(org: uuid.UUID) -> str:
+    with sync_session() as session:
+        job = UploadJob(organization_id=org, stages=initial_stages(), status="running")
+        session.add(job)
+        session.flush()
+        job_id = str(job.id)
+    tasks.run(job_id)
+    entry = stage_entry(job_id, "inventory")
+    assert entry["status"] == "succeeded", entry
+    return job_id
+
+
+def _windows(org: uuid.UUID) -> pd.DataFrame:
+    with sync_session() as session:
+        rows = session.execute(
+            text(
+                "SELECT sku, origin_date, end_date, expected_protection_demand, protection_quantile,"
+                " actual_protection_demand FROM inventory_protection_windows"
+                " WHERE organization_id = :org ORDER BY sku, origin_date"
+            ),
+            {"org": org},
+        ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["sku", "origin_date", "end_date", "expected", "quantile", "actual"],
+    )
+
+
+async def _item(client: httpx.AsyncClient, headers: dict[str, str], sku: str) -> dict[str, Any]:
+    items = (await client.get("/inventory-recommendations", headers=headers, params={"limit": 500})).json()
+    return next(i for i in items["items"] if i["sku"] == sku)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_windows_recorded_then_ended_windows_widen_the_spread(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, headers = make_identity()
+    org = identity.organization_id
+    _write_sales(_daily_sales(org, END - pd.Timedelta(days=27), END, 10.0))
+    _write_forecast(org, END)
+
+    # First run: no history, so factor 1; one window per item from the origin over 7 + 7 days.
+    _run(org)
+    windows = _windows(org)
+    assert len(windows) == N_SKUS
+    assert set(windows["origin_date"]) == {END.date()}
+    assert set(windows["end_date"]) == {(END + pd.Timedelta(days=14)).date()}
+    assert windows["actual"].isna().all()
+    assert windows["expected"].to_numpy() == pytest.approx(140.0, rel=0.03)
+    assert (windows["quantile"] > windows["expected"]).all()
+    summary = (await client.get("/inventory-recommendations/summary", headers=headers)).json()
+    assert summary["spread_factor"] == 1.0 and summary["calibration_windows"] == 0
+    before = await _item(client, headers, "P00")
+    assert "spread" not in before["explanation"]
+
+    # The two weeks then sell 20 a day, twice the forecast; P00 also has a return and a
+    # non-product line, which the forecasts' demand definition nets out and leaves out.
+    window_sales = _daily_sales(org, END + pd.Timedelta(days=1), END + pd.Timedelta(days=14), 20.0)
+    extra = pd.DataFrame(
+        [
+            (str(org), "S1", "P00", (END + pd.Timedelta(days=3)).date(), "R1", 0, -5.0, 3.5, True),
+            (str(org), "S1", "P00", (END + pd.Timedelta(days=4)).date(), "F1", 0, 1000.0, 3.5, False),
+        ],
+        columns=list(SALES_COLUMNS),
+    )
+    _write_sales(pd.concat([window_sales, extra], ignore_index=True))
+    later = END + pd.Timedelta(days=14)
+    _write_forecast(org, later)
+    second_job = _run(org)
+    windows = _windows(org)
+    assert len(windows) == 2 * N_SKUS
+    ended = windows[windows["origin_date"] == END.date()].set_index("sku")
+    assert ended.loc["P00", "actual"] == pytest.approx(275.0)
+    assert ended.drop(index="P00")["actual"].to_numpy() == pytest.approx(280.0)
+    assert windows.loc[windows["origin_date"] == later.date(), "actual"].isna().all()
+    summary = (await client.get("/inventory-recommendations/summary", headers=headers)).json()
+    assert summary["calibration_windows"] == N_SKUS
+    # Demand ran ~140 above a quantile only a few units above the mean: the band must widen a lot.
+    assert summary["spread_factor"] > 2.0
+    after = await _item(client, headers, "P00")
+    assert after["safety_stock"] > 2.0 * before["safety_stock"]
+    assert f"scaled by {summary['spread_factor']:.2f}" in after["explanation"]
+    assert f"from {N_SKUS} past lead time + review windows" in after["explanation"]
+
+    # A re-run from the same origin (a redelivered task, or a product upload) replaces its windows.
+    with sync_session() as session:
+        job = session.get(UploadJob, uuid.UUID(second_job))
+        assert job is not None
+        job.stages = initial_stages()
+    tasks.run(second_job)
+    assert stage_entry(second_job, "inventory")["status"] == "succeeded"
+    again = _windows(org)
+    assert len(again) == 2 * N_SKUS
+    pd.testing.assert_frame_equal(again, windows)
+    assert (await client.get("/inventory-recommendations/summary", headers=headers)).json() == summary
+
+
+def test_too_few_ended_windows_leave_the_spread_as_forecast() -> None:
+    table = pd.DataFrame({"explanation": ["Order 3.", "No forecast."], "has_forecast": [True, False]})
+    few = tasks.with_calibration(table, 1.0, MIN_CALIBRATION_WINDOWS - 1)
+    assert few["explanation"][0].endswith(
+        f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
+    )
+    assert few["explanation"][1] == "No forecast."
+    assert (few["spread_factor"] == 1.0).all() and (
+        few["calibration_windows"] == MIN_CALIBRATION_WINDOWS - 1
+    ).all()
+    none = tasks.with_calibration(table, 1.0, 0)
+    assert none["explanation"].tolist() == table["explanation"].tolist()
+
+
+def test_weekly_window_with_a_part_week_spans_two_weeks() -> None:
+    weeks = pd.date_range("2026-01-11", periods=8, freq="W-SUN")
+    points = pd.DataFrame(
+        {"store": "S1", "sku": "W1", "date": weeks, "p10": 60.0, "p50": 70.0, "p90": 80.0, "frequency": "W"}
+    )
+    products = pd.DataFrame({"store": ["S1"], "sku": ["W1"], "lead_time_days": [5.0]})
+    windows = protection_windows(points, products, InventoryPolicy(review_period_days=7))
+    row = windows.iloc[0]
+    # Origin: one week before the first forecast week; 5 + 7 days = 12/7 weeks, ending two weeks on.
+    assert row["origin_date"] == pd.Timestamp("2026-01-04")
+    assert row["end_date"] == pd.Timestamp("2026-01-18")
+    assert row["window_periods"] == pytest.approx(12 / 7)
+    assert row["expected_protection_demand"] == pytest.approx(70.0 * 12 / 7, rel=0.03)
+    assert row["protection_quantile"] > row["expected_protection_demand"]
