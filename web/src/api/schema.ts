@@ -212,6 +212,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The organization's settings (defaults where nothing was set).
+         */
+        get: operations["get_settings_settings_get"];
+        /**
+         * Put Settings
+         * @description Replace the settings (owners only) and re-run pricing and inventory with them.
+         */
+        put: operations["put_settings_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/upload-sales": {
         parameters: {
             query?: never;
@@ -225,10 +249,74 @@ export interface paths {
          * Upload Sales
          * @description Upload sales history (validated whole; stored whole or not at all).
          *
-         *     Canonical columns: date, store, sku, quantity, unit_price; optional customer_id, transaction_id,
-         *     product_name, category, promotion. Common header names are recognised automatically.
+         *     Multipart field `file` (+ optional `mapping`, a JSON object canonical -> source column that
+         *     overrides detection; a canonical column mapped to null or "" is left out even when a column of
+         *     the file would be detected for it, e.g. `{"customer_id": null}`). Canonical columns: date, store, sku, quantity,
+         *     unit_price (or a line total such as `spend`); optional customer_id, transaction_id,
+         *     product_name, category, promotion, regular_price, feature, display, tpr_only. Common header
+         *     names are recognised automatically. Returns (negative quantities, `C...` invoices) are kept as
+         *     returns; free lines and non-product codes (postage, fees) are kept but flagged (`flag_counts`).
+         *
+         *     Answers 202 with the job id once every row is validated and staged; the `ingest.merge` task then
+         *     merges the rows into the sales history in one transaction and starts the engines. A
+         *     byte-identical file already stored is answered 200 with the earlier job. Progress: give a
+         *     `job_id` (a UUID you make) and poll `GET /jobs/{job_id}` during the upload: the ingest stage's
+         *     progress goes 0-0.1 while the body arrives, 0.1-0.5 while the rows are read and staged (by
+         *     bytes read), 0.5-1 during the merge.
          */
         post: operations["upload_sales_upload_sales_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload-products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Products
+         * @description Upload the product master: per store and sku, cost, price, stock and ordering constraints.
+         *
+         *     Columns: sku (required), store (default store when absent), name, category, unit_cost, price,
+         *     on_hand, on_order, lead_time_days, min_order_qty, pack_size, supplier; common header names are
+         *     recognised. Stored in one transaction (upsert on store and sku; only the file's columns are
+         *     written and an empty cell keeps the stored value; a repeated store and sku: the last row
+         *     counts). Then pricing (which needs cost) and inventory (stock and lead time, from the current
+         *     forecasts) run again; a stage with nothing to work on yet (no sales, no forecasts) is skipped.
+         */
+        post: operations["upload_products_upload_products_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Plan
+         * @description Upload planned prices and promotions per store, sku and future date (known demand drivers).
+         *
+         *     Columns: date (after today), sku, store (default store when absent), and at least one of
+         *     unit_price, promotion, feature, display; same header recognition and validation as sales.
+         *     Stored in one transaction (a later plan of a store, sku and date replaces it). Then
+         *     forecasting runs again with the plan, and inventory after it; skipped when there are no sales.
+         */
+        post: operations["upload_plan_upload_plan_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -264,7 +352,10 @@ export interface paths {
         };
         /**
          * Get Job
-         * @description An upload job with per-stage progress, row counts and the first 100 errors.
+         * @description An upload job with per-stage progress, row counts, flagged rows and the first 100 errors.
+         *
+         *     `errors_truncated` is true when the file had more bad values than the 100,000 stored (the
+         *     counts in `error_counts` are complete; errors.csv holds the first 100,000).
          */
         get: operations["get_job_jobs__job_id__get"];
         put?: never;
@@ -285,6 +376,9 @@ export interface paths {
         /**
          * Job Errors Csv
          * @description Every rejected value of an upload as CSV (row, column, value, expected, kind).
+         *
+         *     Up to 100,000 values are kept per upload (a cap against garbage files); the job says
+         *     `errors_truncated` when a file had more.
          */
         get: operations["job_errors_csv_jobs__job_id__errors_csv_get"];
         put?: never;
@@ -484,7 +578,7 @@ export interface paths {
         };
         /**
          * Inventory Summary
-         * @description Stock value, items at stockout risk and excess stock value.
+         * @description Stock value, items at stockout risk, excess stock value, and the spread factor in use.
          */
         get: operations["inventory_summary_inventory_recommendations_summary_get"];
         put?: never;
@@ -564,10 +658,69 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * CategoryGuardrails
+         * @description Per-category overrides: only the fields given replace the organization's.
+         */
+        CategoryGuardrails: {
+            /** Objective */
+            objective?: ("profit" | "revenue") | null;
+            /** Max Change Pct */
+            max_change_pct?: number | null;
+            /** Min Margin Pct */
+            min_margin_pct?: number | null;
+            /** Assumed Margin Pct */
+            assumed_margin_pct?: number | null;
+            /** Price Endings */
+            price_endings?: number[] | null;
+            /** Min Confidence */
+            min_confidence?: ("insufficient" | "low" | "medium" | "high") | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            detail: string;
+            /** Errors */
+            errors?: Record<string, never>[];
+        };
+        /**
+         * InventorySettings
+         * @description Targets and cost assumptions for stock levels (see inventory.engine.InventoryPolicy).
+         */
+        InventorySettings: {
+            /**
+             * Service Level
+             * @default 0.95
+             */
+            service_level: number;
+            /**
+             * Service Level Type
+             * @default cycle
+             * @enum {string}
+             */
+            service_level_type: "cycle" | "fill_rate";
+            /**
+             * Default Lead Time Days
+             * @default 7
+             */
+            default_lead_time_days: number;
+            /**
+             * Review Period Days
+             * @default 7
+             */
+            review_period_days: number;
+            /**
+             * Holding Cost Rate
+             * @default 0.25
+             */
+            holding_cost_rate: number;
+            /** Ordering Cost */
+            ordering_cost?: number | null;
+            /**
+             * Excess Cover Days
+             * @default 56
+             */
+            excess_cover_days: number;
         };
         /**
          * Login
@@ -645,12 +798,73 @@ export interface components {
             role: "owner" | "analyst";
         };
         /**
+         * OrganizationSettings
+         * @description Everything a retailer can tune.
+         */
+        OrganizationSettings: {
+            /**
+             * Pseudonymise Customers
+             * @default true
+             */
+            pseudonymise_customers: boolean;
+            pricing?: components["schemas"]["PricingGuardrails"];
+            /** Pricing Categories */
+            pricing_categories?: {
+                [key: string]: components["schemas"]["CategoryGuardrails"];
+            };
+            inventory?: components["schemas"]["InventorySettings"];
+        };
+        /**
+         * PricingGuardrails
+         * @description Rules every suggested price obeys (see pricing.engine.Guardrails).
+         */
+        PricingGuardrails: {
+            /**
+             * Objective
+             * @default profit
+             * @enum {string}
+             */
+            objective: "profit" | "revenue";
+            /**
+             * Max Change Pct
+             * @default 10
+             */
+            max_change_pct: number;
+            /**
+             * Min Margin Pct
+             * @default 5
+             */
+            min_margin_pct: number;
+            /**
+             * Assumed Margin Pct
+             * @default 30
+             */
+            assumed_margin_pct: number;
+            /** Price Endings */
+            price_endings?: number[];
+            /**
+             * Min Confidence
+             * @default medium
+             * @enum {string}
+             */
+            min_confidence: "insufficient" | "low" | "medium" | "high";
+        };
+        /**
          * RefreshRequest
          * @description A refresh token to rotate or revoke.
          */
         RefreshRequest: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /**
+         * SettingsSaved
+         * @description The saved settings and the job re-running the engines they affect.
+         */
+        SettingsSaved: {
+            settings: components["schemas"]["OrganizationSettings"];
+            /** Job Id */
+            job_id: string;
         };
         /**
          * TokenPair
@@ -715,19 +929,6 @@ export interface components {
             /** Context */
             ctx?: Record<string, never>;
         };
-        /** Body_upload_sales_upload_sales_post */
-        Body_upload_sales_upload_sales_post: {
-            /**
-             * File
-             * @description CSV (comma, semicolon or tab; optionally gzipped), XLSX or Parquet
-             */
-            file: string;
-            /**
-             * Mapping
-             * @description JSON object canonical -> source column, e.g. {"sku": "Item"}
-             */
-            mapping?: string | null;
-        };
         /**
          * Job
          * @description An upload job and its pipeline progress.
@@ -773,6 +974,19 @@ export interface components {
             error_counts: {
                 [key: string]: number;
             };
+            /**
+             * Flag Counts
+             * @description rows kept but marked: returns, non_product (postage, fees), zero_price, duplicate_keys
+             */
+            flag_counts?: {
+                [key: string]: number;
+            };
+            /**
+             * Errors Truncated
+             * @description more bad values than the 100,000 stored (error_counts are complete)
+             * @default false
+             */
+            errors_truncated: boolean;
             /** Errors */
             errors: components["schemas"]["RowErrorOut"][];
             /** Error */
@@ -837,6 +1051,26 @@ export interface components {
             progress: number;
             /** Error */
             error?: string | null;
+            /**
+             * Chunks Total
+             * @description chunks of work the stage was split into
+             */
+            chunks_total?: number | null;
+            /**
+             * Chunks Done
+             * @description chunks finished so far
+             */
+            chunks_done?: number | null;
+            /**
+             * Series Refit
+             * @description series re-fitted by this run (changed, new or stale forecasts)
+             */
+            series_refit?: number | null;
+            /**
+             * Series Kept
+             * @description series whose stored forecast was kept as it is
+             */
+            series_kept?: number | null;
         };
         /**
          * UploadAccepted
@@ -863,6 +1097,26 @@ export interface components {
             mapping?: {
                 [key: string]: string | null;
             };
+            /** Error Counts */
+            error_counts?: {
+                [key: string]: number;
+            };
+            /**
+             * Flag Counts
+             * @description rows kept but marked: returns, non_product, zero_price, ...
+             */
+            flag_counts?: {
+                [key: string]: number;
+            };
+            /**
+             * Rows New
+             * @description products and plans: rows stored for the first time
+             */
+            rows_new?: number | null;
+            /** Rows Updated */
+            rows_updated?: number | null;
+            /** Rows Unchanged */
+            rows_unchanged?: number | null;
         };
         /**
          * UploadPreview
@@ -887,6 +1141,10 @@ export interface components {
             rows_rejected: number;
             /** Error Counts */
             error_counts: {
+                [key: string]: number;
+            };
+            /** Flag Counts */
+            flag_counts?: {
                 [key: string]: number;
             };
             /** Errors */
@@ -1097,8 +1355,18 @@ export interface components {
             expected_revenue_change?: number | null;
             /** Expected Profit Change */
             expected_profit_change: number | null;
+            /** Expected Profit Change Low */
+            expected_profit_change_low?: number | null;
+            /** Expected Profit Change High */
+            expected_profit_change_high?: number | null;
             /** Confidence */
             confidence?: string | null;
+            /** N Price Changes */
+            n_price_changes?: number | null;
+            /** Unit Cost */
+            unit_cost?: number | null;
+            /** Unit Cost Assumed */
+            unit_cost_assumed?: boolean | null;
             /** Explanation */
             explanation: string;
         };
@@ -1183,6 +1451,16 @@ export interface components {
             items: number;
             /** Orders Due */
             orders_due: number;
+            /**
+             * Spread Factor
+             * @default 1
+             */
+            spread_factor: number;
+            /**
+             * Calibration Windows
+             * @default 0
+             */
+            calibration_windows: number;
         };
     };
     responses: never;
@@ -1520,6 +1798,59 @@ export interface operations {
             };
         };
     };
+    get_settings_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationSettings"];
+                };
+            };
+        };
+    };
+    put_settings_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsSaved"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     upload_sales_upload_sales_post: {
         parameters: {
             query?: {
@@ -1529,6 +1860,8 @@ export interface operations {
                 on_error?: "reject" | "skip";
                 /** @description forecast horizon in days (default 28) */
                 horizon_days?: number | null;
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -1536,7 +1869,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_sales_upload_sales_post"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description sales lines: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
             };
         };
         responses: {
@@ -1557,6 +1898,153 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UploadAccepted"];
                 };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upload_products_upload_products_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description reject the file on any bad row, or skip bad rows */
+                on_error?: "reject" | "skip";
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description the product master: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upload_plan_upload_plan_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description reject the file on any bad row, or skip bad rows */
+                on_error?: "reject" | "skip";
+                /** @description forecast horizon in days (default 28) */
+                horizon_days?: number | null;
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description planned prices and promotions: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description file over the size limit */
             413: {
@@ -1877,6 +2365,7 @@ export interface operations {
             query: {
                 store: string;
                 sku: string;
+                /** @description price to simulate */
                 price: number;
             };
             header?: never;
