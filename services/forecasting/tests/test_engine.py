@@ -15,7 +15,7 @@ from forecasting.engine import (
 from forecasting.engine.backtest import backtest_origins
 from forecasting.engine.intervals import isotonic_increasing, row_quantile
 from forecasting.engine.local import croston, ets, seasonal_naive, tsb
-from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods
+from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods, trailing_max
 
 LOCAL_ONLY = ["seasonal_naive", "moving_average", "ets", "theta", "croston", "tsb", "adida"]
 WEEK_PATTERN = np.array([10.0, 10.0, 12.0, 14.0, 20.0, 30.0, 4.0])
@@ -208,6 +208,34 @@ def test_intermittent_series_forecasts_its_mean_rate() -> None:
     rate = result.points[result.points["sku"] == "A"]["p50"].mean()
     assert 0.9 < rate < 1.5, rate
     assert (result.points["p10"] >= 0).all()
+
+
+def test_weekday_a_store_is_closed_forecasts_zero() -> None:
+    # A shop closed on Saturdays (no rows there, as in UCI Online Retail); another store is open daily.
+    dates = pd.date_range("2024-01-01", periods=140, freq="D")
+    rng = np.random.default_rng(3)
+    frames = []
+    for store, closed_day in (("shut_saturday", 5), ("open_daily", -1)):
+        for sku in ("A", "B", "C"):
+            open_days = dates[dates.day_of_week != closed_day]
+            units = rng.poisson(8.0, len(open_days)).astype(float) + 1.0
+            frames.append(pd.DataFrame({"store": store, "sku": sku, "date": open_days, "quantity": units}))
+    history = pd.concat(frames, ignore_index=True).assign(promotion=0.0)
+    points = forecast(history, 14).points
+    saturday = points["date"].dt.day_of_week == 5
+    shut = points["store"] == "shut_saturday"
+    assert (points.loc[shut & saturday, ["p10", "p50", "p90"]] == 0.0).all().all()
+    assert (points.loc[shut & ~saturday, "p50"] > 4.0).all()
+    assert (points.loc[~shut & saturday, "p50"] > 4.0).all()
+
+
+def test_trailing_max_matches_pandas_rolling() -> None:
+    rng = np.random.default_rng(0)
+    for width, window in ((40, 13), (30, 56), (9, 1), (25, 6)):
+        x = rng.random((6, width))
+        x[rng.random(x.shape) < 0.4] = np.nan
+        expected = pd.DataFrame(x.T).rolling(window, min_periods=1).max().to_numpy().T
+        np.testing.assert_array_equal(trailing_max(x, window), expected)
 
 
 def test_negative_net_units_are_clipped() -> None:

@@ -135,6 +135,24 @@ def _scatter_max_flag(
     return out.reshape(n, width)
 
 
+def trailing_max(x: np.ndarray, window: int) -> np.ndarray:
+    """Max over the last `window` periods (current included) of each row, NaNs skipped; NaN if none.
+
+    Same as a pandas rolling(window, min_periods=1).max() per row, without its per-column loop:
+    doubling spans (a sparse table) cover any window with two overlapping power-of-two spans.
+    """
+    n, t = x.shape
+    window = max(1, min(window, t)) if t else 1
+    padded = np.full((n, window - 1 + t), -np.inf)
+    padded[:, window - 1 :] = np.where(np.isnan(x), -np.inf, x)
+    span, spans = 1, padded
+    while span * 2 <= window:
+        spans = np.maximum(spans[:, :-span], spans[:, span:])
+        span *= 2
+    out = np.maximum(spans[:, :t], spans[:, window - span : window - span + t])
+    return np.where(np.isfinite(out), out, np.nan)
+
+
 def infer_regular_price(price: np.ndarray, promo: np.ndarray, window: int) -> np.ndarray:
     """Regular price per period: trailing max of non-promoted prices, forward-filled.
 
@@ -142,10 +160,9 @@ def infer_regular_price(price: np.ndarray, promo: np.ndarray, window: int) -> np
     of the regular price; the first observed value back-fills the start.
     """
     base = np.where(promo > 0, np.nan, price)
-    frame = pd.DataFrame(base.T)
-    regular = frame.rolling(window, min_periods=1).max().ffill().bfill()
+    regular = pd.DataFrame(trailing_max(base, window).T).ffill().bfill()
     # Series that were always on promotion: fall back to their own maximum price paid.
-    fallback = pd.DataFrame(price.T).rolling(window, min_periods=1).max().ffill().bfill()
+    fallback = pd.DataFrame(trailing_max(price, window).T).ffill().bfill()
     return np.asarray(regular.fillna(fallback).to_numpy().T, dtype=float)
 
 
