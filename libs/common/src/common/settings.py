@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     default_horizon_days: int = 28
     cache_ttl_s: int = 600
     # Series per forecasting chunk task (a store's series stay together; big stores split by sku).
-    forecast_chunk_series: int = 1000
+    # Each chunk trains its own global model: on Breakfast at the Frat 4 chunks of ~1,000 series
+    # scored WAPE 0.291 against 0.289 in one call, so the default keeps a typical retailer in one
+    # chunk and spreads only large catalogues across workers.
+    forecast_chunk_series: int = 4000
     # A stored forecast older than this is re-fitted even when its data did not change.
     forecast_max_age_days: int = 7
     log_level: str = "INFO"
