@@ -86,9 +86,12 @@ def test_runtime_serves_its_port_with_a_healthcheck(service: str) -> None:
     (healthcheck,) = runtime.args("HEALTHCHECK")
     assert f"http://127.0.0.1:{port}/health" in healthcheck
     (command,) = runtime.args("CMD")
+    # The gateway alone sits behind a proxy (the ingress): it reads the client from X-Forwarded-For.
+    proxy_headers = ', "--proxy-headers"' if service == "gateway" else ""
     assert (
         command
-        == f'["uvicorn", "{service}.main:app", "--host", "0.0.0.0", "--port", "{port}", "--no-access-log"]'
+        == f'["uvicorn", "{service}.main:app", "--host", "0.0.0.0", "--port", "{port}", "--no-access-log"'
+        f"{proxy_headers}]"
     )
     env = " ".join(runtime.args("ENV"))
     for variable in ("HOME=/tmp", "NUMBA_CACHE_DIR=/tmp/", "MPLCONFIGDIR=/tmp/", "PATH=/app/.venv/bin:"):

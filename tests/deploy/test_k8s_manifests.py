@@ -186,6 +186,7 @@ def test_http_services_probe_health_and_ready_on_their_port() -> None:
             "--port",
             str(port),
             "--no-access-log",
+            *(["--proxy-headers"] if name == "gateway" else []),  # behind the ingress
         ]
 
 

@@ -104,3 +104,18 @@ def test_production_refuses_default_secrets() -> None:
         Settings(app_env="production")
     ok = Settings(app_env="production", jwt_secret="x" * 40, service_token_secret="y" * 40, pii_key="z" * 40)
     assert ok.app_env == "production"
+
+
+def test_verified_tokens_are_kept_briefly_never_past_exp_and_bounded() -> None:
+    from common.auth import VerifiedTokens
+
+    tokens = VerifiedTokens(ttl_s=5.0, max_entries=2)
+    tokens.put("a", IDENTITY, token_exp=1000.0, now=0.0)
+    assert tokens.get("a", now=4.9) == IDENTITY
+    assert tokens.get("a", now=5.0) is None  # ttl over
+    tokens.put("b", IDENTITY, token_exp=2.0, now=0.0)
+    assert tokens.get("b", now=1.9) == IDENTITY and tokens.get("b", now=2.0) is None  # exp first
+    for name in ("c", "d", "e"):
+        tokens.put(name, IDENTITY, token_exp=1000.0, now=0.0)
+    assert [tokens.get(name, now=1.0) for name in ("c", "d", "e")] == [None, IDENTITY, IDENTITY]
+    assert tokens.get("never stored", now=0.0) is None

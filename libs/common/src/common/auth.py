@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -243,6 +245,62 @@ async def authenticate(request: Request) -> Identity:
         raise Unauthorized("invalid token") from exc
     claims = decode_token(token, SERVICE if typ == SERVICE else ACCESS)
     return identity_from_claims(claims)
+
+
+class VerifiedTokens:
+    """A few seconds' memory of verified access tokens, keyed by their hash (bounded LRU).
+
+    Verifying an HS256 token is pure CPU on every request; a hit skips it. An entry never outlives
+    the token's own `exp`, and API keys are not kept (a revoked key must stop working at once).
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 4096) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[Identity, float]] = OrderedDict()
+
+    def get(self, token: str, now: float | None = None) -> Identity | None:
+        """The identity of a token verified within the last ttl_s seconds and not yet expired."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        identity, expires_at = entry
+        if (time.time() if now is None else now) >= expires_at:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return identity
+
+    def put(self, token: str, identity: Identity, token_exp: float, now: float | None = None) -> None:
+        """Remember a verified token until min(now + ttl_s, its exp)."""
+        now = time.time() if now is None else now
+        self._entries[hashlib.sha256(token.encode()).hexdigest()] = (
+            identity,
+            min(now + self.ttl_s, token_exp),
+        )
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+async def authenticate_cached(request: Request, tokens: VerifiedTokens) -> Identity:
+    """`authenticate`, answering a recently verified user access token from `tokens`."""
+    if request.headers.get(API_KEY_HEADER):
+        return await authenticate(request)
+    token = _bearer(request)
+    identity = tokens.get(token)
+    if identity is not None:
+        return identity
+    try:
+        typ = jwt.get_unverified_header(token).get("typ")
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("invalid token") from exc
+    if typ == SERVICE:  # one per upstream call: nothing to gain from keeping them
+        return identity_from_claims(decode_token(token, SERVICE))
+    claims = decode_token(token, ACCESS)
+    identity = identity_from_claims(claims)
+    tokens.put(token, identity, float(claims["exp"]))
+    return identity
 
 
 def authorize(identity: Identity, method: str, path: str) -> None:

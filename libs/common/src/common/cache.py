@@ -20,6 +20,7 @@ from common.settings import get_settings
 log = logging.getLogger("smartretail.cache")
 _async_client: aioredis.Redis | None = None
 _sync_client: redis.Redis | None = None
+ASYNC_POOL_SIZE = 256
 
 
 def _version_key(org: str, domain: str) -> str:
@@ -30,9 +31,16 @@ def async_redis() -> aioredis.Redis:
     """This process's asyncio Redis client."""
     global _async_client
     if _async_client is None:
-        _async_client = aioredis.from_url(
-            get_settings().redis_url, socket_timeout=2, socket_connect_timeout=2
+        # A blocking pool: under a burst, a request waits up to 2 s for a free connection instead
+        # of failing at once with "Too many connections" (redis-py's default pool stops at 100).
+        pool: aioredis.BlockingConnectionPool = aioredis.BlockingConnectionPool.from_url(
+            get_settings().redis_url,
+            max_connections=ASYNC_POOL_SIZE,
+            timeout=2,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
+        _async_client = aioredis.Redis(connection_pool=pool)
     return _async_client
 
 
@@ -72,35 +80,39 @@ async def cached(org: str, domain: str, params: dict[str, Any], load: Callable[[
     return value
 
 
-async def get_bytes(org: str, domain: str, name: str) -> bytes | None:
-    """A raw cached response of the current version, or None (also when Redis is down)."""
+async def put_many(org: str, domain: str, values: dict[str, bytes], version_seen: int) -> None:
+    """Store several raw responses under the domain's version, unless it moved past `version_seen`."""
     try:
         client = async_redis()
         version = int(await client.get(_version_key(org, domain)) or 0)
-        return await client.get(f"sr:raw:{org}:{domain}:v{version}:{name}")  # type: ignore[no-any-return]
-    except (redis.RedisError, OSError) as exc:
-        log.warning("cache unavailable: %s", exc)
-        return None
-
-
-async def put_bytes(org: str, domain: str, name: str, value: bytes, version_seen: int | None = None) -> None:
-    """Store a raw response under the current version of the domain."""
-    try:
-        client = async_redis()
-        version = int(await client.get(_version_key(org, domain)) or 0)
-        if version_seen is not None and version != version_seen:
+        if version != version_seen:
             return  # the results changed while this response was being made: do not cache it
-        await client.set(f"sr:raw:{org}:{domain}:v{version}:{name}", value, ex=get_settings().cache_ttl_s)
+        ttl = get_settings().cache_ttl_s
+        async with client.pipeline(transaction=False) as pipe:
+            for name, value in values.items():
+                pipe.set(f"sr:raw:{org}:{domain}:v{version}:{name}", value, ex=ttl)
+            await pipe.execute()
     except (redis.RedisError, OSError) as exc:
         log.warning("could not store in cache: %s", exc)
 
 
-async def current_version(org: str, domain: str) -> int | None:
-    """The domain's cache version for an organization (None when Redis is down)."""
+# The version and the entry under it in one round trip (a read at the gateway is on the hot path).
+_GET_CURRENT = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+
+
+async def get_current_bytes(org: str, domain: str, name: str) -> tuple[int, bytes | None] | None:
+    """The domain's version and the raw entry stored under it, or None when Redis is down."""
     try:
-        return int(await async_redis().get(_version_key(org, domain)) or 0)
-    except (redis.RedisError, OSError):
+        version, value = await async_redis().eval(
+            _GET_CURRENT, 1, _version_key(org, domain), f"sr:raw:{org}:{domain}:v", f":{name}"
+        )
+    except (redis.RedisError, OSError) as exc:
+        log.warning("cache unavailable: %s", exc)
         return None
+    return int(version), value
 
 
 def invalidate(org: str, domain: str) -> None:

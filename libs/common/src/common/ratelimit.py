@@ -32,6 +32,24 @@ async def hit(key: str, limit: int, window_s: int) -> int | None:
     return None
 
 
+async def hit_all(checks: list[tuple[str, int]], window_s: int) -> tuple[int, int] | None:
+    """Count one event on each (key, limit) in one round trip; (limit, seconds to wait) of the first exceeded."""
+    window = int(time.time() // window_s)
+    try:
+        async with async_redis().pipeline(transaction=True) as pipe:
+            for key, _ in checks:
+                bucket = f"sr:rl:{key}:{window}"
+                pipe.incr(bucket).expire(bucket, window_s + 1)
+            results = await pipe.execute()
+    except (redis.RedisError, OSError) as exc:
+        log.warning("rate limiter unavailable, letting the request through: %s", exc)
+        return None
+    for (_, limit), count in zip(checks, results[::2], strict=True):
+        if int(count) > limit:
+            return limit, max(1, int((window + 1) * window_s - time.time()) + 1)
+    return None
+
+
 async def count(key: str, window_s: int) -> int:
     """How many events a key has in the current window (0 when Redis is unreachable)."""
     window = int(time.time() // window_s)

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from common.devservers import EmbeddedServers
@@ -21,11 +20,31 @@ from common.settings import REPO_ROOT, SERVICE_PORTS, SERVICES
 DEFAULT_EMBEDDED_REDIS_PORT = 6390
 
 
+# uvicorn's keep-alive timeout on the services; the gateway's pool expires its connections sooner
+# (gateway.proxy.UPSTREAM_KEEPALIVE_EXPIRY_S), so it never reuses one the service is closing.
+SERVICE_KEEPALIVE_TIMEOUT_S = 5
+# Background work (Celery workers and beat) runs at a lower CPU priority than the HTTP processes:
+# on a small machine an engine run must not starve interactive reads (in Kubernetes, CPU requests
+# and limits do this instead).
+BACKGROUND_NICENESS = 10
+
+
+def beat_schedule_path(ports: dict[str, int], data_dir: Path | None = None) -> Path:
+    """Where celery beat keeps its schedule: the platform's data folder, one file per platform."""
+    folder = data_dir if data_dir is not None else REPO_ROOT / ".data"
+    # Named after the gateway's port: two platforms on one machine never share the file.
+    return folder / "celerybeat" / f"schedule-{ports['gateway']}"
+
+
 def process_commands(
-    ports: dict[str, int], python: str = sys.executable, worker_concurrency: int = 1
+    ports: dict[str, int],
+    python: str = sys.executable,
+    worker_concurrency: int = 1,
+    data_dir: Path | None = None,
 ) -> dict[str, list[str]]:
     """The command line of every process of the platform, by process name."""
     bin_dir = Path(python).parent
+    background = ["nice", "-n", str(BACKGROUND_NICENESS)]
     commands: dict[str, list[str]] = {}
     for name in ("gateway", *SERVICES):
         commands[name] = [
@@ -36,11 +55,14 @@ def process_commands(
             "--port",
             str(ports[name]),
             "--no-access-log",
+            "--timeout-keep-alive",
+            str(SERVICE_KEEPALIVE_TIMEOUT_S),
             "--timeout-graceful-shutdown",
             "5",
         ]
     for name in SERVICES:
         commands[f"{name}-worker"] = [
+            *background,
             str(bin_dir / "celery"),
             "-A",
             f"{name}.tasks",
@@ -55,15 +77,18 @@ def process_commands(
             "--without-gossip",
             "--without-mingle",
         ]
+    schedule = beat_schedule_path(ports, data_dir)
+    schedule.parent.mkdir(parents=True, exist_ok=True)
     # One scheduler for the whole platform: the periodic sweep for stalled jobs (common.reaper).
     commands["scheduler"] = [
+        *background,
         str(bin_dir / "celery"),
         "-A",
         "ingest.tasks",
         "beat",
         "--loglevel=INFO",
         "--schedule",
-        str(Path(tempfile.gettempdir()) / "smartretail-celerybeat-schedule"),
+        str(schedule),
     ]
     return commands
 
@@ -121,7 +146,8 @@ def main() -> int:
         env = platform_env(database_url, redis_url, ports)
         manager = Manager()
         concurrency = int(os.environ.get("WORKER_CONCURRENCY", "1"))
-        for name, command in process_commands(ports, worker_concurrency=concurrency).items():
+        commands = process_commands(ports, worker_concurrency=concurrency, data_dir=Path(args.data_dir))
+        for name, command in commands.items():
             manager.add_process(name, " ".join(command), env=env, cwd=str(REPO_ROOT))
         print(
             f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",

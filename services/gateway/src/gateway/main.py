@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -20,16 +19,7 @@ from gateway.auth.endpoints import members_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.openapi import merged_openapi
 from gateway.organization.endpoints import router as settings_router
-from gateway.ratelimits import limit_requests
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-}
+from gateway.ratelimits import GatewayEdge
 
 
 def build_app() -> FastAPI:
@@ -64,7 +54,8 @@ def build_app() -> FastAPI:
 
     app.include_router(proxy.router)
     _serve_dashboard(app, settings.dashboard_dir)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 6: nearly level 9's size at a fraction of its CPU (cached reads carry their own gzip).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -74,16 +65,8 @@ def build_app() -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         )
 
-    app.middleware("http")(limit_requests)
-
-    @app.middleware("http")
-    async def _security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    # Outermost: rate limits before anything else runs, security headers on every answer.
+    app.add_middleware(GatewayEdge)
 
     return app
 
@@ -92,7 +75,6 @@ def _serve_dashboard(app: FastAPI, dashboard_dir: Any) -> None:
     """Serve the built dashboard at / (SPA routes under /app/), when it has been built."""
     index = dashboard_dir / "index.html"
     if (dashboard_dir / "assets").is_dir():
-        # File names carry a content hash (Vite), so they can be cached for a year.
         app.mount("/assets", StaticFiles(directory=dashboard_dir / "assets"), name="assets")
 
     @app.get("/", include_in_schema=False)
@@ -107,15 +89,6 @@ def _serve_dashboard(app: FastAPI, dashboard_dir: Any) -> None:
                 status_code=200,
             )
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-    @app.middleware("http")
-    async def _immutable_assets(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/assets/") and response.status_code == 200:
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        return response
 
 
 app = build_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -12,7 +13,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from common import cache
-from common.auth import Identity, create_service_token, current_identity
+from common.auth import (
+    Identity,
+    VerifiedTokens,
+    authenticate_cached,
+    authorize,
+    create_service_token,
+)
 from common.logging import REQUEST_ID_HEADER, request_id_var
 from common.settings import get_settings
 
@@ -54,6 +61,13 @@ EDGE_CACHED: dict[str, str] = {
     "/sales": "sales",
 }
 MAX_EDGE_CACHED_BYTES = 2 * 1024 * 1024
+# gzip level 6: within a few % of level 9's size for JSON at about a third of the CPU.
+GZIP_LEVEL = 6
+_verified_tokens = VerifiedTokens(ttl_s=5.0)
+# A pooled connection must be dropped by the gateway before the service's uvicorn closes it
+# (its --timeout-keep-alive, 5 s by default): otherwise a request sent on a connection the
+# service is closing at that instant fails with a reset. Idempotent GETs are also retried once.
+UPSTREAM_KEEPALIVE_EXPIRY_S = 2.0
 
 router = APIRouter(include_in_schema=False)
 _client: httpx.AsyncClient | None = None
@@ -66,7 +80,11 @@ def client() -> httpx.AsyncClient:
         settings = get_settings()
         _client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout_s, connect=5.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(
+                max_connections=200,
+                max_keepalive_connections=50,
+                keepalive_expiry=UPSTREAM_KEEPALIVE_EXPIRY_S,
+            ),
         )
     return _client
 
@@ -100,28 +118,57 @@ def edge_cache_domain(request: Request) -> str | None:
 
 async def forward(request: Request, service: str) -> Response:
     """Verify the caller, then answer a cached result read, or stream the call to the service."""
-    identity = await current_identity(request)
+    identity = await authenticate_cached(request, _verified_tokens)
+    authorize(identity, request.method, request.url.path)
     domain = edge_cache_domain(request)
     if domain is not None:
         org = str(identity.organization_id)
         name = hashlib.sha256(f"{request.url.path}?{request.url.query}".encode()).hexdigest()[:40]
-        version = await cache.current_version(org, domain)
-        hit = await cache.get_bytes(org, domain, name) if version is not None else None
-        if hit is not None:
-            media_type, _, body = hit.partition(b"\n")
-            return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+        variant = f"{name}:{'gzip' if accepts_gzip(request) else 'identity'}"
+        current = await cache.get_current_bytes(org, domain, variant)
+        if current is not None and current[1] is not None:
+            return cached_response(current[1], "hit")
         response = await _send(request, service, identity)
-        if isinstance(response, _Upstream) and response.cacheable:
+        if current is not None and isinstance(response, _Upstream) and response.cacheable:
             body = await response.read_all(MAX_EDGE_CACHED_BYTES)
             if body is not None:
-                await cache.put_bytes(org, domain, name, response.media_type.encode() + b"\n" + body, version)
-                return Response(
-                    body, status_code=200, media_type=response.media_type, headers={"X-Cache": "miss"}
+                entries = cache_entries(response.media_type, body)
+                await cache.put_many(
+                    org, domain, {f"{name}:{enc}": entry for enc, entry in entries.items()}, current[0]
                 )
+                return cached_response(entries[variant.rsplit(":", 1)[1]], "miss")
             return response.stream_rest()
         return response.stream_rest() if isinstance(response, _Upstream) else response
     response = await _send(request, service, identity)
     return response.stream_rest() if isinstance(response, _Upstream) else response
+
+
+def accepts_gzip(request: Request) -> bool:
+    """Whether the client takes gzip (the same test as Starlette's GZipMiddleware)."""
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def cache_entries(media_type: str, body: bytes) -> dict[str, bytes]:
+    """A result as stored for clients sending each Accept-Encoding: `media type\\nencoding\\nbody`.
+
+    Compressed once, when the entry is written, so a hit costs no compression CPU. Small bodies
+    are compressed too: the app's request-context middleware streams every answer, and
+    GZipMiddleware would otherwise compress a streamed answer on every request whatever its size.
+    """
+    compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    return {
+        "identity": media_type.encode() + b"\n\n" + body,
+        "gzip": media_type.encode() + b"\ngzip\n" + compressed,
+    }
+
+
+def cached_response(entry: bytes, source: str) -> Response:
+    """The answer for a stored entry, with its Content-Encoding; X-Cache says hit or miss."""
+    media_type, encoding, body = entry.split(b"\n", 2)
+    headers = {"X-Cache": source, "Vary": "Accept-Encoding"}
+    if encoding:
+        headers["Content-Encoding"] = encoding.decode()
+    return Response(body, media_type=media_type.decode(), headers=headers)
 
 
 class _Upstream:
@@ -135,7 +182,11 @@ class _Upstream:
     @property
     def cacheable(self) -> bool:
         """Only complete 200 JSON answers are cached."""
-        return self.upstream.status_code == 200 and self.media_type.startswith("application/json")
+        return (
+            self.upstream.status_code == 200
+            and self.media_type.startswith("application/json")
+            and "content-encoding" not in self.upstream.headers
+        )
 
     async def read_all(self, limit: int) -> bytes | None:
         """The whole body, or None (body kept for streaming) when it is larger than `limit`."""
@@ -191,7 +242,14 @@ async def _send(request: Request, service: str, identity: Identity) -> _Upstream
         request.method, url, headers=headers, content=body() if has_body else None
     )
     try:
-        upstream = await client().send(upstream_request, stream=True)
+        try:
+            upstream = await client().send(upstream_request, stream=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if request.method not in ("GET", "HEAD"):
+                raise  # a streamed body cannot be sent twice, and a write may have been applied
+            # A kept-alive connection the service closed as it was reused: once more, on a new one.
+            log.info("retrying %s %s on a fresh connection: %r", request.method, service, exc)
+            upstream = await client().send(upstream_request, stream=True)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
         log.warning("%s service unreachable: %s", service, exc)
         return JSONResponse(
