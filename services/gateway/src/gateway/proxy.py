@@ -151,9 +151,8 @@ def accepts_gzip(request: Request) -> bool:
 def cache_entries(media_type: str, body: bytes) -> dict[str, bytes]:
     """A result as stored for clients sending each Accept-Encoding: `media type\\nencoding\\nbody`.
 
-    Compressed once, when the entry is written, so a hit costs no compression CPU. Small bodies
-    are compressed too: the app's request-context middleware streams every answer, and
-    GZipMiddleware would otherwise compress a streamed answer on every request whatever its size.
+    Compressed once, when the entry is written, so a hit costs no compression CPU (small bodies
+    too: storing both variants keeps one code path, and a hit never runs GZipMiddleware).
     """
     compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
     return {
