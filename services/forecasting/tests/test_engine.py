@@ -210,6 +210,44 @@ def test_intermittent_series_forecasts_its_mean_rate() -> None:
     assert (result.points["p10"] >= 0).all()
 
 
+def _sporadic_volume_priced(seed: int = 5) -> tuple[pd.DataFrame, float]:
+    """30 daily series selling on ~60% of days at prices that fall with the order size; no plan.
+
+    Returns the history (rows on sale days only, as in transactional data) and the true mean units
+    per day. Paid prices always sit below the 5.00 list price, which no row ever shows.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=300, freq="D")
+    frames = []
+    for i in range(30):
+        sells = rng.random(len(dates)) < 0.6
+        units = rng.poisson(8.0, sells.sum()).astype(float) + 1.0
+        # Volume discount: up to 15% off for large orders, plus a little noise.
+        price = 5.0 * (0.97 - 0.15 * np.minimum(units / 16.0, 1.0)) * rng.uniform(0.97, 1.0, len(units))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "store": "web",
+                    "sku": f"K{i:02d}",
+                    "date": dates[sells],
+                    "quantity": units,
+                    "unit_price": price,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).assign(promotion=0.0), 0.6 * 9.0
+
+
+def test_sporadic_sales_without_plan_are_not_forecast_as_no_sale_days() -> None:
+    # Days without a sale have no observed price. Had the engine read them as "regular price" while
+    # every sale day carries a lower paid price, the global model would learn "price at regular =
+    # no sale" and forecast every unplanned future day as one (UCI Online Retail: 3x too low).
+    history, true_rate = _sporadic_volume_priced()
+    result = forecast(history, 28, candidates=["lightgbm_global"])
+    rate = result.points["p50"].sum() / (30 * 28)
+    assert 0.6 * true_rate < rate < 1.4 * true_rate, (rate, true_rate)
+
+
 def test_weekday_a_store_is_closed_forecasts_zero() -> None:
     # A shop closed on Saturdays (no rows there, as in UCI Online Retail); another store is open daily.
     dates = pd.date_range("2024-01-01", periods=140, freq="D")

@@ -39,7 +39,7 @@ from forecasting.engine.metrics import naive_scale, nanmean, per_series_scores
 from forecasting.engine.panel import DAILY, WEEKLY, Panel, build_panel, detect_frequency
 
 # Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 GLOBAL_MODEL = "lightgbm_global"
 INTERMITTENT = ("croston", "tsb", "adida")
 DEFAULT_CANDIDATES = (
@@ -165,11 +165,15 @@ def _select(
     preds: dict[str, np.ndarray],
     default: str,
     origins: list[int],
-    level: np.ndarray,
     selection: str,
     margin: float,
+    closed: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], ConformalBands | None]:
-    """Chosen model index per series, its backtest accuracy, and bands fitted on its residuals."""
+    """Chosen model index per series, its backtest accuracy, and bands fitted on its residuals.
+
+    `closed` (n, windows, H) marks backtest days the store was closed: forecast as exactly zero
+    (and kept at zero in the final forecast), they say nothing about the errors on open days.
+    """
     n, horizon = panel.n_series, panel.horizon
     names = list(preds)
     intermittent = _is_intermittent(panel.y)
@@ -198,9 +202,15 @@ def _select(
     chosen = select_models(actual, backtests, default=defaults, margin=margin, clusters=clusters)
     bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
     bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
-    bt_p10, bt_p90 = cross_window_bands(actual, bt_p50, level)
+    # Normalise each window's residuals by the level known at its origin, as the final forecast's
+    # are by the level at the end of history: the end-of-history level seen from an older origin
+    # is a future value, and it mis-scaled the residuals of series that grew or shrank since
+    # (Breakfast at the Frat: held-out coverage 0.848 with it, 0.831 per origin).
+    window_level = np.stack([_recent_level(panel.y[:, :origin], panel.freq) for origin in origins], axis=1)
+    open_actual = np.where(closed, np.nan, actual)
+    bt_p10, bt_p90 = cross_window_bands(open_actual, bt_p50, window_level)
     scores = per_series_scores(actual, bt_p50, bt_p10, bt_p90, naive_scale(panel.y))
-    return chosen, scores, fit_bands(actual, bt_p50, level)
+    return chosen, scores, fit_bands(open_actual, bt_p50, window_level)
 
 
 def forecast(
@@ -250,7 +260,9 @@ def forecast(
 
     level = _recent_level(panel.y, panel.freq)
     names = list(preds)
-    chosen, scores, bands = _select(panel, preds, default, origins, level, selection, selection_margin)
+    chosen, scores, bands = _select(
+        panel, preds, default, origins, selection, selection_margin, closed[:, : len(origins)]
+    )
     final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
     p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None)
     if bands is not None:

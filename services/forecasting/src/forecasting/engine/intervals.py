@@ -118,7 +118,7 @@ def _series_shift(r: np.ndarray, q: float) -> np.ndarray:
 
 
 def fit_bands(actual: np.ndarray, p50: np.ndarray, level: np.ndarray) -> ConformalBands:
-    """Fit bands from backtest actuals and forecasts shaped (n, windows, H)."""
+    """Fit bands from backtest actuals and forecasts shaped (n, windows, H), levels (n, windows)."""
     horizon = actual.shape[-1]
     r = (actual - p50) / spread(p50, level)
     low_shift = _series_shift(r, LOW)
@@ -134,12 +134,15 @@ def fit_bands(actual: np.ndarray, p50: np.ndarray, level: np.ndarray) -> Conform
 def cross_window_bands(
     actual: np.ndarray, p50: np.ndarray, level: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Honest backtest bands: window k is covered by bands fitted on the other windows only."""
+    """Honest backtest bands: window k is covered by bands fitted on the other windows only.
+
+    `level` (n, windows) is each series' level at each window's origin.
+    """
     windows = actual.shape[1]
     p10 = np.full_like(p50, np.nan)
     p90 = np.full_like(p50, np.nan)
     for k in range(windows):
         others = [j for j in range(windows) if j != k] or [k]
-        bands = fit_bands(actual[:, others], p50[:, others], level)
-        p10[:, k], p90[:, k] = bands.apply(p50[:, k], level)
+        bands = fit_bands(actual[:, others], p50[:, others], level[:, others])
+        p10[:, k], p90[:, k] = bands.apply(p50[:, k], level[:, k])
     return p10, p90

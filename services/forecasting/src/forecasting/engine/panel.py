@@ -31,7 +31,7 @@ class Panel:
     season: int  # seasonal period in periods (7 daily, 52 weekly), 1 when none detected
     y: np.ndarray  # (n, T) net units, clipped at 0; NaN before a series' first sale
     start: np.ndarray  # (n,) index of the first period with a sale, T for a series with no history
-    price: np.ndarray  # (n, T+H) price paid (regular price where unknown)
+    price: np.ndarray  # (n, T+H) price paid; where unknown the last non-promoted price, else regular
     regular: np.ndarray  # (n, T+H) regular (shelf) price
     flags: dict[str, np.ndarray]  # name -> (n, T+H) 0/1; NaN when the column never appeared
     planned: np.ndarray  # (n, H) True where the plan gave a driver for that series and period
@@ -330,9 +330,14 @@ def _complete_drivers(
     regular[no_regular] = np.broadcast_to(
         np.where(np.isfinite(planned_price), planned_price, 1.0)[:, None], regular.shape
     )[no_regular]
-    # Periods with no sale (or no plan) carry the regular price and no promotion.
+    # Periods with no sale (or no plan) carry the last price seen outside a promotion: the shelf
+    # price stays where it was. Filling them with the regular price instead made "price exactly
+    # regular" mean "no sale" wherever paid prices sit below it (volume discounts in transactional
+    # data), so every unplanned future day looked like a no-sale day (UCI: forecasts ~3x too low).
     unknown = ~np.isfinite(price)
-    price[unknown] = regular[unknown]
+    shelf = np.where(any_flag > 0, np.nan, price)
+    shelf = pd.DataFrame(shelf.T).ffill().to_numpy().T
+    price[unknown] = np.where(np.isfinite(shelf), shelf, regular)[unknown]
     np.clip(price, regular * MIN_PRICE_RATIO, regular * MAX_PRICE_RATIO, out=price)
     for name, grid in flags.items():
         if np.isnan(grid).all():
