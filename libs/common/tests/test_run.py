@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from common.run import BACKGROUND_NICENESS, beat_schedule_path, process_commands
+from common.run import BACKGROUND_NICENESS, REPO_ROOT, beat_schedule_path, process_commands
 from common.settings import SERVICES
 
 
@@ -33,7 +32,8 @@ def test_beat_schedule_lives_in_the_platform_data_folder(tmp_path: Path) -> None
 def test_two_platforms_on_one_machine_keep_separate_beat_schedules(tmp_path: Path) -> None:
     first, second = beat_schedule_path(_ports(18000)), beat_schedule_path(_ports(19000))
     assert first != second
-    assert not first.is_relative_to(tempfile.gettempdir())  # not a shared /tmp path
+    # Under the repository's own data folder (wherever the clone lives), not a shared /tmp file.
+    assert first.is_relative_to(REPO_ROOT / ".data")
     assert beat_schedule_path(_ports(18000), tmp_path / "a") != beat_schedule_path(
         _ports(18000), tmp_path / "b"
     )

@@ -34,9 +34,9 @@ export function Card(props: {
       data-testid={props.testId}
     >
       {(props.title || props.to || props.actions) && (
-        <div className="mb-3 flex items-start justify-between gap-3">
+        <div className="mb-3 flex flex-wrap items-start justify-between gap-3">
           {props.title && <h2 className="text-sm font-semibold text-slate-700">{props.title}</h2>}
-          <div className="flex items-center gap-2">
+          <div className="flex min-w-0 max-w-full items-center gap-2">
             {props.actions}
             {props.to && (
               <Link

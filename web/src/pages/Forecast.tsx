@@ -63,7 +63,7 @@ function ForecastDetail(props: {
     <Card
       title={props.title}
       testId="forecast-detail"
-      actions={series ? <Badge tone="blue">Model: <span className="ml-1" data-testid="forecast-model">{series.model}</span></Badge> : undefined}
+      actions={series ? <Badge tone="blue">Model: <span className="ml-1 whitespace-normal break-all" data-testid="forecast-model">{series.model}</span></Badge> : undefined}
     >
       <div className="mb-4 grid grid-cols-1 gap-4 sm:grid-cols-3">
         <Stat label="Next 4 weeks (p50)" value={formatNumber(total.p50)} raw={total.p50} testId="forecast-total-p50" hint={`${formatDate(total.start)} – ${formatDate(total.end)}`} />
