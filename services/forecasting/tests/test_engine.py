@@ -12,7 +12,7 @@ from forecasting.engine import (
     forecast,
     series_fingerprints,
 )
-from forecasting.engine.backtest import backtest_origins
+from forecasting.engine.backtest import SCALE_BOUNDS, SCALE_MIN_CELLS, backtest_origins, wape_scale
 from forecasting.engine.intervals import isotonic_increasing, row_quantile
 from forecasting.engine.local import croston, ets, seasonal_naive, tsb
 from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods, trailing_max
@@ -316,6 +316,27 @@ def test_backtest_origins_cover_three_windows() -> None:
     # Short history: windows move closer together but still precede the end.
     assert backtest_origins(20, 10, windows=3, min_train=8) == [8, 12, 16]
     assert backtest_origins(5, 10, windows=3, min_train=8) == []
+
+
+def test_wape_scale_is_the_weighted_median_ratio_per_group() -> None:
+    # Group 0: forecasts of 10 against actuals of 9 in 60% of cells and 14 in 40%: the absolute
+    # error of c * forecast is smallest at c = 0.9 (the weighted median of actual / forecast).
+    cells = SCALE_MIN_CELLS
+    actual = np.where(np.arange(cells) % 5 < 3, 9.0, 14.0).reshape(10, 1, -1)
+    pred = np.full_like(actual, 10.0)
+    # Group 1: actuals at half the forecast -> clamped; -1: left alone; 2: too few observed cells.
+    few = np.full_like(pred[:1], np.nan)
+    few[..., :5] = 5.0
+    actual = np.concatenate([actual, 0.5 * pred, 0.5 * pred, few], axis=0)
+    pred = np.concatenate([pred, pred, pred, pred[:1]], axis=0)
+    groups = np.array([0] * 10 + [1] * 10 + [-1] * 10 + [2])
+    scale = wape_scale(actual, pred, groups)
+    np.testing.assert_allclose(scale[:10], 0.9)
+    np.testing.assert_allclose(scale[10:20], SCALE_BOUNDS[0])
+    np.testing.assert_allclose(scale[20:], 1.0)
+    a, f = actual[:10], pred[:10]
+    best = np.abs(a - 0.9 * f).sum()
+    assert best < np.abs(a - 0.88 * f).sum() and best < np.abs(a - 0.92 * f).sum()
 
 
 def test_local_models_known_answers() -> None:

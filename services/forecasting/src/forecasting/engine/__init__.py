@@ -31,7 +31,7 @@ import pandas as pd
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from forecasting.engine.aggregate import aggregate_forecast
-from forecasting.engine.backtest import backtest_origins, select_models, window_actuals
+from forecasting.engine.backtest import backtest_origins, select_models, wape_scale, window_actuals
 from forecasting.engine.coldstart import cold_start
 from forecasting.engine.intervals import ConformalBands, cross_window_bands, fit_bands
 from forecasting.engine.local import LOCAL_MODELS
@@ -39,7 +39,7 @@ from forecasting.engine.metrics import naive_scale, nanmean, per_series_scores
 from forecasting.engine.panel import DAILY, WEEKLY, Panel, build_panel, detect_frequency
 
 # Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 GLOBAL_MODEL = "lightgbm_global"
 INTERMITTENT = ("croston", "tsb", "adida")
 DEFAULT_CANDIDATES = (
@@ -168,8 +168,9 @@ def _select(
     selection: str,
     margin: float,
     closed: np.ndarray,
-) -> tuple[np.ndarray, dict[str, np.ndarray], ConformalBands | None]:
-    """Chosen model index per series, its backtest accuracy, and bands fitted on its residuals.
+) -> tuple[np.ndarray, dict[str, np.ndarray], ConformalBands | None, np.ndarray]:
+    """Chosen model index per series, its backtest accuracy, bands fitted on its residuals, and the
+    WAPE-optimal scale of its forecasts (see wape_scale).
 
     `closed` (n, windows, H) marks backtest days the store was closed: forecast as exactly zero
     (and kept at zero in the final forecast), they say nothing about the errors on open days.
@@ -184,7 +185,7 @@ def _select(
     nan_scores = np.full(n, np.nan)
     scores = {"wape": nan_scores, "mase": nan_scores, "bias": nan_scores, "coverage_80": nan_scores}
     if not origins:
-        return defaults, scores, None
+        return defaults, scores, None, np.ones(n)
     actual = window_actuals(panel.y, origins, horizon)
     backtests = {name: p[:, : len(origins)] for name, p in preds.items()}
     for name in (*INTERMITTENT, "seasonal_naive"):
@@ -202,6 +203,12 @@ def _select(
     chosen = select_models(actual, backtests, default=defaults, margin=margin, clusters=clusters)
     bt_p50 = np.stack([backtests[name] for name in names], axis=0)[chosen, np.arange(n)]
     bt_p50 = np.nan_to_num(bt_p50, nan=0.0)
+    # Shrink (or lift) each model's forecasts of smooth series to the WAPE-optimal level seen in the
+    # backtest. Intermittent series keep their unbiased forecasts: there the absolute-error optimum
+    # drifts toward zero (UCI: a 0.8x clamp would forecast 30% fewer units for little WAPE gain).
+    groups = np.where(intermittent, -1, chosen)
+    scale = wape_scale(np.where(closed, np.nan, actual), bt_p50, groups)
+    bt_p50 = bt_p50 * scale[:, None, None]
     # Normalise each window's residuals by the level known at its origin, as the final forecast's
     # are by the level at the end of history: the end-of-history level seen from an older origin
     # is a future value, and it mis-scaled the residuals of series that grew or shrank since
@@ -210,7 +217,7 @@ def _select(
     open_actual = np.where(closed, np.nan, actual)
     bt_p10, bt_p90 = cross_window_bands(open_actual, bt_p50, window_level)
     scores = per_series_scores(actual, bt_p50, bt_p10, bt_p90, naive_scale(panel.y))
-    return chosen, scores, fit_bands(open_actual, bt_p50, window_level)
+    return chosen, scores, fit_bands(open_actual, bt_p50, window_level), scale
 
 
 def forecast(
@@ -260,11 +267,11 @@ def forecast(
 
     level = _recent_level(panel.y, panel.freq)
     names = list(preds)
-    chosen, scores, bands = _select(
+    chosen, scores, bands, scale = _select(
         panel, preds, default, origins, selection, selection_margin, closed[:, : len(origins)]
     )
     final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
-    p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None)
+    p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None) * scale[:, None]
     if bands is not None:
         p10, p90 = bands.apply(p50, level)
     else:

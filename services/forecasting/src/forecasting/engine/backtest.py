@@ -118,3 +118,39 @@ def _cluster_scores(
     enough = count_all >= 0.9 * count_all.max(axis=1, keepdims=True)
     score = np.where(enough & (count_all > 0), score, np.nan)
     return score[inverse]
+
+
+# Clamp on the WAPE-optimal scale: a larger correction means a broken model, not a skewed error.
+SCALE_BOUNDS = (0.8, 1.2)
+# Backtest cells with a positive forecast a group needs before its own scale is trusted.
+SCALE_MIN_CELLS = 200
+
+
+def wape_scale(actual: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per-series factor c minimising sum |actual - c * predicted| over its group's backtest cells.
+
+    `groups` (n,) holds a non-negative group id per series, or -1 for series left unscaled (1.0).
+    The minimiser is the weighted median of actual / predicted with weights `predicted`: a model
+    fitted to the conditional mean over-forecasts the median of right-skewed demand, and WAPE is
+    minimised by the median (Breakfast at the Frat: c = 0.94-0.97 for the global model, held-out
+    WAPE 0.2912 -> 0.2866 over seeds 0-2). Clamped to SCALE_BOUNDS; groups with fewer than
+    SCALE_MIN_CELLS forecast cells stay at 1.
+    Ref: Kolassa (2016), "Evaluating predictive count data distributions in retail sales
+    forecasting", IJF 32(3) 788-803 (absolute error is minimised by the median).
+    """
+    n = actual.shape[0]
+    a = actual.reshape(n, -1)
+    f = predicted.reshape(n, -1)
+    ok = np.isfinite(a) & np.isfinite(f) & (f > 0)
+    out = np.ones(n)
+    for group in np.unique(groups[groups >= 0]):
+        member = groups == group
+        cells = ok & member[:, None]
+        if cells.sum() < SCALE_MIN_CELLS:
+            continue
+        ratio = a[cells] / f[cells]
+        order = np.argsort(ratio)
+        cum = np.cumsum(f[cells][order])
+        median = ratio[order][np.searchsorted(cum, 0.5 * cum[-1])]
+        out[member] = float(np.clip(median, *SCALE_BOUNDS))
+    return out
