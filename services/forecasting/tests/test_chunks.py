@@ -381,3 +381,34 @@ def test_the_reaper_reenqueues_only_missing_chunks_of_a_stalled_stage(
     ]
     entry = stage_entry(job_id, "forecasting")
     assert (entry["attempts"], entry["chunks_done_ids"]) == (1, [1])
+
+
+def test_letting_prophet_compete_refits_every_series_with_prophet_among_the_candidates(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecasting.engine as engine
+
+    identity, _ = make_identity()
+    org = identity.organization_id
+    _write_sales(_sales(org, {"S1": 2}))
+    chunk_size(10)
+    seen: list[Any] = []
+    real_forecast = engine.forecast
+
+    def recording_forecast(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("candidates"))
+        return real_forecast(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "forecast", recording_forecast)
+    tasks.run(_new_job(org))
+    assert seen == [None]  # the engine's default candidates
+    before = _stored(org)
+
+    monkeypatch.setattr(get_settings(), "forecast_include_prophet", True)
+    job = _new_job(org)
+    tasks.run(job)
+    assert len(seen) == 2 and seen[1] is not None
+    assert "prophet" in seen[1] and set(engine.DEFAULT_CANDIDATES) <= set(seen[1])
+    entry = stage_entry(job, "forecasting")
+    assert (entry["series_refit"], entry["series_kept"]) == (2, 0)  # a new candidate set re-fits all
+    assert not set(_stored(org)["fingerprint"]) & set(before["fingerprint"])

@@ -140,8 +140,11 @@ def task_fingerprints(
     horizon_days: int,
     as_of: pd.Timestamp,
     groups: np.ndarray,
+    variant: str = "",
 ) -> np.ndarray:
     """A fingerprint per key row: the engine's (history, plan, version, origin), horizon, category.
+
+    `variant` names non-default engine options (e.g. the candidate set): changing it re-fits.
 
     A key without history or plan rows (a listed new item, forecast from its peers) hashes its
     same-store peers' fingerprints within its group (chunk) instead.
@@ -168,7 +171,8 @@ def task_fingerprints(
         fp = engine_fp[i]
         if not isinstance(fp, str):
             fp = f"{ENGINE_VERSION}|{as_of.isoformat()}|new|{peers[(int(groups[i]), stores[i])]}"
-        out[i] = hashlib.sha256(f"{fp}|h{horizon_days}|c{category[i]}".encode()).hexdigest()[:32]
+        tail = f"|v{variant}" if variant else ""
+        out[i] = hashlib.sha256(f"{fp}|h{horizon_days}|c{category[i]}{tail}".encode()).hexdigest()[:32]
     return out
 
 
@@ -181,6 +185,18 @@ def needs_refit(
     updated = pd.to_datetime(merged["updated_at"], utc=True)
     stale = (updated < pd.Timestamp(now - timedelta(days=max_age_days))).to_numpy(dtype=bool)
     return np.asarray(changed | stale | merged["updated_at"].isna().to_numpy(), dtype=bool)
+
+
+def engine_variant(include_prophet: bool) -> str:
+    """The fingerprint tag of the engine options the platform settings choose."""
+    return "prophet" if include_prophet else ""
+
+
+def candidates_for(variant: str) -> tuple[str, ...] | None:
+    """The engine's candidate models for a variant (None: the engine's defaults)."""
+    from forecasting.engine import DEFAULT_CANDIDATES
+
+    return (*DEFAULT_CANDIDATES, "prophet") if variant == "prophet" else None
 
 
 def _horizon_days(job_id: str) -> int:
@@ -203,7 +219,8 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
     keys = series_keys(history, plan, products)
     chunks = plan_chunks(keys, settings.forecast_chunk_series)
     labels = chunk_labels(keys, chunks)
-    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels)
+    variant = engine_variant(settings.forecast_include_prophet)
+    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant)
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     del history
     with sync_session() as session:
@@ -218,6 +235,7 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         "chunks_done_ids": [],
         "as_of": as_of.isoformat(),
         "horizon_days": horizon_days,
+        "variant": variant,
         "series_total": len(keys),
         "series_refit": series_refit,
         "series_kept": len(keys) - series_refit,
@@ -271,8 +289,9 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
+    variant = str(entry.get("variant", ""))
     fingerprints = task_fingerprints(
-        keys, history, plan, horizon_days, as_of, np.zeros(len(keys), dtype=np.int64)
+        keys, history, plan, horizon_days, as_of, np.zeros(len(keys), dtype=np.int64), variant
     )
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     if not refit.any():
@@ -282,6 +301,7 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         horizon_days=horizon_days,
         plan=plan if not plan.empty else None,
         products=products if not products.empty else None,
+        candidates=candidates_for(variant),
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
