@@ -19,19 +19,10 @@ from common.jobs import initial_stages, stage_entry
 from common.models import UploadJob
 from common.reaper import reap_stalled, stage_restarts
 from common.settings import get_settings
+from common.testing.plugin import write_sales_lines
 from forecasting import tasks
 from forecasting.tasks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
 
-SALES_COLUMNS = (
-    "organization_id",
-    "store",
-    "sku",
-    "date",
-    "transaction_id",
-    "line_no",
-    "quantity",
-    "unit_price",
-)
 END = pd.Timestamp("2026-10-31")
 
 
@@ -96,11 +87,6 @@ def _sales(org: uuid.UUID, stores: dict[str, int], days: int = 120, seed: int = 
     return pd.concat(frames, ignore_index=True)
 
 
-def _write_sales(lines: pd.DataFrame) -> None:
-    with sync_session() as session:
-        write_frame(session.connection(), "sales_lines", lines, SALES_COLUMNS)
-
-
 def _new_job(org: uuid.UUID, options: dict[str, Any] | None = None) -> str:
     stages = initial_stages()
     stages["ingest"].update(status="succeeded", progress=1.0)
@@ -157,7 +143,7 @@ async def test_chunks_report_progress_count_once_and_write_what_one_big_run_writ
 ) -> None:
     identity, headers = make_identity()
     org = identity.organization_id
-    _write_sales(_sales(org, {"S1": 3, "S2": 3, "S3": 3}))
+    write_sales_lines(_sales(org, {"S1": 3, "S2": 3, "S3": 3}))
     chunk_size(3)
     job_id = _new_job(org)
 
@@ -199,7 +185,7 @@ async def test_chunks_report_progress_count_once_and_write_what_one_big_run_writ
 
     # The same data forecast in one call (one chunk, run inside the coordinator).
     other, _ = make_identity()
-    _write_sales(_sales(other.organization_id, {"S1": 3, "S2": 3, "S3": 3}))
+    write_sales_lines(_sales(other.organization_id, {"S1": 3, "S2": 3, "S3": 3}))
     chunk_size(1000)
     sent.clear()
     single_job = _new_job(other.organization_id)
@@ -216,7 +202,7 @@ def test_a_rerun_refits_only_the_changed_store_and_keeps_the_rest(
 ) -> None:
     identity, _ = make_identity()
     org = identity.organization_id
-    _write_sales(_sales(org, {"S1": 3, "S2": 3}))
+    write_sales_lines(_sales(org, {"S1": 3, "S2": 3}))
     chunk_size(3)
     first = _new_job(org)
     tasks.run(first)
@@ -273,7 +259,7 @@ def test_a_plan_a_new_horizon_a_stale_forecast_and_a_vanished_series_each_refit_
 ) -> None:
     identity, _ = make_identity()
     org = identity.organization_id
-    _write_sales(_sales(org, {"S1": 4}, seed=3))
+    write_sales_lines(_sales(org, {"S1": 4}, seed=3))
     chunk_size(1000)
     tasks.run(_new_job(org))
     before = _stored(org).set_index("sku")
@@ -340,7 +326,7 @@ def test_sql_and_python_agree_on_the_sku_buckets_of_a_split_store(make_identity:
 
     identity, _ = make_identity()
     org = identity.organization_id
-    _write_sales(_sales(org, {"BIG": 12}, days=10))
+    write_sales_lines(_sales(org, {"BIG": 12}, days=10))
     loaded = set()
     with sync_session() as session:
         for part in range(3):
@@ -390,7 +376,7 @@ def test_letting_prophet_compete_refits_every_series_with_prophet_among_the_cand
 
     identity, _ = make_identity()
     org = identity.organization_id
-    _write_sales(_sales(org, {"S1": 2}))
+    write_sales_lines(_sales(org, {"S1": 2}))
     chunk_size(10)
     seen: list[Any] = []
     real_forecast = engine.forecast

@@ -15,6 +15,7 @@ from common.db import sync_session
 from common.frames import write_frame
 from common.jobs import initial_stages, stage_entry
 from common.models import UploadJob
+from common.testing.plugin import write_sales_lines
 from inventory import tasks
 from inventory.engine import InventoryPolicy
 from inventory.tasks import MIN_CALIBRATION_WINDOWS, protection_windows
@@ -52,11 +53,6 @@ def _daily_sales(org: uuid.UUID, first: pd.Timestamp, last: pd.Timestamp, units:
         ],
         columns=list(SALES_COLUMNS),
     )
-
-
-def _write_sales(lines: pd.DataFrame) -> None:
-    with sync_session() as session:
-        write_frame(session.connection(), "sales_lines", lines, SALES_COLUMNS)
 
 
 def _write_forecast(org: uuid.UUID, origin: pd.Timestamp) -> None:
@@ -117,7 +113,7 @@ async def test_windows_recorded_then_ended_windows_widen_the_spread(
 ) -> None:
     identity, headers = make_identity()
     org = identity.organization_id
-    _write_sales(_daily_sales(org, END - pd.Timedelta(days=27), END, 10.0))
+    write_sales_lines(_daily_sales(org, END - pd.Timedelta(days=27), END, 10.0))
     _write_forecast(org, END)
 
     # First run: no history, so factor 1; one window per item from the origin over 7 + 7 days.
@@ -144,7 +140,7 @@ async def test_windows_recorded_then_ended_windows_widen_the_spread(
         ],
         columns=list(SALES_COLUMNS),
     )
-    _write_sales(pd.concat([window_sales, extra], ignore_index=True))
+    write_sales_lines(pd.concat([window_sales, extra], ignore_index=True))
     later = END + pd.Timedelta(days=14)
     _write_forecast(org, later)
     second_job = _run(org)

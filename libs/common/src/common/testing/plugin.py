@@ -236,3 +236,12 @@ def make_identity(servers: Servers) -> Any:
         return identity, {"Authorization": f"Bearer {create_access_token(identity)}"}
 
     return make
+
+
+def write_sales_lines(lines: Any) -> int:
+    """Store a test's sales rows in `sales_lines` as they are: the frame's columns are the table's."""
+    from common.db import sync_session
+    from common.frames import write_frame
+
+    with sync_session() as session:
+        return write_frame(session.connection(), "sales_lines", lines, list(lines.columns))
