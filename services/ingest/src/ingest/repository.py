@@ -437,12 +437,3 @@ def pseudonymise_staged(connection: Connection, job_id: str, organization_id: uu
         {"org": organization_id},
     )
     return len(table)
-
-
-def staged_count(connection: Connection, job_id: str) -> int:
-    """How many rows of a job wait in staging."""
-    return int(
-        connection.execute(
-            text("SELECT count(*) FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id}
-        ).scalar_one()
-    )

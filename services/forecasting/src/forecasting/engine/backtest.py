@@ -29,16 +29,6 @@ def window_actuals(y: np.ndarray, origins: list[int], horizon: int) -> np.ndarra
     return out
 
 
-def series_mae(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Mean absolute error per series over windows and horizon; NaN where nothing is measurable."""
-    n = actual.shape[0]
-    err = np.abs(actual - predicted).reshape(n, -1)
-    ok = np.isfinite(err)
-    count = ok.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, np.where(ok, err, 0.0).sum(axis=1) / count, np.nan)
-
-
 # Weight of the absolute mean error (bias) next to the MAE in the selection score.
 BIAS_WEIGHT = 0.5
 
