@@ -233,20 +233,6 @@ async def identity_from_api_key(key: str) -> Identity:
         )
 
 
-async def authenticate(request: Request) -> Identity:
-    """Who is calling: an API key, a gateway service token or a user access token."""
-    key = request.headers.get(API_KEY_HEADER)
-    if key:
-        return await identity_from_api_key(key.strip())
-    token = _bearer(request)
-    try:
-        typ = jwt.get_unverified_header(token).get("typ")
-    except jwt.PyJWTError as exc:
-        raise Unauthorized("invalid token") from exc
-    claims = decode_token(token, SERVICE if typ == SERVICE else ACCESS)
-    return identity_from_claims(claims)
-
-
 class VerifiedTokens:
     """A few seconds' memory of verified access tokens, keyed by their hash (bounded LRU).
 
@@ -283,23 +269,26 @@ class VerifiedTokens:
             self._entries.popitem(last=False)
 
 
-async def authenticate_cached(request: Request, tokens: VerifiedTokens) -> Identity:
-    """`authenticate`, answering a recently verified user access token from `tokens`."""
-    if request.headers.get(API_KEY_HEADER):
-        return await authenticate(request)
+async def authenticate(request: Request, tokens: VerifiedTokens | None = None) -> Identity:
+    """Who is calling: an API key, a gateway service token or a user access token.
+
+    With `tokens`, a user access token verified within the last seconds is answered from it (API
+    keys and the one-per-call service tokens are always checked in full).
+    """
+    key = request.headers.get(API_KEY_HEADER)
+    if key:
+        return await identity_from_api_key(key.strip())
     token = _bearer(request)
-    identity = tokens.get(token)
-    if identity is not None:
-        return identity
+    if tokens is not None and (known := tokens.get(token)) is not None:
+        return known
     try:
         typ = jwt.get_unverified_header(token).get("typ")
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid token") from exc
-    if typ == SERVICE:  # one per upstream call: nothing to gain from keeping them
-        return identity_from_claims(decode_token(token, SERVICE))
-    claims = decode_token(token, ACCESS)
+    claims = decode_token(token, SERVICE if typ == SERVICE else ACCESS)
     identity = identity_from_claims(claims)
-    tokens.put(token, identity, float(claims["exp"]))
+    if tokens is not None and typ != SERVICE:
+        tokens.put(token, identity, float(claims["exp"]))
     return identity
 
 

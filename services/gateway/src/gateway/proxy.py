@@ -16,7 +16,7 @@ from common import cache
 from common.auth import (
     Identity,
     VerifiedTokens,
-    authenticate_cached,
+    authenticate,
     authorize,
     create_service_token,
 )
@@ -118,7 +118,7 @@ def edge_cache_domain(request: Request) -> str | None:
 
 async def forward(request: Request, service: str) -> Response:
     """Verify the caller, then answer a cached result read, or stream the call to the service."""
-    identity = await authenticate_cached(request, _verified_tokens)
+    identity = await authenticate(request, _verified_tokens)
     authorize(identity, request.method, request.url.path)
     domain = edge_cache_domain(request)
     if domain is not None:
