@@ -311,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploaders", type=int, default=5)
     parser.add_argument("--upload-every-s", type=float, default=5.0)
     parser.add_argument("--accept-encoding", default="gzip, deflate, br", help="what the readers accept")
+    parser.add_argument(
+        "--background-cpu-policy",
+        choices=("idle", "nice"),
+        default="idle",
+        help="CPU priority of the Celery workers and beat (common.background): SCHED_IDLE or nice 10",
+    )
     parser.add_argument("--keep-logs", type=Path, default=None, help="folder for the processes' logs")
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the jobs")
     args = parser.parse_args(argv)
@@ -318,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "starting the platform (embedded PostgreSQL and Redis, gateway, 5 services, 5 workers)...", flush=True
     )
-    with running_platform(RATE_LIMITS_OFF, keep_logs=args.keep_logs) as (platform, servers):
+    extra_env = {**RATE_LIMITS_OFF, "BACKGROUND_CPU_POLICY": args.background_cpu_policy}
+    with running_platform(extra_env, keep_logs=args.keep_logs) as (platform, servers):
         database_url = platform.env["DATABASE_URL"]
         with httpx.Client(base_url=platform.base_url, timeout=300) as client:
             reader_headers, _ = _account(client, "demo")
@@ -420,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         f"jobs: {dict(ended)} after {drain_s:.0f} s of draining; rows stored {stored:,} of {acknowledged:,} acknowledged"
     )
     rows_lost = acknowledged - stored
+    print(f"background CPU policy of the workers: {args.background_cpu_policy}")
     print(f"load rps={rps:.1f} p99_ms={p99:.1f} errors={errors} rows_lost={rows_lost}")
     return 0
 

@@ -23,10 +23,6 @@ DEFAULT_EMBEDDED_REDIS_PORT = 6390
 # uvicorn's keep-alive timeout on the services; the gateway's pool expires its connections sooner
 # (gateway.proxy.UPSTREAM_KEEPALIVE_EXPIRY_S), so it never reuses one the service is closing.
 SERVICE_KEEPALIVE_TIMEOUT_S = 5
-# Background work (Celery workers and beat) runs at a lower CPU priority than the HTTP processes:
-# on a small machine an engine run must not starve interactive reads (in Kubernetes, CPU requests
-# and limits do this instead).
-BACKGROUND_NICENESS = 10
 
 
 def beat_schedule_path(ports: dict[str, int], data_dir: Path | None = None) -> Path:
@@ -44,7 +40,10 @@ def process_commands(
 ) -> dict[str, list[str]]:
     """The command line of every process of the platform, by process name."""
     bin_dir = Path(python).parent
-    background = ["nice", "-n", str(BACKGROUND_NICENESS)]
+    # Background work (Celery workers and beat) runs at background CPU priority (SCHED_IDLE): on a
+    # small machine an engine run must not delay interactive reads (in Kubernetes, CPU requests and
+    # limits do this instead).
+    background = [python, "-m", "common.background"]
     commands: dict[str, list[str]] = {}
     for name in ("gateway", *SERVICES):
         commands[name] = [
