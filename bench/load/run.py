@@ -69,6 +69,7 @@ class Tally:
     """What the clients saw."""
 
     read_latencies_s: list[float] = field(default_factory=list)
+    read_started_s: list[float] = field(default_factory=list)  # perf_counter at each read's start
     by_path: dict[str, list[float]] = field(default_factory=dict)
     body_bytes: dict[str, int] = field(default_factory=dict)  # path -> bytes on the wire
     read_errors: Counter[str] = field(default_factory=Counter)
@@ -143,6 +144,7 @@ async def _reader(
             status, source = 0, type(exc).__name__
         latency = time.perf_counter() - started
         tally.read_latencies_s.append(latency)
+        tally.read_started_s.append(started)
         tally.by_path.setdefault(path, []).append(latency)
         tally.read_sources[source] += 1
         if status != 200:
@@ -158,11 +160,12 @@ async def _uploader(
     organization_id: str,
     stop_at: float,
     every_s: float,
+    files: list[bytes],
     tally: Tally,
 ) -> None:
     upload_no = 0
-    while time.monotonic() < stop_at:
-        body = await asyncio.to_thread(_upload_file, client_no, upload_no)
+    while time.monotonic() < stop_at and upload_no < len(files):
+        body = files[upload_no]
         form = aiohttp.FormData()
         form.add_field("file", body, filename=f"load-{client_no}-{upload_no}.csv", content_type="text/csv")
         started = time.perf_counter()
@@ -191,6 +194,10 @@ async def _drive(
     args: argparse.Namespace,
 ) -> Tally:
     tally = Tally()
+    # Files made before the clock starts: making one holds the GIL ~20 ms, and five at once stalled
+    # this process's event loop for ~100 ms every 5 s, which the readers' latencies then counted.
+    per_uploader = int(args.duration / args.upload_every_s) + 1
+    files = [[_upload_file(i, n) for n in range(per_uploader)] for i in range(len(uploaders))]
     # One connection per client, kept alive, as 200 browsers would hold.
     connector = aiohttp.TCPConnector(limit=args.readers + len(uploaders) + 10, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -198,13 +205,13 @@ async def _drive(
     async with aiohttp.ClientSession(
         base_url, connector=connector, timeout=timeout, auto_decompress=False
     ) as session:
-        stop_at = time.monotonic() + args.duration
         think_s = args.think_ms / 1000
         # Browsers ask for compressed answers; --accept-encoding identity shows what gzip costs.
         headers = {**reader_headers, "Accept-Encoding": args.accept_encoding}
+        stop_at = time.monotonic() + args.duration
         tasks = [_reader(session, headers, stop_at, think_s, tally) for _ in range(args.readers)]
         tasks += [
-            _uploader(session, i, headers, org, stop_at, args.upload_every_s, tally)
+            _uploader(session, i, headers, org, stop_at, args.upload_every_s, files[i], tally)
             for i, (headers, org) in enumerate(uploaders)
         ]
         await asyncio.gather(*tasks)
@@ -298,6 +305,26 @@ def _server_side_latency(before: str, after: str) -> tuple[float, float]:
     return count, seconds / count if count else float("nan")
 
 
+def _slowest_seconds(tally: Tally, shown: int = 5, slow_ms: float = 50.0) -> list[str]:
+    """The seconds of the run holding most reads slower than `slow_ms`."""
+    started = np.array(tally.read_started_s)
+    latencies_ms = np.array(tally.read_latencies_s) * 1000
+    second = (started - started.min()).astype(int)
+    slow = np.bincount(second[latencies_ms > slow_ms], minlength=second.max() + 1)
+    total_slow = int(slow.sum())
+    lines = [
+        f"    {total_slow} reads over {slow_ms:.0f} ms in {int((slow > 0).sum())} of {len(slow)} seconds"
+    ]
+    for at in np.argsort(-slow)[:shown]:
+        if slow[at] == 0:
+            break
+        in_second = latencies_ms[second == at]
+        lines.append(
+            f"    second {at:3d}: {slow[at]:3d} of {len(in_second):3d} reads over {slow_ms:.0f} ms, worst {in_second.max():.0f} ms"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the platform, load demo data, drive readers and uploaders, print the summary line."""
     parser = argparse.ArgumentParser(
@@ -357,11 +384,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         parts = _components(platform, servers)
         cpu_before, load_before = _cpu_seconds(parts), psutil.getloadavg()
+        steal_before = getattr(psutil.cpu_times(), "steal", 0.0)
         started = time.perf_counter()
         tally = asyncio.run(_drive(platform.base_url, reader_headers, uploaders, args))
         elapsed = time.perf_counter() - started
         cpu_used = {name: spent - cpu_before[name] for name, spent in _cpu_seconds(parts).items()}
         load_after = psutil.getloadavg()
+        # CPU time the hypervisor gave to other machines: a run with much of it is a slower machine.
+        steal_s = getattr(psutil.cpu_times(), "steal", 0.0) - steal_before
         profile = _cpu_per_request(platform, parts, reader_headers)
 
         with httpx.Client(base_url=platform.base_url, timeout=60) as client:
@@ -389,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(tally.read_errors.values()) + sum(tally.upload_errors.values())
     print(
         f"machine: {psutil.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after the run (other users of the machine included)"
+        f"{load_after[0]:.1f} after the run (other users of the machine included); "
+        f"CPU stolen by the hypervisor during the run: {steal_s:.1f} s of {psutil.cpu_count() * elapsed:.0f}"
     )
     print(
         "CPU seconds used during the run: "
@@ -418,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {tally.body_bytes.get(path, 0):7,d} bytes"
         )
     print(f"  errors: {dict(tally.read_errors) or 0}")
+    if reads:
+        print("  slowest seconds of the run (is the tail spread out, or a few stalls?):")
+        print("\n".join(_slowest_seconds(tally)))
     upload_p50 = float(np.percentile(tally.upload_latencies_s, 50)) if uploads else 0.0
     print(
         f"uploads: {uploads} sent, {len(tally.acknowledged)} acknowledged (202), {acknowledged:,} rows; "
