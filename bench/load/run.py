@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import time
@@ -38,8 +39,10 @@ import httpx
 import numpy as np
 import psutil
 import psycopg
+import redis
 
 from bench.load.platform import running_platform
+from bench.load.timeline import CpuTimeline, Sample, cpu_between
 from common.demo import generate_sales
 from common.devservers import EmbeddedServers
 from common.testing.plugin import Platform
@@ -70,6 +73,9 @@ class Tally:
 
     read_latencies_s: list[float] = field(default_factory=list)
     read_started_s: list[float] = field(default_factory=list)  # perf_counter at each read's start
+    read_app_ms: list[float] = field(default_factory=list)  # the gateway's Server-Timing app;dur
+    # The gateway's Server-Timing parts of each read: ratelimit and cache (Redis round trips).
+    read_parts_ms: list[dict[str, float]] = field(default_factory=list)
     by_path: dict[str, list[float]] = field(default_factory=dict)
     body_bytes: dict[str, int] = field(default_factory=dict)  # path -> bytes on the wire
     read_errors: Counter[str] = field(default_factory=Counter)
@@ -125,6 +131,21 @@ def _upload_file(client_no: int, upload_no: int) -> bytes:
     return sales.to_csv(index=False).encode()
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _server_timing(headers: list[str]) -> dict[str, float]:
+    """name -> ms of Server-Timing headers like `app;dur=3.1, cache;dur=0.4`."""
+    timings = {}
+    for header in headers:
+        for metric in header.split(","):
+            name, _, params = metric.strip().partition(";")
+            if params.startswith("dur="):
+                timings[name] = float(params[4:])
+    return timings
+
+
 async def _reader(
     session: aiohttp.ClientSession, headers: dict[str, str], stop_at: float, think_s: float, tally: Tally
 ) -> None:
@@ -139,12 +160,15 @@ async def _reader(
                 body = await response.read()
                 status = response.status
                 source = response.headers.get("X-Cache", "none")
+                parts = _server_timing(response.headers.getall("Server-Timing", []))
                 tally.body_bytes[path] = len(body)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            status, source = 0, type(exc).__name__
+            status, source, parts = 0, type(exc).__name__, {}
         latency = time.perf_counter() - started
         tally.read_latencies_s.append(latency)
         tally.read_started_s.append(started)
+        tally.read_app_ms.append(parts.get("app", float("nan")))
+        tally.read_parts_ms.append(parts)
         tally.by_path.setdefault(path, []).append(latency)
         tally.read_sources[source] += 1
         if status != 200:
@@ -285,7 +309,7 @@ def _metric_sum(text: str, name: str, **labels: str) -> float:
     """Sum of a Prometheus sample over the series matching the labels."""
     total = 0.0
     for line in text.splitlines():
-        if not line.startswith(name + "{"):
+        if not line.startswith((name + "{", name + " ")):
             continue
         if all(f'{key}="{value}"' in line for key, value in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
@@ -305,22 +329,70 @@ def _server_side_latency(before: str, after: str) -> tuple[float, float]:
     return count, seconds / count if count else float("nan")
 
 
-def _slowest_seconds(tally: Tally, shown: int = 5, slow_ms: float = 50.0) -> list[str]:
-    """The seconds of the run holding most reads slower than `slow_ms`."""
+def _over(before: str, after: str, name: str, threshold: str, **labels: str) -> tuple[int, int]:
+    """(observations, observations above `threshold` seconds) of a histogram during the run."""
+    count = _metric_sum(after, name + "_count", **labels) - _metric_sum(before, name + "_count", **labels)
+    within = _metric_sum(after, name + "_bucket", le=threshold, **labels) - _metric_sum(
+        before, name + "_bucket", le=threshold, **labels
+    )
+    return int(count), int(count - within)
+
+
+def _runtime_pauses(before: str, after: str) -> list[str]:
+    """The gateway's event-loop lag and garbage-collector pauses during the run."""
+    probes, late = _over(before, after, "event_loop_lag_seconds", "0.025")
+    _, very_late = _over(before, after, "event_loop_lag_seconds", "0.1")
+    lines = [
+        f"  gateway event loop: {late} of {probes} timer probes ran over 25 ms late, {very_late} over 100 ms"
+    ]
+    for generation in ("0", "1", "2"):
+        pauses, long = _over(before, after, "python_gc_pause_seconds", "0.01", generation=generation)
+        lines.append(f"  gateway GC generation {generation}: {pauses} pauses, {long} over 10 ms")
+    return lines
+
+
+def _slowest_seconds(
+    tally: Tally, timeline: list[Sample], shown: int = 5, slow_ms: float = 50.0
+) -> list[str]:
+    """The seconds of the run holding most reads slower than `slow_ms`, and who used the CPU then."""
     started = np.array(tally.read_started_s)
     latencies_ms = np.array(tally.read_latencies_s) * 1000
     second = (started - started.min()).astype(int)
     slow = np.bincount(second[latencies_ms > slow_ms], minlength=second.max() + 1)
     total_slow = int(slow.sum())
+    app_ms = np.array(tally.read_app_ms)
+    slow_app = app_ms[latencies_ms > slow_ms]
     lines = [
-        f"    {total_slow} reads over {slow_ms:.0f} ms in {int((slow > 0).sum())} of {len(slow)} seconds"
+        f"    {total_slow} reads over {slow_ms:.0f} ms in {int((slow > 0).sum())} of {len(slow)} seconds;"
+        f" the gateway's own time (Server-Timing) in them: p50 {np.nanpercentile(slow_app, 50):.1f}"
+        f" p90 {np.nanpercentile(slow_app, 90):.1f} max {np.nanmax(slow_app):.1f} ms"
+        if total_slow
+        else f"    no read over {slow_ms:.0f} ms"
     ]
+    slow_parts = [parts for parts, ms in zip(tally.read_parts_ms, latencies_ms, strict=True) if ms > slow_ms]
+    for name in ("ratelimit", "cache"):
+        values = [parts[name] for parts in slow_parts if name in parts]
+        if values:
+            lines.append(
+                f"      of it waiting for Redis, {name}: p50 {np.percentile(values, 50):.1f}"
+                f" p90 {np.percentile(values, 90):.1f} max {max(values):.1f} ms"
+            )
     for at in np.argsort(-slow)[:shown]:
         if slow[at] == 0:
             break
         in_second = latencies_ms[second == at]
+        app_in_second = app_ms[(second == at) & (latencies_ms > slow_ms)]
         lines.append(
-            f"    second {at:3d}: {slow[at]:3d} of {len(in_second):3d} reads over {slow_ms:.0f} ms, worst {in_second.max():.0f} ms"
+            f"    second {at:3d}: {slow[at]:3d} of {len(in_second):3d} reads over {slow_ms:.0f} ms, worst {in_second.max():.0f} ms;"
+            f" gateway's own time in those p50 {np.nanpercentile(app_in_second, 50):.1f} max {np.nanmax(app_in_second):.1f} ms"
+        )
+        # The CPU of the second before it too: a read that started slow waited for earlier work.
+        window_start = float(started.min()) + at - 1
+        used = cpu_between(timeline, window_start, window_start + 2.5)
+        busiest = sorted(used.items(), key=lambda kv: -kv[1])[:7]
+        lines.append(
+            "      CPU s over seconds {}..{}: ".format(at - 1, at + 1)
+            + ", ".join(f"{label} {seconds:.2f}" for label, seconds in busiest if seconds >= 0.01)
         )
     return lines
 
@@ -385,9 +457,18 @@ def main(argv: list[str] | None = None) -> int:
         parts = _components(platform, servers)
         cpu_before, load_before = _cpu_seconds(parts), psutil.getloadavg()
         steal_before = getattr(psutil.cpu_times(), "steal", 0.0)
+        redis_client = redis.Redis.from_url(platform.env["REDIS_URL"])
+        # Redis records every event of its own slower than this (LATENCY LATEST after the run).
+        redis_client.config_set("latency-monitor-threshold", 5)
+        redis_client.latency_reset()
+        roots = {name: process.pid for name, process in platform.processes.items()}
+        roots.update({"redis": servers.redis_pid, "load generator": os.getpid()})
+        sampler = CpuTimeline(roots, servers.postgres_pid, database_url)
         started = time.perf_counter()
         tally = asyncio.run(_drive(platform.base_url, reader_headers, uploaders, args))
         elapsed = time.perf_counter() - started
+        timeline = sampler.stop()
+        redis_latency = redis_client.execute_command("LATENCY", "LATEST")
         cpu_used = {name: spent - cpu_before[name] for name, spent in _cpu_seconds(parts).items()}
         load_after = psutil.getloadavg()
         # CPU time the hypervisor gave to other machines: a run with much of it is a slower machine.
@@ -449,9 +530,19 @@ def main(argv: list[str] | None = None) -> int:
             f"  {tally.body_bytes.get(path, 0):7,d} bytes"
         )
     print(f"  errors: {dict(tally.read_errors) or 0}")
+    print("\n".join(_runtime_pauses(metrics_before, metrics_after)))
     if reads:
         print("  slowest seconds of the run (is the tail spread out, or a few stalls?):")
-        print("\n".join(_slowest_seconds(tally)))
+        print("\n".join(_slowest_seconds(tally, timeline)))
+    print(
+        "Redis's own latency events over 5 ms during the run (event: times, latest ms, worst ms): "
+        + (
+            ", ".join(
+                f"{_text(event)}: latest {latest} worst {worst}" for event, _, latest, worst in redis_latency
+            )
+            or "none"
+        )
+    )
     upload_p50 = float(np.percentile(tally.upload_latencies_s, 50)) if uploads else 0.0
     print(
         f"uploads: {uploads} sent, {len(tally.acknowledged)} acknowledged (202), {acknowledged:,} rows; "

@@ -44,6 +44,35 @@ def test_the_background_wrapper_runs_its_command_under_sched_idle_with_the_same_
     assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the caller keeps its own priority
 
 
+AUTOGROUPS_ON = Path("/proc/sys/kernel/sched_autogroup_enabled").is_file() and (
+    Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+)
+AUTOGROUP_PROBE = "import os; print(open('/proc/self/autogroup').read().split()[-1])"
+
+
+@pytest.mark.skipif(not AUTOGROUPS_ON, reason="the kernel does not group sessions (autogroup off)")
+def test_a_background_process_alone_in_its_session_lowers_its_autogroup() -> None:
+    # As `make run` (honcho) and the test platform start it: a session of its own.
+    alone = subprocess.run(
+        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        start_new_session=True,
+    ).stdout.strip()
+    assert alone == "19"
+    # Sharing this test's session: the group (and so this process) keeps its priority.
+    shared = subprocess.run(
+        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    assert shared == open("/proc/self/autogroup").read().split()[-1] != "19"
+
+
 def test_beat_schedule_lives_in_the_platform_data_folder(tmp_path: Path) -> None:
     command = process_commands(_ports(18000), data_dir=tmp_path)["scheduler"]
     schedule = Path(command[command.index("--schedule") + 1])

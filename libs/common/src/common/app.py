@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common import cache, db
 from common.errors import correct_error_schema, install_error_handlers
 from common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
+from common.runtime_metrics import runtime_metrics
 from common.settings import get_settings
 
 GC_THRESHOLD_GEN0 = 20_000  # allocations between young-generation collections (CPython's default 700)
@@ -56,7 +57,11 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                # Time in the application until its answer starts (browser dev tools show it):
+                # set against the client's latency it tells queueing from work.
+                headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
             await send(message)
 
         try:
@@ -91,7 +96,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         gc.set_threshold(GC_THRESHOLD_GEN0, 20, 20)
-        yield
+        async with runtime_metrics():
+            yield
         if on_shutdown is not None:
             await on_shutdown()
         await db.dispose_async_engine()

@@ -38,8 +38,13 @@ def get_async_engine() -> AsyncEngine:
     """The HTTP process's asyncpg engine, created on first use."""
     global _async_engine, _async_sessionmaker
     if _async_engine is None:
+        settings = get_settings()
         _async_engine = create_async_engine(
-            get_settings().async_database_url, pool_size=10, max_overflow=10, pool_pre_ping=True
+            settings.async_database_url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"application_name": settings.process_name}},
         )
         _async_sessionmaker = async_sessionmaker(_async_engine, expire_on_commit=False)
     return _async_engine
@@ -71,8 +76,13 @@ def get_sync_engine() -> Engine:
     """This worker process's psycopg engine; created after the fork, never shared across processes."""
     global _sync_engine
     if _sync_engine is None:
+        settings = get_settings()
         _sync_engine = create_engine(
-            get_settings().sync_database_url, pool_size=2, max_overflow=2, pool_pre_ping=True
+            settings.sync_database_url,
+            pool_size=2,
+            max_overflow=2,
+            pool_pre_ping=True,
+            connect_args={"application_name": settings.process_name},
         )
     return _sync_engine
 

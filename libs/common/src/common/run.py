@@ -147,7 +147,9 @@ def main() -> int:
         concurrency = int(os.environ.get("WORKER_CONCURRENCY", "1"))
         commands = process_commands(ports, worker_concurrency=concurrency, data_dir=Path(args.data_dir))
         for name, command in commands.items():
-            manager.add_process(name, " ".join(command), env=env, cwd=str(REPO_ROOT))
+            manager.add_process(
+                name, " ".join(command), env={**env, "PROCESS_NAME": name}, cwd=str(REPO_ROOT)
+            )
         print(
             f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
             flush=True,

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # the Frat it scores WAPE 0.50 against the engine's 0.29. Changing it re-fits every forecast.
     forecast_include_prophet: bool = False
     log_level: str = "INFO"
+    # Which process of the platform this is (e.g. "ingest-worker"): PostgreSQL shows it as the
+    # connections' application_name in pg_stat_activity, so a slow query points at its process.
+    process_name: str = "smartretail"
 
     rate_limit_per_minute: int = 1200  # per token or API key
     rate_limit_per_address_per_minute: int = 2400

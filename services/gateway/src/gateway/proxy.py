@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -125,9 +126,14 @@ async def forward(request: Request, service: str) -> Response:
         org = str(identity.organization_id)
         name = hashlib.sha256(f"{request.url.path}?{request.url.query}".encode()).hexdigest()[:40]
         variant = f"{name}:{'gzip' if accepts_gzip(request) else 'identity'}"
+        started = time.perf_counter()
         current = await cache.get_current_bytes(org, domain, variant)
         if current is not None and current[1] is not None:
-            return cached_response(current[1], "hit")
+            response = cached_response(current[1], "hit")
+            response.headers.append(
+                "Server-Timing", f"cache;dur={(time.perf_counter() - started) * 1000:.1f}"
+            )
+            return response
         response = await _send(request, service, identity)
         if current is not None and isinstance(response, _Upstream) and response.cacheable:
             body = await response.read_all(MAX_EDGE_CACHED_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
@@ -69,6 +70,8 @@ class GatewayEdge:
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:
                         headers.append(name, value)
+                if checks:
+                    headers.append("Server-Timing", f"ratelimit;dur={limit_ms:.1f}")
                 if immutable and message["status"] == 200:
                     # File names carry a content hash (Vite), so they can be cached for a year.
                     headers["Cache-Control"] = IMMUTABLE_ASSETS
@@ -77,7 +80,9 @@ class GatewayEdge:
         client = scope.get("client")
         address = client[0] if client else "unknown"
         checks = limit_checks(scope["method"], path, address, Headers(scope=scope))
+        started = time.perf_counter()
         exceeded = await ratelimit.hit_all(checks, 60) if checks else None
+        limit_ms = (time.perf_counter() - started) * 1000
         if exceeded is not None:
             limit, wait = exceeded
             response = JSONResponse(

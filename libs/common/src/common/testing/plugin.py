@@ -131,7 +131,12 @@ class Platform:
         assert self.log_dir is not None
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
         self.processes[name] = subprocess.Popen(
-            command, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env={**self.env, "PROCESS_NAME": name},
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def stop(self, name: str, sig: int = 15) -> None:
