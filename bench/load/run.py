@@ -391,7 +391,7 @@ def _slowest_seconds(
         used = cpu_between(timeline, window_start, window_start + 2.5)
         busiest = sorted(used.items(), key=lambda kv: -kv[1])[:7]
         lines.append(
-            "      CPU s over seconds {}..{}: ".format(at - 1, at + 1)
+            f"      CPU s over seconds {at - 1}..{at + 1}: "
             + ", ".join(f"{label} {seconds:.2f}" for label, seconds in busiest if seconds >= 0.01)
         )
     return lines
@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_client = redis.Redis.from_url(platform.env["REDIS_URL"])
         # Redis records every event of its own slower than this (LATENCY LATEST after the run).
         redis_client.config_set("latency-monitor-threshold", 5)
-        redis_client.latency_reset()
+        redis_client.execute_command("LATENCY", "RESET")
         roots = {name: process.pid for name, process in platform.processes.items()}
         roots.update({"redis": servers.redis_pid, "load generator": os.getpid()})
         sampler = CpuTimeline(roots, servers.postgres_pid, database_url)

@@ -70,7 +70,7 @@ def test_a_background_process_alone_in_its_session_lowers_its_autogroup() -> Non
         timeout=60,
         check=True,
     ).stdout.strip()
-    assert shared == open("/proc/self/autogroup").read().split()[-1] != "19"
+    assert shared == Path("/proc/self/autogroup").read_text().split()[-1] != "19"
 
 
 def test_beat_schedule_lives_in_the_platform_data_folder(tmp_path: Path) -> None:
