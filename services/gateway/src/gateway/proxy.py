@@ -129,11 +129,9 @@ async def forward(request: Request, service: str) -> Response:
         started = time.perf_counter()
         current = await cache.get_current_bytes(org, domain, variant)
         if current is not None and current[1] is not None:
-            response = cached_response(current[1], "hit")
-            response.headers.append(
-                "Server-Timing", f"cache;dur={(time.perf_counter() - started) * 1000:.1f}"
-            )
-            return response
+            hit = cached_response(current[1], "hit")
+            hit.headers.append("Server-Timing", f"cache;dur={(time.perf_counter() - started) * 1000:.1f}")
+            return hit
         response = await _send(request, service, identity)
         if current is not None and isinstance(response, _Upstream) and response.cacheable:
             body = await response.read_all(MAX_EDGE_CACHED_BYTES)
