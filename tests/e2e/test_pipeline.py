@@ -189,3 +189,26 @@ def test_result_reads_are_served_from_the_cache_until_new_results_land(uploaded:
         )
         third = client.get("/pricing-suggestions", params={"limit": 5})
         assert third.headers.get("x-cache") == "miss"
+
+
+def test_each_process_names_its_database_connections(uploaded: dict[str, Any], platform: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(platform.env["DATABASE_URL"]) as conn:
+        names = {row[0] for row in conn.execute("SELECT application_name FROM pg_stat_activity").fetchall()}
+    # The HTTP services and the workers that ran the upload's stages hold named pooled connections.
+    assert {"ingest", "forecasting-worker", "inventory-worker"} <= names, names
+
+
+def test_workers_run_at_background_priority_and_services_do_not(platform: Any) -> None:
+    import os
+
+    autogroups = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("scheduling policies are Linux-only")
+    for name, process in platform.processes.items():
+        background = name.endswith("-worker") or name == "scheduler"
+        assert (os.sched_getscheduler(process.pid) == os.SCHED_IDLE) is background, name
+        if autogroups.is_file() and autogroups.read_text().strip() == "1":
+            nice = Path(f"/proc/{process.pid}/autogroup").read_text().split()[-1]
+            assert (nice == "19") is background, (name, nice)

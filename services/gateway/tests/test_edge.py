@@ -67,6 +67,31 @@ async def gateway(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+def _timings(response: httpx.Response) -> dict[str, float]:
+    """Server-Timing metrics of an answer: name -> milliseconds."""
+    timings = {}
+    for header in response.headers.get_list("server-timing"):
+        for metric in header.split(","):
+            name, _, duration = metric.strip().partition(";dur=")
+            timings[name] = float(duration)
+    return timings
+
+
+async def test_a_cached_read_says_where_its_time_went(
+    gateway: httpx.AsyncClient, upstream_with: Callable[..., Upstream], make_identity: Any
+) -> None:
+    upstream_with(BIG)
+    _, headers = make_identity()
+    miss = await gateway.get("/forecast?limit=7", headers=headers)
+    hit = await gateway.get("/forecast?limit=7", headers=headers)
+    assert hit.headers["x-cache"] == "hit"
+    timings = _timings(hit)
+    # The rate-limit and cache round trips to Redis, and the whole time in the application.
+    assert set(timings) == {"app", "ratelimit", "cache"}
+    assert 0 <= timings["cache"] <= timings["app"] and 0 <= timings["ratelimit"] <= timings["app"]
+    assert "cache" not in _timings(miss) and "app" in _timings(miss)  # a miss went to the service
+
+
 async def test_cached_reads_are_compressed_once_and_served_as_stored(
     gateway: httpx.AsyncClient, upstream_with: Callable[..., Upstream], make_identity: Any
 ) -> None:
