@@ -50,27 +50,25 @@ AUTOGROUPS_ON = Path("/proc/sys/kernel/sched_autogroup_enabled").is_file() and (
 AUTOGROUP_PROBE = "import os; print(open('/proc/self/autogroup').read().split()[-1])"
 
 
+def _background_autogroup_nice(new_session: bool) -> str:
+    """The autogroup nice value a command started through common.background sees."""
+    return subprocess.run(
+        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        start_new_session=new_session,
+    ).stdout.strip()
+
+
 @pytest.mark.skipif(not AUTOGROUPS_ON, reason="the kernel does not group sessions (autogroup off)")
 def test_a_background_process_alone_in_its_session_lowers_its_autogroup() -> None:
     # As `make run` (honcho) and the test platform start it: a session of its own.
-    alone = subprocess.run(
-        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        start_new_session=True,
-    ).stdout.strip()
-    assert alone == "19"
+    assert _background_autogroup_nice(new_session=True) == "19"
     # Sharing this test's session: the group (and so this process) keeps its priority.
-    shared = subprocess.run(
-        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.strip()
-    assert shared == Path("/proc/self/autogroup").read_text().split()[-1] != "19"
+    own = Path("/proc/self/autogroup").read_text().split()[-1]
+    assert _background_autogroup_nice(new_session=False) == own != "19"
 
 
 def test_beat_schedule_lives_in_the_platform_data_folder(tmp_path: Path) -> None:
