@@ -43,6 +43,7 @@ import redis
 
 from bench.load.platform import running_platform
 from bench.load.timeline import CpuTimeline, Sample, cpu_between
+from common.app import server_timings
 from common.demo import generate_sales
 from common.devservers import EmbeddedServers
 from common.testing.plugin import Platform
@@ -73,8 +74,7 @@ class Tally:
 
     read_latencies_s: list[float] = field(default_factory=list)
     read_started_s: list[float] = field(default_factory=list)  # perf_counter at each read's start
-    read_app_ms: list[float] = field(default_factory=list)  # the gateway's Server-Timing app;dur
-    # The gateway's Server-Timing parts of each read: ratelimit and cache (Redis round trips).
+    # The gateway's Server-Timing of each read: app (all of its time), ratelimit and cache (Redis).
     read_parts_ms: list[dict[str, float]] = field(default_factory=list)
     by_path: dict[str, list[float]] = field(default_factory=dict)
     body_bytes: dict[str, int] = field(default_factory=dict)  # path -> bytes on the wire
@@ -135,17 +135,6 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _server_timing(headers: list[str]) -> dict[str, float]:
-    """name -> ms of Server-Timing headers like `app;dur=3.1, cache;dur=0.4`."""
-    timings = {}
-    for header in headers:
-        for metric in header.split(","):
-            name, _, params = metric.strip().partition(";")
-            if params.startswith("dur="):
-                timings[name] = float(params[4:])
-    return timings
-
-
 async def _reader(
     session: aiohttp.ClientSession, headers: dict[str, str], stop_at: float, think_s: float, tally: Tally
 ) -> None:
@@ -160,14 +149,13 @@ async def _reader(
                 body = await response.read()
                 status = response.status
                 source = response.headers.get("X-Cache", "none")
-                parts = _server_timing(response.headers.getall("Server-Timing", []))
+                parts = server_timings(response.headers.getall("Server-Timing", []))
                 tally.body_bytes[path] = len(body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             status, source, parts = 0, type(exc).__name__, {}
         latency = time.perf_counter() - started
         tally.read_latencies_s.append(latency)
         tally.read_started_s.append(started)
-        tally.read_app_ms.append(parts.get("app", float("nan")))
         tally.read_parts_ms.append(parts)
         tally.by_path.setdefault(path, []).append(latency)
         tally.read_sources[source] += 1
@@ -360,7 +348,7 @@ def _slowest_seconds(
     second = (started - started.min()).astype(int)
     slow = np.bincount(second[latencies_ms > slow_ms], minlength=second.max() + 1)
     total_slow = int(slow.sum())
-    app_ms = np.array(tally.read_app_ms)
+    app_ms = np.array([parts.get("app", np.nan) for parts in tally.read_parts_ms])
     slow_app = app_ms[latencies_ms > slow_ms]
     lines = [
         f"    {total_slow} reads over {slow_ms:.0f} ms in {int((slow > 0).sum())} of {len(slow)} seconds;"

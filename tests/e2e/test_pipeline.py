@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
+import psycopg
 import pytest
 
+from common.background import autogroups_enabled
 from common.demo import generate_sales
 
 pytestmark = pytest.mark.e2e
@@ -192,8 +195,6 @@ def test_result_reads_are_served_from_the_cache_until_new_results_land(uploaded:
 
 
 def test_each_process_names_its_database_connections(uploaded: dict[str, Any], platform: Any) -> None:
-    import psycopg
-
     with psycopg.connect(platform.env["DATABASE_URL"]) as conn:
         names = {row[0] for row in conn.execute("SELECT application_name FROM pg_stat_activity").fetchall()}
     # The HTTP services and the workers that ran the upload's stages hold named pooled connections.
@@ -201,14 +202,11 @@ def test_each_process_names_its_database_connections(uploaded: dict[str, Any], p
 
 
 def test_workers_run_at_background_priority_and_services_do_not(platform: Any) -> None:
-    import os
-
-    autogroups = Path("/proc/sys/kernel/sched_autogroup_enabled")
     if not hasattr(os, "SCHED_IDLE"):
         pytest.skip("scheduling policies are Linux-only")
     for name, process in platform.processes.items():
         background = name.endswith("-worker") or name == "scheduler"
         assert (os.sched_getscheduler(process.pid) == os.SCHED_IDLE) is background, name
-        if autogroups.is_file() and autogroups.read_text().strip() == "1":
+        if autogroups_enabled():
             nice = Path(f"/proc/{process.pid}/autogroup").read_text().split()[-1]
             assert (nice == "19") is background, (name, nice)

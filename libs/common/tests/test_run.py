@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from common.background import autogroups_enabled
 from common.run import REPO_ROOT, beat_schedule_path, process_commands
 from common.settings import SERVICES
 
@@ -44,9 +45,6 @@ def test_the_background_wrapper_runs_its_command_under_sched_idle_with_the_same_
     assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the caller keeps its own priority
 
 
-AUTOGROUPS_ON = Path("/proc/sys/kernel/sched_autogroup_enabled").is_file() and (
-    Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
-)
 AUTOGROUP_PROBE = "import os; print(open('/proc/self/autogroup').read().split()[-1])"
 
 
@@ -62,7 +60,7 @@ def _background_autogroup_nice(new_session: bool) -> str:
     ).stdout.strip()
 
 
-@pytest.mark.skipif(not AUTOGROUPS_ON, reason="the kernel does not group sessions (autogroup off)")
+@pytest.mark.skipif(not autogroups_enabled(), reason="the kernel does not group sessions (autogroup off)")
 def test_a_background_process_alone_in_its_session_lowers_its_autogroup() -> None:
     # As `make run` (honcho) and the test platform start it: a session of its own.
     assert _background_autogroup_nice(new_session=True) == "19"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import uvicorn
 
+from common.app import server_timings
 from common.run import SERVICE_KEEPALIVE_TIMEOUT_S, process_commands
 from common.settings import SERVICES
 
@@ -69,12 +70,7 @@ async def gateway(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 def _timings(response: httpx.Response) -> dict[str, float]:
     """Server-Timing metrics of an answer: name -> milliseconds."""
-    timings = {}
-    for header in response.headers.get_list("server-timing"):
-        for metric in header.split(","):
-            name, _, duration = metric.strip().partition(";dur=")
-            timings[name] = float(duration)
-    return timings
+    return server_timings(response.headers.get_list("server-timing"))
 
 
 async def test_a_cached_read_says_where_its_time_went(

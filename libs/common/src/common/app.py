@@ -32,6 +32,17 @@ LATENCY = Histogram(
 )
 
 
+def server_timings(headers: list[str]) -> dict[str, float]:
+    """name -> milliseconds of `Server-Timing` header values like `app;dur=3.1, cache;dur=0.4`."""
+    timings = {}
+    for header in headers:
+        for metric in header.split(","):
+            name, _, params = metric.strip().partition(";")
+            if params.startswith("dur="):
+                timings[name] = float(params[4:])
+    return timings
+
+
 class RequestContext:
     """Request id in and out, and the request metrics, as one pure ASGI layer.
 

@@ -49,13 +49,17 @@ def lower_priority(policy: str = "idle") -> str:
     return "nice"
 
 
-def lower_autogroup() -> bool:
-    """Lower this session's autogroup when autogroups are on and the session is this process's own."""
+def autogroups_enabled() -> bool:
+    """Whether the kernel schedules each session as a group of its own."""
     try:
-        enabled = AUTOGROUP_SWITCH.read_text().strip() == "1"
+        return AUTOGROUP_SWITCH.read_text().strip() == "1"
     except OSError:  # not Linux, or a kernel without autogroups
         return False
-    if not enabled or os.getsid(0) != os.getpid():
+
+
+def lower_autogroup() -> bool:
+    """Lower this session's autogroup when autogroups are on and the session is this process's own."""
+    if not autogroups_enabled() or os.getsid(0) != os.getpid():
         return False
     try:
         Path("/proc/self/autogroup").write_text(str(AUTOGROUP_NICENESS))
