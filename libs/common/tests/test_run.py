@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from common.background import autogroups_enabled
-from common.run import REPO_ROOT, beat_schedule_path, process_commands
+from common.run import REPO_ROOT, beat_schedule_path, process_commands, shell_command
 from common.settings import SERVICES
 
 
@@ -48,10 +48,15 @@ def test_the_background_wrapper_runs_its_command_under_sched_idle_with_the_same_
 AUTOGROUP_PROBE = "import os; print(open('/proc/self/autogroup').read().split()[-1])"
 
 
-def _background_autogroup_nice(new_session: bool) -> str:
-    """The autogroup nice value a command started through common.background sees."""
+def _background_autogroup_nice(new_session: bool, through_shell: bool = False) -> str:
+    """The autogroup nice value a command started through common.background sees.
+
+    `through_shell`: started as honcho (`make run`) starts it, `/bin/sh -c` on common.run's line.
+    """
+    command = [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE]
     return subprocess.run(
-        [sys.executable, "-m", "common.background", sys.executable, "-c", AUTOGROUP_PROBE],
+        shell_command(command) if through_shell else command,
+        shell=through_shell,
         capture_output=True,
         text=True,
         timeout=60,
@@ -62,8 +67,9 @@ def _background_autogroup_nice(new_session: bool) -> str:
 
 @pytest.mark.skipif(not autogroups_enabled(), reason="the kernel does not group sessions (autogroup off)")
 def test_a_background_process_alone_in_its_session_lowers_its_autogroup() -> None:
-    # As `make run` (honcho) and the test platform start it: a session of its own.
+    # As the test platform starts it, and as `make run` (honcho, through a shell): a session of its own.
     assert _background_autogroup_nice(new_session=True) == "19"
+    assert _background_autogroup_nice(new_session=True, through_shell=True) == "19"
     # Sharing this test's session: the group (and so this process) keeps its priority.
     own = Path("/proc/self/autogroup").read_text().split()[-1]
     assert _background_autogroup_nice(new_session=False) == own != "19"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -92,6 +93,16 @@ def process_commands(
     return commands
 
 
+def shell_command(command: list[str]) -> str:
+    """`command` as the shell line honcho runs (`/bin/sh -c`, in a session of its own).
+
+    `exec`: the shell becomes the process instead of waiting as its parent, so the process leads
+    its own session (common.background then lowers the session's autogroup) and honcho's signals
+    reach it directly.
+    """
+    return "exec " + shlex.join(command)
+
+
 def platform_env(database_url: str, redis_url: str, ports: dict[str, int]) -> dict[str, str]:
     """Environment shared by every process: where the servers and the services are."""
     env = dict(os.environ)
@@ -148,7 +159,7 @@ def main() -> int:
         commands = process_commands(ports, worker_concurrency=concurrency, data_dir=Path(args.data_dir))
         for name, command in commands.items():
             manager.add_process(
-                name, " ".join(command), env={**env, "PROCESS_NAME": name}, cwd=str(REPO_ROOT)
+                name, shell_command(command), env={**env, "PROCESS_NAME": name}, cwd=str(REPO_ROOT)
             )
         print(
             f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
