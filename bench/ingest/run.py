@@ -16,6 +16,7 @@ Ends with the line `ingest rows_per_s=<N> peak_rss_mb=<M>`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -173,6 +174,19 @@ def _upload(base_url: str, headers: dict[str, str], path: Path, rows: int) -> di
     return result
 
 
+def _merge_steps(log_path: Path) -> str:
+    """The ingest worker's own account of where the merge spent its time (ingest.repository)."""
+    if not log_path.exists():
+        return ""
+    found = [line for line in log_path.read_text(errors="replace").splitlines() if "merge of job" in line]
+    if not found:
+        return ""
+    try:
+        return str(json.loads(found[-1])["msg"]).split(": ", 1)[-1]
+    except (ValueError, KeyError):
+        return found[-1]
+
+
 def main() -> None:
     """Generate, start, upload, measure, print."""
     parser = argparse.ArgumentParser(
@@ -236,6 +250,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
         servers.stop()
+        merge_steps = _merge_steps(work / "ingest-worker.log")
         shutil.rmtree(work, ignore_errors=True)
 
     job = result["job"]
@@ -246,6 +261,7 @@ def main() -> None:
     print(f"flags: {job.get('flag_counts')}")
     print(f"HTTP 202 after {result['answered_s']:.1f} s (received, validated, staged)")
     print(f"ingest stage succeeded after {seconds:.1f} s (merged into sales_lines)")
+    print(f"merge steps (ingest worker's log): {merge_steps or 'not logged'}")
     print(
         "progress seen while uploading (s, ingest progress): "
         + ", ".join(

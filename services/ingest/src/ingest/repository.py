@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -20,6 +22,7 @@ STAGING_SETTINGS_SQL = text(
     "SELECT set_config('smartretail.job_id', :job_id, true), "
     "set_config('smartretail.organization_id', :organization_id, true)"
 )
+log = logging.getLogger("smartretail.ingest")
 PRODUCT_COLUMNS = (
     "name",
     "category",
@@ -377,11 +380,21 @@ def lock_job(connection: Connection, job_id: str) -> None:
 
 def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> dict[str, int]:
     """Move a job's staged rows into sales_lines and the catalogue, in the caller's transaction."""
+    steps: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def done(step: str) -> None:
+        now = time.perf_counter()
+        steps[step] = now - clock[0]
+        clock[0] = now
+
     pseudonymise_staged(connection, job_id, organization_id)
+    done("pseudonyms")
     # Sorting a big upload by its key in memory rather than in many small spill files.
     connection.execute(text("SET LOCAL work_mem = '256MB'"))
     for statement in UPSERT_CATALOG_SQL:
         connection.execute(statement, {"job_id": job_id})
+    done("catalogue")
     first_upload = not connection.execute(
         text("SELECT EXISTS (SELECT 1 FROM sales_lines WHERE organization_id = :org)"),
         {"org": organization_id},
@@ -392,7 +405,11 @@ def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID
     else:
         row = connection.execute(MERGE_SQL, {"job_id": job_id}).one()
         total, new, updated = int(row.total or 0), int(row.new or 0), int(row.updated or 0)
+    done("insert" if first_upload else "merge")
     connection.execute(text("DELETE FROM staged_sales WHERE job_id = :job_id"), {"job_id": job_id})
+    done("unstage")
+    # Where a long merge spends its time (bench.ingest prints this line).
+    log.info("merge of job %s: %s", job_id, " ".join(f"{k}={v:.1f}s" for k, v in steps.items()))
     return {"rows_new": new, "rows_updated": updated, "rows_unchanged": total - new - updated}
 
 
