@@ -201,6 +201,13 @@ def test_each_process_names_its_database_connections(uploaded: dict[str, Any], p
     assert {"ingest", "forecasting-worker", "inventory-worker"} <= names, names
 
 
+def test_a_running_task_logs_reach_the_worker_log(uploaded: dict[str, Any], platform: Any) -> None:
+    # Logged inside the Celery pool process that ran the merge (whose sys.stderr is Celery's proxy):
+    # the line says where the merge spent its time.
+    lines = [line for line in platform.logs("ingest-worker").splitlines() if "merge of job" in line]
+    assert any(str(uploaded["job"]["id"]) in line and "insert=" in line for line in lines), lines
+
+
 def test_workers_run_at_background_priority_and_services_do_not(platform: Any) -> None:
     if not hasattr(os, "SCHED_IDLE"):
         pytest.skip("scheduling policies are Linux-only")

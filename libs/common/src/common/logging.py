@@ -36,7 +36,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send this process's logs to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    # The process's real stderr: in a Celery pool process sys.stderr is Celery's proxy into the
+    # logging system itself, where a record written by this handler would loop and be dropped
+    # (every log line of a running task was lost that way).
+    handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
