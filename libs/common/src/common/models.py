@@ -190,18 +190,19 @@ SALES_COLUMNS = (
 
 
 class SalesLine(Base):
-    """One sales line; the natural key makes re-uploads idempotent."""
+    """One sales line; its primary key is the natural key, which makes re-uploads idempotent."""
 
     __tablename__ = "sales_lines"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     # Key columns in byte order (COLLATE "C", migration 0008): the merge sorts 10 million of them.
-    store: Mapped[str] = mapped_column(String(200, collation="C"))
-    sku: Mapped[str] = mapped_column(String(200, collation="C"))
-    date: Mapped[date] = mapped_column(Date)
+    store: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
     # '' for files of aggregates (no transaction ids): then the key is store, sku, date.
-    transaction_id: Mapped[str] = mapped_column(String(200, collation="C"), server_default="")
-    line_no: Mapped[int] = mapped_column(Integer, server_default="0")
+    transaction_id: Mapped[str] = mapped_column(
+        String(200, collation="C"), primary_key=True, server_default=""
+    )
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="0")
     quantity: Mapped[float] = mapped_column(Double)
     unit_price: Mapped[float] = mapped_column(Double)
     customer_id: Mapped[str | None] = mapped_column(String(200))
@@ -216,17 +217,6 @@ class SalesLine(Base):
     # Free lines are kept but left out of the average price paid (common.sales).
     is_zero_price: Mapped[bool | None] = mapped_column(Boolean, Computed("unit_price = 0", persisted=True))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    __table_args__ = (
-        UniqueConstraint(
-            "organization_id",
-            "store",
-            "sku",
-            "date",
-            "transaction_id",
-            "line_no",
-            name="uq_sales_lines_natural_key",
-        ),
-    )
 
 
 class CustomerIdentity(TimestampMixin, Base):

@@ -83,7 +83,7 @@ MERGE_SQL = text(f"""
 WITH src AS ({_SOURCE_SQL}), merged AS (
     INSERT INTO sales_lines AS s ({_LINE_COLUMNS}, job_id)
     SELECT src.*, CAST(:job_id AS uuid) FROM src
-    ON CONFLICT ON CONSTRAINT uq_sales_lines_natural_key DO UPDATE SET
+    ON CONFLICT ON CONSTRAINT pk_sales_lines DO UPDATE SET
         quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price,
         customer_id = EXCLUDED.customer_id, product_name = EXCLUDED.product_name,
         category = EXCLUDED.category, promotion = EXCLUDED.promotion,
