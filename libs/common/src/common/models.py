@@ -194,14 +194,11 @@ class SalesLine(Base):
 
     __tablename__ = "sales_lines"
     organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    # Key columns in byte order (COLLATE "C", migration 0008): the merge sorts 10 million of them.
-    store: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     # '' for files of aggregates (no transaction ids): then the key is store, sku, date.
-    transaction_id: Mapped[str] = mapped_column(
-        String(200, collation="C"), primary_key=True, server_default=""
-    )
+    transaction_id: Mapped[str] = mapped_column(String(200), primary_key=True, server_default="")
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="0")
     quantity: Mapped[float] = mapped_column(Double)
     unit_price: Mapped[float] = mapped_column(Double)
