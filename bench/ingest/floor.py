@@ -8,7 +8,8 @@ Starts an embedded PostgreSQL with the platform's settings and schema, stages N 
 - the first upload's insert into sales_lines as the merge runs it (key index in place);
 - writing the same rows into a fresh table with no index, then building the key's index on
   rows in key order and on rows in receipt order.
-Prints one line per step, then `floor rows=<N> write_s=<a> index_sorted_s=<b> merge_insert_s=<c>`.
+Prints one line per step, then
+`floor rows=<N> collation=<name> write_s=<a> index_sorted_s=<b> merge_insert_s=<c>`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import psycopg
 
 from common.devservers import EmbeddedServers
 from common.migrate import upgrade
-from ingest.repository import _LINE_COLUMNS, _SOURCE_SQL
+from ingest.repository import _LINE_COLUMNS, _SOURCE_SQL, PII_MAP_SQL
 
 STAGE_SQL = """
 INSERT INTO staged_sales (job_id, organization_id, row_no, store, sku, date, transaction_id, quantity,
@@ -37,9 +38,6 @@ FROM generate_series(1, %(n)s) g
 """
 KEY = "organization_id, store, sku, date, transaction_id, line_no"
 COLUMNS = f"{_LINE_COLUMNS}, job_id"
-PII_MAP = (
-    "CREATE TEMP TABLE _pii_map (raw_id text PRIMARY KEY, pseudonym text, encrypted_id text) ON COMMIT DROP"
-)
 
 
 def _timed(
@@ -88,7 +86,7 @@ def main() -> None:
             _timed(conn, "vacuum analyze the staged lines", "VACUUM ANALYZE staged_sales")
             with conn.transaction():
                 conn.execute("SET LOCAL work_mem = '256MB'")
-                conn.execute(PII_MAP)
+                conn.execute(PII_MAP_SQL)
                 _timed(
                     conn,
                     "the merge's source query alone (ordinal sort)",
@@ -97,7 +95,7 @@ def main() -> None:
                 )
             with conn.transaction():
                 conn.execute("SET LOCAL work_mem = '256MB'")
-                conn.execute(PII_MAP)
+                conn.execute(PII_MAP_SQL)
                 merge_insert = _timed(
                     conn,
                     "merge insert into sales_lines (key index in place)",

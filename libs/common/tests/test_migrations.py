@@ -9,7 +9,7 @@ import psycopg
 from alembic import command
 
 from common.migrate import alembic_config, upgrade
-from common.testing.plugin import _fresh_database
+from common.testing.plugin import fresh_database
 
 KEY = ["organization_id", "store", "sku", "date", "transaction_id", "line_no"]
 
@@ -25,7 +25,7 @@ def _primary_key(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def test_sales_lines_keyed_by_the_natural_key_down_and_up(servers: Any) -> None:
-    url = _fresh_database(servers.database_url)
+    url = fresh_database(servers.database_url)
     sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     upgrade(sqlalchemy_url)
     org = uuid.uuid4()

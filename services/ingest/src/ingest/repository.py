@@ -23,6 +23,11 @@ STAGING_SETTINGS_SQL = text(
     "set_config('smartretail.organization_id', :organization_id, true)"
 )
 log = logging.getLogger("smartretail.ingest")
+# The merge transaction's raw customer id -> pseudonym map (pseudonymise_staged fills it).
+PII_MAP_SQL = (
+    "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text PRIMARY KEY, pseudonym text, "
+    "encrypted_id text) ON COMMIT DROP"
+)
 PRODUCT_COLUMNS = (
     "name",
     "category",
@@ -421,12 +426,7 @@ def pseudonymise_staged(connection: Connection, job_id: str, organization_id: uu
     off. (A join rather than an UPDATE of the staged rows: a 10-million-row upload is not
     rewritten once more.) Returns how many distinct customers were mapped.
     """
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text PRIMARY KEY, pseudonym text, "
-            "encrypted_id text) ON COMMIT DROP"
-        )
-    )
+    connection.execute(text(PII_MAP_SQL))
     connection.execute(text("TRUNCATE _pii_map"))
     if not load_settings(connection, organization_id).pseudonymise_customers:
         return 0

@@ -78,7 +78,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         embedded = EmbeddedServers(data_dir)
         database_url = database_url or embedded.start_postgres()
         redis_url = redis_url or embedded.start_redis()
-    database_url = _fresh_database(database_url)
+    database_url = fresh_database(database_url)
     from common.migrate import upgrade
 
     upgrade(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -100,7 +100,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             container.stop()
 
 
-def _fresh_database(url: str) -> str:
+def fresh_database(url: str) -> str:
     """Create a new empty database on the server and return its URL."""
     import psycopg
 

@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Nothing reads or references sales_lines.id; every merge paid for it: a sequence call and an
-    # index entry per line. Measured with `make bench-ingest` (10 million lines, 2 cores): the
-    # first upload's insert took 104.5 s with the id and its index, 91.9 s without.
+    # index entry per line. (`make bench-ingest`, 10 million lines, one run each: the first
+    # upload's insert took 104.5 s with the id, 91.9 s without, inside the bench's run-to-run noise.)
     # (A constraint's index cannot be handed to another constraint: the key's index is built once
     # more here, a one-off cost of this migration.)
     op.drop_column("sales_lines", "id")
