@@ -13,7 +13,7 @@ from forecasting.engine import (
     series_fingerprints,
 )
 from forecasting.engine.backtest import SCALE_BOUNDS, SCALE_MIN_CELLS, backtest_origins, wape_scale
-from forecasting.engine.intervals import isotonic_increasing, row_quantile
+from forecasting.engine.intervals import ConformalBands, fit_bands, isotonic_increasing, row_quantile
 from forecasting.engine.local import croston, ets, seasonal_naive, tsb
 from forecasting.engine.panel import build_panel, detect_frequency, horizon_periods, trailing_max
 
@@ -405,3 +405,25 @@ def test_isotonic_and_row_quantile_helpers() -> None:
     x = np.array([[1.0, 2.0, 3.0, 4.0, np.nan], [np.nan] * 5, [5.0, np.nan, np.nan, np.nan, np.nan]])
     np.testing.assert_allclose(row_quantile(x, 0.5), [2.5, np.nan, 5.0])
     np.testing.assert_allclose(row_quantile(x, 0.9)[0], np.quantile([1.0, 2.0, 3.0, 4.0], 0.9))
+
+
+def test_a_dormant_series_restarting_does_not_blow_up_its_band() -> None:
+    """A series forecast at ~0 in backtest (out of stock) that then sells hundreds gets a bounded p90.
+
+    Without clipping its residuals to the pooled 1%..99% range, its own 90% residual quantile was
+    hundreds of spreads, giving p90 ~ 200x p50 (UCI 21181); the other series' bands are unchanged.
+    """
+    rng = np.random.default_rng(0)
+    n, windows, horizon = 200, 3, 12
+    p50 = rng.uniform(5.0, 30.0, (n, windows, horizon))
+    actual = rng.poisson(p50).astype(float)
+    level = p50.mean(axis=2)
+    p50[0], level[0] = 0.0, 0.0
+    actual[0, 2, 6:] = 700.0  # sales restart inside the last window
+    bands = fit_bands(actual, p50, level)
+    typical = np.full((1, horizon), 25.0)
+    _, p90_restarted = bands.apply(typical, np.array([25.0]))
+    others = ConformalBands(bands.low, bands.high, bands.low_shift[1:], bands.high_shift[1:])
+    _, p90_other = others.apply(np.full((n - 1, horizon), 25.0), np.full(n - 1, 25.0))
+    assert bands.high_shift[0] > 0  # still wider than a typical series ...
+    assert p90_restarted.max() < 4.0 * p90_other.max()  # ... but not by orders of magnitude
