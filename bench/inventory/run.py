@@ -314,8 +314,11 @@ class EngineRule:
         cache: Path | None = None,
         calibrate: bool = True,
         warmup_reviews: int = 4,
+        use_history: bool = True,
     ) -> None:
         self.data = data
+        self.use_history = use_history
+        self.history_share: dict[int, float] = {}
         self.cache = cache
         self.forecaster = forecaster
         self.policy = policy
@@ -327,7 +330,7 @@ class EngineRule:
         self.reorder_points: dict[int, np.ndarray] = {}
         # Per review: the uncalibrated mean and target quantile of demand over lead time + review.
         self.protection: dict[int, pd.DataFrame] = {}
-        self.spread_factors: dict[int, float] = {}
+        self.spread_factors: dict[int, tuple[float, float]] = {}
         # Warm-up reviews before the replay whose windows end before it starts.
         self.warmup = (
             [-data.review_periods * k - data.protection_periods for k in range(warmup_reviews)]
@@ -370,6 +373,13 @@ class EngineRule:
         """The planning date of replay period t: the day before it starts."""
         return self.data.period_date(t) - pd.Timedelta(days=self.data.period_days)
 
+    def _history(self, t: int) -> pd.DataFrame | None:
+        """Sales before replay period t, for the engine's lumpy items (None with --no-history)."""
+        if not self.use_history:
+            return None
+        start = self.data.period_date(t) - pd.Timedelta(days=self.data.period_days - 1)
+        return self.data.history.loc[self.data.history["date"] < start, ["store", "sku", "date", "quantity"]]
+
     def _stock(self, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
         stock = self.data.keys.assign(
             lead_time_days=float(self.data.lead_days), unit_cost=self.data.unit_cost
@@ -382,9 +392,17 @@ class EngineRule:
         """The uncalibrated mean and target quantile of demand over lead time + review at review t."""
         if t not in self.protection:
             # No batch and no spread factor: the reorder point is then the plain target quantile.
-            raw = replace(self.policy, ordering_cost=None, spread_factor=1.0, service_level_type="cycle")
+            raw = replace(
+                self.policy,
+                ordering_cost=None,
+                spread_factor=1.0,
+                history_spread_factor=1.0,
+                service_level_type="cycle",
+            )
             began = time.perf_counter()
-            table = recommend_inventory(self._forecast(t), self._stock(None, None), raw, as_of=self.as_of(t))
+            table = recommend_inventory(
+                self._forecast(t), self._stock(None, None), raw, as_of=self.as_of(t), history=self._history(t)
+            )
             self.engine_seconds += time.perf_counter() - began
             table = self.data.keys.merge(table, on=["store", "sku"], how="left")
             self.protection[t] = pd.DataFrame(
@@ -392,28 +410,40 @@ class EngineRule:
                     "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
                     "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
                     "actual_protection_demand": self.data.window_demand(t, self.data.protection_periods),
+                    "source": table["demand_source"].to_numpy(),
                 }
             )
         return self.protection[t]
 
-    def spread_factor(self, t: int) -> float:
-        """Spread factor at review t from the errors of reviews whose window had ended by then."""
+    def spread_factors_at(self, t: int) -> tuple[float, float]:
+        """Spread factors (forecast items, history items) at review t, each from its own items' errors.
+
+        Only reviews whose window had ended by t count.
+        """
         if not self.calibrate:
-            return 1.0
+            return 1.0, 1.0
         for past in self.warmup:
             self._protection(past)
         self._protection(t)
         ended = [frame for past, frame in self.protection.items() if past + self.data.protection_periods <= t]
-        errors = pd.concat(ended, ignore_index=True) if ended else pd.DataFrame(columns=ERROR_COLUMNS)
-        self.spread_factors[t] = calibrate_spread(errors, self.policy.service_level)
-        return self.spread_factors[t]
+        errors = (
+            pd.concat(ended, ignore_index=True) if ended else pd.DataFrame(columns=[*ERROR_COLUMNS, "source"])
+        )
+        forecast = calibrate_spread(errors[errors["source"] == "forecast"], self.policy.service_level)
+        history = calibrate_spread(errors[errors["source"] == "history"], self.policy.service_level)
+        self.spread_factors[t] = (forecast, history)
+        return forecast, history
 
     def recommend(self, t: int, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
         """The engine's recommendations at replay period t, in the dataset's item order."""
-        policy = replace(self.policy, spread_factor=self.spread_factor(t))
+        forecast_factor, history_factor = self.spread_factors_at(t)
+        policy = replace(self.policy, spread_factor=forecast_factor, history_spread_factor=history_factor)
         points = self._forecast(t)
         began = time.perf_counter()
-        table = recommend_inventory(points, self._stock(on_hand, on_order), policy, as_of=self.as_of(t))
+        table = recommend_inventory(
+            points, self._stock(on_hand, on_order), policy, as_of=self.as_of(t), history=self._history(t)
+        )
+        self.history_share[t] = float((table["demand_source"] == "history").mean())
         self.engine_seconds += time.perf_counter() - began
         return self.data.keys.merge(table, on=["store", "sku"], how="left")
 
@@ -446,6 +476,7 @@ def run_dataset(
     plan_drivers: bool,
     cache: Path | None = None,
     calibrate: bool = True,
+    use_history: bool = True,
     **policy_options: float,
 ) -> dict[str, Replay]:
     """Replay the engine's policy and the static min/max rule on one dataset."""
@@ -457,7 +488,9 @@ def run_dataset(
         ordering_cost=ordering_cost,
         **policy_options,  # type: ignore[arg-type]
     )
-    engine = EngineRule(data, forecaster, policy, plan_drivers, cache, calibrate=calibrate)
+    engine = EngineRule(
+        data, forecaster, policy, plan_drivers, cache, calibrate=calibrate, use_history=use_history
+    )
     # Starting from the policy's own levels: its order-up-to level before any stock is known.
     start_levels = engine.recommend(0, None, None)["order_up_to"].to_numpy(dtype=float)
     results = {"engine": replay(data, np.ceil(start_levels), engine)}
@@ -466,9 +499,19 @@ def run_dataset(
         f"recommend_inventory ({len(engine.forecasts)} forecasts); demand over lead time + review "
         f"within the reorder point at {engine.level_coverage():.3f} of reviews"
     )
+    if use_history:
+        share = np.mean(list(engine.history_share.values()))
+        print(
+            f"  engine: {share:.0%} of items lumpy, their lead time + review demand taken from their own past windows"
+        )
     if calibrate:
-        factors = " ".join(f"{engine.spread_factors[t]:.2f}" for t in sorted(engine.spread_factors))
-        print(f"  engine: spread factor per review (from past errors over lead time + review): {factors}")
+        factors = " ".join(
+            "{:.2f}/{:.2f}".format(*engine.spread_factors[t]) for t in sorted(engine.spread_factors)
+        )
+        print(
+            "  engine: spread factor per review, forecast/history items (from past errors over lead time "
+            f"+ review): {factors}"
+        )
     start, rule = min_max_rule(data, ordering_cost, policy.holding_cost_rate)
     results["min/max"] = replay(data, start, rule)
     matched = matched_min_max(data, ordering_cost, policy.holding_cost_rate, results["engine"].cycle_service)
@@ -540,6 +583,11 @@ def main(argv: list[str] | None = None) -> None:
         "--no-calibration", action="store_true", help="keep the forecast's own spread (spread factor 1)"
     )
     parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="every item's demand from its forecast (no own-history windows for lumpy items)",
+    )
+    parser.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
@@ -578,7 +626,14 @@ def main(argv: list[str] | None = None) -> None:
             tag = f"{key}-{args.series}-{args.seed}" if key == "frat" else key
             cache = args.cache_dir / f"{tag}-{'plan' if plan else 'noplan'}"
         results = run_dataset(
-            data, engine_forecaster, args.ordering_cost, plan, cache, not args.no_calibration, **options
+            data,
+            engine_forecaster,
+            args.ordering_cost,
+            plan,
+            cache,
+            not args.no_calibration,
+            not args.no_history,
+            **options,
         )
         report(key, results)
         achieved.append(results["engine"].cycle_service)

@@ -461,3 +461,93 @@ def test_periods_without_a_median_are_ignored_not_read_as_zero_demand() -> None:
     )
     result = one(recommend_inventory(forecast, products(on_hand=0)))
     assert result["supplier"] is None and result["name"] is None
+
+
+def lumpy_history(days: int = 182, sku: str = "A", every: int = 4) -> pd.DataFrame:
+    """Sales on every `every`-th day before START, alternating 20 and 200 units (lumpy)."""
+    dates = pd.date_range(end=START - pd.Timedelta(days=1), periods=days, freq="D")[::-1][::every][::-1]
+    sizes = np.where(np.arange(len(dates)) % 2 == 0, 20.0, 200.0)
+    return pd.DataFrame({"store": "S1", "sku": sku, "date": dates, "quantity": sizes})
+
+
+def test_lumpy_item_takes_its_demand_from_its_own_past_windows() -> None:
+    # Lead time 5 + review 7 = 12 days: every 12-day window holds 3 sales, 20+200+20 or 200+20+200.
+    policy = InventoryPolicy(default_lead_time_days=5, review_period_days=7)
+    forecast = daily_forecast(27.5, 0.0, 120.0)
+    table = recommend_inventory(forecast, products(on_hand=0.0), policy, history=lumpy_history())
+    row = one(table)
+    assert row["demand_source"] == "history"
+    assert row["reorder_point"] == 420.0
+    assert row["expected_protection_demand"] == pytest.approx(330.0, rel=0.05)
+    assert "Demand is lumpy (ADI 3.9, CV2 0.67; 170 windows of 182 days)" in row["explanation"]
+    without = one(recommend_inventory(forecast, products(on_hand=0.0), policy))
+    assert without["demand_source"] == "forecast" and without["reorder_point"] != 420.0
+    off = replace(policy, lumpy_from_history=False)
+    assert (
+        one(recommend_inventory(forecast, products(on_hand=0.0), off, history=lumpy_history()))[
+            "demand_source"
+        ]
+        == "forecast"
+    )
+
+
+def test_smooth_items_and_items_with_few_windows_keep_their_forecast() -> None:
+    policy = InventoryPolicy(default_lead_time_days=5, review_period_days=7)
+    smooth_dates = pd.date_range(end=START - pd.Timedelta(days=1), periods=182, freq="D")
+    history = pd.concat(
+        [
+            pd.DataFrame({"store": "S1", "sku": "A", "date": smooth_dates, "quantity": 10.0}),
+            lumpy_history(days=18, sku="B"),  # 18 - 12 + 1 = 7 windows, fewer than 8
+        ]
+    )
+    forecast = pd.concat([normal_forecast(10.0, 2.0), normal_forecast(27.5, 20.0, sku="B")])
+    table = recommend_inventory(forecast, None, policy, history=history)
+    assert one(table, "A")["demand_source"] == "forecast"
+    assert one(table, "B")["demand_source"] == "forecast"
+
+
+def test_windows_before_an_items_first_sale_are_not_read_as_zero_demand() -> None:
+    policy = InventoryPolicy(default_lead_time_days=5, review_period_days=7)
+    young = lumpy_history(days=40)  # first sale 37 days back: 26 windows, all after it
+    row = one(recommend_inventory(daily_forecast(27.5, 0.0, 120.0), None, policy, history=young))
+    assert row["demand_source"] == "history"
+    assert row["reorder_point"] == 420.0
+    assert row["expected_protection_demand"] == pytest.approx(330.0, rel=0.05)
+
+
+def test_history_spread_factor_widens_history_items_around_their_median() -> None:
+    policy = InventoryPolicy(default_lead_time_days=5, review_period_days=7)
+    args = (daily_forecast(27.5, 0.0, 120.0), None)
+    base = one(recommend_inventory(*args, policy, history=lumpy_history()))
+    wide = one(
+        recommend_inventory(*args, replace(policy, history_spread_factor=2.0), history=lumpy_history())
+    )
+    # The samples are 240 or 420 and the median one of them: doubling their distance from it moves
+    # the level to 600 (median 240) or the mean down to 240 (median 420); safety stock grows either way.
+    assert base["reorder_point"] == 420.0 and wide["reorder_point"] in (420.0, 600.0)
+    assert wide["safety_stock"] > base["safety_stock"] + 50.0
+    assert "That demand's spread is scaled by 2.00" in wide["explanation"]
+
+
+def test_weekly_lumpy_history_uses_whole_weeks() -> None:
+    weeks = pd.date_range("2025-01-05", periods=26, freq="W-SUN")
+    history = pd.DataFrame(
+        {"store": "S1", "sku": "A", "date": weeks[::2], "quantity": np.tile([10.0, 100.0], 7)[:13]}
+    )
+    forecast = pd.DataFrame(
+        {
+            "store": "S1",
+            "sku": "A",
+            "date": pd.date_range(weeks[-1] + pd.Timedelta(days=7), periods=8, freq="W-SUN"),
+            "p10": 0.0,
+            "p50": 20.0,
+            "p90": 90.0,
+            "frequency": "W",
+        }
+    )
+    policy = InventoryPolicy(default_lead_time_days=7, review_period_days=7)
+    row = one(recommend_inventory(forecast, None, policy, history=history))
+    # Two-week windows hold exactly one sale of 10 or 100 units.
+    assert row["demand_source"] == "history"
+    assert row["reorder_point"] == 100.0
+    assert row["expected_protection_demand"] == pytest.approx(55.0, rel=0.1)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import text
@@ -184,6 +185,33 @@ def test_too_few_ended_windows_leave_the_spread_as_forecast() -> None:
     ).all()
     none = tasks.with_calibration(table, 1.0, 0)
     assert none["explanation"].tolist() == table["explanation"].tolist()
+
+
+def test_forecast_and_history_items_are_calibrated_apart() -> None:
+    table = pd.DataFrame(
+        {
+            "explanation": ["Order 3.", "Order 5."],
+            "has_forecast": [True, True],
+            "demand_source": ["forecast", "history"],
+        }
+    )
+    # Forecast windows cover their quantile; history windows ran past it half the time.
+    n = MIN_CALIBRATION_WINDOWS
+    errors = pd.DataFrame(
+        {
+            "expected_protection_demand": 10.0,
+            "protection_quantile": 20.0,
+            "actual_protection_demand": np.r_[np.full(n, 12.0), np.tile([12.0, 40.0], n // 2)],
+            "demand_source": ["forecast"] * n + ["history"] * n,
+        }
+    )
+    forecast, history, forecast_windows, history_windows = tasks.spread_factors(errors, 0.95)
+    assert forecast == 1.0 and history == pytest.approx(3.0)
+    assert (forecast_windows, history_windows) == (n, n)
+    out = tasks.with_calibration(table, forecast, forecast_windows, history, history_windows)
+    assert out["spread_factor"].tolist() == [1.0, pytest.approx(3.0)]
+    assert "so it is not scaled" in out["explanation"][0]
+    assert f"The spread factor 3.00 comes from {n} past" in out["explanation"][1]
 
 
 def test_weekly_window_with_a_part_week_spans_two_weeks() -> None:

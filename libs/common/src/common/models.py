@@ -350,6 +350,8 @@ class InventoryProtectionWindow(Base):
     expected_protection_demand: Mapped[float] = mapped_column(Double)
     protection_quantile: Mapped[float] = mapped_column(Double)
     actual_protection_demand: Mapped[float | None] = mapped_column(Double)
+    # "forecast" or "history" (lumpy items): each source's windows calibrate their own spread.
+    demand_source: Mapped[str] = mapped_column(String(16), server_default="forecast")
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

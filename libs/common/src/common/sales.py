@@ -31,6 +31,14 @@ DAILY_SALES_SQL = """
     ORDER BY s.store, s.sku, s.date
 """
 
+# Net units per store x sku and day from `since` on: the inventory engine's own-history input.
+DAILY_UNITS_SQL = """
+    SELECT store, sku, date, sum(quantity) AS quantity
+    FROM sales_lines
+    WHERE organization_id = %(org)s AND is_product AND date >= %(since)s
+    GROUP BY store, sku, date
+"""
+
 PRODUCTS_SQL = """
     SELECT store, sku, name, category, price, unit_cost, on_hand, on_order, lead_time_days,
            min_order_qty, pack_size, supplier
@@ -47,6 +55,19 @@ def load_daily_sales(connection: Connection, organization_id: uuid.UUID) -> pd.D
     """An organization's daily sales per store x sku (the engines' history input)."""
     frame = read_frame(
         connection, DAILY_SALES_SQL, {"org": str(organization_id)}, {"store": _STR, "sku": _STR}
+    )
+    if not frame.empty:
+        frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def load_daily_units(connection: Connection, organization_id: uuid.UUID, since: pd.Timestamp) -> pd.DataFrame:
+    """An organization's net units per store x sku and day, from `since` on."""
+    frame = read_frame(
+        connection,
+        DAILY_UNITS_SQL,
+        {"org": str(organization_id), "since": pd.Timestamp(since).date()},
+        {"store": _STR, "sku": _STR},
     )
     if not frame.empty:
         frame["date"] = pd.to_datetime(frame["date"])

@@ -19,6 +19,7 @@ WINDOW_COLUMNS = (
     "service_level",
     "expected_protection_demand",
     "protection_quantile",
+    "demand_source",
 )
 
 # Net units (returns count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the
@@ -53,7 +54,7 @@ _ACTUAL_DEMAND_SQL = f"""
 # ignores them, so they are not counted either. A window planned for another service level has
 # its quantile elsewhere, so only the current target's windows are read.
 _ENDED_WINDOWS_SQL = """
-    SELECT expected_protection_demand, protection_quantile, actual_protection_demand
+    SELECT expected_protection_demand, protection_quantile, actual_protection_demand, demand_source
     FROM inventory_protection_windows
     WHERE organization_id = %(org)s AND actual_protection_demand IS NOT NULL
       AND protection_quantile > expected_protection_demand

@@ -18,7 +18,7 @@ from common.frames import read_frame
 from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
-from common.sales import load_products
+from common.sales import load_daily_units, load_products
 from inventory.repository import (
     WINDOW_COLUMNS,
     ended_windows,
@@ -45,7 +45,10 @@ MIN_CALIBRATION_WINDOWS = 50
 
 
 def protection_windows(
-    points: pd.DataFrame, products: pd.DataFrame | None, policy: InventoryPolicy
+    points: pd.DataFrame,
+    products: pd.DataFrame | None,
+    policy: InventoryPolicy,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per forecast item, the window it is planned for now and the uncalibrated demand expected in it.
 
@@ -57,12 +60,16 @@ def protection_windows(
     """
     from inventory.engine import recommend_inventory
 
-    raw = replace(policy, ordering_cost=None, spread_factor=1.0, service_level_type="cycle")
+    raw = replace(
+        policy, ordering_cost=None, spread_factor=1.0, history_spread_factor=1.0, service_level_type="cycle"
+    )
     # Only the lead time shapes the window; stock and costs would only add an order batch.
     lead_times = None
     if products is not None and not products.empty and "lead_time_days" in products:
         lead_times = products[["store", "sku", "lead_time_days"]]
-    table = recommend_inventory(points, lead_times, raw, include_products_without_forecast=False)
+    table = recommend_inventory(
+        points, lead_times, raw, history=history, include_products_without_forecast=False
+    )
     first = points.groupby(["store", "sku"], as_index=False)["date"].min()
     table = table.merge(first, on=["store", "sku"], how="left")
     period_days = table["period_days"].to_numpy(dtype=float)
@@ -80,6 +87,7 @@ def protection_windows(
             "service_level": policy.service_level,
             "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
             "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
+            "demand_source": table["demand_source"].astype(str).to_numpy(),
         }
     )
     known = (
@@ -90,35 +98,75 @@ def protection_windows(
     return windows.loc[known, list(WINDOW_COLUMNS)].reset_index(drop=True)
 
 
-def with_calibration(table: pd.DataFrame, spread_factor: float, windows: int) -> pd.DataFrame:
-    """Add the spread factor and the number of ended windows behind it to every recommendation."""
-    table = table.assign(spread_factor=spread_factor, calibration_windows=windows)
+def spread_factors(errors: pd.DataFrame, service_level: float) -> tuple[float, float, int, int]:
+    """Spread factors (forecast items, history items) and the ended windows behind each.
+
+    Each source is calibrated on its own items' windows: a lumpy item's own-history totals and a
+    forecast's band are wrong in different ways, and pooling let one widen the other.
+    """
+    from inventory.engine import calibrate_spread
+
+    factors: list[float] = []
+    counts: list[int] = []
+    for source in ("forecast", "history"):
+        own = errors[errors["demand_source"] == source] if "demand_source" in errors else errors.iloc[0:0]
+        counts.append(len(own))
+        factors.append(
+            calibrate_spread(own, service_level, min_records=MIN_CALIBRATION_WINDOWS) if len(own) else 1.0
+        )
+    return factors[0], factors[1], counts[0], counts[1]
+
+
+def _calibration_note(spread_factor: float, windows: int) -> str:
     if windows == 0:
-        return table  # no history yet: nothing was calibrated, nothing to say
+        return ""  # no history yet: nothing was calibrated, nothing to say
     if spread_factor > 1.0:
-        note = (
+        return (
             f" The spread factor {spread_factor:.2f} comes from {windows} past lead time + review "
             "windows whose demand is known."
         )
-    elif windows >= MIN_CALIBRATION_WINDOWS:
-        note = (
-            f" {windows} past lead time + review windows whose demand is known show the forecast's "
-            "spread covers the target, so it is not scaled."
+    if windows >= MIN_CALIBRATION_WINDOWS:
+        return (
+            f" {windows} past lead time + review windows whose demand is known show the spread "
+            "covers the target, so it is not scaled."
         )
-    else:
-        note = (
-            f" Only {windows} past lead time + review windows have known demand "
-            f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
-        )
+    return (
+        f" Only {windows} past lead time + review windows have known demand "
+        f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
+    )
+
+
+def with_calibration(
+    table: pd.DataFrame,
+    spread_factor: float,
+    windows: int,
+    history_spread_factor: float = 1.0,
+    history_windows: int = 0,
+) -> pd.DataFrame:
+    """Add each item's spread factor and the ended windows behind it to every recommendation.
+
+    Items whose demand came from their own history carry the history factor and windows.
+    """
+    source = table["demand_source"] if "demand_source" in table else pd.Series("forecast", index=table.index)
+    from_history = source.astype(str).eq("history").to_numpy()
+    table = table.assign(
+        spread_factor=np.where(from_history, history_spread_factor, spread_factor),
+        calibration_windows=np.where(from_history, history_windows, windows),
+    )
     forecast = table["has_forecast"].astype(bool)
-    explanation = table["explanation"].where(~forecast, table["explanation"] + note)
+    notes = np.where(
+        from_history,
+        _calibration_note(history_spread_factor, history_windows),
+        _calibration_note(spread_factor, windows),
+    )
+    explanation = table["explanation"].where(~forecast, table["explanation"] + notes)
     return table.assign(explanation=explanation)
 
 
 @stage_task("inventory.run", "inventory")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
-    from inventory.engine import InventoryPolicy, calibrate_spread, recommend_inventory
+    from inventory.engine import InventoryPolicy, recommend_inventory
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -132,24 +180,27 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         )
         products = load_products(session.connection(), organization_id)
         settings = load_settings(session.connection(), organization_id)
+        policy = InventoryPolicy(**settings.inventory.model_dump())
+        history = None
+        if not points.empty and policy.lumpy_from_history:
+            # The engine reads the windows of history_window_days up to each item's forecast origin.
+            since = pd.to_datetime(points["date"]).min() - pd.Timedelta(days=policy.history_window_days + 7)
+            history = load_daily_units(session.connection(), organization_id, since)
         refresh_actual_demand(session.connection(), organization_id)
         errors = ended_windows(session.connection(), organization_id, settings.inventory.service_level)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
     points["date"] = pd.to_datetime(points["date"])
     report(0.2)
-    policy = InventoryPolicy(**settings.inventory.model_dump())
     products_or_none = products if not products.empty else None
-    windows = protection_windows(points, products_or_none, policy)
+    windows = protection_windows(points, products_or_none, policy, history)
     report(0.5)
-    spread_factor = (
-        calibrate_spread(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
-        if not errors.empty
-        else 1.0
+    forecast_factor, history_factor, forecast_windows, history_windows = spread_factors(
+        errors, policy.service_level
     )
-    policy = replace(policy, spread_factor=spread_factor)
-    table = recommend_inventory(points, products_or_none, policy=policy)
-    table = with_calibration(table, spread_factor, len(errors))
+    policy = replace(policy, spread_factor=forecast_factor, history_spread_factor=history_factor)
+    table = recommend_inventory(points, products_or_none, policy=policy, history=history)
+    table = with_calibration(table, forecast_factor, forecast_windows, history_factor, history_windows)
     report(0.8)
     with sync_session() as session:
         record_windows(session.connection(), organization_id, job_id, windows)

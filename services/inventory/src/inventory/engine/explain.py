@@ -48,10 +48,19 @@ def explain_row(row: dict[Hashable, Any], policy: InventoryPolicy) -> str:
             f"(safety stock {_units(row['safety_stock'])}) and an order-up-to level of "
             f"{_units(row['order_up_to'])}."
         )
-        if policy.spread_factor != 1.0:
+        if row.get("demand_source") == "history":
             levels += (
-                f" The forecast's spread is scaled by {policy.spread_factor:.2f}, as its past errors over "
-                "lead time + review period showed."
+                f" Demand is lumpy ({row['_history_detail']} of {policy.history_window_days} days), so "
+                "that demand comes from the item's own totals over its past windows of the same length, "
+                "not from the forecast's band."
+            )
+        from_history = row.get("demand_source") == "history"
+        factor = policy.history_spread_factor if from_history else policy.spread_factor
+        if factor != 1.0:
+            whose = "That demand's" if from_history else "The forecast's"
+            levels += (
+                f" {whose} spread is scaled by {factor:.2f}, as its past errors over lead time + review "
+                "period showed."
             )
         if math.isfinite(row["eoq"]):
             levels += f" The economic order quantity is {_units(row['eoq'])} units."

@@ -130,22 +130,53 @@ def protection_demand(
         protection_total = np.einsum("snp,sp->sn", draws, protection_weight[rows].astype(np.float32)).astype(
             np.float64
         )
-        mean_lead[rows] = lead_total.mean(axis=1)
-        mean_protection[rows] = protection_total.mean(axis=1)
-        if fill_rate:
-            level[rows] = _fill_rate_level(lead_total, protection_total, service_level)
-        else:
-            exposed = protection_total
-            if batch is not None and uniforms is not None:
-                exposed = protection_total - _overshoot(protection_total - lead_total, batch[rows], uniforms)
-            # 'higher' keeps the level at an attained sample value, so P(D <= level) >= target.
-            level[rows] = np.maximum(np.quantile(exposed, service_level, axis=1, method="higher"), 0.0)
-        position = inventory_position[rows]
-        known = np.isfinite(position)
-        exceeds = (lead_total > np.where(known, position, 0.0)[:, None]).mean(axis=1)
-        risk[rows] = np.where(known, exceeds, np.nan)
+        part_demand = summarise_samples(
+            lead_total,
+            protection_total,
+            inventory_position[rows],
+            service_level,
+            fill_rate,
+            None if batch is None else batch[rows],
+            uniforms,
+        )
+        mean_lead[rows] = part_demand.mean_lead
+        mean_protection[rows] = part_demand.mean_protection
+        level[rows] = part_demand.level
+        risk[rows] = part_demand.stockout_risk
     return ProtectionDemand(
         mean_lead=mean_lead, mean_protection=mean_protection, level=level, stockout_risk=risk
+    )
+
+
+def summarise_samples(
+    lead_total: FloatArray,
+    protection_total: FloatArray,
+    inventory_position: FloatArray,
+    service_level: float,
+    fill_rate: bool,
+    batch: FloatArray | None = None,
+    uniforms: FloatArray | None = None,
+) -> ProtectionDemand:
+    """Means, the service level's stock level and the stock-out risk from demand samples per series.
+
+    `lead_total` and `protection_total` are (series, samples): demand over the lead time and over
+    lead time + review period on the same sample paths.
+    """
+    if fill_rate:
+        level = _fill_rate_level(lead_total, protection_total, service_level)
+    else:
+        exposed = protection_total
+        if batch is not None and uniforms is not None:
+            exposed = protection_total - _overshoot(protection_total - lead_total, batch, uniforms)
+        # 'higher' keeps the level at an attained sample value, so P(D <= level) >= target.
+        level = np.maximum(np.quantile(exposed, service_level, axis=1, method="higher"), 0.0)
+    known = np.isfinite(inventory_position)
+    exceeds = (lead_total > np.where(known, inventory_position, 0.0)[:, None]).mean(axis=1)
+    return ProtectionDemand(
+        mean_lead=lead_total.mean(axis=1),
+        mean_protection=protection_total.mean(axis=1),
+        level=level,
+        stockout_risk=np.where(known, exceeds, np.nan),
     )
 
 

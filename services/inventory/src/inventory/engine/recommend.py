@@ -11,6 +11,8 @@ How it works, per store x sku:
    for the position usually standing above s at the last review before an order.
 4. An order is due when on hand + on order < s; it lifts the position to S, rounded up to the
    minimum order and whole packs.
+With a sales `history`, lumpy items take step 2's totals from their own past windows instead
+(history.py): their period bands, summed, were far wider than any total they ever had.
 The first forecast period is taken to start at `as_of` (default: one period before its date).
 """
 
@@ -31,6 +33,7 @@ from inventory.engine.distribution import (
     widen_to_backtest_error,
 )
 from inventory.engine.explain import explain_rows
+from inventory.engine.history import history_windows, widen
 from inventory.engine.levels import (
     days_until_depleted,
     economic_order_quantity,
@@ -38,6 +41,7 @@ from inventory.engine.levels import (
     overshoot_uniforms,
     protection_demand,
     round_order,
+    summarise_samples,
 )
 from inventory.engine.policy import InventoryPolicy
 
@@ -76,6 +80,8 @@ OUTPUT_COLUMNS = [
     "period_days",
     "order_value",
     "has_forecast",
+    # "forecast" or "history": where the lead time + review demand distribution came from.
+    "demand_source",
 ]
 # Stock-outs further out than this are not dated: the forecast says nothing that far ahead.
 _MAX_STOCKOUT_DAYS = 365
@@ -234,9 +240,15 @@ def recommend_inventory(
     policy: InventoryPolicy | None = None,
     as_of: pd.Timestamp | None = None,
     *,
+    history: pd.DataFrame | None = None,
     include_products_without_forecast: bool = True,
 ) -> pd.DataFrame:
-    """Turn forecast quantiles and stock data into reorder points, orders and risks per store x sku."""
+    """Turn forecast quantiles and stock data into reorder points, orders and risks per store x sku.
+
+    `history` (store, sku, date, quantity: net units sold per period) lets lumpy items use their
+    own past demand over lead time + review (policy.lumpy_from_history); without it every item's
+    distribution comes from its forecast.
+    """
     policy = policy or InventoryPolicy()
     frame, series = _group_forecast(forecast_points, as_of)
     items = series.keys.copy()
@@ -283,6 +295,8 @@ def recommend_inventory(
     mean_protection = np.zeros(n_items)
     level = np.zeros(n_items)
     risk = np.where(np.isfinite(position), (position < 0).astype(float), np.nan)
+    from_history = np.zeros(n_items, dtype=bool)
+    history_detail = np.full(n_items, "", dtype=object)
     horizon_mean = np.zeros((n_items, max(1, int(n_periods.max(initial=0)))))
     if n_forecast:
         horizon_columns = np.arange(horizon_mean.shape[1])[None, :]
@@ -339,6 +353,39 @@ def recommend_inventory(
         mean_protection[:n_forecast] = demand.mean_protection
         level[:n_forecast] = demand.level
         risk[:n_forecast] = demand.stockout_risk
+        if history is not None and policy.lumpy_from_history and len(history):
+            past = history_windows(
+                history,
+                series.keys,
+                series.as_of,
+                series.period_days,
+                lead_weight,
+                protection_weight,
+                policy.history_window_days,
+                policy.n_samples,
+                policy.seed,
+            )
+            chosen = past.lumpy & (past.windows >= policy.min_history_windows)
+            if chosen.any():
+                rows = np.flatnonzero(chosen)
+                own = summarise_samples(
+                    widen(past.lead[rows], policy.history_spread_factor),
+                    widen(past.protection[rows], policy.history_spread_factor),
+                    position[rows],
+                    policy.service_level,
+                    policy.service_level_type == "fill_rate",
+                    batch[rows],
+                    overshoot_uniforms(policy.n_samples, policy.seed),
+                )
+                mean_lead[rows] = own.mean_lead
+                mean_protection[rows] = own.mean_protection
+                level[rows] = own.level
+                risk[rows] = own.stockout_risk
+                from_history[rows] = True
+                history_detail[rows] = [
+                    f"ADI {adi:.1f}, CV2 {cv2:.2f}; {count} windows" for adi, cv2, count in
+                    zip(past.adi[rows], past.cv2[rows], past.windows[rows], strict=True)
+                ]  # fmt: skip
 
     safety_stock = level - mean_protection
     order_up_to = level + batch
@@ -401,6 +448,8 @@ def recommend_inventory(
     table["order_value"] = order_quantity * unit_cost
     table["urgency"] = _urgency(risk, due, days_of_cover)
     table["_due"] = due
+    table["demand_source"] = np.where(from_history, "history", "forecast")
+    table["_history_detail"] = history_detail
     table["_as_of"] = as_of_dates.to_numpy()
     table["explanation"] = explain_rows(table, policy)
     return table[OUTPUT_COLUMNS].sort_values(["urgency", *KEYS], kind="stable").reset_index(drop=True)
