@@ -35,7 +35,14 @@ ROOT = Path(__file__).resolve().parents[2]
 for service in ("inventory", "forecasting"):
     sys.path.insert(0, str(ROOT / "services" / service / "src"))
 
-from inventory.engine import ERROR_COLUMNS, InventoryPolicy, calibrate_spread, recommend_inventory  # noqa: E402
+from inventory.engine import (  # noqa: E402
+    InventoryPolicy,
+    calibrate_spread,
+    choose_history_classes,
+    protection_records,
+    recommend_inventory,
+    source_errors,
+)
 
 FLAGS = ["feature", "display", "tpr_only"]
 TARGET = 0.95
@@ -330,7 +337,7 @@ class EngineRule:
         self.reorder_points: dict[int, np.ndarray] = {}
         # Per review: the uncalibrated mean and target quantile of demand over lead time + review.
         self.protection: dict[int, pd.DataFrame] = {}
-        self.spread_factors: dict[int, tuple[float, float]] = {}
+        self.calibration: dict[int, tuple[float, float, tuple[str, ...]]] = {}
         # Warm-up reviews before the replay whose windows end before it starts.
         self.warmup = (
             [-data.review_periods * k - data.protection_periods for k in range(warmup_reviews)]
@@ -374,7 +381,7 @@ class EngineRule:
         return self.data.period_date(t) - pd.Timedelta(days=self.data.period_days)
 
     def _history(self, t: int) -> pd.DataFrame | None:
-        """Sales before replay period t, for the engine's lumpy items (None with --no-history)."""
+        """Sales before replay period t, for the engine's own-history items (None with --no-history)."""
         if not self.use_history:
             return None
         start = self.data.period_date(t) - pd.Timedelta(days=self.data.period_days - 1)
@@ -389,55 +396,56 @@ class EngineRule:
         return stock
 
     def _protection(self, t: int) -> pd.DataFrame:
-        """The uncalibrated mean and target quantile of demand over lead time + review at review t."""
+        """What the forecast and each item's own history expected over lead time + review at review t.
+
+        inventory.engine.protection_records (as the inventory task stores them), plus the demand
+        that then came.
+        """
         if t not in self.protection:
-            # No batch and no spread factor: the reorder point is then the plain target quantile.
-            raw = replace(
-                self.policy,
-                ordering_cost=None,
-                spread_factor=1.0,
-                history_spread_factor=1.0,
-                service_level_type="cycle",
-            )
             began = time.perf_counter()
-            table = recommend_inventory(
-                self._forecast(t), self._stock(None, None), raw, as_of=self.as_of(t), history=self._history(t)
+            records = protection_records(
+                self._forecast(t), self._stock(None, None), self.policy, self._history(t), as_of=self.as_of(t)
             )
             self.engine_seconds += time.perf_counter() - began
-            table = self.data.keys.merge(table, on=["store", "sku"], how="left")
-            self.protection[t] = pd.DataFrame(
-                {
-                    "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
-                    "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
-                    "actual_protection_demand": self.data.window_demand(t, self.data.protection_periods),
-                    "source": table["demand_source"].to_numpy(),
-                }
+            records = self.data.keys.merge(records, on=["store", "sku"], how="left")
+            self.protection[t] = records.assign(
+                actual_protection_demand=self.data.window_demand(t, self.data.protection_periods)
             )
         return self.protection[t]
 
-    def spread_factors_at(self, t: int) -> tuple[float, float]:
-        """Spread factors (forecast items, history items) at review t, each from its own items' errors.
+    def calibration_at(self, t: int) -> tuple[float, float, tuple[str, ...]]:
+        """Spread factors (forecast items, history items) and the history's demand classes at review t.
 
-        Only reviews whose window had ended by t count.
+        From the records of reviews whose window had ended by t only, as the inventory task does.
         """
         if not self.calibrate:
-            return 1.0, 1.0
+            return 1.0, 1.0, self.policy.history_classes
         for past in self.warmup:
             self._protection(past)
         self._protection(t)
         ended = [frame for past, frame in self.protection.items() if past + self.data.protection_periods <= t]
-        errors = (
-            pd.concat(ended, ignore_index=True) if ended else pd.DataFrame(columns=[*ERROR_COLUMNS, "source"])
+        if not ended:
+            self.calibration[t] = (1.0, 1.0, self.policy.history_classes)
+            return self.calibration[t]
+        records = pd.concat(ended, ignore_index=True)
+        forecast_errors, history_errors = source_errors(records)
+        level = self.policy.service_level
+        self.calibration[t] = (
+            calibrate_spread(forecast_errors, level),
+            calibrate_spread(history_errors, level),
+            choose_history_classes(records, level) if self.use_history else (),
         )
-        forecast = calibrate_spread(errors[errors["source"] == "forecast"], self.policy.service_level)
-        history = calibrate_spread(errors[errors["source"] == "history"], self.policy.service_level)
-        self.spread_factors[t] = (forecast, history)
-        return forecast, history
+        return self.calibration[t]
 
     def recommend(self, t: int, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:
         """The engine's recommendations at replay period t, in the dataset's item order."""
-        forecast_factor, history_factor = self.spread_factors_at(t)
-        policy = replace(self.policy, spread_factor=forecast_factor, history_spread_factor=history_factor)
+        forecast_factor, history_factor, classes = self.calibration_at(t)
+        policy = replace(
+            self.policy,
+            spread_factor=forecast_factor,
+            history_spread_factor=history_factor,
+            history_classes=classes,
+        )
         points = self._forecast(t)
         began = time.perf_counter()
         table = recommend_inventory(
@@ -502,16 +510,17 @@ def run_dataset(
     if use_history:
         share = np.mean(list(engine.history_share.values()))
         print(
-            f"  engine: {share:.0%} of items lumpy, their lead time + review demand taken from their own past windows"
+            f"  engine: {share:.0%} of item reviews took lead time + review demand from the item's own past windows"
         )
     if calibrate:
-        factors = " ".join(
-            "{:.2f}/{:.2f}".format(*engine.spread_factors[t]) for t in sorted(engine.spread_factors)
-        )
+        reviews = sorted(t for t in engine.calibration if t >= 0)
+        factors = " ".join("{:.2f}/{:.2f}".format(*engine.calibration[t][:2]) for t in reviews)
         print(
             "  engine: spread factor per review, forecast/history items (from past errors over lead time "
             f"+ review): {factors}"
         )
+        chosen = " ".join("+".join(engine.calibration[t][2]) or "-" for t in reviews)
+        print(f"  engine: demand classes taken from history per review: {chosen}")
     start, rule = min_max_rule(data, ordering_cost, policy.holding_cost_rate)
     results["min/max"] = replay(data, start, rule)
     matched = matched_min_max(data, ordering_cost, policy.holding_cost_rate, results["engine"].cycle_service)
@@ -522,6 +531,13 @@ def run_dataset(
         )
     else:
         print("  min/max matched: no safety factor up to z = 8 reaches the engine's cycle service level")
+    oracle = oracle_base_stock(data, results["engine"].cycle_service)
+    if oracle is not None:
+        results["oracle (future)"] = oracle[1]
+        print(
+            f"  oracle (future): each item's level at the q = {oracle[0]:.3f} quantile of its own "
+            "lead time + review totals in the replay window reaches the engine's cycle service level"
+        )
     return results
 
 
@@ -551,6 +567,41 @@ def matched_min_max(
     return best
 
 
+def oracle_base_stock(data: Dataset, target: float) -> tuple[float, Replay] | None:
+    """A static base-stock level per item told the replay window's own demand: a bound, not a policy.
+
+    Each item's level is the q-quantile of its demand totals over lead time + review period in the
+    replay window itself (future data), ordered up to at every review; q is the smallest reaching
+    `target` cycle service. No policy that learns each item's level from the past can know more
+    about that window's distribution, so its stock shows how lean a per-item level can be at that
+    service unless the timing of demand within the window is foreseen.
+    """
+    window = data.protection_periods
+    totals = np.lib.stride_tricks.sliding_window_view(data.demand, window, axis=1).sum(axis=2)
+
+    def run(q: float) -> Replay:
+        level = np.quantile(totals, q, axis=1)
+
+        def rule(t: int, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
+            position = on_hand + on_order
+            return np.where(position < level, np.ceil(level - position), 0.0)
+
+        return replay(data, np.ceil(level), rule)
+
+    top = run(1.0)
+    if top.cycle_service < target:
+        return None
+    low, high, best = 0.5, 1.0, (1.0, top)
+    for _ in range(12):
+        middle = 0.5 * (low + high)
+        result = run(middle)
+        if result.cycle_service >= target:
+            high, best = middle, (middle, result)
+        else:
+            low = middle
+    return best
+
+
 def report(name: str, results: dict[str, Replay]) -> None:
     """Print one dataset's figures."""
     print(
@@ -567,6 +618,12 @@ def report(name: str, results: dict[str, Replay]) -> None:
     if "min/max matched" in results:
         matched = results["engine"].average_stock / results["min/max matched"].average_stock
         print(f"  {name}: avg stock engine / min-max at the engine's service level = {matched:.3f}")
+    if "oracle (future)" in results:
+        bound = results["oracle (future)"].average_stock / results["min/max"].average_stock
+        print(
+            f"  {name}: avg stock oracle (future) / min-max = {bound:.3f}, at the engine's service level "
+            "(a bound for per-item levels: it knows the replay window's demand distribution)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -585,7 +642,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-history",
         action="store_true",
-        help="every item's demand from its forecast (no own-history windows for lumpy items)",
+        help="every item's demand from its forecast (no own-history windows)",
     )
     parser.add_argument(
         "--cache-dir",

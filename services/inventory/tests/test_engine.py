@@ -482,7 +482,7 @@ def test_lumpy_item_takes_its_demand_from_its_own_past_windows() -> None:
     assert "Demand is lumpy (ADI 3.9, CV2 0.67; 170 windows of 182 days)" in row["explanation"]
     without = one(recommend_inventory(forecast, products(on_hand=0.0), policy))
     assert without["demand_source"] == "forecast" and without["reorder_point"] != 420.0
-    off = replace(policy, lumpy_from_history=False)
+    off = replace(policy, history_classes=())
     assert (
         one(recommend_inventory(forecast, products(on_hand=0.0), off, history=lumpy_history()))[
             "demand_source"

@@ -18,7 +18,7 @@ from common.jobs import initial_stages, stage_entry
 from common.models import UploadJob
 from common.testing.plugin import write_sales_lines
 from inventory import tasks
-from inventory.engine import InventoryPolicy
+from inventory.engine import InventoryPolicy, choose_history_classes
 from inventory.tasks import MIN_CALIBRATION_WINDOWS, protection_windows
 
 END = pd.Timestamp("2026-10-31")
@@ -195,23 +195,59 @@ def test_forecast_and_history_items_are_calibrated_apart() -> None:
             "demand_source": ["forecast", "history"],
         }
     )
-    # Forecast windows cover their quantile; history windows ran past it half the time.
+    # The forecast's quantiles covered every window; the history's ran past theirs half the time.
     n = MIN_CALIBRATION_WINDOWS
     errors = pd.DataFrame(
         {
             "expected_protection_demand": 10.0,
             "protection_quantile": 20.0,
-            "actual_protection_demand": np.r_[np.full(n, 12.0), np.tile([12.0, 40.0], n // 2)],
-            "demand_source": ["forecast"] * n + ["history"] * n,
+            "actual_protection_demand": np.tile([12.0, 19.0], n // 2),
+            "history_expected_demand": 10.0,
+            "history_quantile": np.tile([14.0, 11.0], n // 2),
+            "demand_class": "lumpy",
         }
     )
     forecast, history, forecast_windows, history_windows = tasks.spread_factors(errors, 0.95)
-    assert forecast == 1.0 and history == pytest.approx(3.0)
+    assert forecast == 1.0 and history == pytest.approx(9.0)
     assert (forecast_windows, history_windows) == (n, n)
     out = tasks.with_calibration(table, forecast, forecast_windows, history, history_windows)
-    assert out["spread_factor"].tolist() == [1.0, pytest.approx(3.0)]
+    assert out["spread_factor"].tolist() == [1.0, pytest.approx(9.0)]
     assert "so it is not scaled" in out["explanation"][0]
-    assert f"The spread factor 3.00 comes from {n} past" in out["explanation"][1]
+    assert f"The spread factor 9.00 comes from {n} past" in out["explanation"][1]
+    # A history without spread (quantile at the mean) says nothing about its band.
+    flat = errors.assign(history_quantile=10.0)
+    assert tasks.spread_factors(flat, 0.95)[1:4:2] == (1.0, 0)
+
+
+def test_each_demand_class_takes_the_source_whose_past_quantiles_were_better() -> None:
+    n = MIN_CALIBRATION_WINDOWS
+    actual = np.tile([8.0, 12.0], n // 2)
+    # Lumpy: the history's quantile sits nearer the demand that came; erratic: the forecast's does.
+    records = pd.concat(
+        [
+            pd.DataFrame(
+                {"demand_class": "lumpy", "protection_quantile": 40.0, "history_quantile": 14.0},
+                index=range(n),
+            ),
+            pd.DataFrame(
+                {"demand_class": "erratic", "protection_quantile": 14.0, "history_quantile": 40.0},
+                index=range(n),
+            ),
+            pd.DataFrame(
+                {"demand_class": "intermittent", "protection_quantile": 40.0, "history_quantile": 14.0},
+                index=range(n - 1),
+            ),
+        ],
+        ignore_index=True,
+    )
+    records["actual_protection_demand"] = np.r_[actual, actual, actual[: n - 1]]
+    # Intermittent has one window too few to decide: it keeps the default (forecast).
+    assert choose_history_classes(records, 0.95, min_records=n) == ("lumpy",)
+    swapped = records.assign(
+        protection_quantile=records["history_quantile"], history_quantile=records["protection_quantile"]
+    )
+    # Lumpy items go back to the forecast when it proves better; erratic ones move to the history.
+    assert choose_history_classes(swapped, 0.95, min_records=n) == ("erratic",)
 
 
 def test_weekly_window_with_a_part_week_spans_two_weeks() -> None:

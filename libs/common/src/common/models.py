@@ -350,8 +350,11 @@ class InventoryProtectionWindow(Base):
     expected_protection_demand: Mapped[float] = mapped_column(Double)
     protection_quantile: Mapped[float] = mapped_column(Double)
     actual_protection_demand: Mapped[float | None] = mapped_column(Double)
-    # "forecast" or "history" (lumpy items): each source's windows calibrate their own spread.
-    demand_source: Mapped[str] = mapped_column(String(16), server_default="forecast")
+    # What the item's own past windows said (NULL without enough history), and its demand class:
+    # each source's windows calibrate its own spread, and per class they choose the source.
+    history_expected_demand: Mapped[float | None] = mapped_column(Double)
+    history_quantile: Mapped[float | None] = mapped_column(Double)
+    demand_class: Mapped[str | None] = mapped_column(String(16))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -19,7 +19,9 @@ WINDOW_COLUMNS = (
     "service_level",
     "expected_protection_demand",
     "protection_quantile",
-    "demand_source",
+    "history_expected_demand",
+    "history_quantile",
+    "demand_class",
 )
 
 # Net units (returns count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the
@@ -50,14 +52,13 @@ _ACTUAL_DEMAND_SQL = f"""
       AND w.actual_protection_demand IS DISTINCT FROM {_WINDOW_DEMAND}
 """
 
-# Windows without spread (quantile at the mean) say nothing about the band: calibrate_spread
-# ignores them, so they are not counted either. A window planned for another service level has
-# its quantile elsewhere, so only the current target's windows are read.
+# A window planned for another service level has its quantiles elsewhere, so only the current
+# target's windows are read.
 _ENDED_WINDOWS_SQL = """
-    SELECT expected_protection_demand, protection_quantile, actual_protection_demand, demand_source
+    SELECT expected_protection_demand, protection_quantile, actual_protection_demand,
+           history_expected_demand, history_quantile, demand_class
     FROM inventory_protection_windows
     WHERE organization_id = %(org)s AND actual_protection_demand IS NOT NULL
-      AND protection_quantile > expected_protection_demand
       AND abs(service_level - %(service_level)s) < 1e-9
 """
 
@@ -102,7 +103,7 @@ def refresh_actual_demand(connection: Connection, organization_id: uuid.UUID) ->
 
 
 def ended_windows(connection: Connection, organization_id: uuid.UUID, service_level: float) -> pd.DataFrame:
-    """Expected mean, target quantile and actual demand of the ended windows (calibration input)."""
+    """Both sources' expected mean and target quantile, and the actual demand, of the ended windows."""
     return read_frame(
         connection,
         _ENDED_WINDOWS_SQL,

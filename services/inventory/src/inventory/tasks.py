@@ -50,45 +50,30 @@ def protection_windows(
     policy: InventoryPolicy,
     history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per forecast item, the window it is planned for now and the uncalibrated demand expected in it.
+    """Per forecast item, the window it is planned for now and what each source expects in it.
 
     Columns: repository.WINDOW_COLUMNS. The window starts at the forecast origin (the engine's
     planning date: one period before the first forecast date) and lasts lead time + review period.
-    The expectation is the engine's with spread factor 1, and the quantile is the plain
-    `service_level` quantile of demand over the window (no order batch, cycle service), so later
-    windows compare actual demand with what the forecast itself claimed.
+    The figures are inventory.engine.protection_records': the forecast's and (with enough history)
+    the item's own past windows' mean and plain service-level quantile, so later windows compare
+    actual demand with what each source itself claimed.
     """
-    from inventory.engine import recommend_inventory
+    from inventory.engine import protection_records
 
-    raw = replace(
-        policy, ordering_cost=None, spread_factor=1.0, history_spread_factor=1.0, service_level_type="cycle"
-    )
-    # Only the lead time shapes the window; stock and costs would only add an order batch.
-    lead_times = None
-    if products is not None and not products.empty and "lead_time_days" in products:
-        lead_times = products[["store", "sku", "lead_time_days"]]
-    table = recommend_inventory(
-        points, lead_times, raw, history=history, include_products_without_forecast=False
-    )
+    table = protection_records(points, products, policy, history)
     first = points.groupby(["store", "sku"], as_index=False)["date"].min()
     table = table.merge(first, on=["store", "sku"], how="left")
     period_days = table["period_days"].to_numpy(dtype=float)
     origin = (pd.to_datetime(table["date"]) - pd.to_timedelta(period_days, unit="D")).dt.normalize()
     window_periods = (table["lead_time_days"].to_numpy(dtype=float) + policy.review_period_days) / period_days
     whole_periods = np.ceil(window_periods - 1e-9)
-    windows = pd.DataFrame(
-        {
-            "store": table["store"].astype(str),
-            "sku": table["sku"].astype(str),
-            "origin_date": origin,
-            "end_date": origin + pd.to_timedelta(np.ceil(whole_periods * period_days - 1e-9), unit="D"),
-            "period_days": period_days,
-            "window_periods": window_periods,
-            "service_level": policy.service_level,
-            "expected_protection_demand": table["expected_protection_demand"].to_numpy(dtype=float),
-            "protection_quantile": table["reorder_point"].to_numpy(dtype=float),
-            "demand_source": table["demand_source"].astype(str).to_numpy(),
-        }
+    windows = table.assign(
+        store=table["store"].astype(str),
+        sku=table["sku"].astype(str),
+        origin_date=origin,
+        end_date=origin + pd.to_timedelta(np.ceil(whole_periods * period_days - 1e-9), unit="D"),
+        window_periods=window_periods,
+        service_level=policy.service_level,
     )
     known = (
         windows["origin_date"].notna()
@@ -101,15 +86,14 @@ def protection_windows(
 def spread_factors(errors: pd.DataFrame, service_level: float) -> tuple[float, float, int, int]:
     """Spread factors (forecast items, history items) and the ended windows behind each.
 
-    Each source is calibrated on its own items' windows: a lumpy item's own-history totals and a
+    Each source is calibrated on its own quantiles: a lumpy item's own-history totals and a
     forecast's band are wrong in different ways, and pooling let one widen the other.
     """
-    from inventory.engine import calibrate_spread
+    from inventory.engine import calibrate_spread, source_errors
 
     factors: list[float] = []
     counts: list[int] = []
-    for source in ("forecast", "history"):
-        own = errors[errors["demand_source"] == source] if "demand_source" in errors else errors.iloc[0:0]
+    for own in source_errors(errors):
         counts.append(len(own))
         factors.append(
             calibrate_spread(own, service_level, min_records=MIN_CALIBRATION_WINDOWS) if len(own) else 1.0
@@ -166,7 +150,7 @@ def with_calibration(
 @stage_task("inventory.run", "inventory")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
-    from inventory.engine import InventoryPolicy, recommend_inventory
+    from inventory.engine import InventoryPolicy, choose_history_classes, recommend_inventory
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -182,7 +166,7 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         settings = load_settings(session.connection(), organization_id)
         policy = InventoryPolicy(**settings.inventory.model_dump())
         history = None
-        if not points.empty and policy.lumpy_from_history:
+        if not points.empty:
             # The engine reads the windows of history_window_days up to each item's forecast origin.
             since = pd.to_datetime(points["date"]).min() - pd.Timedelta(days=policy.history_window_days + 7)
             history = load_daily_units(session.connection(), organization_id, since)
@@ -198,7 +182,13 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     forecast_factor, history_factor, forecast_windows, history_windows = spread_factors(
         errors, policy.service_level
     )
-    policy = replace(policy, spread_factor=forecast_factor, history_spread_factor=history_factor)
+    classes = choose_history_classes(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
+    policy = replace(
+        policy,
+        spread_factor=forecast_factor,
+        history_spread_factor=history_factor,
+        history_classes=classes,
+    )
     table = recommend_inventory(points, products_or_none, policy=policy, history=history)
     table = with_calibration(table, forecast_factor, forecast_windows, history_factor, history_windows)
     report(0.8)

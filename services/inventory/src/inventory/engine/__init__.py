@@ -1,16 +1,28 @@
 """Inventory engine: forecast-driven safety stock, reorder points and order quantities (pure)."""
 
-from inventory.engine.calibration import ERROR_COLUMNS, calibrate_spread
+from inventory.engine.calibration import (
+    CHOICE_COLUMNS,
+    ERROR_COLUMNS,
+    calibrate_spread,
+    choose_history_classes,
+    source_errors,
+)
 from inventory.engine.policy import InventoryPolicy
 from inventory.engine.purchase_order import PURCHASE_ORDER_COLUMNS, purchase_order_lines
 from inventory.engine.recommend import OUTPUT_COLUMNS, recommend_inventory
+from inventory.engine.records import RECORD_COLUMNS, protection_records
 
 __all__ = [
+    "CHOICE_COLUMNS",
     "ERROR_COLUMNS",
     "OUTPUT_COLUMNS",
     "PURCHASE_ORDER_COLUMNS",
+    "RECORD_COLUMNS",
     "InventoryPolicy",
     "calibrate_spread",
+    "choose_history_classes",
+    "protection_records",
     "purchase_order_lines",
     "recommend_inventory",
+    "source_errors",
 ]

@@ -50,7 +50,7 @@ def explain_row(row: dict[Hashable, Any], policy: InventoryPolicy) -> str:
         )
         if row.get("demand_source") == "history":
             levels += (
-                f" Demand is lumpy ({row['_history_detail']} of {policy.history_window_days} days), so "
+                f" Demand is {row['_history_detail']} of {policy.history_window_days} days), so "
                 "that demand comes from the item's own totals over its past windows of the same length, "
                 "not from the forecast's band."
             )

@@ -26,6 +26,8 @@ from inventory.engine.distribution import FloatArray
 
 ADI_LUMPY = 1.32
 CV2_LUMPY = 0.49
+# Syntetos-Boylan demand classes: (ADI < 1.32 or not, CV2 < 0.49 or not).
+DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 HISTORY_COLUMNS = ("store", "sku", "date", "quantity")
 
 
@@ -40,9 +42,11 @@ class HistoryWindows:
     cv2: FloatArray  # squared coefficient of variation of the non-zero demands
 
     @property
-    def lumpy(self) -> npt.NDArray[np.bool_]:
-        """Syntetos-Boylan lumpy: intermittent and erratic at once."""
-        return (self.adi >= ADI_LUMPY) & (self.cv2 >= CV2_LUMPY)
+    def demand_class(self) -> npt.NDArray[np.str_]:
+        """Syntetos-Boylan class per item ("" without a single period of observed history)."""
+        index = 2 * (self.adi >= ADI_LUMPY) + (self.cv2 >= CV2_LUMPY)
+        named = np.asarray(DEMAND_CLASSES)[index]
+        return np.where(np.isfinite(self.adi), named, "")
 
 
 def _history_matrix(

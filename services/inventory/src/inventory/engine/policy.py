@@ -35,10 +35,12 @@ class InventoryPolicy:
     # engine's own past errors over lead time + review period (calibrate_spread) where the forecast
     # band proved too narrow for the summed demand, e.g. under common demand shocks across days.
     spread_factor: float = 1.0
-    # With a sales history given, lumpy items (Syntetos-Boylan: ADI >= 1.32 and CV2 >= 0.49) take
-    # their lead time + review demand from their own totals over the windows of the last
-    # `history_window_days` (history.py), when at least `min_history_windows` such windows exist.
-    lumpy_from_history: bool = True
+    # With a sales history given, items of these Syntetos-Boylan demand classes (history.py; lumpy:
+    # ADI >= 1.32 and CV2 >= 0.49) take their lead time + review demand from their own totals over
+    # the windows of the last `history_window_days`, when at least `min_history_windows` such
+    # windows exist. The inventory task picks the classes from past windows
+    # (calibration.choose_history_classes); lumpy alone until enough windows have ended.
+    history_classes: tuple[str, ...] = ("lumpy",)
     history_window_days: int = 182
     min_history_windows: int = 8
     # The spread factor of the items whose demand comes from their own history, calibrated apart
@@ -73,5 +75,8 @@ class InventoryPolicy:
             raise ValueError("min_wape_factor must be in (0, 1]")
         if not (self.spread_factor > 0.0 and self.history_spread_factor > 0.0):
             raise ValueError("spread_factor and history_spread_factor must be more than 0")
+        unknown = set(self.history_classes) - {"smooth", "erratic", "intermittent", "lumpy"}
+        if unknown:
+            raise ValueError(f"history_classes has unknown demand class(es) {sorted(unknown)}")
         if self.history_window_days < 1 or self.min_history_windows < 1:
             raise ValueError("history_window_days and min_history_windows must be at least 1")

@@ -11,8 +11,9 @@ How it works, per store x sku:
    for the position usually standing above s at the last review before an order.
 4. An order is due when on hand + on order < s; it lifts the position to S, rounded up to the
    minimum order and whole packs.
-With a sales `history`, lumpy items take step 2's totals from their own past windows instead
-(history.py): their period bands, summed, were far wider than any total they ever had.
+With a sales `history`, items of the policy's history_classes (lumpy by default) take step 2's
+totals from their own past windows instead (history.py): the period bands of lumpy items, summed,
+were far wider than any total they ever had.
 The first forecast period is taken to start at `as_of` (default: one period before its date).
 """
 
@@ -82,6 +83,8 @@ OUTPUT_COLUMNS = [
     "has_forecast",
     # "forecast" or "history": where the lead time + review demand distribution came from.
     "demand_source",
+    # Syntetos-Boylan class from the history (smooth, erratic, intermittent, lumpy); None without it.
+    "demand_class",
 ]
 # Stock-outs further out than this are not dated: the forecast says nothing that far ahead.
 _MAX_STOCKOUT_DAYS = 365
@@ -245,9 +248,9 @@ def recommend_inventory(
 ) -> pd.DataFrame:
     """Turn forecast quantiles and stock data into reorder points, orders and risks per store x sku.
 
-    `history` (store, sku, date, quantity: net units sold per period) lets lumpy items use their
-    own past demand over lead time + review (policy.lumpy_from_history); without it every item's
-    distribution comes from its forecast.
+    `history` (store, sku, date, quantity: net units sold per period) lets items of
+    policy.history_classes use their own past demand over lead time + review; without it every
+    item's distribution comes from its forecast.
     """
     policy = policy or InventoryPolicy()
     frame, series = _group_forecast(forecast_points, as_of)
@@ -297,6 +300,7 @@ def recommend_inventory(
     risk = np.where(np.isfinite(position), (position < 0).astype(float), np.nan)
     from_history = np.zeros(n_items, dtype=bool)
     history_detail = np.full(n_items, "", dtype=object)
+    demand_class = np.full(n_items, None, dtype=object)
     horizon_mean = np.zeros((n_items, max(1, int(n_periods.max(initial=0)))))
     if n_forecast:
         horizon_columns = np.arange(horizon_mean.shape[1])[None, :]
@@ -353,7 +357,7 @@ def recommend_inventory(
         mean_protection[:n_forecast] = demand.mean_protection
         level[:n_forecast] = demand.level
         risk[:n_forecast] = demand.stockout_risk
-        if history is not None and policy.lumpy_from_history and len(history):
+        if history is not None and len(history):
             past = history_windows(
                 history,
                 series.keys,
@@ -365,7 +369,9 @@ def recommend_inventory(
                 policy.n_samples,
                 policy.seed,
             )
-            chosen = past.lumpy & (past.windows >= policy.min_history_windows)
+            classes = past.demand_class
+            demand_class[:n_forecast] = np.where(classes == "", None, classes)
+            chosen = np.isin(classes, policy.history_classes) & (past.windows >= policy.min_history_windows)
             if chosen.any():
                 rows = np.flatnonzero(chosen)
                 own = summarise_samples(
@@ -383,8 +389,8 @@ def recommend_inventory(
                 risk[rows] = own.stockout_risk
                 from_history[rows] = True
                 history_detail[rows] = [
-                    f"ADI {adi:.1f}, CV2 {cv2:.2f}; {count} windows" for adi, cv2, count in
-                    zip(past.adi[rows], past.cv2[rows], past.windows[rows], strict=True)
+                    f"{name} (ADI {adi:.1f}, CV2 {cv2:.2f}; {count} windows" for name, adi, cv2, count in
+                    zip(classes[rows], past.adi[rows], past.cv2[rows], past.windows[rows], strict=True)
                 ]  # fmt: skip
 
     safety_stock = level - mean_protection
@@ -450,6 +456,7 @@ def recommend_inventory(
     table["_due"] = due
     table["demand_source"] = np.where(from_history, "history", "forecast")
     table["_history_detail"] = history_detail
+    table["demand_class"] = demand_class
     table["_as_of"] = as_of_dates.to_numpy()
     table["explanation"] = explain_rows(table, policy)
     return table[OUTPUT_COLUMNS].sort_values(["urgency", *KEYS], kind="stable").reset_index(drop=True)
