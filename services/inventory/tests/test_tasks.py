@@ -264,3 +264,44 @@ def test_weekly_window_with_a_part_week_spans_two_weeks() -> None:
     assert row["window_periods"] == pytest.approx(12 / 7)
     assert row["expected_protection_demand"] == pytest.approx(70.0 * 12 / 7, rel=0.03)
     assert row["protection_quantile"] > row["expected_protection_demand"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_lumpy_item_takes_its_demand_from_its_own_sales_history(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, headers = make_identity()
+    org = identity.organization_id
+    sales = _daily_sales(org, END - pd.Timedelta(days=181), END, 10.0)
+    # P00 sells on every 4th day only, 20 and 200 units in turn: lumpy (ADI ~4, CV2 0.67).
+    lumpy = sales["sku"] == "P00"
+    days = pd.to_datetime(sales["date"])
+    offset = (pd.Timestamp(END) - days).dt.days
+    sales = sales[~lumpy | (offset % 4 == 0)].copy()
+    lumpy = sales["sku"] == "P00"
+    sales.loc[lumpy, "quantity"] = np.where(np.arange(lumpy.sum()) % 2 == 0, 20.0, 200.0)
+    write_sales_lines(sales)
+    _write_forecast(org, END)
+    _run(org)
+
+    item = await _item(client, headers, "P00")
+    assert item["demand_source"] == "history" and item["demand_class"] == "lumpy"
+    assert "Demand is lumpy (ADI 3.9, CV2 0.67; 168 windows of 182 days)" in item["explanation"]
+    # 14-day windows (7-day lead time + 7-day review) hold 3 or 4 of its sales: at most 440 units.
+    assert item["reorder_point"] == 440.0
+    smooth = await _item(client, headers, "P01")
+    assert smooth["demand_source"] == "forecast" and smooth["demand_class"] == "smooth"
+    summary = (await client.get("/inventory-recommendations/summary", headers=headers)).json()
+    assert summary["history_items"] == 1 and summary["items"] == N_SKUS
+    with sync_session() as session:
+        recorded = session.execute(
+            text(
+                "SELECT sku, demand_class, history_quantile FROM inventory_protection_windows"
+                " WHERE organization_id = :org ORDER BY sku"
+            ),
+            {"org": org},
+        ).all()
+    assert len(recorded) == N_SKUS
+    # Every item's record holds what its own history said, for the choice per class later.
+    assert recorded[0] == ("P00", "lumpy", 440.0)
+    assert all(cls == "smooth" and quantile == pytest.approx(140.0) for _, cls, quantile in recorded[1:])

@@ -1433,6 +1433,10 @@ export interface components {
             urgency?: number | null;
             /** Supplier */
             supplier?: string | null;
+            /** Demand Source */
+            demand_source?: string | null;
+            /** Demand Class */
+            demand_class?: string | null;
             /** Explanation */
             explanation: string;
         };
@@ -1461,6 +1465,21 @@ export interface components {
              * @default 0
              */
             calibration_windows: number;
+            /**
+             * History Spread Factor
+             * @default 1
+             */
+            history_spread_factor: number;
+            /**
+             * History Calibration Windows
+             * @default 0
+             */
+            history_calibration_windows: number;
+            /**
+             * History Items
+             * @default 0
+             */
+            history_items: number;
         };
     };
     responses: never;

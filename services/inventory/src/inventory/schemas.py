@@ -23,6 +23,10 @@ class InventoryRecommendation(BaseModel):
     excess_value: float | None = None
     urgency: int | None = None
     supplier: str | None = None
+    # "forecast", or "history" where the item's own past lead time + review totals were used
+    # (its Syntetos-Boylan demand_class chose so); null for results stored before these existed.
+    demand_source: str | None = None
+    demand_class: str | None = None
     explanation: str
 
 
@@ -45,3 +49,7 @@ class InventorySummary(BaseModel):
     # lead time + review windows with known demand it was calibrated on.
     spread_factor: float = 1.0
     calibration_windows: int = 0
+    # The same for the items whose demand came from their own history, and how many those are.
+    history_spread_factor: float = 1.0
+    history_calibration_windows: int = 0
+    history_items: int = 0

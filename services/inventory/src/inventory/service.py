@@ -26,6 +26,8 @@ FIELDS = (
     "excess_value",
     "urgency",
     "supplier",
+    "demand_source",
+    "demand_class",
 )
 # "Urgent": an order is due now, or the chance of running out before a new order arrives is material.
 URGENT_SQL = (
@@ -102,6 +104,8 @@ class InventoryService:
 
         async def load() -> dict[str, Any]:
             payloads = await self.repository.all_payloads(org)
+            history = [p for p in payloads if p.get("demand_source") == "history"]
+            forecast = [p for p in payloads if p.get("demand_source") != "history"]
             stock_value = sum((p.get("on_hand") or 0) * (p.get("unit_cost") or 0) for p in payloads)
             return {
                 "stock_value": round(stock_value, 2),
@@ -111,9 +115,18 @@ class InventoryService:
                 "excess_value": round(sum(p.get("excess_value") or 0 for p in payloads), 2),
                 "items": len(payloads),
                 "orders_due": sum(1 for p in payloads if (p.get("order_quantity") or 0) > 0),
-                # One factor per run: every recommendation of the run carries the same.
-                "spread_factor": max((p.get("spread_factor") or 1.0 for p in payloads), default=1.0),
-                "calibration_windows": max((p.get("calibration_windows") or 0 for p in payloads), default=0),
+                # One factor per run and source: every recommendation of a source carries the same.
+                **_calibration(forecast, ""),
+                **_calibration(history, "history_"),
+                "history_items": len(history),
             }
 
         return await cached(str(org), "inventory", {"view": "summary"}, load)
+
+
+def _calibration(payloads: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    """The spread factor and its ended windows, as the last run's recommendations carry them."""
+    return {
+        f"{prefix}spread_factor": max((p.get("spread_factor") or 1.0 for p in payloads), default=1.0),
+        f"{prefix}calibration_windows": max((p.get("calibration_windows") or 0 for p in payloads), default=0),
+    }
