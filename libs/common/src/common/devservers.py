@@ -60,7 +60,11 @@ class EmbeddedServers:
 
     def _tune_postgres(self) -> None:
         """Apply POSTGRES_SETTINGS once (ALTER SYSTEM); restart if one of them needs it."""
-        statements = "".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in POSTGRES_SETTINGS.items())
+        self.configure_postgres(POSTGRES_SETTINGS)
+
+    def configure_postgres(self, settings: dict[str, str]) -> None:
+        """Set server settings (ALTER SYSTEM) on the running server; restart if one needs it."""
+        statements = "".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in settings.items())
         self._pg.psql(statements + "SELECT pg_reload_conf();")
         pending = self._pg.psql("SELECT count(*) FROM pg_settings WHERE pending_restart;")
         if _first_number(pending) > 0:
