@@ -392,6 +392,9 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
     assert (
         text(page, "[data-testid=inventory-explanation]") == re.sub(r"\s+", " ", first["explanation"]).strip()
     )
+    source = {"history": "its own sales history", "forecast": "the forecast"}[first["demand_source"]]
+    kind = f" ({first['demand_class']} demand)" if first["demand_class"] else ""
+    assert text(page, "[data-testid=inventory-demand-source]") == source + kind
     # Sorting by item puts the first SKU (in natural order, as the page compares text) on top.
     page.get_by_role("button", name=re.compile("^Item")).click()
     natural = sorted(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { InventoryRecommendation } from "../api/types";
-import { filterInventory, nextSort, riskLevel, sortRows } from "./table";
+import { demandSourceText, filterInventory, nextSort, riskLevel, sortRows } from "./table";
 
 function rec(sku: string, over: Partial<InventoryRecommendation> = {}): InventoryRecommendation {
   return {
@@ -69,5 +69,14 @@ describe("filterInventory", () => {
 
   it("names risk levels", () => {
     expect([0.5, 0.2, 0.19, null].map(riskLevel)).toEqual(["high", "medium", "low", "unknown"]);
+  });
+});
+
+describe("demandSourceText", () => {
+  it("names the source and the demand class", () => {
+    expect(demandSourceText("history", "lumpy")).toBe("its own sales history (lumpy demand)");
+    expect(demandSourceText("forecast", "smooth")).toBe("the forecast (smooth demand)");
+    expect(demandSourceText("forecast", null)).toBe("the forecast");
+    expect(demandSourceText(undefined, undefined)).toBe("—");
   });
 });

@@ -56,3 +56,11 @@ export function riskLevel(risk: number | null | undefined): RiskLevel {
   if (typeof risk !== "number" || !Number.isFinite(risk)) return "unknown";
   return risk >= 0.5 ? "high" : risk >= 0.2 ? "medium" : "low";
 }
+
+/** Where an item's lead time + review demand came from, in words ("its own sales history (lumpy demand)"). */
+export function demandSourceText(source: string | null | undefined, demandClass: string | null | undefined): string {
+  const kind = demandClass ? ` (${demandClass} demand)` : "";
+  if (source === "history") return `its own sales history${kind}`;
+  if (source === "forecast") return `the forecast${kind}`;
+  return "—";
+}

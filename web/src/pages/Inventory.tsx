@@ -8,7 +8,7 @@ import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeade
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
 import type { Tone } from "../lib/jobs";
-import { filterInventory, nextSort, riskLevel, sortRows, type SortDir } from "../lib/table";
+import { demandSourceText, filterInventory, nextSort, riskLevel, sortRows, type SortDir } from "../lib/table";
 
 type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "reorder_point" | "stockout_risk" | "excess_value";
 const LIMIT = 500;
@@ -176,6 +176,7 @@ export default function Inventory() {
                                     <div><dt className="inline">Stockout expected: </dt><dd className="inline">{formatDate(r.expected_stockout_date)}</dd></div>
                                     <div><dt className="inline">Excess units: </dt><dd className="inline tabular-nums">{formatNumber(r.excess_units)}</dd></div>
                                     <div><dt className="inline">Excess value: </dt><dd className="inline tabular-nums">{formatMoney(r.excess_value)}</dd></div>
+                                    <div className="col-span-2"><dt className="inline">Demand from: </dt><dd className="inline" data-testid="inventory-demand-source">{demandSourceText(r.demand_source, r.demand_class)}</dd></div>
                                   </dl>
                                 </td>
                               </tr>
