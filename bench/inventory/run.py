@@ -37,11 +37,9 @@ for service in ("inventory", "forecasting"):
 
 from inventory.engine import (  # noqa: E402
     InventoryPolicy,
-    calibrate_spread,
-    choose_history_classes,
+    calibrate_sources,
     protection_records,
     recommend_inventory,
-    source_errors,
 )
 
 FLAGS = ["feature", "display", "tpr_only"]
@@ -427,14 +425,9 @@ class EngineRule:
         if not ended:
             self.calibration[t] = (1.0, 1.0, self.policy.history_classes)
             return self.calibration[t]
-        records = pd.concat(ended, ignore_index=True)
-        forecast_errors, history_errors = source_errors(records)
-        level = self.policy.service_level
-        self.calibration[t] = (
-            calibrate_spread(forecast_errors, level),
-            calibrate_spread(history_errors, level),
-            choose_history_classes(records, level) if self.use_history else (),
-        )
+        found = calibrate_sources(pd.concat(ended, ignore_index=True), self.policy.service_level)
+        classes = found.history_classes if self.use_history else ()
+        self.calibration[t] = (found.spread_factor, found.history_spread_factor, classes)
         return self.calibration[t]
 
     def recommend(self, t: int, on_hand: np.ndarray | None, on_order: np.ndarray | None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from common.jobs import initial_stages, stage_entry
 from common.models import UploadJob
 from common.testing.plugin import write_sales_lines
 from inventory import tasks
-from inventory.engine import InventoryPolicy, choose_history_classes
+from inventory.engine import Calibration, InventoryPolicy, calibrate_sources, choose_history_classes
 from inventory.tasks import MIN_CALIBRATION_WINDOWS, protection_windows
 
 END = pd.Timestamp("2026-10-31")
@@ -92,14 +92,23 @@ def _windows(org: uuid.UUID) -> pd.DataFrame:
         rows = session.execute(
             text(
                 "SELECT sku, origin_date, end_date, expected_protection_demand, protection_quantile,"
-                " actual_protection_demand FROM inventory_protection_windows"
+                " actual_protection_demand, demand_class, history_quantile FROM inventory_protection_windows"
                 " WHERE organization_id = :org ORDER BY sku, origin_date"
             ),
             {"org": org},
         ).all()
     return pd.DataFrame(
         [tuple(r) for r in rows],
-        columns=["sku", "origin_date", "end_date", "expected", "quantile", "actual"],
+        columns=[
+            "sku",
+            "origin_date",
+            "end_date",
+            "expected",
+            "quantile",
+            "actual",
+            "demand_class",
+            "history",
+        ],
     )
 
 
@@ -174,8 +183,14 @@ async def test_windows_recorded_then_ended_windows_widen_the_spread(
 
 
 def test_too_few_ended_windows_leave_the_spread_as_forecast() -> None:
-    table = pd.DataFrame({"explanation": ["Order 3.", "No forecast."], "has_forecast": [True, False]})
-    few = tasks.with_calibration(table, 1.0, MIN_CALIBRATION_WINDOWS - 1)
+    table = pd.DataFrame(
+        {
+            "explanation": ["Order 3.", "No forecast."],
+            "has_forecast": [True, False],
+            "demand_source": ["forecast", "forecast"],
+        }
+    )
+    few = tasks.with_calibration(table, Calibration(1.0, MIN_CALIBRATION_WINDOWS - 1, 1.0, 0, ("lumpy",)))
     assert few["explanation"][0].endswith(
         f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
     )
@@ -183,7 +198,7 @@ def test_too_few_ended_windows_leave_the_spread_as_forecast() -> None:
     assert (few["spread_factor"] == 1.0).all() and (
         few["calibration_windows"] == MIN_CALIBRATION_WINDOWS - 1
     ).all()
-    none = tasks.with_calibration(table, 1.0, 0)
+    none = tasks.with_calibration(table, Calibration(1.0, 0, 1.0, 0, ("lumpy",)))
     assert none["explanation"].tolist() == table["explanation"].tolist()
 
 
@@ -207,16 +222,17 @@ def test_forecast_and_history_items_are_calibrated_apart() -> None:
             "demand_class": "lumpy",
         }
     )
-    forecast, history, forecast_windows, history_windows = tasks.spread_factors(errors, 0.95)
-    assert forecast == 1.0 and history == pytest.approx(9.0)
-    assert (forecast_windows, history_windows) == (n, n)
-    out = tasks.with_calibration(table, forecast, forecast_windows, history, history_windows)
+    calibration = calibrate_sources(errors, 0.95, min_records=n)
+    assert calibration.spread_factor == 1.0 and calibration.history_spread_factor == pytest.approx(9.0)
+    assert (calibration.windows, calibration.history_windows) == (n, n)
+    out = tasks.with_calibration(table, calibration)
     assert out["spread_factor"].tolist() == [1.0, pytest.approx(9.0)]
     assert "so it is not scaled" in out["explanation"][0]
     assert f"The spread factor 9.00 comes from {n} past" in out["explanation"][1]
     # A history without spread (quantile at the mean) says nothing about its band.
     flat = errors.assign(history_quantile=10.0)
-    assert tasks.spread_factors(flat, 0.95)[1:4:2] == (1.0, 0)
+    flat_calibration = calibrate_sources(flat, 0.95, min_records=n)
+    assert (flat_calibration.history_spread_factor, flat_calibration.history_windows) == (1.0, 0)
 
 
 def test_each_demand_class_takes_the_source_whose_past_quantiles_were_better() -> None:
@@ -293,15 +309,9 @@ async def test_a_lumpy_item_takes_its_demand_from_its_own_sales_history(
     assert smooth["demand_source"] == "forecast" and smooth["demand_class"] == "smooth"
     summary = (await client.get("/inventory-recommendations/summary", headers=headers)).json()
     assert summary["history_items"] == 1 and summary["items"] == N_SKUS
-    with sync_session() as session:
-        recorded = session.execute(
-            text(
-                "SELECT sku, demand_class, history_quantile FROM inventory_protection_windows"
-                " WHERE organization_id = :org ORDER BY sku"
-            ),
-            {"org": org},
-        ).all()
+    recorded = _windows(org)
     assert len(recorded) == N_SKUS
     # Every item's record holds what its own history said, for the choice per class later.
-    assert recorded[0] == ("P00", "lumpy", 440.0)
-    assert all(cls == "smooth" and quantile == pytest.approx(140.0) for _, cls, quantile in recorded[1:])
+    assert tuple(recorded.iloc[0][["sku", "demand_class", "history"]]) == ("P00", "lumpy", 440.0)
+    rest = recorded.iloc[1:]
+    assert (rest["demand_class"] == "smooth").all() and rest["history"].to_numpy() == pytest.approx(140.0)

@@ -28,7 +28,7 @@ from inventory.repository import (
 )
 
 if TYPE_CHECKING:
-    from inventory.engine import InventoryPolicy
+    from inventory.engine import Calibration, InventoryPolicy
 
 app = celery_app
 
@@ -83,24 +83,6 @@ def protection_windows(
     return windows.loc[known, list(WINDOW_COLUMNS)].reset_index(drop=True)
 
 
-def spread_factors(errors: pd.DataFrame, service_level: float) -> tuple[float, float, int, int]:
-    """Spread factors (forecast items, history items) and the ended windows behind each.
-
-    Each source is calibrated on its own quantiles: a lumpy item's own-history totals and a
-    forecast's band are wrong in different ways, and pooling let one widen the other.
-    """
-    from inventory.engine import calibrate_spread, source_errors
-
-    factors: list[float] = []
-    counts: list[int] = []
-    for own in source_errors(errors):
-        counts.append(len(own))
-        factors.append(
-            calibrate_spread(own, service_level, min_records=MIN_CALIBRATION_WINDOWS) if len(own) else 1.0
-        )
-    return factors[0], factors[1], counts[0], counts[1]
-
-
 def _calibration_note(spread_factor: float, windows: int) -> str:
     if windows == 0:
         return ""  # no history yet: nothing was calibrated, nothing to say
@@ -120,28 +102,21 @@ def _calibration_note(spread_factor: float, windows: int) -> str:
     )
 
 
-def with_calibration(
-    table: pd.DataFrame,
-    spread_factor: float,
-    windows: int,
-    history_spread_factor: float = 1.0,
-    history_windows: int = 0,
-) -> pd.DataFrame:
+def with_calibration(table: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
     """Add each item's spread factor and the ended windows behind it to every recommendation.
 
-    Items whose demand came from their own history carry the history factor and windows.
+    Items whose demand came from their own history carry the history's factor and windows.
     """
-    source = table["demand_source"] if "demand_source" in table else pd.Series("forecast", index=table.index)
-    from_history = source.astype(str).eq("history").to_numpy()
+    from_history = table["demand_source"].astype(str).eq("history").to_numpy()
     table = table.assign(
-        spread_factor=np.where(from_history, history_spread_factor, spread_factor),
-        calibration_windows=np.where(from_history, history_windows, windows),
+        spread_factor=np.where(from_history, calibration.history_spread_factor, calibration.spread_factor),
+        calibration_windows=np.where(from_history, calibration.history_windows, calibration.windows),
     )
     forecast = table["has_forecast"].astype(bool)
     notes = np.where(
         from_history,
-        _calibration_note(history_spread_factor, history_windows),
-        _calibration_note(spread_factor, windows),
+        _calibration_note(calibration.history_spread_factor, calibration.history_windows),
+        _calibration_note(calibration.spread_factor, calibration.windows),
     )
     explanation = table["explanation"].where(~forecast, table["explanation"] + notes)
     return table.assign(explanation=explanation)
@@ -150,7 +125,7 @@ def with_calibration(
 @stage_task("inventory.run", "inventory")
 def run(job_id: str, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
-    from inventory.engine import InventoryPolicy, choose_history_classes, recommend_inventory
+    from inventory.engine import InventoryPolicy, calibrate_sources, recommend_inventory
 
     organization_id = jobs.job_organization(job_id)
     if organization_id is None:
@@ -179,18 +154,15 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     products_or_none = products if not products.empty else None
     windows = protection_windows(points, products_or_none, policy, history)
     report(0.5)
-    forecast_factor, history_factor, forecast_windows, history_windows = spread_factors(
-        errors, policy.service_level
-    )
-    classes = choose_history_classes(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
+    calibration = calibrate_sources(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
     policy = replace(
         policy,
-        spread_factor=forecast_factor,
-        history_spread_factor=history_factor,
-        history_classes=classes,
+        spread_factor=calibration.spread_factor,
+        history_spread_factor=calibration.history_spread_factor,
+        history_classes=calibration.history_classes,
     )
     table = recommend_inventory(points, products_or_none, policy=policy, history=history)
-    table = with_calibration(table, forecast_factor, forecast_windows, history_factor, history_windows)
+    table = with_calibration(table, calibration)
     report(0.8)
     with sync_session() as session:
         record_windows(session.connection(), organization_id, job_id, windows)

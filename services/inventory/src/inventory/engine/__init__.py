@@ -3,6 +3,8 @@
 from inventory.engine.calibration import (
     CHOICE_COLUMNS,
     ERROR_COLUMNS,
+    Calibration,
+    calibrate_sources,
     calibrate_spread,
     choose_history_classes,
     source_errors,
@@ -18,7 +20,9 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "PURCHASE_ORDER_COLUMNS",
     "RECORD_COLUMNS",
+    "Calibration",
     "InventoryPolicy",
+    "calibrate_sources",
     "calibrate_spread",
     "choose_history_classes",
     "protection_records",

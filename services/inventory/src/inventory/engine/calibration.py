@@ -11,10 +11,19 @@ Regression", ICML: recalibrating forecast quantiles on held-out errors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from inventory.engine.history import DEMAND_CLASSES
+
 ERROR_COLUMNS = ["expected_protection_demand", "protection_quantile", "actual_protection_demand"]
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as floats, NaN where it is not a number."""
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
 
 
 def calibrate_spread(
@@ -34,9 +43,7 @@ def calibrate_spread(
     missing = set(ERROR_COLUMNS) - set(errors.columns)
     if missing:
         raise ValueError(f"errors lacks column(s) {sorted(missing)}")
-    mean = pd.to_numeric(errors["expected_protection_demand"], errors="coerce").to_numpy(dtype=float)
-    quantile = pd.to_numeric(errors["protection_quantile"], errors="coerce").to_numpy(dtype=float)
-    actual = pd.to_numeric(errors["actual_protection_demand"], errors="coerce").to_numpy(dtype=float)
+    mean, quantile, actual = (_numbers(errors, column) for column in ERROR_COLUMNS)
     # Items without spread (quantile at the mean) cannot be scaled and say nothing about the band.
     usable = np.isfinite(mean) & np.isfinite(quantile) & np.isfinite(actual) & (quantile > mean)
     if usable.sum() < min_records:
@@ -56,13 +63,11 @@ def source_errors(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     history = records[["history_expected_demand", "history_quantile", "actual_protection_demand"]]
     frames = (records[ERROR_COLUMNS], history.set_axis(ERROR_COLUMNS, axis=1))
-    mean, quantile = ERROR_COLUMNS[0], ERROR_COLUMNS[1]
-    return tuple(  # type: ignore[return-value]
-        frame[
-            pd.to_numeric(frame[quantile], errors="coerce") > pd.to_numeric(frame[mean], errors="coerce")
-        ].reset_index(drop=True)
+    forecast, history = (
+        frame[_numbers(frame, ERROR_COLUMNS[1]) > _numbers(frame, ERROR_COLUMNS[0])].reset_index(drop=True)
         for frame in frames
     )
+    return forecast, history
 
 
 # Columns of the records that choose, per demand class, between the forecast and the history.
@@ -96,13 +101,14 @@ def choose_history_classes(
     missing = set(CHOICE_COLUMNS) - set(records.columns)
     if missing:
         raise ValueError(f"records lack column(s) {sorted(missing)}")
-    forecast = pd.to_numeric(records["protection_quantile"], errors="coerce").to_numpy(dtype=float)
-    history = pd.to_numeric(records["history_quantile"], errors="coerce").to_numpy(dtype=float)
-    actual = pd.to_numeric(records["actual_protection_demand"], errors="coerce").to_numpy(dtype=float)
+    forecast, history, actual = (
+        _numbers(records, column)
+        for column in ("protection_quantile", "history_quantile", "actual_protection_demand")
+    )
     classes = records["demand_class"].astype(object).to_numpy()
     both = np.isfinite(forecast) & np.isfinite(history) & np.isfinite(actual)
     chosen = set(default)
-    for name in ("smooth", "erratic", "intermittent", "lumpy"):
+    for name in DEMAND_CLASSES:
         rows = both & (classes == name)
         if rows.sum() < min_records:
             continue
@@ -112,4 +118,32 @@ def choose_history_classes(
             chosen.add(name)
         else:
             chosen.discard(name)
-    return tuple(name for name in ("smooth", "erratic", "intermittent", "lumpy") if name in chosen)
+    return tuple(name for name in DEMAND_CLASSES if name in chosen)
+
+
+@dataclass
+class Calibration:
+    """What the ended windows say: each source's spread factor, and the classes the history serves."""
+
+    spread_factor: float  # forecast items
+    windows: int  # ended windows with a forecast band behind spread_factor
+    history_spread_factor: float
+    history_windows: int
+    history_classes: tuple[str, ...]
+
+
+def calibrate_sources(records: pd.DataFrame, service_level: float, min_records: int = 50) -> Calibration:
+    """Calibrate both sources and choose the history's classes from the ended windows' records.
+
+    `records` as stored per window (protection_records' columns plus actual_protection_demand).
+    Each source is calibrated on its own quantiles: a lumpy item's own-history totals and a
+    forecast's band are wrong in different ways, and pooling let one widen the other.
+    """
+    forecast, history = source_errors(records)
+    return Calibration(
+        spread_factor=calibrate_spread(forecast, service_level, min_records=min_records),
+        windows=len(forecast),
+        history_spread_factor=calibrate_spread(history, service_level, min_records=min_records),
+        history_windows=len(history),
+        history_classes=choose_history_classes(records, service_level, min_records=min_records),
+    )

@@ -48,13 +48,13 @@ def explain_row(row: dict[Hashable, Any], policy: InventoryPolicy) -> str:
             f"(safety stock {_units(row['safety_stock'])}) and an order-up-to level of "
             f"{_units(row['order_up_to'])}."
         )
-        if row.get("demand_source") == "history":
+        from_history = row["demand_source"] == "history"
+        if from_history:
             levels += (
                 f" Demand is {row['_history_detail']} of {policy.history_window_days} days), so "
                 "that demand comes from the item's own totals over its past windows of the same length, "
                 "not from the forecast's band."
             )
-        from_history = row.get("demand_source") == "history"
         factor = policy.history_spread_factor if from_history else policy.spread_factor
         if factor != 1.0:
             whose = "That demand's" if from_history else "The forecast's"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from inventory.engine.history import DEMAND_CLASSES
+
 
 @dataclass
 class InventoryPolicy:
@@ -75,7 +77,7 @@ class InventoryPolicy:
             raise ValueError("min_wape_factor must be in (0, 1]")
         if not (self.spread_factor > 0.0 and self.history_spread_factor > 0.0):
             raise ValueError("spread_factor and history_spread_factor must be more than 0")
-        unknown = set(self.history_classes) - {"smooth", "erratic", "intermittent", "lumpy"}
+        unknown = set(self.history_classes) - set(DEMAND_CLASSES)
         if unknown:
             raise ValueError(f"history_classes has unknown demand class(es) {sorted(unknown)}")
         if self.history_window_days < 1 or self.min_history_windows < 1:

@@ -12,10 +12,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from inventory.engine.history import DEMAND_CLASSES
 from inventory.engine.policy import InventoryPolicy
 from inventory.engine.recommend import recommend_inventory
 
-ALL_CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 RECORD_COLUMNS = [
     "store",
     "sku",
@@ -54,8 +54,9 @@ def protection_records(
     lead_times = None
     if stock is not None and not stock.empty and "lead_time_days" in stock:
         lead_times = stock[["store", "sku", "lead_time_days"]]
-    options = {"as_of": as_of, "include_products_without_forecast": False}
-    forecast = recommend_inventory(forecast_points, lead_times, raw, **options)  # type: ignore[arg-type]
+    forecast = recommend_inventory(
+        forecast_points, lead_times, raw, as_of=as_of, include_products_without_forecast=False
+    )
     records = forecast[
         ["store", "sku", "period_days", "lead_time_days", "expected_protection_demand"]
     ].assign(protection_quantile=forecast["reorder_point"].to_numpy(dtype=float))
@@ -64,9 +65,10 @@ def protection_records(
         own = recommend_inventory(
             forecast_points,
             lead_times,
-            replace(raw, history_classes=ALL_CLASSES),
+            replace(raw, history_classes=DEMAND_CLASSES),
+            as_of=as_of,
             history=history,
-            **options,  # type: ignore[arg-type]
+            include_products_without_forecast=False,
         )
         own = own.set_index(["store", "sku"]).reindex(pd.MultiIndex.from_frame(records[["store", "sku"]]))
         from_history = (own["demand_source"] == "history").to_numpy()
