@@ -542,17 +542,28 @@ def matched_min_max(
     Compares stock at equal service: a rule that misses its own target holds less stock for a
     worse service, which says nothing about which policy is leaner.
     """
-    low, high = norm.ppf(TARGET), 8.0
-    best = None
-    start, rule = min_max_rule(data, ordering_cost, holding_rate, high)
-    top = replay(data, start, rule)
+
+    def run(z: float) -> Replay:
+        return replay(data, *min_max_rule(data, ordering_cost, holding_rate, z))
+
+    return smallest_reaching(run, float(norm.ppf(TARGET)), 8.0, target)
+
+
+def smallest_reaching(
+    run: Callable[[float], Replay], low: float, high: float, target: float
+) -> tuple[float, Replay] | None:
+    """The smallest setting in [low, high] whose replay reaches `target` cycle service (bisection).
+
+    None when even `high` does not. Service grows with the setting, so 12 halvings pin it to
+    1/4096 of the range.
+    """
+    top = run(high)
     if top.cycle_service < target:
         return None
     best = (high, top)
     for _ in range(12):
         middle = 0.5 * (low + high)
-        start, rule = min_max_rule(data, ordering_cost, holding_rate, middle)
-        result = replay(data, start, rule)
+        result = run(middle)
         if result.cycle_service >= target:
             high, best = middle, (middle, result)
         else:
@@ -581,18 +592,7 @@ def oracle_base_stock(data: Dataset, target: float) -> tuple[float, Replay] | No
 
         return replay(data, np.ceil(level), rule)
 
-    top = run(1.0)
-    if top.cycle_service < target:
-        return None
-    low, high, best = 0.5, 1.0, (1.0, top)
-    for _ in range(12):
-        middle = 0.5 * (low + high)
-        result = run(middle)
-        if result.cycle_service >= target:
-            high, best = middle, (middle, result)
-        else:
-            low = middle
-    return best
+    return smallest_reaching(run, 0.5, 1.0, target)
 
 
 def report(name: str, results: dict[str, Replay]) -> None:
