@@ -107,7 +107,7 @@ def main() -> None:
                 merge_insert = _timed(
                     conn,
                     "merge insert into sales_lines (key index in place)",
-                    f"INSERT INTO sales_lines ({_LINE_COLUMNS}, job_id) SELECT src.*, %(job)s::uuid FROM ({source}) src",
+                    f"INSERT INTO sales_lines ({COLUMNS}) SELECT src.*, %(job)s::uuid FROM ({source}) src",
                     params,
                 )
             conn.execute("CHECKPOINT")
