@@ -3,10 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+# The uv that wrote uv.lock; the Dockerfiles (ghcr.io/astral-sh/uv:<version>) and the CI workflow pin the same.
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON))
+# The interpreter itself, not a shim in front of it (pyenv): uv would rebuild .venv at every sync.
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 PYTEST_ARGS ?=
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
@@ -19,9 +22,10 @@ help:
 	@echo "make demo    the same, plus a demo account with generated data"
 	@echo "make test    lint + every test (real PostgreSQL, Redis, processes, browser)"
 
-$(UV):
+$(UV): Makefile
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	$(UV) sync --frozen --all-packages

@@ -7,6 +7,7 @@ import ipaddress
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,22 @@ SECRET_KEYS = {
 Manifest = dict[str, Any]
 
 
+def tool_or_skip(name: str, why: str) -> str:
+    """Path of a command-line tool, or skip the calling test saying `why` it is needed.
+
+    Looked up on PATH, then where `make install` puts tools: the project's virtualenv (dev
+    dependencies that ship a binary: hadolint, kubectl) and .tools/bin (uv itself).
+    """
+    for directory in (None, Path(sys.executable).parent, REPO / ".venv" / "bin", REPO / ".tools" / "bin"):
+        path = shutil.which(name, path=None if directory is None else str(directory))
+        if path is not None:
+            return path
+    pytest.skip(f"{name} is not installed ({why}); `make install` installs it")
+
+
 def kubectl_or_skip() -> str:
     """Path of kubectl (which bundles kustomize), or skip the calling test with the reason."""
-    path = shutil.which("kubectl")
-    if path is None:
-        pytest.skip("kubectl is not installed: cannot render the kustomize overlays")
-    return path
+    return tool_or_skip("kubectl", "to render the kustomize overlays")
 
 
 @functools.cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from typing import Any
 
@@ -39,7 +40,7 @@ def test_workflow_matches_the_github_schema() -> None:
 
 def test_tests_gate_images_and_images_gate_the_deploy() -> None:
     jobs = workflow()["jobs"]
-    assert "make test" in _steps_text("test")
+    assert "bash .ci/run" in _steps_text("test")
     assert jobs["images"]["needs"] == "test"
     assert jobs["deploy"]["needs"] == "images"
     assert jobs["deploy"]["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
@@ -64,3 +65,21 @@ def test_deploy_pins_the_commit_then_waits_for_migration_and_rollout() -> None:
     assert "kubectl kustomize deploy/k8s/overlays/prod" in text
     assert text.index("set-release.sh") < text.index("kubectl apply") < text.index("job/migrate-$GITHUB_SHA")
     assert "rollout status" in text
+
+
+def test_the_test_job_runs_what_ci_run_runs_as_root_on_debian() -> None:
+    """Not a subset: .ci/run itself (Chromium included), as root on the images' Debian release."""
+    test = workflow()["jobs"]["test"]
+    assert [s.get("run") for s in test["steps"] if "run" in s] == ["bash .ci/run"]
+    assert test["container"]["image"].endswith("-bookworm")
+    assert "--privileged" in test["container"]["options"]  # the read-only image-tree mounts
+    ci_run = (REPO / ".ci" / "run").read_text()
+    assert "apt-get install -y -qq chromium" in ci_run and "make test" in ci_run
+
+
+def test_uv_is_pinned_to_one_version_everywhere() -> None:
+    """The Makefile installs the uv the Dockerfiles copy: the one that wrote uv.lock."""
+    (makefile_pin,) = re.findall(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M)
+    assert "uv==$(UV_VERSION)" in (REPO / "Makefile").read_text()
+    for service, path in dockerfiles().items():
+        assert re.findall(r"ghcr\.io/astral-sh/uv:(\S+)", path.read_text()) == [makefile_pin], service

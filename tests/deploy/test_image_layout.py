@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from deploy_support import PORTS, REPO, dockerfile_stages, dockerfiles
+from deploy_support import PORTS, REPO, dockerfile_stages, dockerfiles, tool_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +58,7 @@ BASE_IMAGE_PACKAGES = {
 
 
 def _uv() -> str:
-    path = shutil.which("uv") or ("/tmp/uvboot/bin/uv" if Path("/tmp/uvboot/bin/uv").exists() else None)
-    if path is None:
-        pytest.skip("uv is not installed")
-    return path
+    return tool_or_skip("uv", "to replay the images' `uv sync` step")
 
 
 def _read_only(command: list[str], tree: Path) -> list[str]:

@@ -287,7 +287,7 @@ def test_sql_and_formula_payloads_in_every_text_field_are_stored_as_plain_data(
 
 
 def test_mixed_encodings_are_stored_as_harmless_text(platform: Any, servers: Any) -> None:
-    # One Latin-1 line and one UTF-8 line in the same file: read as Latin-1, nothing lost or run.
+    # One Latin-1 line and one UTF-8 line in the same file: read as Windows-1252, nothing lost or run.
     body = HEADER + "2024-01-02,S1,Caf\xe9,1,2\n".encode("latin-1") + "2024-01-03,S1,Café,1,2\n".encode()
     headers = _login(platform.base_url, _account(platform.base_url))
     with httpx.Client(base_url=platform.base_url, headers=headers, timeout=120) as client:
@@ -302,7 +302,7 @@ def test_mixed_encodings_are_stored_as_harmless_text(platform: Any, servers: Any
                 "SELECT sku FROM sales_lines WHERE organization_id = %s", (organization_id,)
             ).fetchall()
         }
-    assert skus == {"Café", "CafÃ©"}  # the UTF-8 line's bytes are kept, read as Latin-1
+    assert skus == {"Café", "CafÃ©"}  # the UTF-8 line's bytes are kept, read as Windows-1252
 
 
 def test_a_gzip_member_of_valid_rows_is_parsed_as_data(shop: dict[str, Any]) -> None:

@@ -103,21 +103,20 @@ def _health(platform: Any, name: str) -> bool:
 
 
 def test_killing_the_ingest_service_mid_upload_stores_nothing_and_a_retry_succeeds(
-    platform: Any, tmp_path: Path
+    platform: Any, holds: Any, tmp_path: Path
 ) -> None:
-    rows = 1_000_000
+    rows = 300_000
     path = _sales_file(tmp_path / "big.csv.gz", rows, seed=1)
     headers, org = _account(platform.base_url)
     staged_before = _count("SELECT count(*) FROM staged_sales")
     job_id = str(uuid.uuid4())
+    # Killed while the rows are being validated and COPYed into staging: parked at the hold point
+    # after a first chunk went into the COPY, whatever the machine's speed.
+    holds.hold("ingest.staging", job_id)
     upload = _upload_in_background(platform.base_url, headers, path, job_id)
-    # Killed while the rows are being validated and COPYed into staging (progress 0.1 to 0.5).
-    _wait_for(
-        lambda: (stage := _ingest_stage(platform.base_url, headers, job_id)) and stage["progress"] >= 0.12,
-        240,
-        "the upload to be staging rows",
-    )
+    holds.wait_held("ingest.staging", job_id)
     platform.stop("ingest", signal.SIGKILL)
+    holds.release("ingest.staging", job_id)
     # The staging transaction never committed (it would have set the progress to 0.5 with it).
     with sync_session() as session:
         stages = session.execute(
@@ -146,27 +145,25 @@ def test_killing_the_ingest_service_mid_upload_stores_nothing_and_a_retry_succee
 
 
 def test_killing_the_worker_mid_merge_redelivers_and_merges_exactly_once(
-    platform: Any, tmp_path: Path
+    platform: Any, holds: Any, tmp_path: Path
 ) -> None:
     rows = 400_000
     path = _sales_file(tmp_path / "merge.csv.gz", rows, seed=2)
     headers, org = _account(platform.base_url)
     job_id = str(uuid.uuid4())
+    # The merge task is parked at its hold point with the merge done but not committed.
+    holds.hold("ingest.merge.uncommitted", job_id)
     upload = _upload_in_background(platform.base_url, headers, path, job_id)
     upload["thread"].join(timeout=300)
     assert upload["response"].status_code == 202, upload["response"].text
-    # The merge task marks progress 0.6 when it starts; kill the pool process that runs it.
-    stage = _wait_for(
-        lambda: (s := _ingest_stage(platform.base_url, headers, job_id)) and s["progress"] >= 0.6 and s,
-        120,
-        "the merge to start",
-    )
-    assert stage["status"] == "running"
+    pid = holds.wait_held("ingest.merge.uncommitted", job_id)
+    stage = _ingest_stage(platform.base_url, headers, job_id)
+    assert stage is not None and stage["status"] == "running", stage
     worker = platform.processes["ingest-worker"]
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
-    assert children, "the Celery pool process is not there"
-    for child in children:
-        os.kill(int(child), signal.SIGKILL)
+    assert str(pid) in children, (children, pid)  # a Celery pool process runs the merge
+    os.kill(pid, signal.SIGKILL)
+    holds.release("ingest.merge.uncommitted", job_id)
     # acks_late + reject_on_worker_lost: the broker redelivers; the new attempt waits for the dead
     # one's transaction to roll back (advisory lock), then merges once.
     _wait_for(
@@ -184,19 +181,24 @@ def test_killing_the_worker_mid_merge_redelivers_and_merges_exactly_once(
 
 
 def test_the_upload_connection_dropped_mid_copy_answers_503_stores_nothing_and_a_retry_succeeds(
-    platform: Any, tmp_path: Path
+    platform: Any, holds: Any, tmp_path: Path
 ) -> None:
     rows = 300_000
     path = _sales_file(tmp_path / "dropped.csv.gz", rows, seed=3)
     headers, org = _account(platform.base_url)
     job_id = str(uuid.uuid4())
+    holds.hold("ingest.staging", job_id)
     upload = _upload_in_background(platform.base_url, headers, path, job_id)
-    # What a restart of PostgreSQL does to the upload's own connection, and only to it.
+    holds.wait_held("ingest.staging", job_id)
+    # What a restart of PostgreSQL does to the upload's own connection, and only to it: the COPY
+    # is open (parked at the hold point) while its backend is terminated.
     copying = (
         "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY \"staged_sales\"%' AND state = 'active'"
     )
-    pid = _wait_for(lambda: _count(f"SELECT COALESCE(({copying} LIMIT 1), 0)"), 240, "the COPY to start")
+    pid = _count(f"SELECT COALESCE(({copying} LIMIT 1), 0)")
+    assert pid, "no COPY into staging is open while the upload is parked"
     assert _count("SELECT pg_terminate_backend(:p)::int", p=pid) == 1
+    holds.release("ingest.staging", job_id)
     upload["thread"].join(timeout=120)
     assert not upload["thread"].is_alive(), "the upload request hung after its connection was dropped"
     response = upload["response"]

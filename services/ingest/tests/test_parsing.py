@@ -50,7 +50,7 @@ def test_gzip_latin1_and_decimal_commas(tmp_path: Path) -> None:
     text = "Datum;Artikel;Menge;Preis;Produktname\n02.01.2024;A1;2;1,99;Crème brûlée\n"
     path.write_bytes(gzip.compress(text.encode("latin-1")))
     fmt = parsing.sniff(path)
-    assert (fmt.compression, fmt.encoding, fmt.delimiter) == ("gzip", "latin-1", ";")
+    assert (fmt.compression, fmt.encoding, fmt.delimiter) == ("gzip", "windows-1252", ";")
     good, errors = _validate(
         path,
         {
@@ -65,6 +65,29 @@ def test_gzip_latin1_and_decimal_commas(tmp_path: Path) -> None:
     assert good.iloc[0]["unit_price"] == pytest.approx(1.99)
     assert good.iloc[0]["product_name"] == "Crème brûlée"
     assert good.iloc[0]["date"] == date(2024, 1, 2)
+
+
+def test_text_that_is_not_utf8_is_read_as_windows_1252(tmp_path: Path) -> None:
+    # A spreadsheet export on Windows: € and curly quotes are single bytes (0x80, 0x93, 0x94, 0x92)
+    # that Latin-1 would read as invisible control codes.
+    path = tmp_path / "s.csv"
+    text = "date,sku,qty,price,product_name\n2024-01-02,A1,2,1.99,“Bio” Café’s 5€ mix\n"
+    path.write_bytes(text.encode("cp1252"))
+    fmt = parsing.sniff(path)
+    assert fmt.encoding == "windows-1252"
+    good, errors = _validate(path)
+    assert errors == []
+    assert good.iloc[0]["product_name"] == "“Bio” Café’s 5€ mix"
+
+
+def test_bytes_windows_1252_leaves_unassigned_do_not_fail_the_file(tmp_path: Path) -> None:
+    # 0x81 (and 0x8D, 0x8F, 0x90, 0x9D) have no Windows-1252 character: read as the control
+    # character of the same number rather than refusing the whole file.
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"date,sku,qty,price,product_name\n2024-01-02,A1,2,1.99,Caf\xe9 \x80\x81\n")
+    good, errors = _validate(path)
+    assert errors == []
+    assert good.iloc[0]["product_name"] == "Café €\x81"
 
 
 def test_utf8_bom_header(tmp_path: Path) -> None:

@@ -1891,7 +1891,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description sales lines: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     * @description sales lines: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
                      */
                     file: string;
                     /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
@@ -1960,7 +1960,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description the product master: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     * @description the product master: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
                      */
                     file: string;
                     /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
@@ -2031,7 +2031,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description planned prices and promotions: CSV (comma, semicolon or tab; UTF-8 or Latin-1; optionally gzipped), XLSX (first sheet) or Parquet
+                     * @description planned prices and promotions: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
                      */
                     file: string;
                     /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */

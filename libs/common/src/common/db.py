@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated
@@ -9,10 +10,13 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from common.settings import get_settings
+
+log = logging.getLogger("smartretail.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -117,5 +121,10 @@ async def async_session_scope() -> AsyncIterator[AsyncSession]:
             yield session
             await session.commit()
         except BaseException:
-            await session.rollback()
+            try:
+                await session.rollback()
+            except DBAPIError as exc:
+                # The connection is gone (e.g. PostgreSQL restarted): its transaction died with it,
+                # and the error that brought us here is the one to report.
+                log.warning("rollback on a lost connection: %s", exc)
             raise

@@ -13,7 +13,7 @@ from celery import Task
 from prometheus_client import Histogram
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from common import jobs
+from common import holds, jobs
 from common.celery_app import celery_app
 
 log = logging.getLogger("smartretail.pipeline")
@@ -57,6 +57,7 @@ def stage_task(name: str, stage: str, *, part: bool = False) -> Callable[[Callab
             jobs.update_stage(job_id, stage, status="running", keep_done=part)
             heartbeat = Heartbeat(job_id, stage)
             heartbeat.start()
+            holds.hold_point(name, job_id)  # fault tests park a running task here
             last_report = [0.0]
 
             def report(progress: float) -> None:

@@ -57,7 +57,7 @@ def _multipart_body(what: str) -> dict[str, Any]:
                             "file": {
                                 "type": "string",
                                 "format": "binary",
-                                "description": f"{what}: CSV (comma, semicolon or tab; UTF-8 or Latin-1; "
+                                "description": f"{what}: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; "
                                 "optionally gzipped), XLSX (first sheet) or Parquet",
                             },
                             "mapping": {

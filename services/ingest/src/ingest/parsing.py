@@ -7,7 +7,9 @@ so memory stays flat whatever the file size; validation.py then checks every val
 
 from __future__ import annotations
 
+import codecs
 import csv
+import encodings.cp1252
 import io
 import re
 import zipfile
@@ -28,6 +30,56 @@ from common.errors import AppError, Unprocessable
 # the ingest process) under ~100 MB whatever the file size; larger blocks barely speed it up.
 BATCH_BYTES = 2 * 1024 * 1024
 PARQUET_BATCH_ROWS = 50_000
+# Text that is not UTF-8 is read as Windows-1252, the encoding of spreadsheet exports on Western
+# systems: Latin-1 for printable text, plus € and curly quotes where Latin-1 has control codes.
+WINDOWS_1252 = "windows-1252"
+# Python's cp1252 fails on the five bytes Windows-1252 leaves unassigned; this codec reads them as
+# the control characters of the same number (as browsers do), so no byte stops an upload.
+_TOLERANT_CODEC = "smartretail-windows-1252"
+_DECODING_TABLE = "".join(
+    chr(byte) if char == "\ufffe" else char for byte, char in enumerate(encodings.cp1252.decoding_table)
+)
+
+
+_ENCODING_TABLE = codecs.charmap_build(_DECODING_TABLE)
+
+
+def _encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+    return codecs.charmap_encode(text, errors, _ENCODING_TABLE)
+
+
+def _decode(data: Any, errors: str = "strict") -> tuple[str, int]:
+    return codecs.charmap_decode(data, errors, _DECODING_TABLE)
+
+
+class _IncrementalDecoder(codecs.IncrementalDecoder):
+    def decode(self, data: Any, final: bool = False) -> str:
+        return _decode(data, self.errors)[0]
+
+
+class _IncrementalEncoder(codecs.IncrementalEncoder):
+    def encode(self, text: str, final: bool = False) -> bytes:
+        return _encode(text, self.errors)[0]
+
+
+def _search_codec(name: str) -> codecs.CodecInfo | None:
+    if name.replace("_", "-") != _TOLERANT_CODEC:
+        return None
+    return codecs.CodecInfo(
+        _encode,
+        _decode,
+        name=_TOLERANT_CODEC,
+        incrementalencoder=_IncrementalEncoder,
+        incrementaldecoder=_IncrementalDecoder,
+    )
+
+
+codecs.register(_search_codec)
+
+
+def codec(encoding: str) -> str:
+    """The Python codec that reads text of a sniffed `encoding` (Windows-1252 without failures)."""
+    return _TOLERANT_CODEC if encoding == WINDOWS_1252 else encoding
 
 
 @dataclass(frozen=True)
@@ -106,8 +158,8 @@ def sniff(path: Path, max_decompressed_bytes: int | None = None) -> FileFormat:
     except UnicodeDecodeError as exc:
         # Cut mid-character at the end of the sample is fine; anything earlier means not UTF-8.
         if exc.start < len(head) - 4:
-            encoding = "latin-1"
-        text = head.decode(encoding, errors="ignore")
+            encoding = WINDOWS_1252
+        text = head.decode(codec(encoding), errors="ignore")
     text = text.lstrip("\ufeff")
     first_line = text.splitlines()[0] if text.splitlines() else ""
     try:
@@ -194,7 +246,7 @@ def _csv_batches(
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
-                encoding=fmt.encoding,
+                encoding=codec(fmt.encoding),
                 block_size=BATCH_BYTES,
                 column_names=fmt.headers,
                 skip_rows=1,

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import db
+from common import db, holds
 from common.auth import Identity
 from common.celery_app import enqueue
 from common.csvsafe import csv_line
@@ -416,6 +416,7 @@ class IngestService:
                 if share - last[0] >= 0.02:
                     last[0] = share
                     await self._progress(job_id, share)
+                await holds.async_hold_point("ingest.staging", str(job_id))  # fault tests cut the COPY here
 
         counts: dict[str, int] = {}
         failure: str | None = None

@@ -11,6 +11,7 @@ from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
+from common.holds import hold_point
 from common.models import UploadJob
 from common.pipeline import StageError, stage_task
 from ingest.repository import analyze_staging, lock_job, merge_staged
@@ -51,6 +52,7 @@ def merge(job_id: str, report: Callable[[float], None]) -> None:
                     enqueue(task, job_id)
             return None
         counts = merge_staged(connection, job_id, job.organization_id)
+        hold_point("ingest.merge.uncommitted", job_id)  # fault tests kill the worker mid-merge here
         if job.rows_accepted and not any(counts.values()):
             # Staging is unlogged: a database crash between upload and merge empties it.
             raise StageError("the uploaded rows were lost before they could be stored; upload the file again")

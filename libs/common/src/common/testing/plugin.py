@@ -23,8 +23,26 @@ import pytest
 
 from common.devservers import EmbeddedServers, free_port
 from common.settings import REPO_ROOT, SERVICES, get_settings
+from common.testing.ci_skips import acceptable, in_ci, skip_reason
 
 SHARED_DATA = Path(os.environ.get("DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true, a skip that is not in ci_skips.ACCEPTABLE_SKIPS fails the test instead."""
+    outcome: Any = yield
+    report = outcome.get_result()
+    if not (report.skipped and in_ci()) or hasattr(report, "wasxfail"):
+        return
+    reason = skip_reason(report.longrepr)
+    if not acceptable(reason):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped in a CI run (CI=true): {reason}\n"
+            "CI must run this test: install what it needs in .ci/run or the Makefile, or, if no install "
+            "can meet its condition, list the skip in common/testing/ci_skips.py and the README."
+        )
 
 
 def _docker_reachable() -> bool:
@@ -161,7 +179,7 @@ class Platform:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _wait_until_up(platform: Platform, timeout_s: float = 120) -> None:
+def _wait_until_up(platform: Platform, timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     pending = {name: f"http://127.0.0.1:{port}/health" for name, port in platform.ports.items()}
     while pending and time.monotonic() < deadline:
@@ -206,6 +224,52 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         for name in list(running.processes):
             running.stop(name)
+
+
+class Holds:
+    """Parks the platform's tasks and requests at their hold points (common.holds) for a fault test."""
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        self.held: list[tuple[str, str]] = []
+
+    def hold(self, point: str, key: str) -> None:
+        """Park whatever reaches `point` for `key` from now on."""
+        from common.holds import hold_key
+
+        self.client.set(hold_key(point, key), 1, ex=900)
+        self.held.append((point, key))
+
+    def wait_held(self, point: str, key: str, timeout_s: float = 300) -> int:
+        """Wait until a process is parked at `point` for `key`; its process id."""
+        from common.holds import held_key
+
+        deadline = time.monotonic() + timeout_s
+        while (pid := self.client.get(held_key(point, key))) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing reached hold point {point} for {key} in {timeout_s}s")
+            time.sleep(0.05)
+        return int(pid)
+
+    def release(self, point: str, key: str) -> None:
+        """Let what is parked at `point` for `key` go on (and what reaches it later pass)."""
+        from common.holds import held_key, hold_key
+
+        self.client.delete(hold_key(point, key), held_key(point, key))
+
+
+@pytest.fixture
+def holds(servers: Servers) -> Iterator[Holds]:
+    """Hold points of the running platform; every hold is released when the test ends."""
+    parked = Holds(servers.redis_url)
+    try:
+        yield parked
+    finally:
+        for point, key in parked.held:
+            parked.release(point, key)
+        parked.client.close()
 
 
 @pytest.fixture
