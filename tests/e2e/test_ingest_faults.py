@@ -117,20 +117,24 @@ def test_killing_the_ingest_service_mid_upload_stores_nothing_and_a_retry_succee
     holds.wait_held("ingest.staging", job_id)
     platform.stop("ingest", signal.SIGKILL)
     holds.release("ingest.staging", job_id)
-    # The staging transaction never committed (it would have set the progress to 0.5 with it).
-    with sync_session() as session:
-        stages = session.execute(
-            text("SELECT stages FROM upload_jobs WHERE id = :j"), {"j": job_id}
-        ).scalar_one()
-    assert stages["ingest"]["status"] == "running" and stages["ingest"]["progress"] < 0.5
-    upload["thread"].join(timeout=60)
-    assert "error" in upload or upload["response"].status_code >= 500
-    # PostgreSQL rolled the staging transaction back with the lost connection.
-    _wait_for(lambda: _count("SELECT count(*) FROM staged_sales") == staged_before, 30, "staging to be clean")
-    assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 0
-
-    platform.start("ingest")
-    _wait_for(lambda: _health(platform, "ingest"), 60, "ingest to restart")
+    try:
+        # The staging transaction never committed (it would have set the progress to 0.5 with it).
+        with sync_session() as session:
+            stages = session.execute(
+                text("SELECT stages FROM upload_jobs WHERE id = :j"), {"j": job_id}
+            ).scalar_one()
+        assert stages["ingest"]["status"] == "running" and stages["ingest"]["progress"] < 0.5
+        upload["thread"].join(timeout=60)
+        assert "error" in upload or upload["response"].status_code >= 500
+        # PostgreSQL rolled the staging transaction back with the lost connection.
+        _wait_for(
+            lambda: _count("SELECT count(*) FROM staged_sales") == staged_before, 30, "staging to be clean"
+        )
+        assert _count("SELECT count(*) FROM sales_lines WHERE organization_id = :o", o=org) == 0
+    finally:
+        # Restored whatever happens: the tests after this one need the ingest service.
+        platform.start("ingest")
+        _wait_for(lambda: _health(platform, "ingest"), 120, "ingest to restart")
     retry_id = str(uuid.uuid4())
     retry = _upload_in_background(platform.base_url, headers, path, retry_id)
     retry["thread"].join(timeout=300)

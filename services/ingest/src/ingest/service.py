@@ -412,7 +412,9 @@ class IngestService:
                     rejected = True  # keep reading, only to count every error
                 elif good.num_rows:
                     yield await asyncio.to_thread(validation.to_copy_csv, good, columns)
-                share = RECEIVE_SHARE + (end - RECEIVE_SHARE) * progress
+                # Short of `end`: STAGED_PROGRESS is set with the staging commit, and a retry of a
+                # file whose job shows it is answered as a duplicate (repository.find_job_by_hash).
+                share = RECEIVE_SHARE + (end - RECEIVE_SHARE) * min(progress, 0.99)
                 if share - last[0] >= 0.02:
                     last[0] = share
                     await self._progress(job_id, share)
