@@ -23,8 +23,7 @@ import pytest
 
 from common.devservers import EmbeddedServers, free_port
 from common.settings import REPO_ROOT, SERVICES, get_settings
-
-SHARED_DATA = Path(os.environ.get("DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+from common.testing.datasets import SHARED_DATA_ENV, shared_data_dir
 
 
 def _docker_reachable() -> bool:
@@ -211,9 +210,10 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture
 def shared_data() -> Path:
     """The read-only real retail data beside the project; skips when it is not there."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA} (set DATA_DIR)")
-    return SHARED_DATA
+    folder = shared_data_dir()
+    if not folder.is_dir():
+        pytest.skip(f"real data not found at {folder} (set {SHARED_DATA_ENV})")
+    return folder
 
 
 @pytest.fixture
