@@ -14,7 +14,7 @@ from common.devservers import EmbeddedServers, free_port
 from common.migrate import upgrade
 from common.run import platform_env, process_commands
 from common.settings import SERVICES
-from common.testing.plugin import Platform, _wait_until_up
+from common.testing.plugin import Platform, wait_until_up
 
 
 @contextmanager
@@ -41,7 +41,7 @@ def running_platform(
         )
         for name in process_commands(ports):
             running.start(name)
-        _wait_until_up(running)
+        wait_until_up(running)
         yield running, servers
     finally:
         if running is not None:

@@ -43,6 +43,7 @@ import redis
 
 from bench.load.platform import running_platform
 from bench.load.timeline import CpuTimeline, Sample, cpu_between
+from bench.shared import summary_line
 from common.app import server_timings
 from common.demo import generate_sales
 from common.devservers import EmbeddedServers
@@ -541,7 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows_lost = acknowledged - stored
     print(f"background CPU policy of the workers: {args.background_cpu_policy}")
-    print(f"load rps={rps:.1f} p99_ms={p99:.1f} errors={errors} rows_lost={rows_lost}")
+    print(
+        summary_line(
+            "load", rps=f"{rps:.1f}", p99_ms=f"{p99:.1f}", errors=str(errors), rows_lost=str(rows_lost)
+        )
+    )
     return 0
 
 

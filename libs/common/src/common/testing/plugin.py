@@ -160,7 +160,8 @@ class Platform:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _wait_until_up(platform: Platform, timeout_s: float = 120) -> None:
+def wait_until_up(platform: Platform, timeout_s: float = 120) -> None:
+    """Wait until every service answers /health and every worker has logged ready; raise otherwise."""
     deadline = time.monotonic() + timeout_s
     pending = {name: f"http://127.0.0.1:{port}/health" for name, port in platform.ports.items()}
     while pending and time.monotonic() < deadline:
@@ -200,7 +201,7 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         for name in process_commands(ports):
             running.start(name)
-        _wait_until_up(running)
+        wait_until_up(running)
         yield running
     finally:
         for name in list(running.processes):
