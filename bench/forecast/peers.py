@@ -37,13 +37,10 @@ class PeerRun:
 
 def drivers(panel: Panel) -> dict[str, np.ndarray]:
     """Exogenous (n, T+H) grids: price over regular price, then each promotion flag the data has."""
-    grids = {"price_ratio": panel.price / panel.regular}
-    names = [flag for flag in FRAT_FLAGS if flag in panel.flags] or ["promotion"]
-    for name in names:
-        grid = panel.flags.get(name)
-        if grid is not None and not np.isnan(grid).all():
-            grids[name] = np.nan_to_num(grid, nan=0.0)
-    return grids
+    present = {name: grid for name, grid in panel.flags.items() if not np.isnan(grid).all()}
+    # The separate flags where the data has them; `promotion` is then only their maximum.
+    names = [flag for flag in FRAT_FLAGS if flag in present] or list(present)
+    return {"price_ratio": panel.price / panel.regular, **{name: present[name] for name in names}}
 
 
 def run_autoets(data: Dataset, keys: pd.DataFrame) -> PeerRun:
