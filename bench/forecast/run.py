@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     data = frat_dataset() if args.dataset == "frat" else uci_dataset()
     print(data.label)
     keys = data.scored_keys
-    print(f"scored: {len(keys)} series, {len(data.scored)} held-out periods with a sales row")
+    which = "with a sales row" if data.freq == "W" else "(every day, no sale = 0)"
+    print(f"scored: {len(keys)} series, {len(data.scored)} held-out periods {which}")
     rng = np.random.default_rng(args.seed)
     size = len(keys) if args.prophet_sample <= 0 else min(args.prophet_sample, len(keys))
     sample = keys.iloc[np.sort(rng.choice(len(keys), size=size, replace=False))]
