@@ -18,6 +18,7 @@ from common.settings import REPO_ROOT
 
 SHARED_DATA_ENV = "SHARED_DATA_DIR"
 FRAT = "breakfast_at_the_frat"
+FRAT_TRANSACTIONS = f"{FRAT}/transaction.csv.gz"
 ONLINE_RETAIL = "online_retail/online_retail_2010-12-01_2011-12-09.csv.gz"
 # Breakfast at the Frat's promotion flags, as the forecasting and pricing engines name them.
 FRAT_FLAGS = ("feature", "display", "tpr_only")
@@ -30,7 +31,7 @@ def shared_data_dir() -> Path:
 
 def frat_transactions_path() -> Path:
     """Breakfast at the Frat's weekly store x product file."""
-    return shared_data_dir() / FRAT / "transaction.csv.gz"
+    return shared_data_dir() / FRAT_TRANSACTIONS
 
 
 def online_retail_path() -> Path:
