@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -46,6 +47,11 @@ def running_platform(
     finally:
         if running is not None:
             for name in list(running.processes):
-                running.stop(name)
+                try:
+                    running.stop(name)
+                except subprocess.TimeoutExpired:
+                    # On a saturated machine a killed process can outlast stop()'s wait; the run's
+                    # figures are taken by then, so stop the others and the servers all the same.
+                    print(f"{name} was still exiting when the bench stopped", file=sys.stderr)
         servers.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
