@@ -42,7 +42,8 @@ def running_platform(
         )
         for name in process_commands(ports):
             running.start(name)
-        wait_until_up(running)
+        # Generous: on a machine shared with other work, five workers can take minutes to start.
+        wait_until_up(running, timeout_s=600)
         yield running, servers
     finally:
         if running is not None:
