@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -65,10 +66,10 @@ def run_snaive(data: Dataset) -> PeerRun:
     return PeerRun(points, time.perf_counter() - start, cpu_seconds() - cpu, panel.n_series)
 
 
-def timed(name: str, call: object) -> PeerRun:
+def timed(name: str, call: Callable[[], PeerRun]) -> PeerRun:
     """Run one method, printing its cost and the machine's load around it."""
     before = os.getloadavg()[0]
-    run = call()  # type: ignore[operator]
+    run = call()
     print(
         f"{name}: {run.n_series} series in {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU "
         f"(load average before/after {before:.1f}/{os.getloadavg()[0]:.1f})"
