@@ -66,9 +66,9 @@ test-fast: install
 bench-forecast: install
 	$(BIN)/python -m bench.forecast $(ARGS)
 bench-segmentation: install
-	$(BIN)/python bench/segmentation/run.py
+	$(BIN)/python -m bench.segmentation $(ARGS)
 bench-clv-cdnow: install
-	$(BIN)/python bench/clv_cdnow/run.py
+	$(BIN)/python -m bench.clv_cdnow
 bench-pricing: install
 	$(BIN)/python -m bench.pricing
 bench-inventory: install

@@ -1,6 +1,6 @@
 """Fit BG/NBD and Gamma-Gamma on the CDNOW sample and compare with the published parameters.
 
-Run from the repo root: .venv/bin/python bench/clv_cdnow/run.py
+Run from the repo root: .venv/bin/python -m bench.clv_cdnow
 Needs the dev dependency ``lifetimes`` (only its data file is read, the package is not imported).
 """
 
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 
+from bench.shared import load_average, summary_line
+from common.testing.datasets import cdnow_sample_path, load_cdnow_sample
 from segmentation.engine.cdnow import (
     CALIBRATION_END,
     PUBLISHED_BGNBD,
     PUBLISHED_GAMMA_GAMMA,
     PUBLISHED_REPEAT_CUSTOMERS,
     calibration_summary,
-    cdnow_sample_path,
-    read_cdnow_sample,
 )
 from segmentation.engine.clv import (
     bgnbd_expected_purchases,
@@ -27,8 +27,9 @@ from segmentation.engine.clv import (
 
 def main() -> None:
     """Print fitted vs published CLV parameters and the largest relative difference."""
+    print(f"start: {load_average()}")
     path = cdnow_sample_path()
-    transactions = read_cdnow_sample(path)
+    transactions = load_cdnow_sample(path)
     summary = calibration_summary(transactions, CALIBRATION_END)
     repeat = summary[summary["frequency"] > 0]
     print(f"data: {path}")
@@ -90,7 +91,8 @@ def main() -> None:
         f"actual mean={holdout_mean[seen].mean():.2f} Gamma-Gamma expected={spend[seen].mean():.2f} "
         f"(their calibration mean {repeat['monetary'][seen].mean():.2f})"
     )
-    print(f"clv max_rel_diff={worst:.4f}")
+    print(f"end: {load_average()}")
+    print(summary_line("clv", max_rel_diff=f"{worst:.4f}"))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Run from the repo root:  .venv/bin/python -m bench.forecast.chunks [--chunk-seri
 The chunks are the ones the forecasting tasks make (forecasting.tasks.plan_chunks: whole stores
 packed in name order, a big store split by sku hash), each run through the engine on its own, as a
 `forecasting.chunk` task does. `--workers 2` also runs the chunks in 2 processes, as 2 workers
-would. Data is read in place from $DATA_DIR (default <repo>/../shared/data).
+would. Data is read in place from $SHARED_DATA_DIR (default <repo>/../shared/data).
 """
 
 from __future__ import annotations
@@ -12,32 +12,28 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "services" / "forecasting" / "src"))
-sys.path.insert(0, str(ROOT))
-
-from bench.forecast.run import Dataset, load_frat, score  # noqa: E402
-from forecasting.engine import forecast  # noqa: E402
-from forecasting.tasks import anchored_history, chunk_labels, plan_chunks, series_keys  # noqa: E402
+from bench.forecast.data import Dataset, frat_dataset
+from bench.forecast.scoring import naive_scale, score
+from forecasting.engine import forecast
+from forecasting.tasks import anchored_history, chunk_labels, plan_chunks, series_keys
 
 KEYS = ["store", "sku"]
 
 
-def _members(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
-    return frame.merge(keys[KEYS], on=KEYS) if len(frame) else frame
+def _members(frame: pd.DataFrame | None, keys: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows of `frame` for the series of `keys` (None stays None)."""
+    return frame.merge(keys[KEYS], on=KEYS) if frame is not None and len(frame) else frame
 
 
 def _run_one(
     history: pd.DataFrame,
-    plan: pd.DataFrame,
+    plan: pd.DataFrame | None,
     products: pd.DataFrame | None,
     horizon_days: int,
     as_of: pd.Timestamp,
@@ -59,9 +55,9 @@ def run_chunks(data: Dataset, target: int, workers: int) -> tuple[pd.DataFrame, 
     groups = [keys.loc[labels == i, KEYS] for i in range(len(chunks))]
     inputs = [
         (
-            _members(data.history, group),
+            data.history.merge(group[KEYS], on=KEYS),
             _members(data.plan, group),
-            _members(data.products, group) if data.products is not None else None,
+            _members(data.products, group),
             data.horizon_days,
             as_of,
         )
@@ -82,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-series", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="also time the chunks in N processes")
     args = parser.parse_args(argv)
-    data = load_frat()
+    data = frat_dataset()
+    scale = naive_scale(data.history)
     print(data.label)
     import holidays
     import lightgbm  # noqa: F401
@@ -95,13 +92,13 @@ def main(argv: list[str] | None = None) -> None:
         data.history, data.horizon_days, plan=data.plan, products=data.products, holiday_country="US"
     )
     one_s = time.perf_counter() - start
-    one_score = score(data.scored, one.points, data.history, data.freq)
+    one_score = score(data.scored, one.points, scale)
     print(f"one call: {len(one.series)} series in {one_s:.1f} s (load {os.getloadavg()[0]:.2f})")
 
     start = time.perf_counter()
     points, n_chunks, sizes = run_chunks(data, args.chunk_series, 1)
     chunked_s = time.perf_counter() - start
-    chunked_score = score(data.scored, points, data.history, data.freq)
+    chunked_score = score(data.scored, points, scale)
     n_series = points[KEYS].drop_duplicates().shape[0]
     print(
         f"chunks of <= {args.chunk_series}: {n_chunks} chunks (sizes {sizes}), {n_series} series "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import resource
 import time
 
 import numpy as np
 import pandas as pd
 
+from bench.shared import load_average, peak_rss_mb, summary_line
 from forecasting.engine import forecast
 
 HORIZON_DAYS = 28
@@ -65,6 +65,7 @@ def generate(n_series: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 def run_scale(n_series: int, seed: int = 0) -> None:
     """Generate, forecast and print time, memory and held-out accuracy."""
+    print(f"start: {load_average()}")
     start = time.perf_counter()
     history, plan, future = generate(n_series, seed)
     gen_s = time.perf_counter() - start
@@ -72,7 +73,7 @@ def run_scale(n_series: int, seed: int = 0) -> None:
     start = time.perf_counter()
     result = forecast(history, HORIZON_DAYS, plan=plan, seed=seed)
     took = time.perf_counter() - start
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    peak_gb = peak_rss_mb() / 1024
     future = future.astype({"store": str, "sku": str})
     merged = future.merge(result.points, on=["store", "sku", "date"], how="left")
     wape = float((merged["quantity"] - merged["p50"]).abs().sum() / merged["quantity"].sum())
@@ -81,7 +82,15 @@ def run_scale(n_series: int, seed: int = 0) -> None:
     print(
         f"engine {took:.1f} s for {len(result.series)} series; peak memory {peak_gb:.2f} GB (bench process)"
     )
+    print(f"end: {load_average()}")
     print(
-        f"forecast scale series={len(result.series)} seconds={took:.1f} peak_gb={peak_gb:.2f} "
-        f"wape={wape:.3f} coverage80={coverage:.3f} series_per_s={len(result.series) / took:.1f}"
+        summary_line(
+            "forecast scale",
+            series=str(len(result.series)),
+            seconds=f"{took:.1f}",
+            peak_gb=f"{peak_gb:.2f}",
+            wape=f"{wape:.3f}",
+            coverage80=f"{coverage:.3f}",
+            series_per_s=f"{len(result.series) / took:.1f}",
+        )
     )

@@ -27,7 +27,7 @@ import psycopg
 
 from common.devservers import EmbeddedServers
 from common.migrate import upgrade
-from ingest.repository import _LINE_COLUMNS, _SOURCE_SQL, PII_MAP_SQL
+from ingest.repository import LINE_COLUMNS, MERGE_SOURCE_SQL, PII_MAP_SQL
 
 STAGE_SQL = """
 INSERT INTO staged_sales (job_id, organization_id, row_no, store, sku, date, transaction_id, quantity,
@@ -38,7 +38,7 @@ SELECT %(job)s, %(org)s, g, 'ST' || (1 + (g / 3) %% 40), 'P' || ((g::bigint * 79
 FROM generate_series(1, %(n)s) g
 """
 KEY = "organization_id, store, sku, date, transaction_id, line_no"
-COLUMNS = f"{_LINE_COLUMNS}, job_id"
+COLUMNS = f"{LINE_COLUMNS}, job_id"
 
 
 def _timed(
@@ -72,7 +72,7 @@ def main() -> None:
     work.chmod(0o755)  # pgserver runs PostgreSQL as its own user when we are root
     servers = EmbeddedServers(work / "data")
     params = {"job": str(uuid.uuid4()), "org": str(uuid.uuid4()), "n": args.rows}
-    source = _SOURCE_SQL.replace(":job_id", "%(job)s")
+    source = MERGE_SOURCE_SQL.replace(":job_id", "%(job)s")
     try:
         url = servers.start_postgres()
         if args.wal_level:

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from bench.ingest.data import write_sales_csv
+from bench.shared import summary_line
 from common.devservers import EmbeddedServers, free_port
 from common.migrate import upgrade
 from common.run import platform_env, process_commands
@@ -283,7 +284,7 @@ def main() -> None:
         )
     except OSError:
         pass
-    print(f"ingest rows_per_s={rows_per_s:.0f} peak_rss_mb={peak_mb:.0f}", flush=True)
+    print(summary_line("ingest", rows_per_s=f"{rows_per_s:.0f}", peak_rss_mb=f"{peak_mb:.0f}"), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,18 +31,17 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import httpx
-import numpy as np
 import psutil
 import psycopg
 import redis
 
 from bench.load.platform import running_platform
-from bench.load.timeline import CpuTimeline, Sample, cpu_between
+from bench.load.report import Outcome, Tally, print_report
+from bench.load.timeline import CpuTimeline
 from common.app import server_timings
 from common.demo import generate_sales
 from common.devservers import EmbeddedServers
@@ -66,24 +65,6 @@ READS = (
     "/sales/timeseries?store=S02&freq=D",
 )
 PASSWORD = "load-password-123"
-
-
-@dataclass
-class Tally:
-    """What the clients saw."""
-
-    read_latencies_s: list[float] = field(default_factory=list)
-    read_started_s: list[float] = field(default_factory=list)  # perf_counter at each read's start
-    # The gateway's Server-Timing of each read: app (all of its time), ratelimit and cache (Redis).
-    read_parts_ms: list[dict[str, float]] = field(default_factory=list)
-    by_path: dict[str, list[float]] = field(default_factory=dict)
-    body_bytes: dict[str, int] = field(default_factory=dict)  # path -> bytes on the wire
-    read_errors: Counter[str] = field(default_factory=Counter)
-    read_sources: Counter[str] = field(default_factory=Counter)
-    upload_latencies_s: list[float] = field(default_factory=list)
-    upload_errors: Counter[str] = field(default_factory=Counter)
-    acknowledged: dict[str, int] = field(default_factory=dict)  # job id -> rows accepted
-    job_org: dict[str, str] = field(default_factory=dict)  # job id -> organization id
 
 
 def _account(client: httpx.Client, name: str) -> tuple[dict[str, str], str]:
@@ -129,10 +110,6 @@ def _upload_file(client_no: int, upload_no: int) -> bytes:
     sales = generate_sales(n_stores=1, n_skus=3, days=30, n_customers=20, seed=client_no * 1000 + upload_no)
     sales["store"] = f"L{client_no}-{upload_no:03d}"
     return sales.to_csv(index=False).encode()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 async def _reader(
@@ -293,100 +270,8 @@ def _cpu_per_request(
     return lines
 
 
-def _metric_sum(text: str, name: str, **labels: str) -> float:
-    """Sum of a Prometheus sample over the series matching the labels."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith((name + "{", name + " ")):
-            continue
-        if all(f'{key}="{value}"' in line for key, value in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
-def _server_side_latency(before: str, after: str) -> tuple[float, float]:
-    """Gateway-measured requests and mean seconds of the proxied GETs during the run."""
-    count = sum(
-        _metric_sum(text, "http_request_duration_seconds_count", method="GET") * sign
-        for text, sign in ((after, 1), (before, -1))
-    )
-    seconds = sum(
-        _metric_sum(text, "http_request_duration_seconds_sum", method="GET") * sign
-        for text, sign in ((after, 1), (before, -1))
-    )
-    return count, seconds / count if count else float("nan")
-
-
-def _over(before: str, after: str, name: str, threshold: str, **labels: str) -> tuple[int, int]:
-    """(observations, observations above `threshold` seconds) of a histogram during the run."""
-    count = _metric_sum(after, name + "_count", **labels) - _metric_sum(before, name + "_count", **labels)
-    within = _metric_sum(after, name + "_bucket", le=threshold, **labels) - _metric_sum(
-        before, name + "_bucket", le=threshold, **labels
-    )
-    return int(count), int(count - within)
-
-
-def _runtime_pauses(before: str, after: str) -> list[str]:
-    """The gateway's event-loop lag and garbage-collector pauses during the run."""
-    probes, late = _over(before, after, "event_loop_lag_seconds", "0.025")
-    _, very_late = _over(before, after, "event_loop_lag_seconds", "0.1")
-    lines = [
-        f"  gateway event loop: {late} of {probes} timer probes ran over 25 ms late, {very_late} over 100 ms"
-    ]
-    for generation in ("0", "1", "2"):
-        pauses, long = _over(before, after, "python_gc_pause_seconds", "0.01", generation=generation)
-        lines.append(f"  gateway GC generation {generation}: {pauses} pauses, {long} over 10 ms")
-    return lines
-
-
-def _slowest_seconds(
-    tally: Tally, timeline: list[Sample], shown: int = 5, slow_ms: float = 50.0
-) -> list[str]:
-    """The seconds of the run holding most reads slower than `slow_ms`, and who used the CPU then."""
-    started = np.array(tally.read_started_s)
-    latencies_ms = np.array(tally.read_latencies_s) * 1000
-    second = (started - started.min()).astype(int)
-    slow = np.bincount(second[latencies_ms > slow_ms], minlength=second.max() + 1)
-    total_slow = int(slow.sum())
-    app_ms = np.array([parts.get("app", np.nan) for parts in tally.read_parts_ms])
-    slow_app = app_ms[latencies_ms > slow_ms]
-    lines = [
-        f"    {total_slow} reads over {slow_ms:.0f} ms in {int((slow > 0).sum())} of {len(slow)} seconds;"
-        f" the gateway's own time (Server-Timing) in them: p50 {np.nanpercentile(slow_app, 50):.1f}"
-        f" p90 {np.nanpercentile(slow_app, 90):.1f} max {np.nanmax(slow_app):.1f} ms"
-        if total_slow
-        else f"    no read over {slow_ms:.0f} ms"
-    ]
-    slow_parts = [parts for parts, ms in zip(tally.read_parts_ms, latencies_ms, strict=True) if ms > slow_ms]
-    for name in ("ratelimit", "cache"):
-        values = [parts[name] for parts in slow_parts if name in parts]
-        if values:
-            lines.append(
-                f"      of it waiting for Redis, {name}: p50 {np.percentile(values, 50):.1f}"
-                f" p90 {np.percentile(values, 90):.1f} max {max(values):.1f} ms"
-            )
-    for at in np.argsort(-slow)[:shown]:
-        if slow[at] == 0:
-            break
-        in_second = latencies_ms[second == at]
-        app_in_second = app_ms[(second == at) & (latencies_ms > slow_ms)]
-        lines.append(
-            f"    second {at:3d}: {slow[at]:3d} of {len(in_second):3d} reads over {slow_ms:.0f} ms, worst {in_second.max():.0f} ms;"
-            f" gateway's own time in those p50 {np.nanpercentile(app_in_second, 50):.1f} max {np.nanmax(app_in_second):.1f} ms"
-        )
-        # The CPU of the second before it too: a read that started slow waited for earlier work.
-        window_start = float(started.min()) + at - 1
-        used = cpu_between(timeline, window_start, window_start + 2.5)
-        busiest = sorted(used.items(), key=lambda kv: -kv[1])[:7]
-        lines.append(
-            f"      CPU s over seconds {at - 1}..{at + 1}: "
-            + ", ".join(f"{label} {seconds:.2f}" for label, seconds in busiest if seconds >= 0.01)
-        )
-    return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Start the platform, load demo data, drive readers and uploaders, print the summary line."""
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The bench's command line."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -406,7 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep-logs", type=Path, default=None, help="folder for the processes' logs")
     parser.add_argument("--drain-timeout", type=float, default=900.0, help="seconds to wait for the jobs")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the platform, load demo data, drive readers and uploaders, print the summary line."""
+    args = parse_args(argv)
 
     print(
         "starting the platform (embedded PostgreSQL and Redis, gateway, 5 services, 5 workers)...", flush=True
@@ -479,69 +369,22 @@ def main(argv: list[str] | None = None) -> int:
             ).fetchone()
         stored = int(row[0]) if row else 0
 
-    acknowledged = sum(tally.acknowledged.values())
-    latencies_ms = np.array(tally.read_latencies_s) * 1000
-    reads = len(latencies_ms)
-    rps = reads / elapsed
-    p50, p90, p99 = (float(np.percentile(latencies_ms, q)) for q in (50, 90, 99)) if reads else (0.0,) * 3
-    gateway_gets, gateway_mean_s = _server_side_latency(metrics_before, metrics_after)
-    errors = sum(tally.read_errors.values()) + sum(tally.upload_errors.values())
-    print(
-        f"machine: {psutil.cpu_count()} cores; load average (1 min) {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after the run (other users of the machine included); "
-        f"CPU stolen by the hypervisor during the run: {steal_s:.1f} s of {psutil.cpu_count() * elapsed:.0f}"
+    outcome = Outcome(
+        tally=tally,
+        elapsed=elapsed,
+        timeline=timeline,
+        redis_latency=redis_latency,
+        cpu_used=cpu_used,
+        load=(load_before[0], load_after[0]),
+        steal_s=steal_s,
+        profile=profile,
+        metrics=(metrics_before, metrics_after),
+        jobs=dict(ended),
+        drain_s=drain_s,
+        stored=stored,
+        background_cpu_policy=args.background_cpu_policy,
     )
-    print(
-        "CPU seconds used during the run: "
-        + ", ".join(f"{name} {spent:.1f}" for name, spent in sorted(cpu_used.items(), key=lambda kv: -kv[1]))
-    )
-    if reads:
-        print(
-            f"  gateway CPU per read: {cpu_used['gateway'] / reads * 1000:.2f} ms (upper bound: uploads pass it too)"
-        )
-    print(
-        "where a read's time goes (sequential requests after the run, CPU time, so other load does not count):"
-    )
-    print("\n".join(profile))
-    uploads = len(tally.upload_latencies_s)
-    print(
-        f"reads: {reads:,} in {elapsed:.1f} s = {rps:.1f}/s; latency ms p50 {p50:.1f} p90 {p90:.1f} p99 {p99:.1f} max {latencies_ms.max() if reads else 0:.1f}"
-    )
-    print(f"  answered by: {dict(tally.read_sources)} (X-Cache: hit = from the gateway's Redis cache)")
-    print(
-        f"  gateway-measured GETs: {gateway_gets:.0f}, mean {gateway_mean_s * 1000:.1f} ms in the app (the rest is queueing and the client)"
-    )
-    for path, values in sorted(tally.by_path.items()):
-        ms = np.array(values) * 1000
-        print(
-            f"  {path:40s} n={len(ms):5d} p50 {np.percentile(ms, 50):6.1f} p99 {np.percentile(ms, 99):6.1f} ms"
-            f"  {tally.body_bytes.get(path, 0):7,d} bytes"
-        )
-    print(f"  errors: {dict(tally.read_errors) or 0}")
-    print("\n".join(_runtime_pauses(metrics_before, metrics_after)))
-    if reads:
-        print("  slowest seconds of the run (is the tail spread out, or a few stalls?):")
-        print("\n".join(_slowest_seconds(tally, timeline)))
-    print(
-        "Redis's own latency events over 5 ms during the run (event: times, latest ms, worst ms): "
-        + (
-            ", ".join(
-                f"{_text(event)}: latest {latest} worst {worst}" for event, _, latest, worst in redis_latency
-            )
-            or "none"
-        )
-    )
-    upload_p50 = float(np.percentile(tally.upload_latencies_s, 50)) if uploads else 0.0
-    print(
-        f"uploads: {uploads} sent, {len(tally.acknowledged)} acknowledged (202), {acknowledged:,} rows; "
-        f"p50 {upload_p50:.2f} s; errors: {dict(tally.upload_errors) or 0}"
-    )
-    print(
-        f"jobs: {dict(ended)} after {drain_s:.0f} s of draining; rows stored {stored:,} of {acknowledged:,} acknowledged"
-    )
-    rows_lost = acknowledged - stored
-    print(f"background CPU policy of the workers: {args.background_cpu_policy}")
-    print(f"load rps={rps:.1f} p99_ms={p99:.1f} errors={errors} rows_lost={rows_lost}")
+    print_report(outcome)
     return 0
 
 

@@ -1,60 +1,40 @@
-"""Benchmark of the pricing engine on dunnhumby "Breakfast at the Frat" (read in place from DATA_DIR).
+"""Benchmark of the pricing engine on dunnhumby "Breakfast at the Frat" (read in place, $SHARED_DATA_DIR).
 
-Prints the distribution of estimated elasticities per category, the share that are negative, the share
+Prints the distribution of estimated elasticities per category, the share that are negative before
+pooling (each series' own estimate) and after (shrunk toward its product and category), the share
 whose interval excludes zero, and a 26-week holdout: units predicted from the prices actually charged
-against the same model without price. Ends with
-`pricing negative_share=<s> holdout_wape=<w> no_price_wape=<w0>`.
+against the same model without price. Ends with `pricing negative_share=<s> holdout_wape=<w>
+no_price_wape=<w0> negative_share_before_pooling=<b> negative_share_after_pooling=<a>`
+(negative_share: among the confident pooled estimates).
 
-Run from the repo root: `.venv/bin/python -m bench.pricing` (or `.venv/bin/python bench/pricing/run.py`).
+Run from the repo root: `.venv/bin/python -m bench.pricing`.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from pricing.engine import EstimationSettings
+from bench.shared import load_average, require, summary_line
+from common.testing.datasets import frat_transactions_path, load_frat, load_frat_products
+from pricing.engine import EstimationSettings, predict_units, suggest_prices
 
-REPO = Path(__file__).resolve().parents[2]
 HOLDOUT_WEEKS = 26
 # "Confident" for the negative share: an own estimate whose posterior sd is at most this. The sign
 # plays no part in it, unlike the engine's confidence levels (which also require ci_high < 0).
 CONFIDENT_SD = 0.5
 
 
-def data_dir() -> Path:
-    """Shared data folder: $DATA_DIR, else <repo>/../shared/data."""
-    return Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
-
-
-def load_sales(folder: Path) -> pd.DataFrame:
+def load_sales() -> pd.DataFrame:
     """Breakfast at the Frat transactions in the engine's sales schema, with product categories."""
-    transactions = pd.read_csv(folder / "transaction.csv.gz")
-    products = pd.read_csv(folder / "product.csv")
-    category = dict(zip(products["upc_id"], products["category"], strict=True))
-    return pd.DataFrame(
-        {
-            "store": transactions["store_id"].astype(str),
-            "sku": transactions["upc_id"].astype(str),
-            "date": pd.to_datetime(transactions["week_end_date"]),
-            "quantity": transactions["units"],
-            "unit_price": transactions["price"],
-            "regular_price": transactions["base_price"],
-            "feature": transactions["feature"],
-            "display": transactions["display"],
-            "tpr_only": transactions["tpr_only"],
-            "category": transactions["upc_id"].map(category),
-        }
-    )
+    require(frat_transactions_path())
+    sales = load_frat()
+    category = load_frat_products().set_index("sku")["category"]
+    return sales.assign(category=sales["sku"].map(category))
 
 
 def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -66,8 +46,6 @@ def holdout_predictions(
     train: pd.DataFrame, test: pd.DataFrame, settings: EstimationSettings, use_price: bool
 ) -> np.ndarray:
     """Fit on `train`, predict units of every `test` row from its actual price and promotion flags."""
-    from pricing.engine import predict_units, suggest_prices
-
     fitted = suggest_prices(train, settings=dataclasses.replace(settings, use_price=use_price))
     models = dict(zip(zip(fitted["store"], fitted["sku"], strict=True), fitted["model"], strict=True))
     predicted = np.full(len(test), np.nan)
@@ -87,50 +65,32 @@ def describe_categories(result: pd.DataFrame) -> None:
     print(table.round(3).to_string())
 
 
-def main() -> None:
-    """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--no-robust", action="store_true", help="plain least squares instead of Huber/bisquare"
-    )
-    arguments = parser.parse_args()
-    sys.path.insert(0, str(REPO / "services" / "pricing" / "src"))
-    from pricing.engine import EstimationSettings, suggest_prices
-
-    settings = EstimationSettings(robust=not arguments.no_robust)
-    print(f"settings: {settings}")
-
-    folder = data_dir() / "breakfast_at_the_frat"
-    if not (folder / "transaction.csv.gz").exists():
-        raise SystemExit(f"data not found: {folder} (set DATA_DIR)")
-    sales = load_sales(folder)
-    print(f"rows={len(sales)} series={sales.groupby(['store', 'sku']).ngroups}")
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = suggest_prices(sales, settings=settings)
-    print(
-        f"suggest_prices on all series: wall={time.perf_counter() - wall:.1f}s "
-        f"cpu={time.process_time() - cpu:.1f}s"
-    )
-    describe_categories(result)
+def negative_shares(result: pd.DataFrame) -> dict[str, float]:
+    """Print and return the negative shares: confident pooled estimates, all before and after pooling."""
     print("confidence:", result["confidence"].value_counts().to_dict())
     estimated = result[result["confidence"] != "insufficient"]
     sd = (estimated["elasticity_ci_high"] - estimated["elasticity_ci_low"]) / (2 * 1.6448536)
     confident = estimated[sd <= CONFIDENT_SD]
-    negative_share = float((confident["elasticity"] < 0).mean())
+    shares = {
+        "confident": float((confident["elasticity"] < 0).mean()),
+        "before_pooling": float((estimated["elasticity_own"] < 0).mean()),
+        "after_pooling": float((estimated["elasticity"] < 0).mean()),
+    }
+    print(
+        f"negative elasticities among the {len(estimated)} series with an own estimate: "
+        f"{shares['before_pooling']:.3f} before pooling (own estimate), "
+        f"{shares['after_pooling']:.3f} after pooling"
+    )
+    print(
+        f"confident (posterior sd <= {CONFIDENT_SD}): {len(confident)}, negative share {shares['confident']:.3f}"
+    )
     excludes_zero = (estimated["elasticity_ci_high"] < 0) | (estimated["elasticity_ci_low"] > 0)
-    print(
-        f"own-series estimates (before pooling) negative: {(estimated['elasticity_own'] < 0).mean():.3f} of {len(estimated)}"
-    )
-    print(f"pooled estimates negative: {(estimated['elasticity'] < 0).mean():.3f} of {len(estimated)}")
-    print(
-        f"confident (posterior sd <= {CONFIDENT_SD}): {len(confident)}, negative share {negative_share:.3f}"
-    )
     print(f"90% interval excludes zero: {excludes_zero.mean():.3f} of {len(estimated)}")
-    moved = result.dropna(subset=["suggested_price"])
-    changed = moved[moved["suggested_price"] != moved["current_price"]]
-    print(f"suggestions: {len(moved)} with a price, {len(changed)} of them a change (default guardrails)")
+    return shares
 
+
+def holdout(sales: pd.DataFrame, settings: EstimationSettings) -> tuple[float, float]:
+    """WAPE over the last HOLDOUT_WEEKS weeks with and without price, from the prices actually charged."""
     cut = sales["date"].max() - pd.Timedelta(weeks=HOLDOUT_WEEKS)
     train, test = sales[sales["date"] <= cut], sales[sales["date"] > cut].reset_index(drop=True)
     with_price = holdout_predictions(train, test, settings, use_price=True)
@@ -152,9 +112,45 @@ def main() -> None:
         f"holdout WAPE with price={holdout_wape:.3f} same model without price={no_price_wape:.3f} "
         f"mean of last 8 weeks={wape(actual, np.nan_to_num(naive)):.3f}"
     )
+    return holdout_wape, no_price_wape
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--no-robust", action="store_true", help="plain least squares instead of Huber/bisquare"
+    )
+    arguments = parser.parse_args()
+    print(f"start: {load_average()}")
+    settings = EstimationSettings(robust=not arguments.no_robust)
+    print(f"settings: {settings}")
+
+    sales = load_sales()
+    print(f"rows={len(sales)} series={sales.groupby(['store', 'sku']).ngroups}")
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = suggest_prices(sales, settings=settings)
     print(
-        f"pricing negative_share={negative_share:.3f} holdout_wape={holdout_wape:.3f} "
-        f"no_price_wape={no_price_wape:.3f}"
+        f"suggest_prices on all series: wall={time.perf_counter() - wall:.1f}s "
+        f"cpu={time.process_time() - cpu:.1f}s"
+    )
+    describe_categories(result)
+    shares = negative_shares(result)
+    moved = result.dropna(subset=["suggested_price"])
+    changed = moved[moved["suggested_price"] != moved["current_price"]]
+    print(f"suggestions: {len(moved)} with a price, {len(changed)} of them a change (default guardrails)")
+    holdout_wape, no_price_wape = holdout(sales, settings)
+    print(f"end: {load_average()}")
+    print(
+        summary_line(
+            "pricing",
+            negative_share=f"{shares['confident']:.3f}",
+            holdout_wape=f"{holdout_wape:.3f}",
+            no_price_wape=f"{no_price_wape:.3f}",
+            negative_share_before_pooling=f"{shares['before_pooling']:.3f}",
+            negative_share_after_pooling=f"{shares['after_pooling']:.3f}",
+        )
     )
 
 

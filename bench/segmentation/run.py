@@ -1,7 +1,7 @@
 """Segmentation bench: UCI Online Retail (real), then 1,000,000 generated customers / 10,000,000 lines.
 
-Run from the repo root: .venv/bin/python bench/segmentation/run.py [--customers N --lines M] [--skip-real]
-Reads the real data in place from $DATA_DIR (default <repo>/../shared/data). Ends with the line
+Run from the repo root: .venv/bin/python -m bench.segmentation [--customers N --lines M] [--skip-real]
+Reads the real data in place from $SHARED_DATA_DIR (default <repo>/../shared/data). Ends with the line
 ``segmentation customers=<n> seconds=<s> peak_rss_mb=<m>`` for the generated run; peak RSS is the
 whole process's high-water mark (data generation included), read from getrusage.
 """
@@ -10,42 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.shared import load_average, peak_rss_mb, summary_line
+from common.testing.datasets import load_online_retail, online_retail_path
 from segmentation.engine import SegmentationResult, segment_customers
-
-REPO = Path(__file__).resolve().parents[2]
-ONLINE_RETAIL = "online_retail/online_retail_2010-12-01_2011-12-09.csv.gz"
-
-
-def data_dir() -> Path:
-    """Shared data folder: $DATA_DIR or <repo>/../shared/data."""
-    return Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def load_online_retail(path: Path) -> pd.DataFrame:
-    """UCI Online Retail as engine sales lines (its own headers mapped to ours)."""
-    raw = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
-    return pd.DataFrame(
-        {
-            "customer_id": raw["CustomerID"],
-            "date": pd.to_datetime(raw["InvoiceDate"]),
-            "quantity": raw["Quantity"].astype(float),
-            "unit_price": raw["UnitPrice"].astype(float),
-            "transaction_id": raw["InvoiceNo"],
-            "sku": raw["StockCode"],
-        }
-    )
 
 
 def print_result(result: SegmentationResult, seconds: float) -> None:
@@ -153,11 +125,12 @@ def main() -> None:
     parser.add_argument("--skip-real", action="store_true")
     args = parser.parse_args()
 
-    path = data_dir() / ONLINE_RETAIL
+    print(f"start: {load_average()}")
+    path = online_retail_path()
     if args.skip_real:
         print("real data: skipped (--skip-real)")
     elif path.is_file():
-        lines = load_online_retail(path)
+        lines = load_online_retail()
         print(
             f"== UCI Online Retail: {path} ({len(lines):,} lines, "
             f"{lines['customer_id'].notna().sum():,} with a customer id)"
@@ -193,8 +166,14 @@ def main() -> None:
         f"cpu_seconds={time.process_time() - cpu:.1f} load_average before={load_before:.1f} "
         f"after={os.getloadavg()[0]:.1f} (2 cores)"
     )
+    print(f"end: {load_average()}")
     print(
-        f"segmentation customers={len(result.customers)} seconds={seconds:.1f} peak_rss_mb={peak_rss_mb():.0f}"
+        summary_line(
+            "segmentation",
+            customers=str(len(result.customers)),
+            seconds=f"{seconds:.1f}",
+            peak_rss_mb=f"{peak_rss_mb():.0f}",
+        )
     )
 
 

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from common.testing.datasets import FRAT_FLAGS, frat_transactions_path, load_frat
 from forecasting.engine import forecast
 
-REPO = Path(__file__).resolve().parents[3]
-FRAT = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data")) / "breakfast_at_the_frat"
-FLAGS = ["feature", "display", "tpr_only"]
-
 pytestmark = pytest.mark.slow
-needs_data = pytest.mark.skipif(
-    not (FRAT / "transaction.csv.gz").exists(), reason="shared data not available"
-)
+needs_data = pytest.mark.skipif(not frat_transactions_path().exists(), reason="shared data not available")
 
 
 @needs_data
 def test_frat_subset_beats_naive_and_is_calibrated() -> None:
-    raw = pd.read_csv(FRAT / "transaction.csv.gz")
-    stores = np.sort(raw["store_id"].unique())[:20]
-    raw = raw[raw["store_id"].isin(stores)]
-    frame = pd.DataFrame(
-        {
-            "store": raw["store_id"].astype(str),
-            "sku": raw["upc_id"].astype(str),
-            "date": pd.to_datetime(raw["week_end_date"]),
-            "quantity": raw["units"].astype(float),
-            "unit_price": raw["price"].astype(float),
-            "regular_price": raw["base_price"].astype(float),
-            **{f: raw[f].fillna(0).astype(float) for f in FLAGS},
-        }
-    )
-    frame["promotion"] = frame[FLAGS].max(axis=1)
+    frame = load_frat()
+    stores = np.sort(frame["store"].astype(int).unique())[:20].astype(str)
+    frame = frame[frame["store"].isin(stores)]
+    frame = frame.assign(promotion=frame[list(FRAT_FLAGS)].max(axis=1))
     cutoff = np.sort(frame["date"].unique())[-14]
     train, test = frame[frame["date"] <= cutoff], frame[frame["date"] > cutoff]
     plan = test.drop(columns=["quantity"])

@@ -14,12 +14,10 @@ import pytest
 from sqlalchemy import text
 
 from common.db import sync_session
+from common.testing.datasets import FRAT_TRANSACTIONS, ONLINE_RETAIL
 from ingest.validation import NON_PRODUCT_NAME, NON_PRODUCT_SKUS
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
-
-UCI = "online_retail/online_retail_2010-12-01_2011-12-09.csv.gz"
-FRAT = "breakfast_at_the_frat/transaction.csv.gz"
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ async def _upload(client: httpx.AsyncClient, headers: dict[str, str], path: Path
 async def test_uci_online_retail_loads_whole_with_its_returns_and_fees(
     client: httpx.AsyncClient, make_identity: Any, shared_data: Path
 ) -> None:
-    path = shared_data / UCI
+    path = shared_data / ONLINE_RETAIL
     # What the file really holds, read independently with pandas.
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1")
     quantity = pd.to_numeric(raw["Quantity"])
@@ -92,7 +90,7 @@ async def test_uci_online_retail_loads_whole_with_its_returns_and_fees(
 async def test_breakfast_at_the_frat_loads_weekly_with_its_promotions(
     client: httpx.AsyncClient, make_identity: Any, shared_data: Path
 ) -> None:
-    path = shared_data / FRAT
+    path = shared_data / FRAT_TRANSACTIONS
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert len(raw) == 524_950
     price = pd.to_numeric(raw["price"], errors="coerce")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from common.testing.datasets import load_frat
 from inventory.engine import InventoryPolicy, recommend_inventory
 
 pytestmark = pytest.mark.slow
@@ -16,14 +17,12 @@ ORIGIN_WEEK = 130  # of 156: plan at this week, then check against the next two 
 
 @pytest.fixture
 def frat_weeks(shared_data: Path) -> pd.DataFrame:
-    """Breakfast at the Frat units per store x product (rows) and week (columns)."""
-    raw = pd.read_csv(
-        shared_data / "breakfast_at_the_frat" / "transaction.csv.gz",
-        usecols=["week_end_date", "store_id", "upc_id", "units", "base_price"],
-    )
-    return raw.pivot_table(
-        index=["store_id", "upc_id"], columns="week_end_date", values="units", aggfunc="sum"
-    )
+    """Breakfast at the Frat units per store x product (rows) and week (columns).
+
+    Takes `shared_data` for its skip when the data is absent.
+    """
+    sales = load_frat()
+    return sales.pivot_table(index=["store", "sku"], columns="date", values="quantity", aggfunc="sum")
 
 
 def test_all_frat_series_get_levels_that_cover_the_next_two_weeks(frat_weeks: pd.DataFrame) -> None:
@@ -33,9 +32,7 @@ def test_all_frat_series_get_levels_that_cover_the_next_two_weeks(frat_weeks: pd
     past = units[:, ORIGIN_WEEK - 26 : ORIGIN_WEEK]
     selling = np.isfinite(past).sum(axis=1) >= 20
     quantiles = np.nanquantile(past[selling], [0.1, 0.5, 0.9], axis=1)
-    keys = (
-        frat_weeks.index[selling].to_frame(index=False).rename(columns={"store_id": "store", "upc_id": "sku"})
-    )
+    keys = frat_weeks.index[selling].to_frame(index=False)
     n, horizon = len(keys), 4
     forecast = pd.DataFrame(
         {

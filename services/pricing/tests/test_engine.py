@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from common.testing.datasets import frat_transactions_path, load_frat
 from pricing.engine import (
     EstimationSettings,
     Guardrails,
@@ -250,28 +249,10 @@ def test_no_price_model_reports_zero_elasticity(planted) -> None:
     assert (estimates["elasticity"] == 0).all()
 
 
-DATA_DIR = Path(os.environ.get("DATA_DIR", Path(__file__).resolve().parents[3] / ".." / "shared" / "data"))
-FRAT = DATA_DIR / "breakfast_at_the_frat"
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not (FRAT / "transaction.csv.gz").exists(), reason="shared data not available")
+@pytest.mark.skipif(not frat_transactions_path().exists(), reason="shared data not available")
 def test_breakfast_at_the_frat_elasticities_are_mostly_negative() -> None:
-    transactions = pd.read_csv(FRAT / "transaction.csv.gz", nrows=60_000)
-    sales = pd.DataFrame(
-        {
-            "store": transactions["store_id"],
-            "sku": transactions["upc_id"],
-            "date": transactions["week_end_date"],
-            "quantity": transactions["units"],
-            "unit_price": transactions["price"],
-            "regular_price": transactions["base_price"],
-            "feature": transactions["feature"],
-            "display": transactions["display"],
-            "tpr_only": transactions["tpr_only"],
-        }
-    )
-    result = suggest_prices(sales)
+    result = suggest_prices(load_frat(nrows=60_000))
     confident = result[result["confidence"].isin(["high", "medium"])]
     assert len(confident) > 100
     assert (confident["elasticity"] < 0).mean() >= 0.9

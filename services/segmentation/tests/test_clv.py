@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
+from common.testing.datasets import cdnow_sample_path, load_cdnow_sample
 from segmentation.engine.cdnow import (
     CALIBRATION_END,
     PUBLISHED_BGNBD,
     PUBLISHED_GAMMA_GAMMA,
     PUBLISHED_REPEAT_CUSTOMERS,
     calibration_summary,
-    cdnow_sample_path,
-    read_cdnow_sample,
 )
 from segmentation.engine.clv import (
     BGNBDParams,
@@ -42,7 +41,7 @@ needs_cdnow = pytest.mark.skipif(not _cdnow_available(), reason="dev dependency 
 
 @needs_cdnow
 def test_cdnow_calibration_summary_matches_the_paper_data() -> None:
-    summary = calibration_summary(read_cdnow_sample(), CALIBRATION_END)
+    summary = calibration_summary(load_cdnow_sample(), CALIBRATION_END)
     assert len(summary) == 2357
     assert int((summary["frequency"] > 0).sum()) == PUBLISHED_REPEAT_CUSTOMERS
     # Customer 0001 bought 1997-01-01, 01-18 and 08-02 in the calibration period (and later).
@@ -55,7 +54,7 @@ def test_cdnow_calibration_summary_matches_the_paper_data() -> None:
 
 @needs_cdnow
 def test_bgnbd_on_cdnow_matches_published_parameters_within_2_percent() -> None:
-    summary = calibration_summary(read_cdnow_sample(), CALIBRATION_END)
+    summary = calibration_summary(load_cdnow_sample(), CALIBRATION_END)
     params = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     assert params.converged
     fitted = {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b}
@@ -67,7 +66,7 @@ def test_bgnbd_on_cdnow_matches_published_parameters_within_2_percent() -> None:
 
 @needs_cdnow
 def test_gamma_gamma_on_cdnow_matches_published_parameters_within_2_percent() -> None:
-    summary = calibration_summary(read_cdnow_sample(), CALIBRATION_END)
+    summary = calibration_summary(load_cdnow_sample(), CALIBRATION_END)
     repeat = summary[summary["frequency"] > 0]
     assert len(repeat) == 946
     params = fit_gamma_gamma(repeat["frequency"], repeat["monetary"])

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from common.testing.datasets import load_online_retail, online_retail_path
 from segmentation.engine import SegmentationResult, segment_customers
-
-REPO = Path(__file__).resolve().parents[3]
-DATA_DIR = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
-ONLINE_RETAIL = DATA_DIR / "online_retail" / "online_retail_2010-12-01_2011-12-09.csv.gz"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not ONLINE_RETAIL.is_file(), reason=f"{ONLINE_RETAIL} not found"),
+    pytest.mark.skipif(not online_retail_path().is_file(), reason=f"{online_retail_path()} not found"),
 ]
 
 
 @pytest.fixture(scope="module")
 def lines() -> pd.DataFrame:
-    raw = pd.read_csv(ONLINE_RETAIL, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str})
-    return pd.DataFrame(
-        {
-            "customer_id": raw["CustomerID"],
-            "date": pd.to_datetime(raw["InvoiceDate"]),
-            "quantity": raw["Quantity"].astype(float),
-            "unit_price": raw["UnitPrice"].astype(float),
-            "transaction_id": raw["InvoiceNo"],
-            "sku": raw["StockCode"],
-        }
-    )
+    return load_online_retail()
 
 
 @pytest.fixture(scope="module")

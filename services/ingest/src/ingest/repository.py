@@ -42,7 +42,7 @@ PRODUCT_COLUMNS = (
 )
 PLAN_COLUMNS = ("unit_price", "promotion", "feature", "display")
 
-_LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, quantity, unit_price,
+LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, quantity, unit_price,
     customer_id, product_name, category, promotion, regular_price, feature, display, tpr_only, is_product"""
 
 # The rows of one upload in sales_lines form: lines with a transaction id keep their own key (their
@@ -52,7 +52,7 @@ _LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, q
 # map (_pii_map, empty when the retailer turned pseudonymisation off). Both halves come out
 # (almost) in natural-key order from their sort, so the unique index is filled in order without a
 # second sort of every row.
-_SOURCE_SQL = """
+MERGE_SOURCE_SQL = """
     SELECT s.organization_id, s.store, s.sku, s.date, s.transaction_id,
            (row_number() OVER (PARTITION BY s.store, s.sku, s.date, s.transaction_id ORDER BY s.row_no)
                - 1)::int AS line_no,
@@ -78,15 +78,15 @@ _SOURCE_SQL = """
 # An organization's first upload has no key in common with what is stored: plain INSERT, no
 # conflict handling and no per-row RETURNING. The unique index still guards the key.
 INSERT_NEW_SQL = text(f"""
-INSERT INTO sales_lines ({_LINE_COLUMNS}, job_id)
-SELECT src.*, CAST(:job_id AS uuid) FROM ({_SOURCE_SQL}) src
+INSERT INTO sales_lines ({LINE_COLUMNS}, job_id)
+SELECT src.*, CAST(:job_id AS uuid) FROM ({MERGE_SOURCE_SQL}) src
 """)
 
 # Otherwise one statement merges: new keys are inserted, changed ones updated (a later upload of a
 # key replaces it), identical ones left alone, and the three are counted.
 MERGE_SQL = text(f"""
-WITH src AS ({_SOURCE_SQL}), merged AS (
-    INSERT INTO sales_lines AS s ({_LINE_COLUMNS}, job_id)
+WITH src AS ({MERGE_SOURCE_SQL}), merged AS (
+    INSERT INTO sales_lines AS s ({LINE_COLUMNS}, job_id)
     SELECT src.*, CAST(:job_id AS uuid) FROM src
     ON CONFLICT ON CONSTRAINT pk_sales_lines DO UPDATE SET
         quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price,

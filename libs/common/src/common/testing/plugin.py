@@ -24,8 +24,7 @@ import pytest
 from common.devservers import EmbeddedServers, free_port
 from common.settings import REPO_ROOT, SERVICES, get_settings
 from common.testing.ci_skips import acceptable, in_ci, skip_reason
-
-SHARED_DATA = Path(os.environ.get("DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+from common.testing.datasets import SHARED_DATA_ENV, shared_data_dir
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -179,7 +178,8 @@ class Platform:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _wait_until_up(platform: Platform, timeout_s: float = 300) -> None:
+def wait_until_up(platform: Platform, timeout_s: float = 600) -> None:
+    """Wait until every service answers /health and every worker has logged ready; raise otherwise."""
     deadline = time.monotonic() + timeout_s
     pending = {name: f"http://127.0.0.1:{port}/health" for name, port in platform.ports.items()}
     while pending and time.monotonic() < deadline:
@@ -219,7 +219,7 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         for name in process_commands(ports):
             running.start(name)
-        _wait_until_up(running)
+        wait_until_up(running)
         yield running
     finally:
         for name in list(running.processes):
@@ -275,9 +275,10 @@ def holds(servers: Servers) -> Iterator[Holds]:
 @pytest.fixture
 def shared_data() -> Path:
     """The read-only real retail data beside the project; skips when it is not there."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA} (set DATA_DIR)")
-    return SHARED_DATA
+    folder = shared_data_dir()
+    if not folder.is_dir():
+        pytest.skip(f"real data not found at {folder} (set {SHARED_DATA_ENV})")
+    return folder
 
 
 @pytest.fixture

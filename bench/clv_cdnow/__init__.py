@@ -1,0 +1,1 @@
+"""CLV bench: BG/NBD and Gamma-Gamma on the CDNOW sample against the published parameters."""

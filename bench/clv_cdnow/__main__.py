@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.clv_cdnow`."""
+
+from bench.clv_cdnow.run import main
+
+main()
