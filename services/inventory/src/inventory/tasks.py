@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -10,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
@@ -19,6 +19,7 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_units, load_products
+from common.stages import INVENTORY
 from inventory.repository import (
     WINDOW_COLUMNS,
     ended_windows,
@@ -122,14 +123,11 @@ def with_calibration(table: pd.DataFrame, calibration: Calibration) -> pd.DataFr
     return table.assign(explanation=explanation)
 
 
-@stage_task("inventory.run", "inventory")
-def run(job_id: str, report: Callable[[float], None]) -> None:
+@stage_task(INVENTORY.task, INVENTORY.name)
+def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
     from inventory.engine import InventoryPolicy, calibrate_sources, recommend_inventory
 
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     with sync_session() as session:
         points = read_frame(
             session.connection(),

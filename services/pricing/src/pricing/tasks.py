@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
-from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
@@ -12,18 +12,16 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_sales, load_products
+from common.stages import PRICING
 
 app = celery_app
 
 
-@stage_task("pricing.run", "pricing")
-def run(job_id: str, report: Callable[[float], None]) -> None:
+@stage_task(PRICING.task, PRICING.name)
+def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Estimate elasticities and suggest prices for every store x sku of the organization."""
     from pricing.engine import Guardrails, suggest_prices
 
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     with sync_session() as session:
         sales = load_daily_sales(session.connection(), organization_id)
         products = load_products(session.connection(), organization_id)

@@ -13,7 +13,8 @@ from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
 from common.models import SegmentRun
-from common.pipeline import StageError, stage_task
+from common.pipeline import SKIPPED, stage_task
+from common.stages import SEGMENTATION
 from segmentation.repository import load_customer_lines, save_run
 
 app = celery_app
@@ -26,23 +27,20 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-@stage_task("segmentation.run", "segmentation")
-def run(job_id: str, report: Callable[[float], None]) -> str | None:
+@stage_task(SEGMENTATION.task, SEGMENTATION.name)
+def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> str | None:
     """Segment the organization's customers and keep the run (for migration)."""
     from segmentation.engine import segment_customers
 
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     with sync_session() as session:
         lines = load_customer_lines(session.connection(), organization_id)
     if lines.empty:
         jobs.update_stage(
             job_id,
-            "segmentation",
+            SEGMENTATION.name,
             error="no customer ids in the sales uploaded: add a customer_id column to segment customers",
         )
-        return "skipped"
+        return SKIPPED
     report(0.2)
     result = segment_customers(lines)
     report(0.8)
