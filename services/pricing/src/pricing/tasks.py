@@ -29,17 +29,12 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
     if sales.empty:
         raise StageError("no product sales to price")
     report(0.2)
-    rules = settings.pricing.model_dump()
-    rules["price_endings"] = tuple(rules["price_endings"])
-    overrides = settings.pricing_category_overrides()
-    for override in overrides.values():
-        if "price_endings" in override:
-            override["price_endings"] = tuple(override["price_endings"])
+    # Guardrails take the settings' lists as tuples (its own __post_init__), overrides included.
     suggestions = suggest_prices(
         sales,
         products if not products.empty else None,
-        guardrails=Guardrails(**rules),
-        category_guardrails=overrides or None,
+        guardrails=Guardrails(**settings.pricing.model_dump()),
+        category_guardrails=settings.pricing_category_overrides() or None,
     )
     report(0.8)
     with sync_session() as session:
