@@ -6,16 +6,20 @@ Needs the dev dependency ``lifetimes`` (only its data file is read, the package 
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
+
+import pandas as pd
 
 from segmentation.engine.cdnow import (
     CALIBRATION_END,
     PUBLISHED_BGNBD,
     PUBLISHED_GAMMA_GAMMA,
     PUBLISHED_REPEAT_CUSTOMERS,
+    SAMPLE_COLUMNS,
+    SAMPLE_FILE,
     calibration_summary,
-    cdnow_sample_path,
-    read_cdnow_sample,
+    sample_transactions,
 )
 from segmentation.engine.clv import (
     bgnbd_expected_purchases,
@@ -27,8 +31,9 @@ from segmentation.engine.clv import (
 
 def main() -> None:
     """Print fitted vs published CLV parameters and the largest relative difference."""
-    path = cdnow_sample_path()
-    transactions = read_cdnow_sample(path)
+    path = importlib.metadata.distribution("lifetimes").locate_file(SAMPLE_FILE)
+    raw = pd.read_csv(str(path), sep=r"\s+", header=None, names=list(SAMPLE_COLUMNS), dtype=str)
+    transactions = sample_transactions(raw)
     summary = calibration_summary(transactions, CALIBRATION_END)
     repeat = summary[summary["frequency"] > 0]
     print(f"data: {path}")

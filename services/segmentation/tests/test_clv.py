@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import approx_fprime
 
@@ -11,9 +15,10 @@ from segmentation.engine.cdnow import (
     PUBLISHED_BGNBD,
     PUBLISHED_GAMMA_GAMMA,
     PUBLISHED_REPEAT_CUSTOMERS,
+    SAMPLE_COLUMNS,
+    SAMPLE_FILE,
     calibration_summary,
-    cdnow_sample_path,
-    read_cdnow_sample,
+    sample_transactions,
 )
 from segmentation.engine.clv import (
     BGNBDParams,
@@ -30,11 +35,21 @@ from segmentation.engine.clv import (
 PAPER = BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0, n_customers=0, converged=True)
 
 
+def _cdnow_path() -> Path:
+    return Path(str(importlib.metadata.distribution("lifetimes").locate_file(SAMPLE_FILE)))
+
+
 def _cdnow_available() -> bool:
     try:
-        return cdnow_sample_path().is_file()
+        return _cdnow_path().is_file()
     except Exception:
         return False
+
+
+def read_cdnow_sample() -> pd.DataFrame:
+    """The CDNOW sample's transactions, read from the lifetimes distribution."""
+    raw = pd.read_csv(_cdnow_path(), sep=r"\s+", header=None, names=list(SAMPLE_COLUMNS), dtype=str)
+    return sample_transactions(raw)
 
 
 needs_cdnow = pytest.mark.skipif(not _cdnow_available(), reason="dev dependency 'lifetimes' not installed")

@@ -1,13 +1,11 @@
-"""The CDNOW sample of Fader, Hardie & Lee (2005), used to check our CLV fits against the paper.
+"""The CDNOW sample of Fader, Hardie & Lee (2005) and the paper's figures, to check our CLV fits.
 
-The 2,357-customer sample ships inside the PyPI package ``Lifetimes`` (a dev dependency). We only
-read its data file, never import the package, because it does not import on every numpy version.
+Pure: the caller reads the 2,357-customer sample's file (it ships inside the PyPI package
+``Lifetimes``, a dev dependency whose data file is read, the package never imported: it does not
+import on every numpy version) and passes its rows to sample_transactions.
 """
 
 from __future__ import annotations
-
-import importlib.metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,28 +15,23 @@ import pandas as pd
 PUBLISHED_BGNBD: dict[str, float] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PUBLISHED_GAMMA_GAMMA: dict[str, float] = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 PUBLISHED_REPEAT_CUSTOMERS = 946
-CALIBRATION_START = pd.Timestamp("1997-01-01")
 CALIBRATION_END = pd.Timestamp("1997-09-30")  # last day of the 39-week calibration period
+# The sample file's whitespace-separated fields: master id, sample id (1..2357), yyyymmdd, number
+# of CDs, dollar value.
+SAMPLE_COLUMNS = ("master_id", "customer_id", "date", "cds", "amount")
+SAMPLE_FILE = "lifetimes/datasets/CDNOW_sample.txt"  # inside the lifetimes distribution
 
 
-def cdnow_sample_path() -> Path:
-    """Location of ``CDNOW_sample.txt`` inside the installed ``lifetimes`` distribution."""
-    dist = importlib.metadata.distribution("lifetimes")
-    return Path(str(dist.locate_file("lifetimes/datasets/CDNOW_sample.txt")))
-
-
-def read_cdnow_sample(path: Path | None = None) -> pd.DataFrame:
-    """Raw CDNOW sample transactions: customer_id:str, date:datetime64, cds:int, amount:float."""
-    # Whitespace-separated: master id, sample id (1..2357), yyyymmdd, number of CDs, dollar value.
-    raw = pd.read_csv(
-        path or cdnow_sample_path(),
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "cds", "amount"],
-        dtype={"master_id": str, "customer_id": str, "date": str, "cds": np.int64, "amount": np.float64},
+def sample_transactions(raw: pd.DataFrame) -> pd.DataFrame:
+    """The sample's transactions from its raw rows (SAMPLE_COLUMNS, as read): customer_id, date, cds, amount."""
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype(str),
+            "date": pd.to_datetime(raw["date"].astype(str), format="%Y%m%d"),
+            "cds": raw["cds"].astype(np.int64),
+            "amount": raw["amount"].astype(np.float64),
+        }
     )
-    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return raw[["customer_id", "date", "cds", "amount"]]
 
 
 def calibration_summary(
