@@ -129,7 +129,7 @@ UPSERT_CATALOG_SQL = (
     """),
     # Each product's attributes from its last line (latest date, then latest row). Only the lines
     # of each product's latest date are sorted, not every line of the upload: the latest date
-    # per product comes from a hash aggregate (sorting a 10-million-row upload took minutes).
+    # per product comes from a hash aggregate (a sort of every line of a big upload is far slower).
     text("""
     INSERT INTO products AS p (organization_id, store, sku, name, category, price, is_product, updated_at)
     SELECT DISTINCT ON (s.store, s.sku) s.organization_id, s.store, s.sku, s.product_name, s.category,

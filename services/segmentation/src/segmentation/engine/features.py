@@ -62,7 +62,7 @@ def _sum_by(codes: IntArray, values: FloatArray, n: int) -> FloatArray:
 
 def _distinct_pairs(left: IntArray, right: IntArray, n_right: int) -> tuple[IntArray, IntArray]:
     """Unique (left, right) integer pairs, returned as two aligned arrays."""
-    # pd.unique hashes without sorting: 10x faster than np.unique on ten million keys.
+    # pd.unique hashes without sorting: far faster than np.unique's sort on ten million keys.
     key = pd.unique(left.astype(np.int64) * np.int64(max(n_right, 1)) + right.astype(np.int64))
     return key // max(n_right, 1), key % max(n_right, 1)
 
