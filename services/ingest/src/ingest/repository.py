@@ -18,7 +18,7 @@ from common import pii
 from common.frames import write_frame
 from common.models import UploadJob
 from common.org_settings import load_settings
-from ingest.validation import STAGED_COLUMNS
+from ingest.validation import PRODUCT_NUMBERS, STAGED_COLUMNS
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
 STAGING_SETTINGS_SQL = text(
@@ -31,18 +31,8 @@ PII_MAP_SQL = (
     "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text PRIMARY KEY, pseudonym text, "
     "encrypted_id text) ON COMMIT DROP"
 )
-PRODUCT_COLUMNS = (
-    "name",
-    "category",
-    "supplier",
-    "unit_cost",
-    "price",
-    "on_hand",
-    "on_order",
-    "lead_time_days",
-    "min_order_qty",
-    "pack_size",
-)
+# A product's attributes a products file may set (its numbers are the ones validation checks).
+PRODUCT_COLUMNS = ("name", "category", "supplier", *PRODUCT_NUMBERS)
 PLAN_COLUMNS = ("unit_price", "promotion", "feature", "display")
 
 # The temporary tables a products or plan file is loaded into before its upsert.
@@ -199,9 +189,6 @@ class IngestRepository:
         Only the file's columns are written, and an empty cell keeps what is stored, so a stock
         file does not erase costs. A (store, sku) repeated in the file: its last row counts.
         """
-        columns = [c for c in PRODUCT_COLUMNS if c in mapped]
-        sets = "".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c}), " for c in columns)
-        changed = _changed(columns)
         await self.session.execute(
             text(
                 "INSERT INTO stores (organization_id, code) SELECT DISTINCT CAST(:org AS uuid), store FROM loaded_products "
@@ -209,46 +196,64 @@ class IngestRepository:
             ),
             {"org": organization_id},
         )
-        row = (
-            await self.session.execute(
-                text(f"""
-            WITH src AS (
-                SELECT DISTINCT ON (store, sku) * FROM loaded_products ORDER BY store, sku, row_no DESC
-            ), merged AS (
-                INSERT INTO products AS p (organization_id, store, sku, {"".join(c + ", " for c in columns)}
-                                           is_product, updated_at)
-                SELECT CAST(:org AS uuid), store, sku, {"".join(c + ", " for c in columns)} is_product, now() FROM src
-                ON CONFLICT (organization_id, store, sku) DO UPDATE SET {sets} updated_at = now()
-                WHERE {changed}
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT (SELECT count(*) FROM loaded_products) AS lines, (SELECT count(*) FROM src) AS total,
-                   count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
-            FROM merged"""),
-                {"org": organization_id},
-            )
-        ).one()
-        return _counts(row)
+        columns = [c for c in PRODUCT_COLUMNS if c in mapped]
+        return await self._upsert_loaded(
+            organization_id,
+            "loaded_products",
+            "products",
+            ("store", "sku"),
+            columns,
+            {"is_product": "is_product", "updated_at": "now()"},
+            updated_at=True,
+        )
 
     async def upsert_plan(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
         """Plan lines from the loaded temporary table; a later plan of a store, sku and date replaces it."""
         columns = [c for c in PLAN_COLUMNS if c in mapped]
-        sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns)
-        changed = _changed(columns)
+        return await self._upsert_loaded(
+            organization_id,
+            "loaded_plan",
+            "plan_lines",
+            ("store", "sku", "date"),
+            columns,
+            {},
+            updated_at=False,
+        )
+
+    async def _upsert_loaded(
+        self,
+        organization_id: uuid.UUID,
+        loaded: str,
+        target: str,
+        key: Sequence[str],
+        columns: Sequence[str],
+        extra: dict[str, str],
+        *,
+        updated_at: bool,
+    ) -> dict[str, int]:
+        # One statement: the loaded rows (the last of a repeated key) inserted or, where `columns`
+        # differ, updated (an empty cell keeps the stored value); `extra` are further inserted
+        # columns and their values; the lines, keys, new and updated rows counted.
+        keys = ", ".join(key)
+        inserted = ", ".join([*key, *columns, *extra])
+        values = ", ".join([*key, *columns, *extra.values()])
+        updates = [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns]
+        if updated_at:
+            updates.append("updated_at = now()")
+        sets = ", ".join(updates)
         row = (
             await self.session.execute(
                 text(f"""
             WITH src AS (
-                SELECT DISTINCT ON (store, sku, date) * FROM loaded_plan
-                ORDER BY store, sku, date, row_no DESC
+                SELECT DISTINCT ON ({keys}) * FROM {loaded} ORDER BY {keys}, row_no DESC
             ), merged AS (
-                INSERT INTO plan_lines AS p (organization_id, store, sku, date, {", ".join(columns)})
-                SELECT CAST(:org AS uuid), store, sku, date, {", ".join(columns)} FROM src
-                ON CONFLICT (organization_id, store, sku, date) DO UPDATE SET {sets}
-                WHERE {changed}
+                INSERT INTO {target} AS p (organization_id, {inserted})
+                SELECT CAST(:org AS uuid), {values} FROM src
+                ON CONFLICT (organization_id, {keys}) DO UPDATE SET {sets}
+                WHERE {_changed(columns)}
                 RETURNING (xmax = 0) AS inserted
             )
-            SELECT (SELECT count(*) FROM loaded_plan) AS lines, (SELECT count(*) FROM src) AS total,
+            SELECT (SELECT count(*) FROM {loaded}) AS lines, (SELECT count(*) FROM src) AS total,
                    count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
             FROM merged"""),
                 {"org": organization_id},
