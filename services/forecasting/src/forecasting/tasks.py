@@ -36,7 +36,7 @@ from common.db import sync_session
 from common.pipeline import StageError, stage_task
 from common.sales import load_daily_sales, load_plan, load_products
 from common.settings import get_settings
-from common.stages import FORECASTING, tasks_after
+from common.stages import FORECASTING, ChunkPlan, tasks_after
 from forecasting.repository import (
     database_now,
     load_chunk_inputs,
@@ -331,9 +331,9 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
         return None  # a redelivery after the stage ended
     if "chunks" not in entry:
         entry = _plan(job_id, organization_id)
-    done = set(entry.get("chunks_done_ids") or [])
-    missing = [i for i in range(int(entry["chunks_total"])) if i not in done]
-    if int(entry["chunks_total"]) == 1 and missing:
+    plan = ChunkPlan.of(entry)
+    missing = plan.missing()
+    if plan.total == 1 and missing:
         _run_and_count(job_id, organization_id, entry, 0)
         return None
     for index in missing:
