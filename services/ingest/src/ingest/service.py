@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +45,6 @@ from ingest.repository import LOADED_PLAN_COLUMNS, LOADED_PRODUCTS_COLUMNS, Inge
 from ingest.stall import StallWatch
 from ingest.upload_jobs import UploadJobs, UploadRecord
 
-log = logging.getLogger("smartretail.ingest")
 FIRST_ERRORS = 100
 MAX_STORED_ERRORS = validation.MAX_ERRORS
 # Share of the ingest stage's progress bar: receiving the body, then reading and storing it; the
