@@ -38,7 +38,6 @@ INVENTORY = Stage("inventory", "inventory.run", waits_for="forecasting")
 
 PIPELINE = (INGEST, FORECASTING, SEGMENTATION, PRICING, INVENTORY)
 STAGES = tuple(stage.name for stage in PIPELINE)
-BY_NAME = {stage.name: stage for stage in PIPELINE}
 # Stage -> the task that runs it, and the stage it waits for.
 STAGE_TASKS = {stage.name: stage.task for stage in PIPELINE}
 WAITS_FOR = {stage.name: stage.waits_for for stage in PIPELINE if stage.waits_for}
