@@ -154,8 +154,35 @@ class Stage:
         return [args for kw, args in self.instructions if kw == keyword]
 
 
-def dockerfile_stages(path: Path) -> list[Stage]:
-    """Parse a Dockerfile into stages (continuation lines joined, comments dropped)."""
+DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
+_BUILD_ARG = re.compile(r"\$\{(?P<braced>[A-Z_]+)\}|\$(?P<bare>[A-Z_]+)")
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """One service's image: the one Dockerfile, that service's build arguments and its target."""
+
+    service: str
+    path: Path = DOCKERFILE
+
+    @property
+    def target(self) -> str:
+        """The stage built: the gateway's adds the dashboard, every other service uses `runtime`."""
+        return "gateway" if self.service == "gateway" else "runtime"
+
+    @property
+    def build_args(self) -> dict[str, str]:
+        """The --build-arg values of this service's image."""
+        return {"SERVICE": self.service, "PORT": str(PORTS[self.service])}
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def _parse_stages(path: Path) -> list[Stage]:
     logical: list[str] = []
     pending = ""
     for raw in path.read_text().splitlines():
@@ -180,9 +207,32 @@ def dockerfile_stages(path: Path) -> list[Stage]:
     return stages
 
 
-def dockerfiles() -> dict[str, Path]:
-    """Every service's Dockerfile, by service name."""
-    return {path.parent.name: path for path in sorted(REPO.glob("services/*/Dockerfile"))}
+def dockerfile_stages(image: Path | ImageBuild) -> list[Stage]:
+    """Parse a Dockerfile into stages (continuation lines joined, comments dropped).
+
+    For an ImageBuild: its build arguments substituted, the stages up to its target, and the
+    target flattened with the stages it is built FROM (its base image, their instructions in order).
+    """
+    if not isinstance(image, ImageBuild):
+        return _parse_stages(image)
+    stages = _parse_stages(image.path)
+    for stage in stages:
+        stage.instructions = [
+            (keyword, _BUILD_ARG.sub(lambda m: image.build_args.get(m["braced"] or m["bare"], m[0]), args))
+            for keyword, args in stage.instructions
+        ]
+    by_alias = {stage.alias: stage for stage in stages if stage.alias}
+    position = next(i for i, stage in enumerate(stages) if stage.alias == image.target)
+    chain = [stages[position]]
+    while chain[0].base in by_alias:
+        chain.insert(0, by_alias[chain[0].base])
+    flat = Stage(chain[0].base, image.target, [i for stage in chain for i in stage.instructions])
+    return [*stages[:position], flat]
+
+
+def dockerfiles() -> dict[str, ImageBuild]:
+    """Every service's image build (one Dockerfile, per-service arguments), by service name."""
+    return {service: ImageBuild(service) for service in sorted(PORTS)}
 
 
 # --- docker compose ------------------------------------------------------------------------------

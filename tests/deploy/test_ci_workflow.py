@@ -50,7 +50,17 @@ def test_every_service_image_is_built_and_tagged_by_commit() -> None:
     images = workflow()["jobs"]["images"]
     assert sorted(images["strategy"]["matrix"]["service"]) == sorted(dockerfiles()) == sorted(PORTS)
     (build,) = [s for s in images["steps"] if str(s.get("uses", "")).startswith("docker/build-push-action")]
-    assert build["with"]["file"] == "services/${{ matrix.service }}/Dockerfile"
+    assert build["with"]["file"] == "deploy/docker/Dockerfile"
+    assert build["with"]["target"] == "${{ matrix.target }}"
+    assert build["with"]["build-args"].splitlines() == [
+        "SERVICE=${{ matrix.service }}",
+        "PORT=${{ matrix.port }}",
+    ]
+    included = {row["service"]: row for row in images["strategy"]["matrix"]["include"]}
+    assert {name: int(row["port"]) for name, row in included.items()} == PORTS
+    assert {name: row["target"] for name, row in included.items()} == {
+        name: image.target for name, image in dockerfiles().items()
+    }
     assert build["with"]["context"] == "."
     assert build["with"]["tags"] == "${{ env.IMAGE }}:${{ github.sha }}"
     assert images["permissions"]["packages"] == "write"

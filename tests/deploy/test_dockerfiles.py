@@ -1,4 +1,4 @@
-"""Each service's Dockerfile lints clean and builds a small, non-root image of that package only."""
+"""The one Dockerfile lints clean and builds, per service, a small non-root image of that package only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_support import PORTS, REPO, dockerfile_stages, dockerfiles, tool_or_skip
+from deploy_support import DOCKERFILE, PORTS, REPO, dockerfile_stages, dockerfiles, tool_or_skip
 
 
 def hadolint_or_skip() -> str:
@@ -16,14 +16,16 @@ def hadolint_or_skip() -> str:
     return tool_or_skip("hadolint", "to lint the Dockerfiles")
 
 
-def test_every_service_has_a_dockerfile() -> None:
+def test_every_service_is_built_from_the_one_dockerfile() -> None:
+    assert DOCKERFILE.is_file()
+    assert {path.parent.name for path in REPO.glob("services/*/pyproject.toml")} == set(PORTS)
+    assert not list(REPO.glob("services/*/Dockerfile")), "a per-service Dockerfile next to the shared one"
     assert set(dockerfiles()) == set(PORTS)
 
 
-@pytest.mark.parametrize("service", sorted(PORTS))
-def test_hadolint_finds_nothing(service: str) -> None:
+def test_hadolint_finds_nothing() -> None:
     result = subprocess.run(
-        [hadolint_or_skip(), "--no-color", "--failure-threshold", "info", str(dockerfiles()[service])],
+        [hadolint_or_skip(), "--no-color", "--failure-threshold", "info", str(DOCKERFILE)],
         capture_output=True,
         text=True,
         check=False,
@@ -62,7 +64,7 @@ def test_multi_stage_build_of_one_package_with_uv(service: str) -> None:
 def test_runtime_stage_is_non_root_without_build_tools(service: str) -> None:
     runtime = dockerfile_stages(dockerfiles()[service])[-1]
     assert runtime.base == "python:3.11-slim-bookworm"
-    assert runtime.alias == "runtime"
+    assert runtime.alias == ("gateway" if service == "gateway" else "runtime")
     (user,) = runtime.args("USER")
     uid = user.split(":")[0]
     assert uid.isdigit() and int(uid) >= 10000, "numeric non-root uid, so Kubernetes can check runAsNonRoot"
@@ -80,18 +82,21 @@ def test_runtime_serves_its_port_with_a_healthcheck(service: str) -> None:
     port = PORTS[service]
     assert runtime.args("EXPOSE") == [str(port)]
     (healthcheck,) = runtime.args("HEALTHCHECK")
-    assert f"http://127.0.0.1:{port}/health" in healthcheck
-    (command,) = runtime.args("CMD")
-    # The gateway alone sits behind a proxy (the ingress): it reads the client from X-Forwarded-For.
-    proxy_headers = ', "--proxy-headers"' if service == "gateway" else ""
-    assert (
-        command
-        == f'["uvicorn", "{service}.main:app", "--host", "0.0.0.0", "--port", "{port}", "--no-access-log"'
-        f"{proxy_headers}]"
-    )
-    env = " ".join(runtime.args("ENV"))
-    for variable in ("HOME=/tmp", "NUMBA_CACHE_DIR=/tmp/", "MPLCONFIGDIR=/tmp/", "PATH=/app/.venv/bin:"):
+    assert "'http://127.0.0.1:' + os.environ['UVICORN_PORT'] + '/health'" in healthcheck
+    # uvicorn takes its app, host, port and flags from the UVICORN_* variables.
+    assert runtime.args("CMD") == ['["uvicorn"]']
+    env = " ".join(runtime.args("ENV")).split()
+    for variable in (
+        f"UVICORN_APP={service}.main:app",
+        "UVICORN_HOST=0.0.0.0",
+        f"UVICORN_PORT={port}",
+        "UVICORN_ACCESS_LOG=false",
+    ):
         assert variable in env, variable
+    # The gateway alone sits behind a proxy (the ingress): it reads the client from X-Forwarded-For.
+    assert ("UVICORN_PROXY_HEADERS=true" in env) == (service == "gateway")
+    for variable in ("HOME=/tmp", "NUMBA_CACHE_DIR=/tmp/", "MPLCONFIGDIR=/tmp/", "PATH=/app/.venv/bin:"):
+        assert any(word.startswith(variable) for word in env), variable
 
 
 def test_gateway_image_contains_the_built_dashboard() -> None:

@@ -274,9 +274,12 @@ def test_every_image_is_built_by_a_dockerfile_or_run_by_compose(overlay: str) ->
             repository = image_repository(image)
             if repository.startswith("smartretail-"):
                 service = repository.removeprefix("smartretail-")
-                assert service in dockerfiles(), f"{image}: no services/{service}/Dockerfile"
+                assert service in dockerfiles(), f"{image}: no image build for {service}"
                 built = compose_images[repository]["build"]
-                assert built["dockerfile"] == f"services/{service}/Dockerfile"
+                image_build = dockerfiles()[service]
+                assert built["dockerfile"] == str(image_build.path.relative_to(REPO))
+                assert built["target"] == image_build.target
+                assert built["args"] == image_build.build_args
             else:
                 assert image in compose_refs, f"{image} is not the image docker-compose.yml runs"
 

@@ -356,7 +356,7 @@ async def test_lost_connections_are_told_apart_from_data_errors() -> None:
     import asyncpg
     from sqlalchemy.exc import DBAPIError
 
-    from ingest.service import is_connection_lost
+    from ingest.stall import is_connection_lost
 
     assert is_connection_lost(asyncpg.exceptions.ConnectionDoesNotExistError("closed in the middle"))
     assert is_connection_lost(asyncpg.exceptions.AdminShutdownError("terminating connection"))

@@ -16,6 +16,7 @@ from ingest.mapping import (
     PRODUCT_SYNONYMS,
     detect_mapping,
 )
+from ingest.values import choose_date_format, clean_text, parse_dates, parse_numbers
 
 TODAY = date(2024, 6, 30)
 
@@ -29,23 +30,23 @@ def _state(raw: pa.Table, **kwargs: object) -> validation.ValidationState:
 
 
 def test_numbers_fast_path_and_lenient_forms() -> None:
-    values = validation.clean_text(
+    values = clean_text(
         pa.array(
             ["1.5", " -2 ", "1e3", "£1.99", "1,99", "1.234,56", "1,234.56", "€ 3", "abc", "nan", "", None]
         )
     )
-    parsed = validation.parse_numbers(values)
+    parsed = parse_numbers(values)
     expected = [1.5, -2, 1000, 1.99, 1.99, 1234.56, 1234.56, 3, np.nan, np.nan, np.nan, np.nan]
     np.testing.assert_array_equal(parsed, np.array(expected))
 
 
 def test_dates_in_the_files_own_format_and_odd_forms() -> None:
-    uci = validation.clean_text(pa.array(["12/1/2010 8:26", "1/12/2011 14:05", "13/45/2011 1:00", None]))
-    assert validation.choose_date_format(uci) == "%m/%d/%Y %H:%M"
-    parsed = validation.parse_dates(uci, "%m/%d/%Y %H:%M")
+    uci = clean_text(pa.array(["12/1/2010 8:26", "1/12/2011 14:05", "13/45/2011 1:00", None]))
+    assert choose_date_format(uci) == "%m/%d/%Y %H:%M"
+    parsed = parse_dates(uci, "%m/%d/%Y %H:%M")
     assert [str(d) for d in parsed] == ["2010-12-01", "2011-01-12", "NaT", "NaT"]
-    iso = validation.clean_text(pa.array(["2024-01-02", "2024-01-02T23:10:00", "2024-01-02T23:10:00+05:00"]))
-    assert [str(d) for d in validation.parse_dates(iso, "ISO8601")] == ["2024-01-02"] * 3
+    iso = clean_text(pa.array(["2024-01-02", "2024-01-02T23:10:00", "2024-01-02T23:10:00+05:00"]))
+    assert [str(d) for d in parse_dates(iso, "ISO8601")] == ["2024-01-02"] * 3
 
 
 def test_a_missing_price_comes_from_the_line_total_and_free_lines_are_flagged() -> None:

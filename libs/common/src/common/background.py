@@ -2,23 +2,22 @@
 
 Celery workers and beat start through this (`common.run.process_commands`). On Linux the process
 takes the SCHED_IDLE policy: it runs only on CPU time that normal processes leave, and a waking
-HTTP process preempts it at once. `nice -n 10` (the earlier choice) still gives a busy worker
-~10% of a contended core and lets it finish its time slice first, which on two cores showed up as
-a 100-350 ms read tail while engines ran (`make bench-load`). Where SCHED_IDLE is missing (macOS),
-the process is niced instead; `BACKGROUND_CPU_POLICY=nice` asks for nicing on Linux too (the A/B of
-`make bench-load ARGS=--background-cpu-policy=nice`). Children (Celery's pool, LightGBM's threads)
-inherit the policy.
+HTTP process preempts it at once. A niced process, by contrast, still gets a share of a contended
+core and finishes its time slice first, which delays the HTTP reads while engines run
+(`make bench-load`; bench/RESULTS.md). Where SCHED_IDLE is missing (macOS), the process is niced
+instead; `BACKGROUND_CPU_POLICY=nice` asks for nicing on Linux too
+(`make bench-load ARGS=--background-cpu-policy=nice` compares the two). Children (Celery's pool,
+LightGBM's threads) inherit the policy.
 
 Linux's autogroups (`/proc/sys/kernel/sched_autogroup_enabled`, on by default in most
 distributions) put every session in a scheduling group of its own, and the groups share the CPU
 fairly whatever the policy or nice value of the processes inside: SCHED_IDLE then only ranks a
 worker against the processes of its own session. `make run` and the tests start each process in a
 session of its own, so a worker in its own session also lowers its autogroup to nice 19 (weight
-15 against a default group's 1024). Measured (`make bench-load`): with only SCHED_IDLE the gateway
-waited up to 90 ms of every 100 ms on the run queue while engines ran, with the autogroup lowered
-that wait went away (README, Benchmarks). A worker sharing a session with other processes leaves
-the group alone: its priority inside the group already does the job, and lowering the group would
-slow its neighbours too.
+15 against a default group's 1024): with SCHED_IDLE alone the gateway still queued behind the
+engines' group (`make bench-load`; bench/RESULTS.md). A worker sharing a session with other
+processes leaves the group alone: its priority inside the group already does the job, and
+lowering the group would slow its neighbours too.
 Ref: https://man7.org/linux/man-pages/man7/sched.7.html (SCHED_IDLE; "The autogroup feature")
 """
 

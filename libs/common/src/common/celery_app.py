@@ -10,6 +10,7 @@ from celery.signals import worker_process_init
 from common import cache, db
 from common.logging import configure_logging
 from common.settings import SERVICES, get_settings
+from common.stages import REAP_EVERY_S
 
 # Longer than the longest task, so a task is never redelivered while it still runs (acks late).
 VISIBILITY_TIMEOUT_S = 7200
@@ -34,7 +35,7 @@ def make_celery() -> Celery:
         worker_send_task_events=False,
         enable_utc=True,
         include=["common.reaper"],
-        beat_schedule={"reap-stalled-jobs": {"task": "ingest.reap_stalled", "schedule": 60.0}},
+        beat_schedule={"reap-stalled-jobs": {"task": "ingest.reap_stalled", "schedule": REAP_EVERY_S}},
     )
     return app
 

@@ -11,11 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.db import sync_session
-from common.models import STAGES, UploadJob
+from common.models import UploadJob
+from common.stages import DONE, FINISHED, STAGES, ChunkPlan
 
 log = logging.getLogger("smartretail.jobs")
-DONE = ("succeeded", "skipped")
-FINISHED = (*DONE, "failed")
 
 
 def initial_stages() -> dict[str, dict[str, Any]]:
@@ -35,42 +34,23 @@ def overall_status(stages: dict[str, dict[str, Any]]) -> str:
     return "queued"
 
 
-def update_stage(
-    job_id: str | uuid.UUID,
+def record_stage(
+    job: UploadJob,
     stage: str,
     *,
     status: str | None = None,
     progress: float | None = None,
     error: str | None = None,
-    session: Session | None = None,
     keep_done: bool = False,
     fields: dict[str, Any] | None = None,
     **counts: Any,
-) -> str | None:
-    """Set a stage's status/progress (row-locked) and recompute the job's status; returns it.
+) -> str:
+    """Apply a stage update to a loaded (row-locked) job and recompute its status; returns it.
 
-    Pass `session` to record the stage in the caller's transaction (committed with its work).
-    `keep_done` leaves the status of a finished stage alone; `fields` adds keys to the stage entry.
+    The one place a stage entry changes, for the workers (update_stage) and the async upload
+    request alike. `keep_done` leaves the status of a finished stage alone; `fields` adds keys
+    to the stage entry; `counts` set the job's row counts.
     """
-    if session is None:
-        with sync_session() as own:
-            return update_stage(
-                job_id,
-                stage,
-                status=status,
-                progress=progress,
-                error=error,
-                session=own,
-                keep_done=keep_done,
-                fields=fields,
-                **counts,
-            )
-    job = session.execute(
-        select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
-    ).scalar_one_or_none()
-    if job is None:
-        log.warning("job %s vanished; stage %s not recorded", job_id, stage)
-        return None
     stages = {k: dict(v) for k, v in (job.stages or initial_stages()).items()}
     entry = stages.setdefault(stage, {"status": "queued", "progress": 0.0, "error": None})
     # The reaper tells a stalled stage from a slow one by this heartbeat.
@@ -101,40 +81,79 @@ def update_stage(
     return job.status
 
 
+def update_stage(
+    job_id: str | uuid.UUID,
+    stage: str,
+    *,
+    status: str | None = None,
+    progress: float | None = None,
+    error: str | None = None,
+    session: Session | None = None,
+    keep_done: bool = False,
+    fields: dict[str, Any] | None = None,
+    **counts: Any,
+) -> str | None:
+    """Set a stage's status/progress (row-locked) and recompute the job's status; returns it.
+
+    Pass `session` to record the stage in the caller's transaction (committed with its work).
+    The other arguments are record_stage's. None when the job no longer exists.
+    """
+    if session is None:
+        with sync_session() as own:
+            return update_stage(
+                job_id,
+                stage,
+                status=status,
+                progress=progress,
+                error=error,
+                session=own,
+                keep_done=keep_done,
+                fields=fields,
+                **counts,
+            )
+    job = _locked(session, job_id)
+    if job is None:
+        log.warning("job %s vanished; stage %s not recorded", job_id, stage)
+        return None
+    return record_stage(
+        job,
+        stage,
+        status=status,
+        progress=progress,
+        error=error,
+        keep_done=keep_done,
+        fields=fields,
+        **counts,
+    )
+
+
 def complete_chunk(job_id: str | uuid.UUID, stage: str, index: int) -> bool:
     """Count chunk `index` of a chunked stage done; True for the one call that ends the stage.
 
-    The stage entry holds `chunks_total` and the done indices (`chunks_done_ids`); the job row is
-    locked, so two chunks finishing together and a redelivered chunk are each counted once, and
-    only the call that finds every chunk done while the stage still runs marks it succeeded.
+    The stage entry holds its ChunkPlan; the job row is locked, so two chunks finishing together
+    and a redelivered chunk are each counted once, and only the call that finds every chunk done
+    while the stage still runs marks it succeeded.
     """
     with sync_session() as session:
-        job = session.execute(
-            select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
-        ).scalar_one_or_none()
+        job = _locked(session, job_id)
         if job is None:
             log.warning("job %s vanished; chunk %d of %s not recorded", job_id, index, stage)
             return False
-        stages = {k: dict(v) for k, v in (job.stages or initial_stages()).items()}
-        entry = stages.setdefault(stage, {"status": "queued", "progress": 0.0, "error": None})
-        done = sorted({*entry.get("chunks_done_ids", []), index})
-        total = int(entry.get("chunks_total", 0))
-        entry.update(
-            chunks_done_ids=done,
-            chunks_done=len(done),
-            updated_at=datetime.now(UTC).isoformat(),
-        )
-        finishing = len(done) >= total and entry.get("status") not in FINISHED
-        if entry.get("status") not in FINISHED:
-            entry["progress"] = round(len(done) / total, 4) if total else 1.0
-        if finishing:
-            entry.update(status="succeeded", progress=1.0)
-        job.stages = stages
-        now = datetime.now(UTC)
-        job.status = overall_status(stages)
-        if job.status in ("succeeded", "failed"):
-            job.finished_at = job.finished_at or now
+        entry = dict((job.stages or {}).get(stage) or {})
+        plan = ChunkPlan.of(entry).with_done(index)
+        running = entry.get("status") not in FINISHED
+        finishing = plan.finished and running
+        fields = plan.done_fields()
+        if running:
+            fields["progress"] = round(len(plan.done) / plan.total, 4) if plan.total else 1.0
+        record_stage(job, stage, status="succeeded" if finishing else None, fields=fields)
         return finishing
+
+
+def _locked(session: Session, job_id: str | uuid.UUID) -> UploadJob | None:
+    return session.execute(
+        select(UploadJob).where(UploadJob.id == uuid.UUID(str(job_id))).with_for_update()
+    ).scalar_one_or_none()
 
 
 def stage_entry(job_id: str | uuid.UUID, stage: str) -> dict[str, Any]:

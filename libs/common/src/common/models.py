@@ -25,8 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
-
-STAGES = ("ingest", "forecasting", "segmentation", "pricing", "inventory")
+from common.stages import STAGES
 
 
 def _uuid() -> uuid.UUID:

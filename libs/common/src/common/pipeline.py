@@ -26,8 +26,8 @@ TASK_SECONDS = Histogram(
 HEARTBEAT_S = 30.0
 # Faults worth retrying: the database or broker went away for a moment.
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
-# Returned by a task whose stage goes on in other tasks (its parts): the stage stays as it is.
-HANDED_OVER = "handed_over"
+# What a stage function returns when its stage had nothing to do (e.g. no customer ids to segment).
+SKIPPED = "skipped"
 
 
 class StageError(Exception):
@@ -35,18 +35,20 @@ class StageError(Exception):
 
 
 def stage_task(name: str, stage: str, *, part: bool = False) -> Callable[[Callable[..., Any]], Task]:
-    """Register `fn(job_id, report)` as task `name` that reports on the job's `stage`.
+    """Register `fn(job_id, organization_id, report, *args)` as task `name` reporting on `stage`.
 
-    The stage is marked succeeded when `fn` returns, or skipped when it returns "skipped"; it is
-    left as it is when `fn` returns HANDED_OVER (other tasks finish it).
+    The task receives the job id (and the arguments after it); the job's organization is looked
+    up here, and a job that no longer exists fails the stage. The stage is
+    marked succeeded when `fn` returns, or skipped when it returns SKIPPED.
     `report(progress)` advances the stage's progress bar. Transient faults are retried with
     backoff; anything else marks the stage (and so the job) failed with a readable reason.
     Tasks take ids only and must be idempotent: a redelivered task writes the same result once.
+    `name` and `stage` are common.stages' (e.g. `stage_task(PRICING.task, PRICING.name)`).
 
     `part=True` registers one part of a stage that several tasks share (e.g. a chunk of series):
     it beats and fails the stage like any task, but never turns a finished stage back to running
     (a redelivered part after the stage ended) and never marks the stage done itself: `fn` reports
-    its completion (common.jobs.complete_part) and the part completing last ends the stage.
+    its completion (common.jobs.complete_chunk) and the part completing last ends the stage.
     """
 
     def decorate(fn: Callable[..., Any]) -> Task:
@@ -68,7 +70,10 @@ def stage_task(name: str, stage: str, *, part: bool = False) -> Callable[[Callab
 
             try:
                 try:
-                    result = fn(job_id, report, *args)
+                    organization_id = jobs.job_organization(job_id)
+                    if organization_id is None:  # deleted since the task was sent
+                        raise StageError("the job no longer exists")
+                    result = fn(job_id, organization_id, report, *args)
                 finally:
                     heartbeat.stop()
             except TRANSIENT as exc:
@@ -94,9 +99,8 @@ def stage_task(name: str, stage: str, *, part: bool = False) -> Callable[[Callab
                 )
                 TASK_SECONDS.labels(name, "failed").observe(time.perf_counter() - started)
                 return None
-            # A stage may end as "skipped" (e.g. no customer ids to segment); otherwise it succeeded.
-            if not part and result != HANDED_OVER:
-                jobs.update_stage(job_id, stage, status=result if result == "skipped" else "succeeded")
+            if not part:
+                jobs.update_stage(job_id, stage, status=SKIPPED if result == SKIPPED else "succeeded")
             TASK_SECONDS.labels(name, "succeeded").observe(time.perf_counter() - started)
             return result
 

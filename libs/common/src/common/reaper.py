@@ -7,9 +7,10 @@ but a worker killed outright leaves its message unacknowledged until the visibil
 to MAX_ATTEMPTS times, then marks the stage failed. A stage still queued long after the stage it
 waits for finished (its hand-over message was lost, e.g. in a Redis restart) is enqueued again too.
 
-A stage split into chunks (its entry names the `chunk_task`, `chunks_total` and the done
-`chunks_done_ids`, see common.jobs.complete_chunk) is not restarted: only its chunks not yet done
-are enqueued again, and a chunk that was in fact done is counted once however often it runs.
+A stage split into chunks (its entry holds a common.stages.ChunkPlan, see
+common.jobs.complete_chunk) is not restarted: only its chunks not yet done are enqueued again,
+and a chunk that was in fact done is counted once however often it runs. Which task runs a stage
+and what it waits for is common.stages'.
 """
 
 from __future__ import annotations
@@ -24,25 +25,11 @@ from common import jobs
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
 from common.models import UploadJob
+from common.stages import DONE, INGEST, STAGE_TASKS, WAITS_FOR, ChunkPlan
 
 log = logging.getLogger("smartretail.reaper")
 STALL_AFTER_S = 180
 MAX_ATTEMPTS = 3
-REAP_EVERY_S = 60.0
-# Stage -> the task that runs it, and the stage it waits for.
-STAGE_TASKS = {
-    "ingest": "ingest.merge",
-    "forecasting": "forecasting.run",
-    "segmentation": "segmentation.run",
-    "pricing": "pricing.run",
-    "inventory": "inventory.run",
-}
-WAITS_FOR = {
-    "forecasting": "ingest",
-    "segmentation": "ingest",
-    "pricing": "ingest",
-    "inventory": "forecasting",
-}
 
 
 def _stale(entry: dict[str, Any], now: datetime, stall_after_s: float) -> bool:
@@ -63,7 +50,7 @@ def stalled_stages(job: UploadJob, now: datetime, stall_after_s: float = STALL_A
         elif status == "queued" and name in WAITS_FOR:
             before = stages.get(WAITS_FOR[name], {})
             if (
-                before.get("status") in jobs.DONE
+                before.get("status") in DONE
                 and _stale(before, now, stall_after_s)
                 and _stale(entry, now, stall_after_s)
             ):
@@ -73,12 +60,10 @@ def stalled_stages(job: UploadJob, now: datetime, stall_after_s: float = STALL_A
 
 def stage_restarts(stage: str, entry: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
     """The tasks (name, arguments after the job id) that take a stalled stage up again."""
-    chunk_task, total = entry.get("chunk_task"), int(entry.get("chunks_total") or 0)
-    if chunk_task and total:
-        done = set(entry.get("chunks_done_ids") or [])
-        missing = [index for index in range(total) if index not in done]
-        if missing:
-            return [(str(chunk_task), (index,)) for index in missing]
+    plan = ChunkPlan.of(entry)
+    missing = plan.missing() if plan.chunked else []
+    if missing:
+        return [(plan.task, (index,)) for index in missing]
     return [(STAGE_TASKS[stage], ())]
 
 
@@ -105,7 +90,7 @@ def reap_stalled(stall_after_s: float = STALL_AFTER_S, now: datetime | None = No
             if job is None:
                 continue
             for stage in stalled_stages(job, now, stall_after_s):
-                if stage == "ingest" and float(job.stages[stage].get("progress", 0)) < 0.5:
+                if stage == INGEST.name and float(job.stages[stage].get("progress", 0)) < 0.5:
                     # The first half of ingest runs inside the upload request: a silent one means the
                     # request died (nothing was committed), so there is no task to re-run.
                     jobs.update_stage(

@@ -62,15 +62,15 @@ class Settings(BaseSettings):
     default_horizon_days: int = 28
     cache_ttl_s: int = 600
     # Series per forecasting chunk task (a store's series stay together; big stores split by sku).
-    # Each chunk trains its own global model: on Breakfast at the Frat 4 chunks of ~1,000 series
-    # scored WAPE 0.291 against 0.289 in one call, so the default keeps a typical retailer in one
-    # chunk and spreads only large catalogues across workers.
+    # Each chunk trains its own global model, which learns a little less from fewer series (the
+    # chunked accuracy is in bench/RESULTS.md), so the default keeps a typical retailer in one chunk
+    # and spreads only large catalogues across workers.
     forecast_chunk_series: int = 4000
     # A stored forecast older than this is re-fitted even when its data did not change.
     forecast_max_age_days: int = 7
     # Let Prophet compete in every series' backtest (it wins where its yearly/weekly seasonality fits
-    # best). Off by default: it costs about 25x the rest of the engine per series, and on Breakfast at
-    # the Frat it scores WAPE 0.50 against the engine's 0.29. Changing it re-fits every forecast.
+    # best). Off by default: it costs many times the rest of the engine per series and is less
+    # accurate on the benchmark data (bench/RESULTS.md). Changing it re-fits every forecast.
     forecast_include_prophet: bool = False
     log_level: str = "INFO"
     # Which process of the platform this is (e.g. "ingest-worker"): PostgreSQL shows it as the

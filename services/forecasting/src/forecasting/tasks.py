@@ -36,6 +36,7 @@ from common.db import sync_session
 from common.pipeline import StageError, stage_task
 from common.sales import load_daily_sales, load_plan, load_products
 from common.settings import get_settings
+from common.stages import FORECASTING, ChunkPlan, tasks_after
 from forecasting.repository import (
     database_now,
     load_chunk_inputs,
@@ -46,8 +47,8 @@ from forecasting.repository import (
 )
 
 app = celery_app
-STAGE = "forecasting"
-CHUNK_TASK = "forecasting.chunk"
+STAGE = FORECASTING.name
+CHUNK_TASK = FORECASTING.chunk_task
 KEYS = ["store", "sku"]
 
 
@@ -245,7 +246,8 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         # Nothing changed: every forecast stays, and the stage ends here (plan and end at once).
         jobs.update_stage(job_id, STAGE, status="succeeded", fields=entry)
         invalidate(str(organization_id), "forecast")
-        enqueue("inventory.run", job_id)
+        for task in tasks_after(STAGE):
+            enqueue(task, job_id)
     else:
         jobs.update_stage(job_id, STAGE, progress=0.0, fields=entry)
     return entry
@@ -317,23 +319,21 @@ def _run_and_count(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any
     invalidate(str(organization_id), "forecast")  # each chunk's forecasts are served as they land
     if jobs.complete_chunk(job_id, STAGE, index):
         # Exactly one call finds every chunk done while the stage still ran: it hands on.
-        enqueue("inventory.run", job_id)
+        for task in tasks_after(STAGE):
+            enqueue(task, job_id)
 
 
-@stage_task("forecasting.run", STAGE, part=True)
-def run(job_id: str, report: Callable[[float], None]) -> None:
+@stage_task(FORECASTING.task, STAGE, part=True)
+def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Plan the job's forecasting in chunks of series and run them (inventory follows the last)."""
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     entry = jobs.stage_entry(job_id, STAGE)
     if entry.get("status") in jobs.FINISHED:
         return None  # a redelivery after the stage ended
     if "chunks" not in entry:
         entry = _plan(job_id, organization_id)
-    done = set(entry.get("chunks_done_ids") or [])
-    missing = [i for i in range(int(entry["chunks_total"])) if i not in done]
-    if int(entry["chunks_total"]) == 1 and missing:
+    plan = ChunkPlan.of(entry)
+    missing = plan.missing()
+    if plan.total == 1 and missing:
         _run_and_count(job_id, organization_id, entry, 0)
         return None
     for index in missing:
@@ -342,11 +342,8 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
 
 
 @stage_task(CHUNK_TASK, STAGE, part=True)
-def chunk(job_id: str, report: Callable[[float], None], index: int) -> None:
+def chunk(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None], index: int) -> None:
     """Forecast chunk `index` of the job's plan; the chunk completing last ends the stage."""
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     entry = jobs.stage_entry(job_id, STAGE)
     if entry.get("status") in jobs.FINISHED or index in (entry.get("chunks_done_ids") or []):
         return None  # a redelivery of a chunk already counted

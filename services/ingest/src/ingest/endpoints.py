@@ -266,7 +266,7 @@ async def list_jobs(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> schemas.JobList:
     """Upload jobs of the organization, newest first."""
-    jobs, total = await service.repository.list_jobs(service.identity.organization_id, limit, offset)
+    jobs, total = await service.list_jobs(limit, offset)
     return schemas.JobList(items=[_job_out(job) for job in jobs], total=total)
 
 
@@ -301,10 +301,6 @@ async def sales_timeseries(
     org = str(service.identity.organization_id)
 
     async def load() -> dict[str, Any]:
-        return {
-            "points": await service.repository.sales_timeseries(
-                service.identity.organization_id, store, sku, freq
-            )
-        }
+        return {"points": await service.sales_timeseries(store, sku, freq)}
 
     return await cached(org, "sales", {"store": store, "sku": sku, "freq": freq}, load)

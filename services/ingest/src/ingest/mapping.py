@@ -176,7 +176,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "total",
     ),
 }
-CANONICAL = tuple(SYNONYMS)
 
 # The product master (POST /upload-products): per store and sku, what the engines cannot learn
 # from sales: cost, stock, lead time and ordering constraints.

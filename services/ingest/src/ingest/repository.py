@@ -1,4 +1,6 @@
-"""SQL of uploads: jobs, their errors, the staging table and the merge into sales."""
+"""SQL of uploaded rows: the staging table, the merge into sales, products and plan upserts.
+
+The upload jobs and their errors are job_repository's."""
 
 from __future__ import annotations
 
@@ -6,16 +8,17 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import pii
 from common.frames import write_frame
-from common.models import UploadError, UploadJob
+from common.models import UploadJob
 from common.org_settings import load_settings
-from ingest.validation import STAGED_COLUMNS, RowError
+from ingest.validation import PRODUCT_NUMBERS, STAGED_COLUMNS
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
 STAGING_SETTINGS_SQL = text(
@@ -28,19 +31,19 @@ PII_MAP_SQL = (
     "CREATE TEMP TABLE IF NOT EXISTS _pii_map (raw_id text PRIMARY KEY, pseudonym text, "
     "encrypted_id text) ON COMMIT DROP"
 )
-PRODUCT_COLUMNS = (
-    "name",
-    "category",
-    "supplier",
-    "unit_cost",
-    "price",
-    "on_hand",
-    "on_order",
-    "lead_time_days",
-    "min_order_qty",
-    "pack_size",
-)
+# A product's attributes a products file may set (its numbers are the ones validation checks).
+PRODUCT_COLUMNS = ("name", "category", "supplier", *PRODUCT_NUMBERS)
 PLAN_COLUMNS = ("unit_price", "promotion", "feature", "display")
+
+# The temporary tables a products or plan file is loaded into before its upsert.
+LOADED_PRODUCTS_DEFINITION = """row_no bigint, store text, sku text, name text, category text, supplier text,
+    unit_cost double precision, price double precision, on_hand double precision,
+    on_order double precision, lead_time_days double precision, min_order_qty double precision,
+    pack_size double precision, is_product boolean"""
+LOADED_PRODUCTS_COLUMNS = ("row_no", "store", "sku", *PRODUCT_COLUMNS, "is_product")
+LOADED_PLAN_DEFINITION = """row_no bigint, store text, sku text, date date, unit_price double precision,
+    promotion double precision, feature double precision, display double precision"""
+LOADED_PLAN_COLUMNS = ("row_no", "store", "sku", "date", *PLAN_COLUMNS)
 
 LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, quantity, unit_price,
     customer_id, product_name, category, promotion, regular_price, feature, display, tpr_only, is_product"""
@@ -116,7 +119,7 @@ UPSERT_CATALOG_SQL = (
     """),
     # Each product's attributes from its last line (latest date, then latest row). Only the lines
     # of each product's latest date are sorted, not every line of the upload: the latest date
-    # per product comes from a hash aggregate (sorting a 10-million-row upload took minutes).
+    # per product comes from a hash aggregate (a sort of every line of a big upload is far slower).
     text("""
     INSERT INTO products AS p (organization_id, store, sku, name, category, price, is_product, updated_at)
     SELECT DISTINCT ON (s.store, s.sku) s.organization_id, s.store, s.sku, s.product_name, s.category,
@@ -141,45 +144,6 @@ class IngestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_job(self, job: UploadJob) -> UploadJob:
-        """Insert a job."""
-        self.session.add(job)
-        await self.session.flush()
-        return job
-
-    async def get_job(self, organization_id: uuid.UUID, job_id: uuid.UUID) -> UploadJob | None:
-        """A job of this organization (another organization's job does not exist for the caller)."""
-        return (
-            await self.session.execute(
-                select(UploadJob).where(UploadJob.id == job_id, UploadJob.organization_id == organization_id)
-            )
-        ).scalar_one_or_none()
-
-    async def find_job_by_hash(self, organization_id: uuid.UUID, sha256: str, kind: str) -> UploadJob | None:
-        """The latest upload of a byte-identical file whose rows were stored (or are being merged)."""
-        # An upload whose request died mid-way never reached staging (ingest progress below 0.5)
-        # and stored nothing: a retry of the same file must go through, not be called a duplicate.
-        stored = UploadJob.stages["ingest"]["progress"].as_float() >= 0.5
-        return (
-            await self.session.execute(
-                select(UploadJob)
-                .where(
-                    UploadJob.organization_id == organization_id,
-                    UploadJob.file_sha256 == sha256,
-                    UploadJob.kind == kind,
-                    UploadJob.status != "failed",
-                    stored,
-                )
-                .order_by(UploadJob.created_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-
-    async def job_exists(self, job_id: uuid.UUID) -> bool:
-        """Whether any organization has a job with this id."""
-        found = await self.session.execute(select(UploadJob.id).where(UploadJob.id == job_id))
-        return found.first() is not None
-
     async def organization_has(self, organization_id: uuid.UUID, table: str) -> bool:
         """Whether the organization has any row in sales_lines or forecast_series."""
         assert table in ("sales_lines", "forecast_series")
@@ -189,56 +153,6 @@ class IngestRepository:
         )
         return bool(found.scalar_one())
 
-    async def list_jobs(
-        self, organization_id: uuid.UUID, limit: int, offset: int
-    ) -> tuple[Sequence[UploadJob], int]:
-        """A page of jobs, newest first, and the total."""
-        jobs = (
-            (
-                await self.session.execute(
-                    select(UploadJob)
-                    .where(UploadJob.organization_id == organization_id)
-                    .order_by(UploadJob.created_at.desc())
-                    .limit(limit)
-                    .offset(offset)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        total = (
-            await self.session.execute(
-                select(func.count())
-                .select_from(UploadJob)
-                .where(UploadJob.organization_id == organization_id)
-            )
-        ).scalar_one()
-        return jobs, int(total)
-
-    async def add_errors(self, job_id: uuid.UUID, errors: list[RowError]) -> None:
-        """Store rejected rows for the downloadable report (COPY: up to 100,000 of them)."""
-        if not errors:
-            return
-        raw = await self._raw_connection()
-        await raw.copy_records_to_table(
-            UploadError.__tablename__,
-            records=[(job_id, e.row, e.column, e.value, e.expected, e.kind) for e in errors],
-            columns=["job_id", "row", "column", "value", "expected", "kind"],
-        )
-
-    async def stream_errors(self, job_id: uuid.UUID) -> AsyncIterator[UploadError]:
-        """Every stored error of a job, in row order."""
-        result = await self.session.stream_scalars(
-            select(UploadError).where(UploadError.job_id == job_id).order_by(UploadError.row, UploadError.id)
-        )
-        async for error in result:
-            yield error
-
-    async def _raw_connection(self) -> Any:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
-
     async def copy_staged(
         self, job_id: uuid.UUID, organization_id: uuid.UUID, csv_chunks: AsyncIterator[bytes]
     ) -> None:
@@ -246,15 +160,27 @@ class IngestRepository:
         await self.session.execute(
             STAGING_SETTINGS_SQL, {"job_id": str(job_id), "organization_id": str(organization_id)}
         )
-        raw = await self._raw_connection()
+        raw = await raw_connection(self.session)
         await raw.copy_to_table("staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv")
 
-    async def copy_into_temporary(
+    async def copy_products(self, csv_chunks: AsyncIterator[bytes]) -> None:
+        """COPY a products file's rows (LOADED_PRODUCTS_COLUMNS) into loaded_products for upsert_products."""
+        await self._copy_into_temporary(
+            "loaded_products", LOADED_PRODUCTS_DEFINITION, LOADED_PRODUCTS_COLUMNS, csv_chunks
+        )
+
+    async def copy_plan(self, csv_chunks: AsyncIterator[bytes]) -> None:
+        """COPY a plan file's rows (LOADED_PLAN_COLUMNS) into loaded_plan for upsert_plan."""
+        await self._copy_into_temporary(
+            "loaded_plan", LOADED_PLAN_DEFINITION, LOADED_PLAN_COLUMNS, csv_chunks
+        )
+
+    async def _copy_into_temporary(
         self, table: str, definition: str, columns: Sequence[str], csv_chunks: AsyncIterator[bytes]
     ) -> None:
-        """COPY rows into a temporary table that lives until the session's transaction ends."""
+        # A temporary table lives until the session's transaction ends.
         await self.session.execute(text(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP"))
-        raw = await self._raw_connection()
+        raw = await raw_connection(self.session)
         await raw.copy_to_table(table, source=csv_chunks, columns=list(columns), format="csv")
 
     async def upsert_products(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
@@ -263,14 +189,6 @@ class IngestRepository:
         Only the file's columns are written, and an empty cell keeps what is stored, so a stock
         file does not erase costs. A (store, sku) repeated in the file: its last row counts.
         """
-        columns = [c for c in PRODUCT_COLUMNS if c in mapped]
-        sets = "".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c}), " for c in columns)
-        changed = (
-            f"({', '.join(f'p.{c}' for c in columns)}) IS DISTINCT FROM "
-            f"({', '.join(f'COALESCE(EXCLUDED.{c}, p.{c})' for c in columns)})"
-            if columns
-            else "false"
-        )
         await self.session.execute(
             text(
                 "INSERT INTO stores (organization_id, code) SELECT DISTINCT CAST(:org AS uuid), store FROM loaded_products "
@@ -278,49 +196,64 @@ class IngestRepository:
             ),
             {"org": organization_id},
         )
-        row = (
-            await self.session.execute(
-                text(f"""
-            WITH src AS (
-                SELECT DISTINCT ON (store, sku) * FROM loaded_products ORDER BY store, sku, row_no DESC
-            ), merged AS (
-                INSERT INTO products AS p (organization_id, store, sku, {"".join(c + ", " for c in columns)}
-                                           is_product, updated_at)
-                SELECT CAST(:org AS uuid), store, sku, {"".join(c + ", " for c in columns)} is_product, now() FROM src
-                ON CONFLICT (organization_id, store, sku) DO UPDATE SET {sets} updated_at = now()
-                WHERE {changed}
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT (SELECT count(*) FROM loaded_products) AS lines, (SELECT count(*) FROM src) AS total,
-                   count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
-            FROM merged"""),
-                {"org": organization_id},
-            )
-        ).one()
-        return _counts(row)
+        columns = [c for c in PRODUCT_COLUMNS if c in mapped]
+        return await self._upsert_loaded(
+            organization_id,
+            "loaded_products",
+            "products",
+            ("store", "sku"),
+            columns,
+            {"is_product": "is_product", "updated_at": "now()"},
+            updated_at=True,
+        )
 
     async def upsert_plan(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
         """Plan lines from the loaded temporary table; a later plan of a store, sku and date replaces it."""
         columns = [c for c in PLAN_COLUMNS if c in mapped]
-        sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns)
-        changed = (
-            f"({', '.join(f'p.{c}' for c in columns)}) IS DISTINCT FROM "
-            f"({', '.join(f'COALESCE(EXCLUDED.{c}, p.{c})' for c in columns)})"
+        return await self._upsert_loaded(
+            organization_id,
+            "loaded_plan",
+            "plan_lines",
+            ("store", "sku", "date"),
+            columns,
+            {},
+            updated_at=False,
         )
+
+    async def _upsert_loaded(
+        self,
+        organization_id: uuid.UUID,
+        loaded: str,
+        target: str,
+        key: Sequence[str],
+        columns: Sequence[str],
+        extra: dict[str, str],
+        *,
+        updated_at: bool,
+    ) -> dict[str, int]:
+        # One statement: the loaded rows (the last of a repeated key) inserted or, where `columns`
+        # differ, updated (an empty cell keeps the stored value); `extra` are further inserted
+        # columns and their values; the lines, keys, new and updated rows counted.
+        keys = ", ".join(key)
+        inserted = ", ".join([*key, *columns, *extra])
+        values = ", ".join([*key, *columns, *extra.values()])
+        updates = [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns]
+        if updated_at:
+            updates.append("updated_at = now()")
+        sets = ", ".join(updates)
         row = (
             await self.session.execute(
                 text(f"""
             WITH src AS (
-                SELECT DISTINCT ON (store, sku, date) * FROM loaded_plan
-                ORDER BY store, sku, date, row_no DESC
+                SELECT DISTINCT ON ({keys}) * FROM {loaded} ORDER BY {keys}, row_no DESC
             ), merged AS (
-                INSERT INTO plan_lines AS p (organization_id, store, sku, date, {", ".join(columns)})
-                SELECT CAST(:org AS uuid), store, sku, date, {", ".join(columns)} FROM src
-                ON CONFLICT (organization_id, store, sku, date) DO UPDATE SET {sets}
-                WHERE {changed}
+                INSERT INTO {target} AS p (organization_id, {inserted})
+                SELECT CAST(:org AS uuid), {values} FROM src
+                ON CONFLICT (organization_id, {keys}) DO UPDATE SET {sets}
+                WHERE {_changed(columns)}
                 RETURNING (xmax = 0) AS inserted
             )
-            SELECT (SELECT count(*) FROM loaded_plan) AS lines, (SELECT count(*) FROM src) AS total,
+            SELECT (SELECT count(*) FROM {loaded}) AS lines, (SELECT count(*) FROM src) AS total,
                    count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
             FROM merged"""),
                 {"org": organization_id},
@@ -350,9 +283,21 @@ class IngestRepository:
             for r in rows
         ]
 
-    async def delete_job(self, job_id: uuid.UUID) -> None:
-        """Remove a job (used when its upload is abandoned before anything was stored)."""
-        await self.session.execute(delete(UploadJob).where(UploadJob.id == job_id))
+
+async def raw_connection(session: AsyncSession) -> Any:
+    """The driver's (asyncpg) connection under a session, for COPY and its connection state."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+def _changed(columns: Sequence[str]) -> str:
+    # An upsert's WHERE: the given columns differ from what is stored (an empty cell keeps it).
+    if not columns:
+        return "false"
+    stored = ", ".join(f"p.{c}" for c in columns)
+    given = ", ".join(f"COALESCE(EXCLUDED.{c}, p.{c})" for c in columns)
+    return f"({stored}) IS DISTINCT FROM ({given})"
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -381,6 +326,29 @@ def lock_job(connection: Connection, job_id: str) -> None:
     # A merge whose worker died keeps its lock until PostgreSQL notices the lost client: let it
     # check every few seconds rather than at the end of a long statement.
     connection.execute(text("SET LOCAL client_connection_check_interval = '2s'"))
+
+
+@dataclass(frozen=True)
+class MergeState:
+    """What the merge task needs to know of its job before merging."""
+
+    stages: dict[str, Any]
+    rows_accepted: int
+    merged: int  # rows the merge recorded (new + updated + unchanged); 0 before it ran
+
+
+def merge_state(connection: Connection, job_id: str) -> MergeState | None:
+    """The job's stages and counts as the merge sees them (None when the job no longer exists)."""
+    row = connection.execute(
+        select(
+            UploadJob.stages,
+            UploadJob.rows_accepted,
+            (UploadJob.rows_new + UploadJob.rows_updated + UploadJob.rows_unchanged).label("merged"),
+        ).where(UploadJob.id == uuid.UUID(job_id))
+    ).one_or_none()
+    if row is None:
+        return None
+    return MergeState(dict(row.stages or {}), int(row.rows_accepted or 0), int(row.merged or 0))
 
 
 def merge_staged(connection: Connection, job_id: str, organization_id: uuid.UUID) -> dict[str, int]:

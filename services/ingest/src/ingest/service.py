@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-import asyncpg
 import pyarrow as pa
 from fastapi import Request
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import db, holds
@@ -29,10 +24,11 @@ from common.auth import Identity
 from common.celery_app import enqueue
 from common.csvsafe import csv_line
 from common.errors import AppError, NotFound, Unprocessable
-from common.jobs import initial_stages, overall_status
 from common.models import UploadJob
 from common.settings import get_settings
+from common.stages import FORECASTING, INGEST, INVENTORY, PIPELINE, PRICING
 from ingest import parsing, validation
+from ingest.job_repository import UploadJobRepository
 from ingest.mapping import (
     PLAN_DRIVERS,
     PLAN_REQUIRED,
@@ -45,9 +41,10 @@ from ingest.mapping import (
     detect_mapping,
 )
 from ingest.receiving import ReceivedFile, receive_file
-from ingest.repository import IngestRepository
+from ingest.repository import LOADED_PLAN_COLUMNS, LOADED_PRODUCTS_COLUMNS, IngestRepository
+from ingest.stall import StallWatch
+from ingest.upload_jobs import UploadJobs, UploadRecord
 
-log = logging.getLogger("smartretail.ingest")
 FIRST_ERRORS = 100
 MAX_STORED_ERRORS = validation.MAX_ERRORS
 # Share of the ingest stage's progress bar: receiving the body, then reading and storing it; the
@@ -70,30 +67,6 @@ class UploadKind:
 SALES = UploadKind("sales", SYNONYMS, REQUIRED, validation.validate_sales)
 PRODUCTS = UploadKind("products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {})
 PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {})
-
-LOADED_PRODUCTS_DEFINITION = """row_no bigint, store text, sku text, name text, category text, supplier text,
-    unit_cost double precision, price double precision, on_hand double precision,
-    on_order double precision, lead_time_days double precision, min_order_qty double precision,
-    pack_size double precision, is_product boolean"""
-LOADED_PRODUCTS_COLUMNS = (
-    "row_no",
-    "store",
-    "sku",
-    "name",
-    "category",
-    "supplier",
-    "unit_cost",
-    "price",
-    "on_hand",
-    "on_order",
-    "lead_time_days",
-    "min_order_qty",
-    "pack_size",
-    "is_product",
-)
-LOADED_PLAN_DEFINITION = """row_no bigint, store text, sku text, date date, unit_price double precision,
-    promotion double precision, feature double precision, display double precision"""
-LOADED_PLAN_COLUMNS = ("row_no", "store", "sku", "date", "unit_price", "promotion", "feature", "display")
 
 
 @dataclass
@@ -128,91 +101,6 @@ class UploadOptions:
         return {k: v or "" for k, v in value.items()}
 
 
-DATABASE_LOST = (
-    "the database connection was lost while the upload was being stored; nothing was stored, "
-    "upload the file again"
-)
-# The driver's and the server's ways of saying the connection is gone (restart, admin shutdown,
-# a broken socket): retryable, unlike a data error.
-_CONNECTION_LOST = (
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InterfaceError,
-    ConnectionError,
-    OSError,
-    SAInterfaceError,
-)
-
-
-def database_unavailable() -> AppError:
-    """503 with a retryable message: the upload's transaction could not finish."""
-    error = AppError(DATABASE_LOST, 503)
-    error.headers = {"Retry-After": "30"}
-    return error
-
-
-def is_connection_lost(exc: BaseException) -> bool:
-    """Whether an exception means the database connection went away (not a data error)."""
-    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc.orig, _CONNECTION_LOST)):
-        return True
-    return isinstance(exc, _CONNECTION_LOST)
-
-
-class StallWatch:
-    """Bounds a database step by progress: abandoned when nothing moved for `limit_s` seconds.
-
-    A COPY of a big file may rightly take many minutes, so the bound is on silence (no chunk
-    taken by the driver, no step finished), not on the total; each `beat` restarts the clock.
-    """
-
-    def __init__(self, limit_s: float) -> None:
-        self.limit_s = limit_s
-        self.last = time.monotonic()
-
-    def beat(self) -> None:
-        """Something moved."""
-        self.last = time.monotonic()
-
-    async def run(self, step: Any, session: AsyncSession) -> Any:
-        """Await `step`; on a stall or a lost connection, drop the connection and raise a 503."""
-        self.beat()
-        # The driver's connection, to ask it later whether it is still open.
-        driver: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-        task = asyncio.ensure_future(step)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=min(1.0, self.limit_s))
-                if task in done:
-                    return task.result()
-                if time.monotonic() - self.last > self.limit_s:
-                    log.warning("database step stalled for %.0f s; abandoning the upload", self.limit_s)
-                    await self._abandon(task, session)
-                    raise database_unavailable()
-        except AppError:  # the stall above, or the step's own refusal (its transaction rolls back)
-            raise
-        except BaseException as exc:
-            # The driver reports a dropped connection in many ways (uvloop: a RuntimeError on a
-            # closed transport), so the connection's own state decides, not only the error's type.
-            if is_connection_lost(exc) or (isinstance(exc, Exception) and driver.is_closed()):
-                await self._abandon(task, session)
-                raise database_unavailable() from exc
-            if not task.done():
-                await self._abandon(task, session)
-            raise
-
-    @staticmethod
-    async def _abandon(task: asyncio.Future[Any], session: AsyncSession) -> None:
-        # Close the socket without a goodbye (a rollback could wait on the same dead connection);
-        # the server rolls the transaction back when it sees the connection gone.
-        try:
-            connection = await asyncio.wait_for(session.connection(), 5)
-            await asyncio.wait_for(connection.invalidate(), 5)
-        except Exception as exc:  # the connection may be half gone already
-            log.debug("invalidating the upload's connection: %s", exc)
-        task.cancel()
-        await asyncio.wait({task}, timeout=5)
-
-
 @dataclass
 class ValidationOutcome:
     """Row counts and errors of one pass over a file."""
@@ -234,6 +122,8 @@ class IngestService:
         self.session = session
         self.identity = identity
         self.repository = IngestRepository(session)
+        self.job_repository = UploadJobRepository(session)
+        self.jobs = UploadJobs(identity.organization_id)
         self.settings = get_settings()
 
     # -- the request -------------------------------------------------------------------------
@@ -246,22 +136,22 @@ class IngestService:
         if options.job_id is not None and not options.dry_run:
             # The client named the job: it exists from the first byte, so its progress can be
             # followed while the body is still arriving.
-            job = await self._open_job(kind, options, job_id=options.job_id)
+            job = await self.jobs.open(self._new_job(kind, options, job_id=options.job_id), named=True)
         received: ReceivedFile | None = None
         try:
-            progress = self._receive_progress(job.id) if job is not None else None
+            progress = self.jobs.receive_progress(job.id, RECEIVE_SHARE) if job is not None else None
             received = await receive_file(request, self.settings.max_upload_bytes, progress)
             options.mapping = UploadOptions.parse_mapping(received.fields.get("mapping"))
             fmt, mapping = await asyncio.to_thread(self._detect, received, kind, options)
             if options.dry_run:
                 return 200, await self.preview(received, fmt, mapping, kind)
             if kind is SALES:
-                earlier = await self.repository.find_job_by_hash(
+                earlier = await self.job_repository.find_job_by_hash(
                     self.identity.organization_id, received.sha256, kind.name
                 )
                 if earlier is not None:
                     if job is not None:
-                        await self._delete_job(job.id)
+                        await self.jobs.delete(job.id)
                     return 200, {
                         "job_id": str(earlier.id),
                         "status": earlier.status,
@@ -271,9 +161,9 @@ class IngestService:
                         "mapping": mapping.columns,
                     }
             if job is None:
-                job = await self._open_job(kind, options, received=received)
+                job = await self.jobs.open(self._new_job(kind, options, received=received), named=False)
             else:
-                await self._describe_job(job.id, received)
+                await self.jobs.describe(job.id, received.filename, received.sha256)
             return await self._store(job.id, received, fmt, mapping, kind, options)
         except BaseException as exc:
             if job is not None:
@@ -282,7 +172,7 @@ class IngestService:
                     if isinstance(exc, AppError)
                     else "the upload was interrupted; nothing was stored, upload again"
                 )
-                await asyncio.shield(self._fail_if_running(job.id, reason))
+                await asyncio.shield(self.jobs.fail_if_running(job.id, reason))
             raise
         finally:
             if received is not None:
@@ -417,7 +307,7 @@ class IngestService:
                 share = RECEIVE_SHARE + (end - RECEIVE_SHARE) * min(progress, 0.99)
                 if share - last[0] >= 0.02:
                     last[0] = share
-                    await self._progress(job_id, share)
+                    await self.jobs.progress(job_id, share)
                 await holds.async_hold_point("ingest.staging", str(job_id))  # fault tests cut the COPY here
 
         counts: dict[str, int] = {}
@@ -429,11 +319,9 @@ class IngestService:
             if kind is SALES:
                 await repository.copy_staged(job_id, organization_id, chunks())
             elif kind is PRODUCTS:
-                await repository.copy_into_temporary(
-                    "loaded_products", LOADED_PRODUCTS_DEFINITION, columns, chunks()
-                )
+                await repository.copy_products(chunks())
             else:
-                await repository.copy_into_temporary("loaded_plan", LOADED_PLAN_DEFINITION, columns, chunks())
+                await repository.copy_plan(chunks())
             watch.beat()
             failure = self._failure(outcome, state, rejected)
             if failure is not None:
@@ -447,7 +335,12 @@ class IngestService:
                 counts = await repository.upsert_plan(organization_id, mapped)
             state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
             # The job's record of this step commits with the rows themselves.
-            await self._finish_job(session, job_id, kind, outcome, state, counts, failed=None)
+            skipped = () if kind is SALES else await self._skipped_stages(repository, kind)
+            record = self._record(outcome, state, counts, failed=False)
+            staged = STAGED_PROGRESS if kind is SALES else None
+            await self.jobs.finish(
+                session, job_id, record, outcome.errors, staged_progress=staged, skipped=skipped
+            )
             watch.beat()
             await session.commit()
 
@@ -457,16 +350,17 @@ class IngestService:
             await watch.run(load(session), session)
         if failure is not None:
             async with db.async_session_scope() as session:
-                await self._finish_job(session, job_id, kind, outcome, state, counts, failed=failure)
+                record = self._record(outcome, state, counts, failed=True)
+                await self.jobs.finish(session, job_id, record, outcome.errors, failed=failure)
             raise self._rejection(job_id, outcome, state, mapping, failure)
         if kind is SALES:
-            enqueue("ingest.merge", str(job_id))
+            enqueue(INGEST.task, str(job_id))
         else:
-            for task in await self._engines_to_run(job_id):
+            for task in await self.jobs.tasks_to_run(job_id):
                 enqueue(task, str(job_id))
         return 202, {
             "job_id": str(job_id),
-            "status": "running" if kind is SALES else await self._job_status(job_id),
+            "status": "running" if kind is SALES else await self.jobs.status(job_id),
             "rows_accepted": outcome.rows_valid,
             "rows_rejected": outcome.rows_rejected,
             "mapping": mapping.columns,
@@ -506,9 +400,21 @@ class IngestService:
             columns_seen=list(mapping.columns_seen),
         )
 
-    # -- the job -----------------------------------------------------------------------------
+    async def _skipped_stages(self, repository: IngestRepository, kind: UploadKind) -> tuple[str, ...]:
+        """The engines a products or plan upload does not re-run (their stages are skipped)."""
+        has_sales = await repository.organization_has(self.identity.organization_id, "sales_lines")
+        if kind is PRODUCTS:
+            # Pricing needs cost with sales; inventory re-plans stock from the forecasts there are.
+            has_forecasts = await repository.organization_has(
+                self.identity.organization_id, "forecast_series"
+            )
+            reruns = {PRICING.name: has_sales, INVENTORY.name: has_forecasts}
+        else:
+            # A plan changes the forecast (known future prices and promotions), which chains inventory.
+            reruns = {FORECASTING.name: has_sales, INVENTORY.name: has_sales}
+        return tuple(s.name for s in PIPELINE if s is not INGEST and not reruns.get(s.name, False))
 
-    async def _open_job(
+    def _new_job(
         self,
         kind: UploadKind,
         options: UploadOptions,
@@ -516,151 +422,45 @@ class IngestService:
         job_id: uuid.UUID | None = None,
         received: ReceivedFile | None = None,
     ) -> UploadJob:
-        stages = initial_stages()
-        stages["ingest"].update(status="running", updated_at=datetime.now(UTC).isoformat())
-        job = UploadJob(
+        return UploadJob(
             id=job_id or uuid.uuid4(),
             organization_id=self.identity.organization_id,
             kind=kind.name,
             filename=received.filename if received else None,
             file_sha256=received.sha256 if received else None,
-            status="running",
-            stages=stages,
-            started_at=datetime.now(UTC),
             options={
                 "on_error": options.on_error,
                 "horizon_days": options.horizon_days or self.settings.default_horizon_days,
             },
         )
-        # Committed at once, in its own transaction, so the job (and its progress) is visible
-        # while the rows are still being received, validated and staged.
-        async with db.async_session_scope() as session:
-            repository = IngestRepository(session)
-            if job_id is not None and await repository.job_exists(job_id):
-                raise AppError(f"a job with id {job_id} already exists; send a new job_id", 409)
-            await repository.add_job(job)
-        return job
 
-    async def _describe_job(self, job_id: uuid.UUID, received: ReceivedFile) -> None:
-        async with db.async_session_scope() as session:
-            job = await session.get(UploadJob, job_id, with_for_update=True)
-            if job is not None:
-                job.filename, job.file_sha256 = received.filename, received.sha256
+    @staticmethod
+    def _record(
+        outcome: ValidationOutcome, state: validation.ValidationState, counts: dict[str, int], *, failed: bool
+    ) -> UploadRecord:
+        # A rejected file stores none of its rows.
+        return UploadRecord(
+            rows_total=outcome.rows_total,
+            rows_accepted=0 if failed else outcome.rows_valid,
+            rows_rejected=outcome.rows_total if failed else outcome.rows_rejected,
+            error_counts=dict(state.error_counts),
+            flag_counts=dict(state.flag_counts),
+            errors_truncated=_truncated(state),
+            errors=[e.as_dict() for e in sorted(outcome.errors, key=lambda e: e.row)[:FIRST_ERRORS]],
+            counts={} if failed else counts,
+        )
 
-    async def _delete_job(self, job_id: uuid.UUID) -> None:
-        async with db.async_session_scope() as session:
-            await IngestRepository(session).delete_job(job_id)
+    async def list_jobs(self, limit: int, offset: int) -> tuple[Sequence[UploadJob], int]:
+        """A page of the organization's jobs, newest first, and the total."""
+        return await self.job_repository.list_jobs(self.identity.organization_id, limit, offset)
 
-    def _receive_progress(self, job_id: uuid.UUID) -> Callable[[int, int | None], Any]:
-        async def report(received: int, total: int | None) -> None:
-            if total:
-                await self._progress(job_id, RECEIVE_SHARE * min(received / total, 1.0))
-
-        return report
-
-    async def _progress(self, job_id: uuid.UUID, progress: float) -> None:
-        async with db.async_session_scope() as session:
-            job = await session.get(UploadJob, job_id, with_for_update=True)
-            if job is not None and job.stages["ingest"]["status"] == "running":
-                stages = {k: dict(v) for k, v in job.stages.items()}
-                stages["ingest"].update(progress=round(progress, 4), updated_at=datetime.now(UTC).isoformat())
-                job.stages = stages
-
-    async def _fail_if_running(self, job_id: uuid.UUID, reason: str) -> None:
-        # The failure may be the database going away: try for a while to say so on the job.
-        for attempt in range(5):
-            try:
-                async with db.async_session_scope() as session:
-                    job = await session.get(UploadJob, job_id, with_for_update=True)
-                    if job is not None and job.stages["ingest"]["status"] == "running":
-                        stages = {k: dict(v) for k, v in job.stages.items()}
-                        stages["ingest"].update(status="failed", error=reason)
-                        job.stages = stages
-                        job.status, job.error = "failed", f"ingest: {reason}"
-                        job.finished_at = datetime.now(UTC)
-                return
-            except Exception as exc:  # the client still gets the original error
-                log.warning("could not mark job %s failed (attempt %d): %s", job_id, attempt + 1, exc)
-                await asyncio.sleep(2**attempt)
-
-    async def _finish_job(
-        self,
-        session: AsyncSession,
-        job_id: uuid.UUID,
-        kind: UploadKind,
-        outcome: ValidationOutcome,
-        state: validation.ValidationState,
-        counts: dict[str, int],
-        failed: str | None,
-    ) -> None:
-        job = await session.get(UploadJob, job_id, with_for_update=True)
-        if job is None:
-            return
-        stages = {k: dict(v) for k, v in job.stages.items()}
-        now = datetime.now(UTC)
-        job.rows_total = outcome.rows_total
-        job.rows_accepted = 0 if failed else outcome.rows_valid
-        job.rows_rejected = outcome.rows_total if failed else outcome.rows_rejected
-        job.error_counts = dict(state.error_counts)
-        job.flag_counts = dict(state.flag_counts)
-        job.errors_truncated = _truncated(state)
-        job.errors = [e.as_dict() for e in sorted(outcome.errors, key=lambda e: e.row)[:FIRST_ERRORS]]
-        stages["ingest"]["updated_at"] = now.isoformat()
-        if failed:
-            stages["ingest"].update(status="failed", error=failed)
-            job.status, job.error, job.finished_at = "failed", f"ingest: {failed}", now
-        elif kind is SALES:
-            stages["ingest"].update(progress=STAGED_PROGRESS)
-        else:
-            stages["ingest"].update(status="succeeded", progress=1.0)
-            for stage, needed in (await self._engine_stages(session, kind)).items():
-                if not needed:
-                    stages[stage].update(status="skipped", progress=1.0)
-            for name, value in counts.items():
-                setattr(job, name, value)
-            job.status = overall_status(stages)
-            if job.status in ("succeeded", "failed"):
-                job.finished_at = now
-        job.stages = stages
-        await IngestRepository(session).add_errors(job_id, outcome.errors)
-
-    async def _engine_stages(self, session: AsyncSession, kind: UploadKind) -> dict[str, bool]:
-        """Which engines a products or plan upload re-runs (False: the stage is skipped)."""
-        repository = IngestRepository(session)
-        has_sales = await repository.organization_has(self.identity.organization_id, "sales_lines")
-        if kind is PRODUCTS:
-            # Pricing needs cost with sales; inventory re-plans stock from the forecasts there are.
-            has_forecasts = await repository.organization_has(
-                self.identity.organization_id, "forecast_series"
-            )
-            return {
-                "forecasting": False,
-                "segmentation": False,
-                "pricing": has_sales,
-                "inventory": has_forecasts,
-            }
-        # A plan changes the forecast (known future prices and promotions), which chains inventory.
-        return {"forecasting": has_sales, "segmentation": False, "pricing": False, "inventory": has_sales}
-
-    async def _engines_to_run(self, job_id: uuid.UUID) -> list[str]:
-        async with db.async_session_scope() as session:
-            job = await session.get(UploadJob, job_id)
-            if job is None:
-                return []
-            queued = [s for s, entry in job.stages.items() if entry["status"] == "queued"]
-        # Forecasting starts inventory itself when it is done.
-        if "forecasting" in queued:
-            return ["forecasting.run"]
-        return [f"{stage}.run" for stage in queued]
-
-    async def _job_status(self, job_id: uuid.UUID) -> str:
-        async with db.async_session_scope() as session:
-            job = await session.get(UploadJob, job_id)
-            return job.status if job is not None else "failed"
+    async def sales_timeseries(self, store: str | None, sku: str | None, freq: str) -> list[dict[str, Any]]:
+        """Units and revenue of products per day or week, optionally for one store and/or sku."""
+        return await self.repository.sales_timeseries(self.identity.organization_id, store, sku, freq)
 
     async def get_job(self, job_id: uuid.UUID) -> UploadJob:
         """A job of the caller's organization; 404 for anyone else's."""
-        job = await self.repository.get_job(self.identity.organization_id, job_id)
+        job = await self.job_repository.get_job(self.identity.organization_id, job_id)
         if job is None:
             raise NotFound("no such job")
         return job
@@ -669,7 +469,7 @@ class IngestService:
         """Every stored rejected value of a job as CSV lines (formula-safe)."""
         await self.get_job(job_id)
         yield csv_line(("row", "column", "value", "expected", "kind"))
-        async for error in self.repository.stream_errors(job_id):
+        async for error in self.job_repository.stream_errors(job_id):
             yield csv_line((error.row, error.column, error.value, error.expected, error.kind))
 
 

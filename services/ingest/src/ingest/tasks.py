@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
 from common.holds import hold_point
-from common.models import UploadJob
 from common.pipeline import StageError, stage_task
-from ingest.repository import analyze_staging, lock_job, merge_staged
+from common.stages import INGEST, followers, tasks_after
+from ingest.repository import analyze_staging, lock_job, merge_staged, merge_state
 
 app = celery_app
-ENGINE_TASKS = ("forecasting.run", "segmentation.run", "pricing.run")
 
 
-@stage_task("ingest.merge", "ingest")
-def merge(job_id: str, report: Callable[[float], None]) -> None:
+@stage_task(INGEST.task, INGEST.name)
+def merge(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Merge an upload's staged rows into sales in one transaction, then start the engines.
 
     Exactly once: merges of one job are serialised by a lock, and one that finds the merge's
@@ -33,34 +30,25 @@ def merge(job_id: str, report: Callable[[float], None]) -> None:
     with sync_session() as session:
         connection = session.connection()
         lock_job(connection, job_id)
-        job = session.execute(
-            select(
-                UploadJob.organization_id,
-                UploadJob.stages,
-                UploadJob.rows_accepted,
-                (UploadJob.rows_new + UploadJob.rows_updated + UploadJob.rows_unchanged).label("merged"),
-            ).where(UploadJob.id == uuid.UUID(job_id))
-        ).one_or_none()
-        if job is None:
+        state = merge_state(connection, job_id)
+        if state is None:
             raise StageError("the job no longer exists")
-        stages = job.stages or {}
-        if job.merged:
+        if state.merged:
             # Merged by an earlier delivery of this task (whose counts committed with the rows);
             # start what it may not have started.
-            for task in ENGINE_TASKS:
-                if stages.get(task.split(".")[0], {}).get("status") == "queued":
-                    enqueue(task, job_id)
+            for stage in followers(INGEST.name):
+                if state.stages.get(stage.name, {}).get("status") == "queued":
+                    enqueue(stage.task, job_id)
             return None
-        counts = merge_staged(connection, job_id, job.organization_id)
+        counts = merge_staged(connection, job_id, organization_id)
         hold_point("ingest.merge.uncommitted", job_id)  # fault tests kill the worker mid-merge here
-        if job.rows_accepted and not any(counts.values()):
+        if state.rows_accepted and not any(counts.values()):
             # Staging is unlogged: a database crash between upload and merge empties it.
             raise StageError("the uploaded rows were lost before they could be stored; upload the file again")
         # Same transaction as the merge, so the counts and the rows land together.
-        jobs.update_stage(job_id, "ingest", status="succeeded", session=session, **counts)
-        organization_id = job.organization_id
+        jobs.update_stage(job_id, INGEST.name, status="succeeded", session=session, **counts)
     invalidate(str(organization_id), "sales")
     # Forecasting, segmentation and pricing run in parallel; inventory follows forecasting.
-    for task in ENGINE_TASKS:
+    for task in tasks_after(INGEST.name):
         enqueue(task, job_id)
     return None

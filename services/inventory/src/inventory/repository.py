@@ -1,28 +1,22 @@
-"""SQL of the inventory worker's calibration history: protection windows and their actual demand."""
+"""SQL of the inventory worker: the forecasts it plans from, and its calibration history (protection windows)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from common.frames import read_frame, write_frame
+from inventory.engine.records import WINDOW_COLUMNS
 
-WINDOW_COLUMNS = (
-    "store",
-    "sku",
-    "origin_date",
-    "end_date",
-    "period_days",
-    "window_periods",
-    "service_level",
-    "expected_protection_demand",
-    "protection_quantile",
-    "history_expected_demand",
-    "history_quantile",
-    "demand_class",
-)
+FORECAST_SQL = """
+    SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, f.frequency, f.wape
+    FROM predictions p JOIN forecast_series f
+      ON f.organization_id = p.organization_id AND f.store = p.store AND f.sku = p.sku
+    WHERE p.organization_id = %(org)s ORDER BY p.store, p.sku, p.date
+"""
 
 # Net units (returns count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the
 # forecasts, over each window that has ended by its store's latest sales date. A store's own
@@ -61,6 +55,18 @@ _ENDED_WINDOWS_SQL = """
     WHERE organization_id = %(org)s AND actual_protection_demand IS NOT NULL
       AND abs(service_level - %(service_level)s) < 1e-9
 """
+
+
+def load_forecast_points(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
+    """The organization's latest forecast points (p10/p50/p90 per date) with each series' frequency and WAPE."""
+    points = read_frame(
+        connection,
+        FORECAST_SQL,
+        {"org": str(organization_id)},
+        {"store": pa.string(), "sku": pa.string(), "frequency": pa.string()},
+    )
+    points["date"] = pd.to_datetime(points["date"])
+    return points
 
 
 def record_windows(

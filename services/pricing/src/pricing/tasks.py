@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
-from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app
 from common.db import sync_session
@@ -12,18 +12,16 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_sales, load_products
+from common.stages import PRICING
 
 app = celery_app
 
 
-@stage_task("pricing.run", "pricing")
-def run(job_id: str, report: Callable[[float], None]) -> None:
+@stage_task(PRICING.task, PRICING.name)
+def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Estimate elasticities and suggest prices for every store x sku of the organization."""
     from pricing.engine import Guardrails, suggest_prices
 
-    organization_id = jobs.job_organization(job_id)
-    if organization_id is None:
-        raise StageError("the job no longer exists")
     with sync_session() as session:
         sales = load_daily_sales(session.connection(), organization_id)
         products = load_products(session.connection(), organization_id)
@@ -31,17 +29,12 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
     if sales.empty:
         raise StageError("no product sales to price")
     report(0.2)
-    rules = settings.pricing.model_dump()
-    rules["price_endings"] = tuple(rules["price_endings"])
-    overrides = settings.pricing_category_overrides()
-    for override in overrides.values():
-        if "price_endings" in override:
-            override["price_endings"] = tuple(override["price_endings"])
+    # Guardrails take the settings' lists as tuples (its own __post_init__), overrides included.
     suggestions = suggest_prices(
         sales,
         products if not products.empty else None,
-        guardrails=Guardrails(**rules),
-        category_guardrails=overrides or None,
+        guardrails=Guardrails(**settings.pricing.model_dump()),
+        category_guardrails=settings.pricing_category_overrides() or None,
     )
     report(0.8)
     with sync_session() as session:

@@ -6,7 +6,7 @@ import json
 import math
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.frames import read_frame, write_frame
 from common.models import CustomerIdentity, CustomerSegment, SegmentRun
 
+if TYPE_CHECKING:
+    from segmentation.engine import SegmentationResult
+
 CUSTOMER_LINES_SQL = """
     SELECT s.customer_id, s.date, s.quantity, s.unit_price, NULLIF(s.transaction_id, '') AS transaction_id,
            s.sku, p.category
@@ -23,6 +26,8 @@ CUSTOMER_LINES_SQL = """
     LEFT JOIN products p ON p.organization_id = s.organization_id AND p.store = s.store AND p.sku = s.sku
     WHERE s.organization_id = %(org)s AND s.customer_id IS NOT NULL AND s.is_product
 """
+# The per-customer features kept (as JSON) with each customer's segment.
+FEATURE_COLUMNS = ("tenure_days", "avg_basket", "inter_purchase_days", "return_rate", "expected_purchases")
 CUSTOMER_COLUMNS = (
     "run_id",
     "customer_id",
@@ -55,27 +60,45 @@ def load_customer_lines(connection: Connection, organization_id: uuid.UUID) -> p
     return frame
 
 
-def save_run(connection: Connection, run: SegmentRun, customers: pd.DataFrame) -> None:
+def save_run(
+    connection: Connection, organization_id: uuid.UUID, job_id: str, result: SegmentationResult
+) -> None:
     """Store a run and every customer's segment (COPY); a redelivered task replaces its own run."""
+    run_id = uuid.uuid4()
     connection.execute(
         text("DELETE FROM segment_runs WHERE organization_id = :org AND job_id = :job"),
-        {"org": run.organization_id, "job": run.job_id},
+        {"org": organization_id, "job": uuid.UUID(job_id)},
     )
+    segments = [{k: _clean(v) for k, v in row.items()} for row in result.segments.to_dict(orient="records")]
     connection.execute(
         text("""
         INSERT INTO segment_runs (id, organization_id, job_id, k, silhouette, total_customers, segments)
         VALUES (:id, :org, :job, :k, :silhouette, :total, CAST(:segments AS jsonb))"""),
         {
-            "id": run.id,
-            "org": run.organization_id,
-            "job": run.job_id,
-            "k": run.k,
-            "silhouette": run.silhouette,
-            "total": run.total_customers,
-            "segments": json.dumps(run.segments, default=_json_default),
+            "id": run_id,
+            "org": organization_id,
+            "job": uuid.UUID(job_id),
+            "k": int(result.k),
+            "silhouette": _clean(float(result.silhouette)),
+            "total": len(result.customers),
+            "segments": json.dumps(segments, default=_json_default),
         },
     )
+    customers = result.customers.copy()
+    present = [c for c in FEATURE_COLUMNS if c in customers]
+    customers["features"] = [
+        json.dumps({k: _clean(v) for k, v in row.items()})
+        for row in customers[present].to_dict(orient="records")
+    ]
+    customers = customers.assign(run_id=str(run_id), organization_id=str(organization_id))
     write_frame(connection, "customer_segments", customers, CUSTOMER_COLUMNS)
+
+
+def _clean(value: Any) -> Any:
+    # NaN is not JSON; numpy scalars become Python numbers.
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def _json_default(value: Any) -> Any:

@@ -14,10 +14,11 @@ from common.db import SessionDep
 from common.jobs import initial_stages
 from common.models import Organization, UploadJob
 from common.org_settings import OrganizationSettings
+from common.stages import INVENTORY, PRICING, ready_tasks
 
 router = APIRouter(prefix="/settings", tags=["organization"])
 # Stages a settings change re-runs; the others are marked skipped.
-RERUN = {"pricing": "pricing.run", "inventory": "inventory.run"}
+RERUN = (PRICING.name, INVENTORY.name)
 
 
 class SettingsSaved(BaseModel):
@@ -64,6 +65,6 @@ async def put_settings(
     session.add(job)
     await session.flush()
     await session.commit()  # the workers must see the settings and the job before the tasks arrive
-    for task in RERUN.values():
+    for task in ready_tasks(stages):
         enqueue(task, str(job.id))
     return SettingsSaved(settings=data, job_id=str(job.id))

@@ -18,6 +18,8 @@ import pandas as pd
 
 from inventory.engine.history import DEMAND_CLASSES
 
+# Fewer ended windows than this (pooled over the organization) leave the spread as forecast.
+MIN_CALIBRATION_WINDOWS = 50
 ERROR_COLUMNS = ["expected_protection_demand", "protection_quantile", "actual_protection_demand"]
 
 
@@ -147,3 +149,42 @@ def calibrate_sources(records: pd.DataFrame, service_level: float, min_records: 
         history_windows=len(history),
         history_classes=choose_history_classes(records, service_level, min_records=min_records),
     )
+
+
+def _calibration_note(spread_factor: float, windows: int) -> str:
+    if windows == 0:
+        return ""  # no history yet: nothing was calibrated, nothing to say
+    if spread_factor > 1.0:
+        return (
+            f" The spread factor {spread_factor:.2f} comes from {windows} past lead time + review "
+            "windows whose demand is known."
+        )
+    if windows >= MIN_CALIBRATION_WINDOWS:
+        return (
+            f" {windows} past lead time + review windows whose demand is known show the spread "
+            "covers the target, so it is not scaled."
+        )
+    return (
+        f" Only {windows} past lead time + review windows have known demand "
+        f"({MIN_CALIBRATION_WINDOWS} are needed to calibrate the spread), so it is not scaled."
+    )
+
+
+def with_calibration(table: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
+    """Add each item's spread factor and the ended windows behind it to every recommendation.
+
+    Items whose demand came from their own history carry the history's factor and windows.
+    """
+    from_history = table["demand_source"].astype(str).eq("history").to_numpy()
+    table = table.assign(
+        spread_factor=np.where(from_history, calibration.history_spread_factor, calibration.spread_factor),
+        calibration_windows=np.where(from_history, calibration.history_windows, calibration.windows),
+    )
+    forecast = table["has_forecast"].astype(bool)
+    notes = np.where(
+        from_history,
+        _calibration_note(calibration.history_spread_factor, calibration.history_windows),
+        _calibration_note(calibration.spread_factor, calibration.windows),
+    )
+    explanation = table["explanation"].where(~forecast, table["explanation"] + notes)
+    return table.assign(explanation=explanation)

@@ -3,8 +3,8 @@
 For items whose demand comes in rare, irregular lumps (Syntetos-Boylan "lumpy": average interval
 between demands ADI >= 1.32 and squared coefficient of variation of the demand sizes CV2 >= 0.49),
 a period forecast's p10/p50/p90 say little about the total over lead time + review period: the
-summed period bands of such items were several times wider than any total the item ever had (UCI
-Online Retail replay: 2.2x the stock of a static min/max rule at its service level). Their
+summed period bands of such items were several times wider than any total the item ever had
+(and so held far more stock than a static min/max rule at its service level, bench/RESULTS.md). Their
 distribution is then taken from the item's own recent history instead: every window of lead
 time + review period length inside the last `history_window_days` gives one total (overlapping
 windows, so the totals keep the demand's own clustering), and the samples are drawn from those.

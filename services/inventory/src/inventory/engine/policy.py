@@ -24,8 +24,8 @@ class InventoryPolicy:
     n_samples: int = 2000
     # Correlation of forecast errors between the periods of one item (Gaussian copula). Errors of
     # consecutive periods share the level error, so treating them as independent understates the
-    # spread of their sum. Measured on the forecasting engine's replay forecasts: 0.41 between
-    # consecutive weeks (Breakfast at the Frat), 0.13-0.20 between days (UCI Online Retail).
+    # spread of their sum. The default sits between what the forecasting engine's replay forecasts
+    # show for consecutive weeks and for consecutive days (bench/RESULTS.md).
     period_correlation: float = 0.25
     # A period's spread is widened (never narrowed) until its expected absolute error matches the
     # backtest WAPE, capped at this factor.

@@ -16,6 +16,21 @@ from inventory.engine.history import DEMAND_CLASSES
 from inventory.engine.policy import InventoryPolicy
 from inventory.engine.recommend import recommend_inventory
 
+# A record as stored: the item, its window (origin, end, length) and the record's figures.
+WINDOW_COLUMNS = (
+    "store",
+    "sku",
+    "origin_date",
+    "end_date",
+    "period_days",
+    "window_periods",
+    "service_level",
+    "expected_protection_demand",
+    "protection_quantile",
+    "history_expected_demand",
+    "history_quantile",
+    "demand_class",
+)
 RECORD_COLUMNS = [
     "store",
     "sku",
@@ -80,3 +95,40 @@ def protection_records(
         )
         records["demand_class"] = own["demand_class"].to_numpy()
     return records[RECORD_COLUMNS].reset_index(drop=True)
+
+
+def protection_windows(
+    points: pd.DataFrame,
+    products: pd.DataFrame | None,
+    policy: InventoryPolicy,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per forecast item, the window it is planned for now and what each source expects in it.
+
+    Columns: WINDOW_COLUMNS. The window starts at the forecast origin (the engine's
+    planning date: one period before the first forecast date) and lasts lead time + review period.
+    The figures are protection_records': the forecast's and (with enough history)
+    the item's own past windows' mean and plain service-level quantile, so later windows compare
+    actual demand with what each source itself claimed.
+    """
+    table = protection_records(points, products, policy, history)
+    first = points.groupby(["store", "sku"], as_index=False)["date"].min()
+    table = table.merge(first, on=["store", "sku"], how="left")
+    period_days = table["period_days"].to_numpy(dtype=float)
+    origin = (pd.to_datetime(table["date"]) - pd.to_timedelta(period_days, unit="D")).dt.normalize()
+    window_periods = (table["lead_time_days"].to_numpy(dtype=float) + policy.review_period_days) / period_days
+    whole_periods = np.ceil(window_periods - 1e-9)
+    windows = table.assign(
+        store=table["store"].astype(str),
+        sku=table["sku"].astype(str),
+        origin_date=origin,
+        end_date=origin + pd.to_timedelta(np.ceil(whole_periods * period_days - 1e-9), unit="D"),
+        window_periods=window_periods,
+        service_level=policy.service_level,
+    )
+    known = (
+        windows["origin_date"].notna()
+        & np.isfinite(windows["expected_protection_demand"])
+        & np.isfinite(windows["protection_quantile"])
+    )
+    return windows.loc[known, list(WINDOW_COLUMNS)].reset_index(drop=True)

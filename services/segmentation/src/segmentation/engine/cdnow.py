@@ -14,7 +14,6 @@ import pandas as pd
 PUBLISHED_BGNBD: dict[str, float] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PUBLISHED_GAMMA_GAMMA: dict[str, float] = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 PUBLISHED_REPEAT_CUSTOMERS = 946
-CALIBRATION_START = pd.Timestamp("1997-01-01")
 CALIBRATION_END = pd.Timestamp("1997-09-30")  # last day of the 39-week calibration period
 
 
