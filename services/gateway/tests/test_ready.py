@@ -19,9 +19,10 @@ import pytest
 
 from common.devservers import free_port
 from common.run import platform_env, wait_until_ready
-from common.settings import SERVICES
+from common.settings import REPO_ROOT, SERVICES
 from common.testing.plugin import Platform
 
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "ready"
 ALL_OK = {"status": "ready", "services": dict.fromkeys(SERVICES, "ok")}
 # Generous: six Python processes import their stacks on a loaded 2-core machine.
 START_TIMEOUT_S = 240.0
@@ -75,7 +76,7 @@ def test_ready_once_every_service_is_and_503_naming_the_one_that_is_down(http_pl
     down = wait_for(lambda: (r := ready(base)) is not None and r.status_code == 503 and r, "/ready 503")
     body = down.json()
     assert body["status"] == "degraded"  # it was ready before: an outage, not a start
-    assert body["services"]["pricing"] == "starting: not answering yet"
+    assert body["services"]["pricing"] == "not answering"
     assert {name: state for name, state in body["services"].items() if name != "pricing"} == dict.fromkeys(
         (s for s in SERVICES if s != "pricing"), "ok"
     )
@@ -100,7 +101,7 @@ def test_the_run_wrapper_says_what_it_waits_for_and_the_address_only_once_ready(
     waiter.start()
     try:
         wait_for(lambda: said, "a first message")
-        assert said[0] == "waiting for: forecasting (starting: not answering yet)"
+        assert said[0] == "waiting for: forecasting (not answering)"
         assert not any(line.startswith("ready:") for line in said)
         http_platform.start("forecasting")
         waiter.join(START_TIMEOUT_S)
@@ -124,4 +125,45 @@ def test_the_run_wrapper_waits_for_a_gateway_that_does_not_answer_yet() -> None:
     finally:
         stop.set()
         waiter.join(30)
-    assert said == ["waiting for: gateway (not answering yet)", "False"]
+    assert said == ["waiting for: gateway (not answering)", "False"]
+
+
+def test_the_dashboard_shows_a_starting_screen_until_every_service_is_ready(http_platform: Platform) -> None:
+    """In Chromium: a service down shows which one instead of errors; the app opens once it is back."""
+    chromium = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    if not chromium.exists():
+        pytest.skip(f"no Chromium at {chromium}: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base = http_platform.base_url
+    wait_for(lambda: (r := ready(base)) is not None and r.status_code == 200, "/ready 200")
+    if 'id="root"' not in httpx.get(f"{base}/app/signin", timeout=30).text:
+        pytest.fail("the gateway does not serve the built dashboard: run `make web`")
+    http_platform.stop("inventory")
+    wait_for(lambda: (r := ready(base)) is not None and r.status_code == 503, "/ready 503")
+
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.set_default_timeout(START_TIMEOUT_S * 1000)
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(f"{base}/app/signin")
+            starting = page.get_by_test_id("starting")
+            starting.wait_for()
+            assert starting.get_attribute("data-phase") == "degraded"  # this gateway was ready before
+            waiting = page.locator("[data-testid=starting-services] [data-state=waiting]")
+            assert waiting.count() == 1 and waiting.get_attribute("data-service") == "inventory"
+            assert "not answering" in waiting.inner_text()
+            assert (
+                page.locator("[data-testid=starting-services] [data-state=ok]").count() == len(SERVICES) - 1
+            )
+            assert page.get_by_label("Password").count() == 0  # no form that would fail on submit
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "starting-1440.png"))  # for a reviewer (git-ignored)
+            http_platform.start("inventory")
+            page.get_by_label("Password").wait_for()  # the app opened by itself
+            assert page.get_by_test_id("starting").count() == 0
+        finally:
+            browser.close()
+    assert errors == []

@@ -3,7 +3,7 @@ import { pollUntilReady, readReadiness, type Readiness } from "./readiness";
 
 const STARTING = {
   status: "starting",
-  services: { ingest: "ok", forecasting: "starting: not answering yet", segmentation: "ok", pricing: "ok", inventory: "ok" },
+  services: { ingest: "ok", forecasting: "not answering", segmentation: "ok", pricing: "ok", inventory: "ok" },
 };
 const READY = { status: "ready", services: { ingest: "ok", forecasting: "ok", segmentation: "ok", pricing: "ok", inventory: "ok" } };
 
@@ -21,7 +21,7 @@ describe("readiness", () => {
     const r = readReadiness(503, STARTING);
     expect(r.ready).toBe(false);
     expect(r.phase).toBe("starting");
-    expect(r.waiting).toEqual([{ service: "forecasting", state: "starting: not answering yet" }]);
+    expect(r.waiting).toEqual([{ service: "forecasting", state: "not answering" }]);
     expect(r.services).toHaveLength(5);
   });
 

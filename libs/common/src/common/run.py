@@ -149,7 +149,7 @@ def wait_until_ready(
                     return True
                 waiting = readiness_summary(answer.json())
             except (httpx.HTTPError, ValueError):
-                waiting = "gateway (not answering yet)"
+                waiting = "gateway (not answering)"
             if waiting != said:
                 say(f"waiting for: {waiting}")
                 said = waiting

@@ -24,7 +24,7 @@ async def service_state(service: str) -> str:
     try:
         answer = await proxy.client().get(url, timeout=SERVICE_READY_TIMEOUT_S)
     except (httpx.ConnectError, httpx.RemoteProtocolError):
-        return "starting: not answering yet"
+        return "not answering"
     except httpx.TimeoutException:
         return f"no answer in {SERVICE_READY_TIMEOUT_S:g} s"
     except httpx.HTTPError as exc:
