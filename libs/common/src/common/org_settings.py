@@ -7,10 +7,12 @@ to the engines as parameters (the engines validate the values again).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection, text
+
+from common.currency import DEFAULT_CURRENCY, currency_code
 
 
 class PricingGuardrails(BaseModel):
@@ -50,6 +52,9 @@ class InventorySettings(BaseModel):
 class OrganizationSettings(BaseModel):
     """Everything a retailer can tune."""
 
+    # The currency of every amount the retailer uploads and reads back (prices, revenue, values):
+    # the platform never converts, it names the currency in the dashboard and the CSV exports.
+    currency: Annotated[str, AfterValidator(currency_code)] = DEFAULT_CURRENCY
     pseudonymise_customers: bool = True
     pricing: PricingGuardrails = Field(default_factory=PricingGuardrails)
     pricing_categories: dict[str, CategoryGuardrails] = Field(default_factory=dict, max_length=500)
