@@ -10,9 +10,11 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.currency import DEFAULT_CURRENCY, currency_code
+from common.models import Organization
 
 
 class PricingGuardrails(BaseModel):
@@ -71,3 +73,19 @@ def load_settings(connection: Connection, organization_id: uuid.UUID) -> Organiz
         text("SELECT settings FROM organizations WHERE id = :org"), {"org": organization_id}
     ).scalar_one_or_none()
     return OrganizationSettings.model_validate(raw or {})
+
+
+class OrganizationSettingsRepository:
+    """An organization's settings on one request's session (what HTTP handlers read)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: uuid.UUID) -> OrganizationSettings:
+        """The organization's settings, defaults filled in."""
+        raw = (
+            await self.session.execute(
+                select(Organization.settings).where(Organization.id == organization_id)
+            )
+        ).scalar_one_or_none()
+        return OrganizationSettings.model_validate(raw or {})

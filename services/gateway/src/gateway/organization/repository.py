@@ -5,25 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import update
 
 from common.models import Organization, UploadJob
+from common.org_settings import OrganizationSettingsRepository
 
 
-class OrganizationRepository:
-    """Organization queries on one request's session."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def settings(self, organization_id: uuid.UUID) -> dict[str, Any] | None:
-        """The stored settings JSON (None when nothing was ever saved)."""
-        return (
-            await self.session.execute(
-                select(Organization.settings).where(Organization.id == organization_id)
-            )
-        ).scalar_one_or_none()
+class OrganizationRepository(OrganizationSettingsRepository):
+    """Organization queries on one request's session: its settings (`get`, `save_settings`) and jobs."""
 
     async def save_settings(self, organization_id: uuid.UUID, settings: dict[str, Any]) -> None:
         """Replace the settings JSON."""

@@ -34,9 +34,7 @@ class OrganizationService:
 
     async def settings(self) -> OrganizationSettings:
         """The organization's settings, defaults where nothing was set."""
-        return OrganizationSettings.model_validate(
-            await self.repository.settings(self.identity.organization_id) or {}
-        )
+        return await self.repository.get(self.identity.organization_id)
 
     async def save_settings(self, data: OrganizationSettings) -> SettingsSaved:
         """Replace the settings (owners only) and re-run the engines they steer."""
