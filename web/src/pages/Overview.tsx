@@ -7,7 +7,7 @@ import { QueryView } from "../components/QueryView";
 import { Badge, Card, ChartSkeleton, EmptyState, PageHeader, ProgressBar, Stat, cx } from "../components/ui";
 import { useQuery, useTitle } from "../hooks";
 import {
-  formatCompact,
+  formatCompactMoney,
   formatDate,
   formatMoney,
   formatNumber,
@@ -154,7 +154,7 @@ export default function Overview() {
                 <>
                   <div className="grid grid-cols-2 gap-4">
                     <Stat label="Items at risk" value={formatNumber(summary.items_at_risk)} raw={summary.items_at_risk} testId="overview-items-at-risk" hint={`of ${formatNumber(summary.items)} items`} />
-                    <Stat label="Excess stock value" value={formatCompact(summary.excess_value)} raw={summary.excess_value} testId="overview-excess-value" hint={`stock value ${formatCompact(summary.stock_value)}`} />
+                    <Stat label="Excess stock value" value={formatCompactMoney(summary.excess_value)} raw={summary.excess_value} testId="overview-excess-value" hint={`stock value ${formatCompactMoney(summary.stock_value)}`} />
                   </div>
                   {urgentQ.data && urgentQ.data.items.length > 0 && urgentQ.data.items.every((r) => r.on_hand === null || r.on_hand === undefined) && (
                     <p className="mt-3 text-xs text-amber-800">Stock on hand is unknown, so risk cannot be measured yet: most urgent reorder points below.</p>

@@ -180,7 +180,10 @@ def create_app(
 
     @ops.get("/ready")
     async def ready() -> JSONResponse:
-        """Readiness: what this process needs to serve answers (PostgreSQL and Redis for a service)."""
+        """Readiness: 200 once answers can be served, else 503 naming what is not ready.
+
+        A service checks its PostgreSQL and Redis; the gateway asks every service behind it.
+        """
         body, ok = await (readiness or own_readiness)()
         return JSONResponse(body, status_code=200 if ok else 503)
 
