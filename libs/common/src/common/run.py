@@ -125,7 +125,7 @@ def platform_env(database_url: str, redis_url: str, ports: dict[str, int]) -> di
 
 
 def readiness_summary(answer: dict[str, Any]) -> str:
-    """What a 503 from the gateway's /ready says is missing: "pricing (starting: ...), ..."."""
+    """What a 503 from the gateway's /ready says is missing: "pricing (not answering), ..."."""
     services = answer.get("services") or {}
     waiting = [f"{name} ({state})" for name, state in services.items() if state != "ok"]
     return ", ".join(waiting) or str(answer.get("status", "not ready"))
