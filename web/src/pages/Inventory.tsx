@@ -32,7 +32,7 @@ export default function Inventory() {
 
   // Without any stock on hand there is no order priority: the list is ranked by what is known,
   // the reorder point (demand over lead time and review period, plus safety stock), largest first.
-  const stockKnown = (listQ.data?.items ?? []).some(hasStockLevel);
+  const stockKnown = listQ.data ? listQ.data.items.some(hasStockLevel) : true;
   const shown: { key: Column; dir: SortDir } = sort.key === "urgency" && !stockKnown ? { key: "reorder_point", dir: "desc" } : sort;
   const rows = useMemo(() => {
     const items = listQ.data?.items ?? [];
@@ -66,10 +66,11 @@ export default function Inventory() {
         {(s) => (
           <Card className="mb-6" testId="inventory-summary">
             <div className="grid grid-cols-2 gap-4 sm:grid-cols-5">
-              <Stat label="Items at risk" value={formatNumber(s.items_at_risk)} raw={s.items_at_risk} testId="inv-items-at-risk" />
-              <Stat label="Orders due" value={formatNumber(s.orders_due)} raw={s.orders_due} testId="inv-orders-due" />
-              <Stat label="Stock value" value={formatCompactMoney(s.stock_value)} raw={s.stock_value} testId="inv-stock-value" />
-              <Stat label="Excess value" value={formatCompactMoney(s.excess_value)} raw={s.excess_value} testId="inv-excess-value" />
+              {/* Without stock on hand these are unknown, not zero. */}
+              <Stat label="Items at risk" value={stockKnown ? formatNumber(s.items_at_risk) : "—"} raw={stockKnown ? s.items_at_risk : null} testId="inv-items-at-risk" />
+              <Stat label="Orders due" value={stockKnown ? formatNumber(s.orders_due) : "—"} raw={stockKnown ? s.orders_due : null} testId="inv-orders-due" />
+              <Stat label="Stock value" value={stockKnown ? formatCompactMoney(s.stock_value) : "—"} raw={stockKnown ? s.stock_value : null} testId="inv-stock-value" />
+              <Stat label="Excess value" value={stockKnown ? formatCompactMoney(s.excess_value) : "—"} raw={stockKnown ? s.excess_value : null} testId="inv-excess-value" />
               <Stat label="Items" value={formatNumber(s.items)} raw={s.items} testId="inv-items" />
             </div>
           </Card>

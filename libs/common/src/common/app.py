@@ -41,7 +41,7 @@ READY_CHECK_TIMEOUT_S = 2.0
 
 
 async def _check(probe: Callable[[], Awaitable[Any]]) -> str:
-    """ "ok", or why the probe failed ("unavailable: <error>", "no answer in 2 s")."""
+    """The outcome of one probe: "ok", or why it failed ("unavailable: <error>", "no answer in 2 s")."""
     try:
         await asyncio.wait_for(probe(), READY_CHECK_TIMEOUT_S)
     except TimeoutError:

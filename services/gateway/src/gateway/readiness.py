@@ -19,7 +19,7 @@ REUSE_S = 1.0
 
 
 async def service_state(service: str) -> str:
-    """ "ok", or what keeps one service from being ready, in words a person can act on."""
+    """One service's state: "ok", or what keeps it from being ready, in words a person can act on."""
     url = get_settings().service_url(service) + "/ready"
     try:
         answer = await proxy.client().get(url, timeout=SERVICE_READY_TIMEOUT_S)
