@@ -177,7 +177,8 @@ def test_http_services_probe_health_and_ready_on_their_port() -> None:
         (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
         assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
-        assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
+        ready = "/ready/gateway" if name == "gateway" else "/ready"  # the gateway's /ready waits for all
+        assert container["readinessProbe"]["httpGet"] == {"path": ready, "port": "http"}
         assert container["command"] == [
             "uvicorn",
             f"{name}.main:app",

@@ -55,16 +55,23 @@ def fmt_number(value: float | None) -> str:
     return f"{int(abs(value) + 0.5) * (1 if value >= 0 else -1):,}"
 
 
-def fmt_money(value: float | None) -> str:
-    """Like formatMoney: "1,234.50"."""
-    return DASH if value is None else f"{value:,.2f}"
+# A new account's currency (organisation settings): every amount on the pages is in it.
+CURRENCY_SYMBOL = {"USD": "$", "EUR": "€"}
 
 
-def fmt_signed_money(value: float | None) -> str:
-    """Like formatSignedMoney: "+1.50" / "−1.50"."""
+def fmt_money(value: float | None, currency: str = "USD") -> str:
+    """Like formatMoney in the organisation's currency: "$1,234.50", "-$3.20" (Intl, en-US)."""
     if value is None:
         return DASH
-    text = f"{abs(value):,.2f}"
+    text = f"{CURRENCY_SYMBOL[currency]}{abs(value):,.2f}"
+    return f"-{text}" if value < 0 and round(value, 2) != 0 else text
+
+
+def fmt_signed_money(value: float | None, currency: str = "USD") -> str:
+    """Like formatSignedMoney: "+$1.50" / "−$1.50"."""
+    if value is None:
+        return DASH
+    text = fmt_money(abs(value), currency)
     return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
 
 
@@ -200,6 +207,24 @@ def screenshot(page: Any, artifacts: Path, name: str, width: int) -> None:
     page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
 
 
+def at_risk_shown(summary: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    """What "Items at risk" shows: the API's count, or a dash when no item's stock on hand is known."""
+    return fmt_number(summary["items_at_risk"]) if any(i["on_hand"] is not None for i in items) else DASH
+
+
+def wait_for_text(page: Any, testid: str, expected: str) -> None:
+    """Wait until the element shows `expected` (figures settle once every query of the page answered)."""
+    element = page.get_by_test_id(testid)
+    element.wait_for()
+    try:
+        page.wait_for_function(
+            "([el, v]) => el.innerText.replace(/\\s+/g, ' ').trim() === v",
+            arg=[element.element_handle(), expected],
+        )
+    except Exception as exc:
+        raise AssertionError(f"{testid} shows {element.inner_text()!r}, expected {expected!r}") from exc
+
+
 def assert_chart_drawn(page: Any, testid: str) -> None:
     """The chart's SVG has at least one path with real drawing commands."""
     selector = f"[data-testid={testid}] svg path[d]"
@@ -319,29 +344,34 @@ def check_overview(page: Any, api: httpx.Client) -> None:
     assert text(page, "[data-testid=overview-units]") == fmt_number(sum(p["units"] for p in points))
     assert_chart_drawn(page, "sales-chart")
 
+    # The job finished on a dataset with sales, customers and prices: every engine has results, and
+    # an empty answer is a failure here, never a reason to skip a check.
     total = api.get("/forecast", params={"level": "total"}).json()["items"]
-    if total:
-        page.get_by_test_id("overview-forecast-p50").wait_for()
-        assert text(page, "[data-testid=overview-forecast-p50]") == fmt_number(
-            forecast_sum(total[0]["points"], "p50")
-        )
-        assert text(page, "[data-testid=overview-forecast-p10]") == fmt_number(
-            forecast_sum(total[0]["points"], "p10")
-        )
-        assert text(page, "[data-testid=overview-forecast-p90]") == fmt_number(
-            forecast_sum(total[0]["points"], "p90")
-        )
-        assert_chart_drawn(page, "card-forecast")
+    assert total and total[0]["points"], "no total forecast after the job finished"
+    page.get_by_test_id("overview-forecast-p50").wait_for()
+    assert text(page, "[data-testid=overview-forecast-p50]") == fmt_number(
+        forecast_sum(total[0]["points"], "p50")
+    )
+    assert text(page, "[data-testid=overview-forecast-p10]") == fmt_number(
+        forecast_sum(total[0]["points"], "p10")
+    )
+    assert text(page, "[data-testid=overview-forecast-p90]") == fmt_number(
+        forecast_sum(total[0]["points"], "p90")
+    )
+    assert_chart_drawn(page, "card-forecast")
     summary = api.get("/inventory-recommendations/summary").json()
-    page.get_by_test_id("overview-items-at-risk").wait_for()
-    assert text(page, "[data-testid=overview-items-at-risk]") == fmt_number(summary["items_at_risk"])
+    items = api.get("/inventory-recommendations", params={"limit": 500}).json()["items"]
+    wait_for_text(page, "overview-items-at-risk", at_risk_shown(summary, items))
     segments = api.get("/customer-segments").json()
-    if segments["segments"]:
-        page.get_by_test_id("overview-customers").wait_for()
-        assert text(page, "[data-testid=overview-customers]") == fmt_number(segments["total_customers"])
+    assert segments["segments"] and segments["total_customers"] > 0, "no customer segments"
+    page.get_by_test_id("overview-customers").wait_for()
+    assert text(page, "[data-testid=overview-customers]") == fmt_number(segments["total_customers"])
     suggestions = api.get("/pricing-suggestions", params={"limit": 500}).json()["items"]
+    assert suggestions, "no pricing suggestions after the job finished"
     gains = [s["expected_profit_change"] for s in suggestions if (s["expected_profit_change"] or 0) > 0]
-    if gains:
+    if not gains:  # a legitimate answer: then the card says so instead of listing opportunities
+        page.get_by_text("No price change is expected to raise profit right now.").wait_for()
+    else:
         best = max(gains)
         page.get_by_test_id("overview-top-pricing").wait_for()
         shown = page.locator("[data-testid=overview-top-pricing] [data-value]").first.inner_text()
@@ -358,6 +388,7 @@ def check_forecast(page: Any, api: httpx.Client) -> None:
     first = api.get("/forecast", params={"limit": 20}).json()
     assert first["total"] > 0, "no forecasts after the job finished"
     item = first["items"][0]
+    assert item["points"], "the first series has no forecast points"
     page.get_by_test_id("forecast-model").wait_for()
     assert text(page, "[data-testid=forecast-model]") == item["model"]
     assert text(page, "[data-testid=acc-wape]") == fmt_percent(item["accuracy"]["wape"])
@@ -372,8 +403,7 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
     page.goto("/app/inventory")
     summary = api.get("/inventory-recommendations/summary").json()
     listing = api.get("/inventory-recommendations", params={"sort": "urgency", "limit": 500}).json()
-    page.get_by_test_id("inv-items-at-risk").wait_for()
-    assert text(page, "[data-testid=inv-items-at-risk]") == fmt_number(summary["items_at_risk"])
+    wait_for_text(page, "inv-items-at-risk", at_risk_shown(summary, listing["items"]))
     assert text(page, "[data-testid=inv-items]") == fmt_number(summary["items"])
     assert listing["total"] > 0, "no inventory recommendations after the job finished"
     page.get_by_test_id("inventory-table").wait_for()
@@ -384,6 +414,7 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
         )
         assert row.locator("[data-col=order_quantity]").inner_text() == fmt_number(item["order_quantity"])
         assert row.locator("[data-col=stockout_risk]").inner_text() == fmt_percent(item["stockout_risk"], 0)
+    check_priority_without_stock_levels(page, listing["items"])
     first = listing["items"][0]
     row = page.locator(
         f"[data-testid=inventory-row][data-store='{first['store']}'][data-sku='{first['sku']}']"
@@ -404,13 +435,41 @@ def check_inventory(page: Any, api: httpx.Client) -> None:
     assert top.get_attribute("data-sku") == natural[0]["sku"]
 
 
+def check_priority_without_stock_levels(page: Any, items: list[dict[str, Any]]) -> None:
+    """The upload has no stock on hand: no item shows a priority rank, the page says how it ranks."""
+    assert all(i["on_hand"] is None for i in items), "this dataset has no stock levels"
+    page.get_by_test_id("no-priority").wait_for()
+    assert "listed by reorder point" in text(page, "[data-testid=no-priority]")
+    if page.viewport_size["width"] >= 640:  # the Priority column shows from the sm breakpoint
+        shown = page.locator("[data-testid=inventory-row] [data-col=urgency]").all_inner_texts()
+        assert shown and set(shown) == {DASH}, f"priorities shown without stock levels: {set(shown)}"
+    largest = max(i["reorder_point"] or 0 for i in items)
+    top = page.get_by_test_id("inventory-row").first.locator("[data-col=reorder_point]")
+    assert top.text_content() == fmt_number(largest)  # ranked by what is known
+
+
+def assert_sidebar_spans_the_page(page: Any) -> None:
+    """Desktop: the sidebar runs down the whole (long) page and its links stay in view when scrolled."""
+    sidebar, document, viewport = page.evaluate(
+        "() => [document.querySelector('[data-testid=sidebar]').getBoundingClientRect().height,"
+        " document.documentElement.scrollHeight, window.innerHeight]"
+    )
+    assert document > viewport * 1.5, f"the page is {document}px high: too short to check the sidebar"
+    assert sidebar == document, f"sidebar {sidebar}px high on a {document}px page"
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    link = page.locator("[data-testid=sidebar]").get_by_role("link", name="Overview")
+    page.wait_for_function(
+        "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        arg=link.element_handle(),
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def check_pricing(page: Any, api: httpx.Client) -> None:
     """Rows show the API's prices and profit change; the what-if slider calls simulate."""
     page.goto("/app/pricing")
     listing = api.get("/pricing-suggestions", params={"limit": 50}).json()
-    if listing["total"] == 0:
-        page.get_by_test_id("empty-state").wait_for()
-        return
+    assert listing["total"] > 0 and listing["items"], "no pricing suggestions after the job finished"
     page.get_by_test_id("pricing-table").wait_for()
     assert page.get_by_test_id("pricing-row").count() == len(listing["items"])
     for item in listing["items"][:8]:
@@ -443,7 +502,7 @@ def check_pricing(page: Any, api: httpx.Client) -> None:
     page.locator("[data-testid=whatif] input[type=range]").focus()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
-    shown_price = float(text(page, "[data-testid=whatif-price]").replace(",", ""))
+    shown_price = float(text(page, "[data-testid=whatif-price]").replace(",", "").removeprefix("$"))
     again = api.get(
         "/pricing-suggestions/simulate",
         params={"store": item["store"], "sku": item["sku"], "price": shown_price},
@@ -457,9 +516,7 @@ def check_customers(page: Any, api: httpx.Client) -> None:
     """Segment cards, the RFM scatter and the customer list match the API."""
     page.goto("/app/customers")
     summary = api.get("/customer-segments").json()
-    if not summary["segments"]:
-        page.get_by_test_id("empty-state").wait_for()
-        return
+    assert summary["segments"] and summary["total_customers"] > 0, "no customer segments"
     page.get_by_test_id("total-customers").wait_for()
     assert text(page, "[data-testid=total-customers]") == fmt_number(summary["total_customers"])
     cards = page.get_by_test_id("segment-card")
@@ -474,10 +531,12 @@ def check_customers(page: Any, api: httpx.Client) -> None:
         )
     page.wait_for_selector("[data-testid=rfm-chart] .recharts-scatter-symbol", state="attached")
     listing = api.get("/customer-segments/customers", params={"limit": 25}).json()
+    assert listing["items"], "no customers in the latest segmentation run"
     page.get_by_test_id("customer-table").wait_for()
     assert page.get_by_test_id("customer-row").count() == len(listing["items"])
     first = page.get_by_test_id("customer-row").first
     assert first.locator("td").first.inner_text() == str(listing["items"][0]["customer_id"])
+    assert first.locator("[data-col=monetary]").inner_text() == fmt_money(listing["items"][0]["monetary"])
 
 
 def check_jobs(page: Any, api: httpx.Client, job_id: str) -> None:
@@ -533,8 +592,12 @@ def test_every_page_shows_the_api_numbers(
             screenshot(page, artifacts, "forecast", width)
             check_inventory(page, api)
             screenshot(page, artifacts, "inventory", width)
+            if width >= 1024:
+                assert_sidebar_spans_the_page(page)
             check_pricing(page, api)
             screenshot(page, artifacts, "pricing", width)
+            if width >= 1024:
+                assert_sidebar_spans_the_page(page)
             check_customers(page, api)
             screenshot(page, artifacts, "customers", width)
             check_jobs(page, api, session.job_id)
@@ -594,3 +657,44 @@ def test_token_refresh_keeps_the_page_and_sign_out_returns_to_sign_in(browser: A
     # Only the expected 401s of the stale tokens may appear in the console here.
     unexpected = [e for e in errors if "401" not in e]
     assert unexpected == [], "console errors:\n" + "\n".join(unexpected)
+
+
+def test_the_organisation_currency_formats_amounts_and_names_the_exports(
+    browser: Any, session: Session
+) -> None:
+    """The owner switches the currency to EUR: amounts show in euros, exports say EUR, engines re-run."""
+    if session.job_id is None:
+        pytest.skip("the upload test did not finish")
+    errors: list[str] = []
+    page = new_page(browser, WIDTHS["desktop"], errors, storage=session.storage(), base_url=session.base_url)
+    with session.api() as api:
+        assert api.get("/settings").json()["currency"] == "USD"  # the default
+        page.goto("/app/settings")
+        page.get_by_test_id("org-currency").wait_for()
+        assert page.get_by_test_id("org-currency").input_value() == "USD"
+        page.get_by_test_id("org-currency").select_option("EUR")
+        page.get_by_test_id("org-settings").get_by_role("button", name="Save").click()
+        page.get_by_test_id("settings-saved").wait_for()
+        assert api.get("/settings").json()["currency"] == "EUR"
+        settings_job = page.get_by_test_id("settings-saved").get_by_role("link").get_attribute("href")
+        assert settings_job and settings_job.startswith("/app/jobs/")
+
+        page.goto("/app/overview")
+        page.get_by_test_id("overview-revenue").wait_for()
+        points = api.get("/sales/timeseries", params={"freq": "D"}).json()["points"]
+        assert text(page, "[data-testid=overview-revenue]") == fmt_money(
+            sum(p["revenue"] for p in points), "EUR"
+        )
+        export = api.get("/customer-segments/export.csv").text.splitlines()
+        assert export[0].endswith('"currency"') and len(export) > 1
+        assert all(line.endswith('"EUR"') for line in export[1:])
+
+        # The change re-ran pricing and inventory: let that job finish before the platform stops.
+        job_id = settings_job.rsplit("/", 1)[-1]
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        while (job := api.get(f"/jobs/{job_id}").json())["status"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, f"settings job not finished after {JOB_TIMEOUT_S:.0f}s"
+            time.sleep(2)
+        assert job["status"] == "succeeded", job
+    page.context.close()
+    assert errors == [], "console errors:\n" + "\n".join(errors)

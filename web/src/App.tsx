@@ -3,6 +3,7 @@ import { lazy, Suspense } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 import { RequireAuth, SessionProvider } from "./auth";
 import { Layout } from "./components/Layout";
+import { ReadinessGate } from "./components/ReadinessGate";
 import { LoadingBlock } from "./components/ui";
 import { SignIn, SignUp } from "./pages/Auth";
 
@@ -33,6 +34,7 @@ function NotFound() {
 export function App() {
   return (
     <BrowserRouter>
+      <ReadinessGate>
       <SessionProvider>
         <Suspense fallback={<div className="p-8"><LoadingBlock rows={4} /></div>}>
           <Routes>
@@ -63,6 +65,7 @@ export function App() {
           </Routes>
         </Suspense>
       </SessionProvider>
+      </ReadinessGate>
     </BrowserRouter>
   );
 }

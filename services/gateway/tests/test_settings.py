@@ -62,3 +62,19 @@ async def test_nonsense_and_non_owners_are_refused(gateway: httpx.AsyncClient, m
     _, analyst = make_identity(role="analyst")
     assert (await gateway.get("/settings", headers=analyst)).status_code == 200
     assert (await gateway.put("/settings", headers=analyst, json={})).status_code == 403
+
+
+async def test_the_currency_defaults_to_usd_and_takes_only_iso_4217_codes(
+    gateway: httpx.AsyncClient, make_identity: Any
+) -> None:
+    _, owner = make_identity()
+    assert (await gateway.get("/settings", headers=owner)).json()["currency"] == "USD"
+    saved = await gateway.put("/settings", headers=owner, json={"currency": " eur "})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["settings"]["currency"] == "EUR"
+    assert (await gateway.get("/settings", headers=owner)).json()["currency"] == "EUR"
+    for wrong in ("XYZ", "euro", "", "XAU"):
+        bad = await gateway.put("/settings", headers=owner, json={"currency": wrong})
+        assert bad.status_code == 422, wrong
+        assert "currency" in bad.json()["detail"] and "ISO 4217" in bad.json()["detail"], bad.json()
+    assert (await gateway.get("/settings", headers=owner)).json()["currency"] == "EUR"  # unchanged

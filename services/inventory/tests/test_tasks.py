@@ -213,3 +213,17 @@ async def test_a_lumpy_item_takes_its_demand_from_its_own_sales_history(
     assert tuple(recorded.iloc[0][["sku", "demand_class", "history"]]) == ("P00", "lumpy", 440.0)
     rest = recorded.iloc[1:]
     assert (rest["demand_class"] == "smooth").all() and rest["history"].to_numpy() == pytest.approx(140.0)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_purchase_order_csv_names_the_currency_in_a_last_column(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    from inventory.engine.purchase_order import PURCHASE_ORDER_COLUMNS
+
+    _, headers = make_identity()
+    answer = await client.get("/inventory-recommendations", headers=headers, params={"format": "csv"})
+    assert answer.status_code == 200
+    header = answer.text.splitlines()[0]
+    # Partners read these columns by name or place: all of them stay, the currency comes last.
+    assert header == ",".join(f'"{c}"' for c in [*PURCHASE_ORDER_COLUMNS, "currency"])

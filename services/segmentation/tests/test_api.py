@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from common.db import sync_session
 from common.frames import write_frame
@@ -112,3 +113,13 @@ async def test_segments_migration_and_export(client: httpx.AsyncClient, make_ide
     assert export.splitlines()[0].startswith('"customer_id","segment"')
     assert '"\'=CUST000"' in export  # a formula-looking id is neutralised for spreadsheets
     assert len(export.splitlines()) == 71
+    # The amounts' currency is a column of its own at the end: earlier columns keep their places.
+    assert export.splitlines()[0].endswith('"p_alive","currency"')
+    assert all(line.endswith(',"USD"') for line in export.splitlines()[1:])
+    with sync_session() as session:
+        session.execute(
+            text("UPDATE organizations SET settings = CAST(:s AS jsonb) WHERE id = :o"),
+            {"s": '{"currency": "EUR"}', "o": org},
+        )
+    export = (await client.get("/customer-segments/export.csv", headers=headers)).text
+    assert all(line.endswith(',"EUR"') for line in export.splitlines()[1:])

@@ -9,6 +9,7 @@ import type {
   InventorySummary,
   Job,
   Me,
+  OrganizationSettings,
   Page,
   PriceSimulation,
   PriceSuggestion,
@@ -17,6 +18,7 @@ import type {
   SegmentMigration,
   SegmentSummary,
   SeriesForecast,
+  SettingsSaved,
   TokenPair,
   UploadAccepted,
   UploadPreview,
@@ -125,6 +127,12 @@ export const segments = {
       `/customer-segments/export.csv${queryString({ segment })}`,
       segment ? `customers-${segment}.csv` : "customers.csv",
     ),
+};
+
+export const organization = {
+  settings: () => request<OrganizationSettings>("/settings"),
+  /** Replace every setting (owners only); the gateway re-runs pricing and inventory with them. */
+  saveSettings: (settings: OrganizationSettings) => request<SettingsSaved>("/settings", { method: "PUT", json: settings }),
 };
 
 export const apiKeys = {

@@ -33,7 +33,9 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: PostgreSQL and Redis answer.
+         * @description Readiness: 200 once answers can be served, else 503 naming what is not ready.
+         *
+         *     A service checks its PostgreSQL and Redis; the gateway asks every service behind it.
          */
         get: operations["ready_ready_get"];
         put?: never;
@@ -589,6 +591,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ready/gateway": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gateway Ready
+         * @description Readiness of the gateway process alone (PostgreSQL, Redis): what its load balancer probes.
+         *
+         *     Not /ready, which waits for every service: one service down must not take the gateway,
+         *     its sign-in and its dashboard out of rotation.
+         */
+        get: operations["gateway_ready_ready_gateway_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -802,6 +827,11 @@ export interface components {
          * @description Everything a retailer can tune.
          */
         OrganizationSettings: {
+            /**
+             * Currency
+             * @default USD
+             */
+            currency: string;
             /**
              * Pseudonymise Customers
              * @default true
@@ -2466,6 +2496,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InventorySummary"];
+                };
+            };
+        };
+    };
+    gateway_ready_ready_gateway_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
         };

@@ -28,6 +28,9 @@ export type SegmentSummary = S["Segments"];
 export type SegmentCustomer = S["Customer"];
 export type SegmentMigration = S["MigrationReport"];
 
+export type OrganizationSettings = S["OrganizationSettings"];
+export type SettingsSaved = S["SettingsSaved"];
+
 export type ApiKey = S["ApiKey"];
 export type ApiKeyList = S["ApiKeyList"];
 export type ApiKeyCreated = S["ApiKeyCreated"];

@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
 import { useSession } from "../auth";
+import { CurrencyProvider } from "../currency";
 import { cx } from "./ui";
 
 const NAV: { to: string; label: string; icon: ReactNode }[] = [
@@ -93,16 +94,20 @@ export function Layout() {
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
         Skip to content
       </a>
-      <aside className="hidden w-60 shrink-0 flex-col justify-between border-r border-slate-200 bg-white px-3 py-5 lg:flex lg:sticky lg:top-0 lg:h-screen">
-        <div>
-          <div className="mb-6 px-3">
-            <Logo />
+      {/* The column stretches to the page's full height (its border and background run down long
+          pages); its content stays in view while the page scrolls. */}
+      <aside className="hidden w-60 shrink-0 border-r border-slate-200 bg-white lg:block" data-testid="sidebar">
+        <div className="sticky top-0 flex h-screen flex-col justify-between overflow-y-auto px-3 py-5">
+          <div>
+            <div className="mb-6 px-3">
+              <Logo />
+            </div>
+            <nav aria-label="Main">
+              <NavItems />
+            </nav>
           </div>
-          <nav aria-label="Main">
-            <NavItems />
-          </nav>
+          {account}
         </div>
-        {account}
       </aside>
 
       <header className="sticky top-0 z-30 flex items-center justify-between border-b border-slate-200 bg-white/95 px-4 py-3 backdrop-blur lg:hidden">
@@ -131,7 +136,9 @@ export function Layout() {
 
       <main id="main" className="min-w-0 flex-1 px-4 py-6 sm:px-6 lg:px-10 lg:py-8">
         <div className="mx-auto max-w-7xl">
-          <Outlet />
+          <CurrencyProvider>
+            <Outlet />
+          </CurrencyProvider>
         </div>
       </main>
     </div>

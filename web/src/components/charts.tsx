@@ -14,7 +14,7 @@ import {
   ZAxis,
 } from "recharts";
 import type { SalesPoint, SegmentCustomer } from "../api/types";
-import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
+import { formatCompact, formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
 import { segmentColor } from "../lib/segments";
 import type { ChartRow } from "../lib/series";
 
@@ -34,7 +34,7 @@ export function SalesChart(props: { points: SalesPoint[]; metric: "revenue" | "u
           </defs>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           <XAxis dataKey="date" tick={AXIS} tickFormatter={formatShortDate} minTickGap={32} tickLine={false} axisLine={false} />
-          <YAxis tick={AXIS} tickFormatter={(v: number) => formatCompact(v)} width={48} tickLine={false} axisLine={false} />
+          <YAxis tick={AXIS} tickFormatter={(v: number) => (props.metric === "revenue" ? formatCompactMoney(v) : formatCompact(v))} width={52} tickLine={false} axisLine={false} />
           <Tooltip
             labelFormatter={(label) => formatDate(String(label))}
             formatter={(value) => [

@@ -3,11 +3,14 @@ import {
   formatCompact,
   formatDate,
   formatDuration,
+  formatCompactMoney,
   formatMoney,
   formatNumber,
   formatPercent,
   formatSignedMoney,
   formatSignedPercent,
+  getCurrency,
+  setCurrency,
   parseDay,
 } from "./format";
 
@@ -16,7 +19,7 @@ describe("format", () => {
     expect(formatNumber(12345.6)).toBe("12,346");
     expect(formatNumber(null)).toBe("—");
     expect(formatNumber(Number.NaN)).toBe("—");
-    expect(formatMoney(1234.5)).toBe("1,234.50");
+    expect(formatMoney(1234.5)).toBe("$1,234.50");
     expect(formatCompact(12_300)).toBe("12.3K");
   });
 
@@ -25,8 +28,8 @@ describe("format", () => {
     expect(formatPercent(1, 0)).toBe("100%");
     expect(formatSignedPercent(0.04)).toBe("+4.0%");
     expect(formatSignedPercent(-0.025)).toBe("−2.5%");
-    expect(formatSignedMoney(-35.1)).toBe("−35.10");
-    expect(formatSignedMoney(0)).toBe("0.00");
+    expect(formatSignedMoney(-35.1)).toBe("−$35.10");
+    expect(formatSignedMoney(0)).toBe("$0.00");
   });
 
   it("reads calendar dates without a time-zone shift", () => {
@@ -41,5 +44,24 @@ describe("format", () => {
     expect(formatDuration("2024-01-01T00:00:00Z", "2024-01-01T00:03:05Z")).toBe("3 min 5 s");
     expect(formatDuration("2024-01-01T00:00:00Z", "2024-01-01T02:10:00Z")).toBe("2 h 10 min");
     expect(formatDuration("2024-01-01T00:01:00Z", "2024-01-01T00:00:00Z")).toBe("—");
+  });
+
+  it("formats money in the organisation's currency, with that currency's decimals", () => {
+    expect(getCurrency()).toBe("USD");
+    expect(formatMoney(1397167.97)).toBe("$1,397,167.97");
+    expect(formatMoney(1234.5, "EUR")).toBe("€1,234.50");
+    expect(formatMoney(1234.5, "JPY")).toBe("¥1,235");
+    expect(formatMoney(1234.5, "CHF")).toBe("CHF\u00a01,234.50");
+    expect(formatCompactMoney(4_100_000, "GBP")).toBe("£4.1M");
+    expect(formatSignedMoney(120, "EUR")).toBe("+€120.00");
+    expect(formatMoney(null, "EUR")).toBe("—");
+    setCurrency("EUR");
+    try {
+      expect(formatMoney(2.5)).toBe("€2.50");
+      expect(formatSignedMoney(-2.5)).toBe("−€2.50");
+      expect(formatCompactMoney(12_300)).toBe("€12.3K");
+    } finally {
+      setCurrency("USD");
+    }
   });
 });

@@ -1,7 +1,6 @@
 // Number and date formatting shared by every page, so figures read the same everywhere.
 
 const numberFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const moneyFmt = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const compactFmt = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -24,9 +23,49 @@ export function formatDecimal(value: number | null | undefined, digits = 2): str
   );
 }
 
-/** Money with two decimals ("1,234.50"); the currency is the retailer's own, so no symbol. */
-export function formatMoney(value: number | null | undefined): string {
-  return isNum(value) ? moneyFmt.format(value) : DASH;
+// The organisation's currency (Settings): every amount is shown in it. Set once the signed-in
+// organisation's settings have loaded (src/currency.tsx); USD, the platform's default, until then.
+let currency = "USD";
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** Make `code` (ISO 4217) the currency of every amount formatted from now on. */
+export function setCurrency(code: string): void {
+  currency = code;
+}
+
+/** The currency amounts are formatted in. */
+export function getCurrency(): string {
+  return currency;
+}
+
+function moneyFormat(code: string, compact: boolean): Intl.NumberFormat {
+  const key = `${code}:${compact}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    try {
+      // The currency's own decimals (2 for USD, 0 for JPY) and its symbol ("$", "€", "CHF").
+      format = new Intl.NumberFormat("en-US", {
+        style: "currency",
+        currency: code,
+        ...(compact ? { notation: "compact", maximumFractionDigits: 1 } : {}),
+      });
+    } catch {
+      // Not a code this browser knows: the number alone; the caller's label still says money.
+      format = new Intl.NumberFormat("en-US", compact ? { notation: "compact", maximumFractionDigits: 1 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    moneyFormats.set(key, format);
+  }
+  return format;
+}
+
+/** Money in the organisation's currency ("$1,234.50", "€1,234.50", "¥1,235"). */
+export function formatMoney(value: number | null | undefined, code: string = currency): string {
+  return isNum(value) ? moneyFormat(code, false).format(value) : DASH;
+}
+
+/** Short money for large figures on cards and axes ("$12.3K", "€4.1M"). */
+export function formatCompactMoney(value: number | null | undefined, code: string = currency): string {
+  return isNum(value) ? moneyFormat(code, true).format(value) : DASH;
 }
 
 /** Short form for large figures on cards and axes ("12.3K", "4.1M"). */
@@ -46,10 +85,10 @@ export function formatSignedPercent(value: number | null | undefined, digits = 1
   return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
 }
 
-/** Signed money for changes ("+120.00", "−35.10"). */
-export function formatSignedMoney(value: number | null | undefined): string {
+/** Signed money for changes ("+$120.00", "−$35.10"). */
+export function formatSignedMoney(value: number | null | undefined, code: string = currency): string {
   if (!isNum(value)) return DASH;
-  const text = moneyFmt.format(Math.abs(value));
+  const text = moneyFormat(code, false).format(Math.abs(value));
   return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { InventoryRecommendation } from "../api/types";
-import { demandSourceText, filterInventory, nextSort, riskLevel, sortRows } from "./table";
+import { demandSourceText, filterInventory, hasStockLevel, nextSort, priorityLabel, riskLevel, sortRows } from "./table";
 
 function rec(sku: string, over: Partial<InventoryRecommendation> = {}): InventoryRecommendation {
   return {
@@ -78,5 +78,16 @@ describe("demandSourceText", () => {
     expect(demandSourceText("forecast", "smooth")).toBe("the forecast (smooth demand)");
     expect(demandSourceText("forecast", null)).toBe("the forecast");
     expect(demandSourceText(undefined, undefined)).toBe("—");
+  });
+});
+
+describe("priorityLabel", () => {
+  it("shows a rank only where the stock on hand is known", () => {
+    expect(priorityLabel({ on_hand: 12, urgency: 3 })).toBe("#3");
+    expect(priorityLabel({ on_hand: 0, urgency: 1 })).toBe("#1");
+    // Unknown stock: the engine ties every such item at 1; that is no priority, so no "#1".
+    expect(priorityLabel({ on_hand: null, urgency: 1 })).toBe("—");
+    expect(priorityLabel({ on_hand: 5, urgency: null })).toBe("—");
+    expect([{ on_hand: null }, { on_hand: 0 }].map(hasStockLevel)).toEqual([false, true]);
   });
 });

@@ -64,3 +64,16 @@ export function demandSourceText(source: string | null | undefined, demandClass:
   if (source === "forecast") return `the forecast${kind}`;
   return "—";
 }
+
+/** Whether the item's stock on hand is known: only then does it have an order priority. */
+export function hasStockLevel(row: Pick<InventoryRecommendation, "on_hand">): boolean {
+  return row.on_hand !== null && row.on_hand !== undefined;
+}
+
+/**
+ * The item's order priority ("#3"), or a dash when its stock on hand is unknown: without it the
+ * engine cannot tell which item runs out first, and every such item would read "#1".
+ */
+export function priorityLabel(row: Pick<InventoryRecommendation, "on_hand" | "urgency">): string {
+  return hasStockLevel(row) && row.urgency !== null && row.urgency !== undefined ? `#${row.urgency}` : "—";
+}

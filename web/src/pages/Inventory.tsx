@@ -6,9 +6,9 @@ import { QueryView } from "../components/QueryView";
 import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeader, Stat, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
-import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
+import { formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
 import type { Tone } from "../lib/jobs";
-import { demandSourceText, filterInventory, nextSort, riskLevel, sortRows, type SortDir } from "../lib/table";
+import { demandSourceText, filterInventory, hasStockLevel, nextSort, priorityLabel, riskLevel, sortRows, type SortDir } from "../lib/table";
 
 type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "reorder_point" | "stockout_risk" | "excess_value";
 const LIMIT = 500;
@@ -30,14 +30,18 @@ export default function Inventory() {
   const summaryQ = useQuery(() => inventory.summary(), []);
   const listQ = useQuery(() => inventory.list({ store: dStore, urgentOnly, sort: "urgency", limit: LIMIT }), [dStore, urgentOnly]);
 
+  // Without any stock on hand there is no order priority: the list is ranked by what is known,
+  // the reorder point (demand over lead time and review period, plus safety stock), largest first.
+  const stockKnown = listQ.data ? listQ.data.items.some(hasStockLevel) : true;
+  const shown: { key: Column; dir: SortDir } = sort.key === "urgency" && !stockKnown ? { key: "reorder_point", dir: "desc" } : sort;
   const rows = useMemo(() => {
     const items = listQ.data?.items ?? [];
     const filtered = filterInventory(items, { search, toOrderOnly, minRisk });
-    return sortRows<InventoryRecommendation>(filtered, sort.key, sort.dir);
-  }, [listQ.data, search, toOrderOnly, minRisk, sort]);
+    return sortRows<InventoryRecommendation>(filtered, shown.key, shown.dir);
+  }, [listQ.data, search, toOrderOnly, minRisk, shown.key, shown.dir]);
 
   const onSort = (column: Column) =>
-    setSort(nextSort(sort, column, column === "urgency" || column === "sku" || column === "days_of_cover" ? "asc" : "desc"));
+    setSort(nextSort(shown, column, column === "urgency" || column === "sku" || column === "days_of_cover" ? "asc" : "desc"));
 
   return (
     <>
@@ -62,10 +66,11 @@ export default function Inventory() {
         {(s) => (
           <Card className="mb-6" testId="inventory-summary">
             <div className="grid grid-cols-2 gap-4 sm:grid-cols-5">
-              <Stat label="Items at risk" value={formatNumber(s.items_at_risk)} raw={s.items_at_risk} testId="inv-items-at-risk" />
-              <Stat label="Orders due" value={formatNumber(s.orders_due)} raw={s.orders_due} testId="inv-orders-due" />
-              <Stat label="Stock value" value={formatCompact(s.stock_value)} raw={s.stock_value} testId="inv-stock-value" />
-              <Stat label="Excess value" value={formatCompact(s.excess_value)} raw={s.excess_value} testId="inv-excess-value" />
+              {/* Without stock on hand these are unknown, not zero. */}
+              <Stat label="Items at risk" value={stockKnown ? formatNumber(s.items_at_risk) : "—"} raw={stockKnown ? s.items_at_risk : null} testId="inv-items-at-risk" />
+              <Stat label="Orders due" value={stockKnown ? formatNumber(s.orders_due) : "—"} raw={stockKnown ? s.orders_due : null} testId="inv-orders-due" />
+              <Stat label="Stock value" value={stockKnown ? formatCompactMoney(s.stock_value) : "—"} raw={stockKnown ? s.stock_value : null} testId="inv-stock-value" />
+              <Stat label="Excess value" value={stockKnown ? formatCompactMoney(s.excess_value) : "—"} raw={stockKnown ? s.excess_value : null} testId="inv-excess-value" />
               <Stat label="Items" value={formatNumber(s.items)} raw={s.items} testId="inv-items" />
             </div>
           </Card>
@@ -106,7 +111,11 @@ export default function Inventory() {
                 {page.items.every((r) => r.on_hand === null || r.on_hand === undefined) && (
                   <div className="mb-4 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="no-stock-levels">
                     We do not know your stock on hand yet, so these are target levels (reorder point and order-up-to) rather
-                    than order quantities. Add current stock levels to get how much to order and the risk of running out.
+                    than order quantities. Add current stock levels to get how much to order and the risk of running out.{" "}
+                    <span data-testid="no-priority">
+                      Without stock levels there is no order priority (the Priority column stays empty): items are listed by
+                      reorder point, the demand expected over the lead time and review period plus safety stock, largest first.
+                    </span>
                   </div>
                 )}
                 <p className="mb-2 text-xs text-slate-500" aria-live="polite">
@@ -118,14 +127,14 @@ export default function Inventory() {
                     <caption className="sr-only">Inventory recommendations, sortable by column</caption>
                     <thead className="border-b border-slate-200 text-slate-600">
                       <tr>
-                        <SortHeader label="Item" column="sku" sort={sort} onSort={onSort} />
-                        <SortHeader label="Priority" column="urgency" sort={sort} onSort={onSort} className="hidden sm:table-cell" />
-                        <SortHeader label="Order" column="order_quantity" sort={sort} onSort={onSort} align="right" />
+                        <SortHeader label="Item" column="sku" sort={shown} onSort={onSort} />
+                        <SortHeader label="Priority" column="urgency" sort={shown} onSort={onSort} className="hidden sm:table-cell" />
+                        <SortHeader label="Order" column="order_quantity" sort={shown} onSort={onSort} align="right" />
                         <th scope="col" className="hidden px-3 py-2 text-right font-medium md:table-cell">On hand</th>
-                        <SortHeader label="Reorder point" column="reorder_point" sort={sort} onSort={onSort} align="right" className="hidden md:table-cell" />
-                        <SortHeader label="Days of cover" column="days_of_cover" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
-                        <SortHeader label="Stockout risk" column="stockout_risk" sort={sort} onSort={onSort} align="right" />
-                        <SortHeader label="Excess value" column="excess_value" sort={sort} onSort={onSort} align="right" className="hidden sm:table-cell" />
+                        <SortHeader label="Reorder point" column="reorder_point" sort={shown} onSort={onSort} align="right" className="hidden md:table-cell" />
+                        <SortHeader label="Days of cover" column="days_of_cover" sort={shown} onSort={onSort} align="right" className="hidden sm:table-cell" />
+                        <SortHeader label="Stockout risk" column="stockout_risk" sort={shown} onSort={onSort} align="right" />
+                        <SortHeader label="Excess value" column="excess_value" sort={shown} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <th scope="col" className="px-3 py-2"><span className="sr-only">Details</span></th>
                       </tr>
                     </thead>
@@ -141,7 +150,11 @@ export default function Inventory() {
                                 <div className="text-xs text-slate-500">{r.store}{r.supplier ? ` · ${r.supplier}` : ""}</div>
                               </td>
                               <td className="hidden px-3 py-2 sm:table-cell" data-col="urgency">
-                                <Badge tone={RISK_TONE[riskLevel(r.stockout_risk)]}>{r.urgency === null || r.urgency === undefined ? "—" : `#${r.urgency}`}</Badge>
+                                {hasStockLevel(r) ? (
+                                  <Badge tone={RISK_TONE[riskLevel(r.stockout_risk)]}>{priorityLabel(r)}</Badge>
+                                ) : (
+                                  <span className="text-slate-400" title="No priority without stock on hand">{priorityLabel(r)}</span>
+                                )}
                               </td>
                               <td className="px-3 py-2 text-right font-semibold tabular-nums" data-col="order_quantity">{formatNumber(r.order_quantity)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums md:table-cell">{formatNumber(r.on_hand)}</td>
@@ -166,7 +179,7 @@ export default function Inventory() {
                                 <td colSpan={9} className="px-3 pb-4 pt-1">
                                   <p className="text-sm text-slate-700" data-testid="inventory-explanation">{r.explanation}</p>
                                   <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-4">
-                                    <div><dt className="inline">Priority: </dt><dd className="inline tabular-nums">{r.urgency ? `#${r.urgency}` : "—"}</dd></div>
+                                    <div><dt className="inline">Priority: </dt><dd className="inline tabular-nums">{priorityLabel(r)}</dd></div>
                                     <div><dt className="inline">Days of cover: </dt><dd className="inline tabular-nums">{formatDecimal(r.days_of_cover, 1)}</dd></div>
                                     <div><dt className="inline">On hand: </dt><dd className="inline tabular-nums">{formatNumber(r.on_hand)}</dd></div>
                                     <div><dt className="inline">On order: </dt><dd className="inline tabular-nums">{formatNumber(r.on_order)}</dd></div>

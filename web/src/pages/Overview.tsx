@@ -7,7 +7,7 @@ import { QueryView } from "../components/QueryView";
 import { Badge, Card, ChartSkeleton, EmptyState, PageHeader, ProgressBar, Stat, cx } from "../components/ui";
 import { useQuery, useTitle } from "../hooks";
 import {
-  formatCompact,
+  formatCompactMoney,
   formatDate,
   formatMoney,
   formatNumber,
@@ -17,6 +17,7 @@ import {
 } from "../lib/format";
 import { isJobSettled, overallProgress, statusLabel, statusTone } from "../lib/jobs";
 import { priceChange, topOpportunities } from "../lib/pricing";
+import { hasStockLevel, sortRows } from "../lib/table";
 import { segmentColor, segmentMix } from "../lib/segments";
 import { buildForecastChart, forecastTotal, periodChange, salesTotals } from "../lib/series";
 
@@ -50,7 +51,10 @@ export default function Overview() {
   const salesQ = useQuery(() => sales.timeseries({ freq: "D" }), []);
   const totalQ = useQuery(() => forecasts.aggregate("total"), []);
   const invQ = useQuery(() => inventory.summary(), []);
-  const urgentQ = useQuery(() => inventory.list({ sort: "urgency", limit: 5 }), []);
+  // Enough rows to rank by reorder point when no stock on hand is known (no urgency then).
+  const urgentQ = useQuery(() => inventory.list({ sort: "urgency", limit: 500 }), []);
+  const stockKnown = urgentQ.data?.items.some(hasStockLevel) ?? true;
+  const topItems = urgentQ.data ? (stockKnown ? urgentQ.data.items : sortRows(urgentQ.data.items, "reorder_point", "desc")).slice(0, 5) : [];
   const priceQ = useQuery(() => pricing.list({ limit: 500 }), []);
   const segQ = useQuery(() => segments.summary(), []);
 
@@ -153,15 +157,16 @@ export default function Overview() {
               {(summary) => (
                 <>
                   <div className="grid grid-cols-2 gap-4">
-                    <Stat label="Items at risk" value={formatNumber(summary.items_at_risk)} raw={summary.items_at_risk} testId="overview-items-at-risk" hint={`of ${formatNumber(summary.items)} items`} />
-                    <Stat label="Excess stock value" value={formatCompact(summary.excess_value)} raw={summary.excess_value} testId="overview-excess-value" hint={`stock value ${formatCompact(summary.stock_value)}`} />
+                    {/* Without stock on hand, risk and stock values are unknown, not zero. */}
+                    <Stat label="Items at risk" value={stockKnown ? formatNumber(summary.items_at_risk) : "—"} raw={stockKnown ? summary.items_at_risk : null} testId="overview-items-at-risk" hint={`of ${formatNumber(summary.items)} items`} />
+                    <Stat label="Excess stock value" value={stockKnown ? formatCompactMoney(summary.excess_value) : "—"} raw={stockKnown ? summary.excess_value : null} testId="overview-excess-value" hint={stockKnown ? `stock value ${formatCompactMoney(summary.stock_value)}` : "needs stock on hand"} />
                   </div>
-                  {urgentQ.data && urgentQ.data.items.length > 0 && urgentQ.data.items.every((r) => r.on_hand === null || r.on_hand === undefined) && (
-                    <p className="mt-3 text-xs text-amber-800">Stock on hand is unknown, so risk cannot be measured yet: most urgent reorder points below.</p>
+                  {!stockKnown && topItems.length > 0 && (
+                    <p className="mt-3 text-xs text-amber-800" data-testid="overview-no-stock">Stock on hand is unknown, so risk cannot be measured yet: the largest reorder points below.</p>
                   )}
-                  {urgentQ.data && urgentQ.data.items.length > 0 && (
+                  {topItems.length > 0 && (
                     <ul className="mt-4 divide-y divide-slate-100 text-sm">
-                      {urgentQ.data.items.map((r) => (
+                      {topItems.map((r) => (
                         <li key={`${r.store}/${r.sku}`} className="flex items-center justify-between gap-2 py-2">
                           <span className="min-w-0 truncate">
                             <span className="font-medium">{r.sku}</span> <span className="text-slate-500">· {r.store}</span>

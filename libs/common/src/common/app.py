@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import uuid
@@ -30,6 +31,41 @@ LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+
+# A readiness check: its JSON body and whether the process is ready.
+Readiness = Callable[[], Awaitable[tuple[dict[str, Any], bool]]]
+# A check that hangs (a database that accepts connections but never answers) must not hang the
+# probe: the orchestrator's own timeout would then report a timeout instead of the reason.
+READY_CHECK_TIMEOUT_S = 2.0
+
+
+async def _check(probe: Callable[[], Awaitable[Any]]) -> str:
+    """The outcome of one probe: "ok", or why it failed ("unavailable: <error>", "no answer in 2 s")."""
+    try:
+        await asyncio.wait_for(probe(), READY_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return f"no answer in {READY_CHECK_TIMEOUT_S:g} s"
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"
+
+
+async def own_readiness() -> tuple[dict[str, Any], bool]:
+    """This process's readiness: PostgreSQL and Redis answer (the app has started: it answers)."""
+
+    async def postgres() -> None:
+        async with db.get_async_engine().connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def redis() -> None:
+        await cache.async_redis().ping()
+
+    checks = dict(
+        zip(("postgres", "redis"), await asyncio.gather(_check(postgres), _check(redis)), strict=True)
+    )
+    ok = all(value == "ok" for value in checks.values())
+    return {"status": "ready" if ok else "not ready", **checks}, ok
 
 
 def server_timings(headers: list[str]) -> dict[str, float]:
@@ -93,8 +129,12 @@ def create_app(
     description: str,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     openapi_url: str | None = "/openapi.json",
+    readiness: Readiness | None = None,
 ) -> FastAPI:
-    """Build a service's app with its routers plus /health, /ready and /metrics."""
+    """Build a service's app with its routers plus /health, /ready and /metrics.
+
+    `readiness` replaces what /ready checks (the gateway asks the services behind it).
+    """
     settings = get_settings()
     configure_logging(service, settings.log_level)
 
@@ -140,23 +180,12 @@ def create_app(
 
     @ops.get("/ready")
     async def ready() -> JSONResponse:
-        """Readiness: PostgreSQL and Redis answer."""
-        checks: dict[str, str] = {}
-        try:
-            async with db.get_async_engine().connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["postgres"] = "ok"
-        except Exception as exc:
-            checks["postgres"] = f"unavailable: {type(exc).__name__}"
-        try:
-            await cache.async_redis().ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"unavailable: {type(exc).__name__}"
-        ok = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503
-        )
+        """Readiness: 200 once answers can be served, else 503 naming what is not ready.
+
+        A service checks its PostgreSQL and Redis; the gateway asks every service behind it.
+        """
+        body, ok = await (readiness or own_readiness)()
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @ops.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -6,6 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The last column of every export that carries amounts: the organization's ISO 4217 code on each
+# line. Partners read these headers, so the currency is added as a column of its own at the end:
+# renaming the amount columns (`unit_cost_usd`) would break readers by name and make the header
+# differ between organizations; a comment line above the header would break every CSV reader.
+CURRENCY_COLUMN = "currency"
 
 
 def safe_cell(value: Any) -> str:

@@ -7,10 +7,14 @@ to the engines as parameters (the engines validate the values again).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, text
+from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import Connection, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.currency import DEFAULT_CURRENCY, currency_code
+from common.models import Organization
 
 
 class PricingGuardrails(BaseModel):
@@ -50,6 +54,9 @@ class InventorySettings(BaseModel):
 class OrganizationSettings(BaseModel):
     """Everything a retailer can tune."""
 
+    # The currency of every amount the retailer uploads and reads back (prices, revenue, values):
+    # the platform never converts, it names the currency in the dashboard and the CSV exports.
+    currency: Annotated[str, AfterValidator(currency_code)] = DEFAULT_CURRENCY
     pseudonymise_customers: bool = True
     pricing: PricingGuardrails = Field(default_factory=PricingGuardrails)
     pricing_categories: dict[str, CategoryGuardrails] = Field(default_factory=dict, max_length=500)
@@ -66,3 +73,19 @@ def load_settings(connection: Connection, organization_id: uuid.UUID) -> Organiz
         text("SELECT settings FROM organizations WHERE id = :org"), {"org": organization_id}
     ).scalar_one_or_none()
     return OrganizationSettings.model_validate(raw or {})
+
+
+class OrganizationSettingsRepository:
+    """An organization's settings on one request's session (what HTTP handlers read)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: uuid.UUID) -> OrganizationSettings:
+        """The organization's settings, defaults filled in."""
+        raw = (
+            await self.session.execute(
+                select(Organization.settings).where(Organization.id == organization_id)
+            )
+        ).scalar_one_or_none()
+        return OrganizationSettings.model_validate(raw or {})

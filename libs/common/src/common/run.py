@@ -13,7 +13,12 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from common.devservers import EmbeddedServers
 from common.settings import REPO_ROOT, SERVICE_PORTS, SERVICES
@@ -119,9 +124,46 @@ def platform_env(database_url: str, redis_url: str, ports: dict[str, int]) -> di
     return env
 
 
+def readiness_summary(answer: dict[str, Any]) -> str:
+    """What a 503 from the gateway's /ready says is missing: "pricing (not answering), ..."."""
+    services = answer.get("services") or {}
+    waiting = [f"{name} ({state})" for name, state in services.items() if state != "ok"]
+    return ", ".join(waiting) or str(answer.get("status", "not ready"))
+
+
+def wait_until_ready(
+    base_url: str, stop: threading.Event, say: Callable[[str], None], poll_s: float = 1.0
+) -> bool:
+    """Poll the gateway's /ready until it answers 200 (True) or `stop` is set (False).
+
+    Says what it is waiting for whenever that changes, and `ready: <base_url>` once ready: the
+    address is printed only when a first upload can succeed.
+    """
+    said = ""
+    with httpx.Client(timeout=10) as client:
+        while not stop.is_set():
+            try:
+                answer = client.get(f"{base_url}/ready")
+                if answer.status_code == 200:
+                    say(f"ready: {base_url}")
+                    return True
+                waiting = readiness_summary(answer.json())
+            except (httpx.HTTPError, ValueError):
+                waiting = "gateway (not answering)"
+            if waiting != said:
+                say(f"waiting for: {waiting}")
+                said = waiting
+            stop.wait(poll_s)
+    return False
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _announce(message: str) -> None:
+    print(f"\n  {message}\n", flush=True)
 
 
 def main() -> int:
@@ -161,10 +203,14 @@ def main() -> int:
             manager.add_process(
                 name, shell_command(command), env={**env, "PROCESS_NAME": name}, cwd=str(REPO_ROOT)
             )
-        print(
-            f"\n  SmartRetail AI is starting: http://127.0.0.1:{ports['gateway']}  (Ctrl-C stops it)\n",
-            flush=True,
-        )
+        print("\n  SmartRetail AI is starting (Ctrl-C stops it)\n", flush=True)
+        stop_waiting = threading.Event()
+        # Beside honcho's loop, which owns the main thread until Ctrl-C.
+        threading.Thread(
+            target=wait_until_ready,
+            args=(f"http://127.0.0.1:{ports['gateway']}", stop_waiting, _announce),
+            daemon=True,
+        ).start()
         if args.demo:
             # A one-shot loader beside the manager: honcho stops everything when any process ends.
             demo = subprocess.Popen(
@@ -173,6 +219,7 @@ def main() -> int:
                 cwd=str(REPO_ROOT),
             )
         manager.loop()
+        stop_waiting.set()
         if args.demo and demo.poll() is None:
             demo.terminate()
         return int(manager.returncode or 0)

@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from common.app import create_app
+from common.app import create_app, own_readiness
 from common.settings import get_settings
 from gateway import proxy
 from gateway.api_keys.endpoints import router as api_keys_router
@@ -20,6 +20,7 @@ from gateway.auth.endpoints import router as auth_router
 from gateway.openapi import merged_openapi
 from gateway.organization.endpoints import router as settings_router
 from gateway.ratelimits import GatewayEdge
+from gateway.readiness import PlatformReadiness
 
 
 def build_app() -> FastAPI:
@@ -34,6 +35,7 @@ def build_app() -> FastAPI:
         "from POST /auth/login.",
         on_shutdown=proxy.close_client,
         openapi_url=None,
+        readiness=PlatformReadiness(),
     )
     openapi_cache: dict[str, Any] = {}
 
@@ -46,6 +48,16 @@ def build_app() -> FastAPI:
                 return JSONResponse(schema)
             openapi_cache["schema"] = schema
         return JSONResponse(openapi_cache["schema"])
+
+    @app.get("/ready/gateway", tags=["operations"])
+    async def gateway_ready() -> JSONResponse:
+        """Readiness of the gateway process alone (PostgreSQL, Redis): what its load balancer probes.
+
+        Not /ready, which waits for every service: one service down must not take the gateway,
+        its sign-in and its dashboard out of rotation.
+        """
+        body, ok = await own_readiness()
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from common.auth import CurrentIdentity
 from common.db import SessionDep
+from common.org_settings import OrganizationSettingsRepository
 from common.recommendations import RecommendationRepository
 from inventory import schemas
 from inventory.service import InventoryService
@@ -18,7 +19,9 @@ router = APIRouter(tags=["inventory"])
 
 def get_service(session: SessionDep, identity: CurrentIdentity) -> InventoryService:
     """The inventory service for the caller's organization."""
-    return InventoryService(RecommendationRepository(session, "inventory"), identity)
+    return InventoryService(
+        RecommendationRepository(session, "inventory"), identity, OrganizationSettingsRepository(session)
+    )
 
 
 ServiceDep = Annotated[InventoryService, Depends(get_service)]

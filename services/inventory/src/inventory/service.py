@@ -9,7 +9,8 @@ import pandas as pd
 
 from common.auth import Identity
 from common.cache import cached
-from common.csvsafe import csv_line
+from common.csvsafe import CURRENCY_COLUMN, csv_line
+from common.org_settings import OrganizationSettingsRepository
 from common.recommendations import RecommendationRepository
 
 FIELDS = (
@@ -40,9 +41,15 @@ AT_RISK_THRESHOLD = 0.2
 class InventoryService:
     """Recommendations written by the inventory worker."""
 
-    def __init__(self, repository: RecommendationRepository, identity: Identity) -> None:
+    def __init__(
+        self,
+        repository: RecommendationRepository,
+        identity: Identity,
+        settings: OrganizationSettingsRepository,
+    ) -> None:
         self.repository = repository
         self.identity = identity
+        self.settings = settings
 
     async def recommendations(
         self, store: str | None, urgent_only: bool, sort: str, limit: int, offset: int
@@ -80,22 +87,27 @@ class InventoryService:
         )
 
     async def purchase_orders_csv(self, store: str | None) -> str:
-        """Purchase-order lines (items due for an order) grouped by supplier and store, as CSV."""
+        """Purchase-order lines (items due for an order) grouped by supplier and store, as CSV.
+
+        The last column, `currency`, names the currency of `unit_cost` and `line_value`.
+        """
         from inventory.engine.purchase_order import PURCHASE_ORDER_COLUMNS, purchase_order_lines
 
-        payloads = await self.repository.all_payloads(self.identity.organization_id)
+        org = self.identity.organization_id
+        currency = (await self.settings.get(org)).currency
+        payloads = await self.repository.all_payloads(org)
         frame = pd.DataFrame(payloads)
         if store is not None and not frame.empty:
             frame = frame[frame["store"] == store]
         out = io.StringIO()
-        out.write(csv_line(PURCHASE_ORDER_COLUMNS))
+        out.write(csv_line([*PURCHASE_ORDER_COLUMNS, CURRENCY_COLUMN]))
         if frame.empty:
             return out.getvalue()
         for column in ("order_quantity", "unit_cost", "pack_size", "urgency", "stockout_risk"):
             if column in frame:
                 frame[column] = pd.to_numeric(frame[column], errors="coerce")
         for line in purchase_order_lines(frame).itertuples(index=False):
-            out.write(csv_line(line))
+            out.write(csv_line((*line, currency)))
         return out.getvalue()
 
     async def summary(self) -> dict[str, Any]:

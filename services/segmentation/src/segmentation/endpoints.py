@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from common.auth import CurrentIdentity
 from common.db import SessionDep, StreamSessionDep
+from common.org_settings import OrganizationSettingsRepository
 from segmentation import schemas
 from segmentation.repository import SegmentRepository
 from segmentation.service import SegmentService
@@ -18,7 +19,7 @@ router = APIRouter(tags=["customer segments"])
 
 def get_service(session: SessionDep, identity: CurrentIdentity) -> SegmentService:
     """The segment service for the caller's organization."""
-    return SegmentService(SegmentRepository(session), identity)
+    return SegmentService(SegmentRepository(session), identity, OrganizationSettingsRepository(session))
 
 
 ServiceDep = Annotated[SegmentService, Depends(get_service)]
@@ -26,7 +27,7 @@ ServiceDep = Annotated[SegmentService, Depends(get_service)]
 
 def get_stream_service(session: StreamSessionDep, identity: CurrentIdentity) -> SegmentService:
     """The segment service on a session that lives until a streamed export has been sent."""
-    return SegmentService(SegmentRepository(session), identity)
+    return SegmentService(SegmentRepository(session), identity, OrganizationSettingsRepository(session))
 
 
 @router.get("/customer-segments", response_model=schemas.Segments)

@@ -8,16 +8,23 @@ from typing import Any
 from common import pii
 from common.auth import Identity
 from common.cache import cached
-from common.csvsafe import csv_line
-from segmentation.repository import SegmentRepository
+from common.csvsafe import CURRENCY_COLUMN, csv_line
+from common.org_settings import OrganizationSettingsRepository
+from segmentation.repository import CUSTOMER_COLUMNS, SegmentRepository
+
+# A customer's stored columns a campaign tool can use (not the run, organization or feature vector).
+EXPORT_COLUMNS = tuple(c for c in CUSTOMER_COLUMNS if c not in ("run_id", "organization_id", "features"))
 
 
 class SegmentService:
     """Segments, customers, migration and exports of the latest run."""
 
-    def __init__(self, repository: SegmentRepository, identity: Identity) -> None:
+    def __init__(
+        self, repository: SegmentRepository, identity: Identity, settings: OrganizationSettingsRepository
+    ) -> None:
         self.repository = repository
         self.identity = identity
+        self.settings = settings
 
     async def segments(self) -> dict[str, Any]:
         """The latest run's segments."""
@@ -90,8 +97,9 @@ class SegmentService:
         }
 
     async def export_csv(self, segment: str | None) -> AsyncIterator[str]:
-        """Customers of the latest run as CSV for a campaign tool."""
-        yield csv_line(("customer_id", "segment", "recency_days", "frequency", "monetary", "clv", "p_alive"))
+        """Customers of the latest run as CSV for a campaign tool (`currency`: that of monetary and clv)."""
+        currency = (await self.settings.get(self.identity.organization_id)).currency
+        yield csv_line((*EXPORT_COLUMNS, CURRENCY_COLUMN))
         runs = await self.repository.latest_runs(self.identity.organization_id)
         if not runs:
             return
@@ -99,5 +107,5 @@ class SegmentService:
         async for r, encrypted_id in self.repository.stream_customers(runs[0].id, segment):
             customer_id = (pii.decrypt(encrypted_id) if encrypted_id else None) or r.customer_id
             yield csv_line(
-                (customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv, r.p_alive)
+                (customer_id, r.segment, r.recency_days, r.frequency, r.monetary, r.clv, r.p_alive, currency)
             )

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from common.auth import SCOPES, Identity, authenticate, new_api_key, require_user_owner
+from common.auth import Identity, authenticate, require_user_owner
 from common.db import SessionDep
-from common.errors import NotFound
-from common.models import ApiKey
 from gateway.api_keys import schemas
 from gateway.api_keys.repository import ApiKeyRepository
+from gateway.api_keys.service import ApiKeyService
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -25,51 +23,28 @@ async def owner(request: Request) -> Identity:
     return identity
 
 
-OwnerDep = Annotated[Identity, Depends(owner)]
+def get_api_key_service(identity: Annotated[Identity, Depends(owner)], session: SessionDep) -> ApiKeyService:
+    """The owner's API-key service, on this request's session."""
+    return ApiKeyService(ApiKeyRepository(session), identity)
+
+
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.ApiKeyCreated)
-async def create_api_key(
-    data: schemas.ApiKeyCreate, identity: OwnerDep, session: SessionDep
-) -> schemas.ApiKeyCreated:
+async def create_api_key(data: schemas.ApiKeyCreate, service: ApiKeyServiceDep) -> schemas.ApiKeyCreated:
     """Create a key for a partner; the key is in this response only. Send it as `X-API-Key`."""
-    key, prefix, key_hash = new_api_key()
-    row = await ApiKeyRepository(session).add(
-        ApiKey(
-            organization_id=identity.organization_id,
-            created_by=identity.user_id,
-            name=data.name,
-            prefix=prefix,
-            key_hash=key_hash,
-            scopes=data.scopes,
-        )
-    )
-    return schemas.ApiKeyCreated(id=row.id, key=key, name=row.name, prefix=prefix, scopes=data.scopes)
+    return await service.create(data)
 
 
 @router.get("", response_model=schemas.ApiKeyList)
-async def list_api_keys(identity: OwnerDep, session: SessionDep) -> schemas.ApiKeyList:
+async def list_api_keys(service: ApiKeyServiceDep) -> schemas.ApiKeyList:
     """The organization's active keys (prefix only) and the scopes a key can have."""
-    keys = await ApiKeyRepository(session).active(identity.organization_id)
-    return schemas.ApiKeyList(
-        items=[
-            schemas.ApiKey(
-                id=k.id,
-                name=k.name,
-                prefix=k.prefix,
-                scopes=k.scopes,
-                created_at=k.created_at,
-                last_used_at=k.last_used_at,
-            )
-            for k in keys
-        ],
-        scopes=SCOPES,
-    )
+    return await service.active()
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_key(key_id: uuid.UUID, identity: OwnerDep, session: SessionDep) -> Response:
+async def revoke_api_key(key_id: uuid.UUID, service: ApiKeyServiceDep) -> Response:
     """Revoke a key at once; calls with it get 401 from then on."""
-    if not await ApiKeyRepository(session).revoke(identity.organization_id, key_id, datetime.now(UTC)):
-        raise NotFound("no such API key")
+    await service.revoke(key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
