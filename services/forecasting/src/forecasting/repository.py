@@ -318,7 +318,8 @@ class ForecastRepository:
         rows = (
             await self.session.execute(
                 text("""
-            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90
+            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.driver_base, p.driver_seasonality,
+                   p.driver_price, p.driver_promotion, p.driver_events, p.driver_substitutes
             FROM predictions p JOIN unnest(CAST(:stores AS text[]), CAST(:skus AS text[])) AS k(store, sku)
               ON p.store = k.store AND p.sku = k.sku
             WHERE p.organization_id = :org ORDER BY p.store, p.sku, p.date"""),
