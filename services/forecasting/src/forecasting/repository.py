@@ -235,11 +235,24 @@ def save_demand_model(
     chunk: ChunkSpec,
     job_id: str,
     model: DemandModel | None,
+    plan_chunks: Sequence[str],
 ) -> None:
-    """Store (replace) the demand model fitted on one chunk; None removes the chunk's old one."""
-    params = {"org": organization_id, "chunk": chunk.name}
+    """Store (replace) the demand model fitted on one chunk; None removes the chunk's old one.
+
+    Models of other chunks over the same stores that the current plan (`plan_chunks`, every chunk
+    name) no longer has are removed too, so a series is never in two models.
+    """
+    params = {
+        "org": organization_id,
+        "chunk": chunk.name,
+        "stores": list(chunk.stores),
+        "plan": list(plan_chunks),
+    }
     connection.execute(
-        text("DELETE FROM demand_models WHERE organization_id = :org AND chunk = :chunk"), params
+        text("""
+        DELETE FROM demand_models WHERE organization_id = :org
+          AND (chunk = :chunk OR (stores && CAST(:stores AS text[]) AND NOT (chunk = ANY(:plan))))"""),
+        params,
     )
     if model is None:
         return
@@ -247,7 +260,7 @@ def save_demand_model(
         text("""
         INSERT INTO demand_models (organization_id, chunk, stores, job_id, model)
         VALUES (:org, :chunk, :stores, :job, :model)"""),
-        {**params, "stores": list(chunk.stores), "job": job_id, "model": model.to_bytes()},
+        {**params, "job": job_id, "model": model.to_bytes()},
     )
 
 
@@ -256,7 +269,7 @@ def load_demand_models(
 ) -> list[DemandModel]:
     """The organization's stored demand models (those covering any of `stores` only), chunk order.
 
-    Each series is in exactly one model: its chunk's, as planned by the latest forecasting run.
+    A series is in at most one model: its chunk's from the run that last fitted that chunk.
     """
     from forecasting.engine import DemandModel
 
@@ -299,12 +312,14 @@ def replace_demand_curves(
 
 
 def remove_demand_models_except(
-    connection: Connection, organization_id: uuid.UUID, chunks: Sequence[str]
+    connection: Connection, organization_id: uuid.UUID, stores: Sequence[str]
 ) -> int:
-    """Delete the demand models of chunks the latest plan no longer has; returns how many."""
+    """Delete the demand models none of whose stores has a series any more; returns how many."""
     removed = connection.execute(
-        text("DELETE FROM demand_models WHERE organization_id = :org AND NOT (chunk = ANY(:chunks))"),
-        {"org": organization_id, "chunks": list(chunks)},
+        text(
+            "DELETE FROM demand_models WHERE organization_id = :org AND NOT (stores && CAST(:stores AS text[]))"
+        ),
+        {"org": organization_id, "stores": list(stores)},
     )
     return int(removed.rowcount or 0)
 

@@ -90,13 +90,14 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
     del history
     with sync_session() as session:
         removed = remove_series_except(session.connection(), organization_id, keys)
-        remove_demand_models_except(session.connection(), organization_id, [c.name for c in chunks])
+        remove_demand_models_except(session.connection(), organization_id, keys["store"].unique().tolist())
     selected = sorted(set(labels[refit].tolist()))
     series_refit = int(refit.sum())
     entry = {
         "chunk_task": CHUNK_TASK,
         "chunks": [chunks[i].as_json() for i in selected],
         "chunks_total": len(selected),
+        "chunk_names": [spec.name for spec in chunks],
         "chunks_done": 0,
         "chunks_done_ids": [],
         "as_of": as_of.isoformat(),
@@ -163,7 +164,14 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         written = write_new_forecasts(
             session.connection(), organization_id, job_id, series, points, started_at
         )
-        save_demand_model(session.connection(), organization_id, spec, job_id, result.demand_model)
+        save_demand_model(
+            session.connection(),
+            organization_id,
+            spec,
+            job_id,
+            result.demand_model,
+            entry.get("chunk_names", []),
+        )
         if curves is not None:
             replace_demand_curves(session.connection(), organization_id, job_id, curves)
     return written
