@@ -19,8 +19,10 @@ from forecasting.engine.panel import WEEKLY
 
 # Relative grid around each item's shelf price in the baseline plan (its last price outside a
 # promotion). Pricing moves its own current price by at most its step limit (10% by default), and
-# its current price may sit a little off the forecast's shelf price, so the grid spans +-40%.
-CURVE_STEPS = np.round(np.arange(0.60, 1.40001, 0.02), 2)
+# its current price may sit a little off the forecast's shelf price, so the grid spans +-40%. Its
+# steps are coarse: the prices pricing can suggest are on the curve exactly, and every grid price
+# costs one prediction of the whole chunk.
+CURVE_STEPS = np.round(np.arange(0.60, 1.40001, 0.05), 2)
 
 
 def curve_prices(shelf: float, endings: Sequence[float], steps: np.ndarray = CURVE_STEPS) -> np.ndarray:
