@@ -26,14 +26,14 @@ def test_every_stage_has_a_task_on_its_services_queue_and_waits_for_an_earlier_s
     assert stages.WAITS_FOR == {
         "forecasting": "ingest",
         "segmentation": "ingest",
-        "pricing": "ingest",
+        "pricing": "forecasting",
         "inventory": "forecasting",
     }
 
 
 def test_a_stage_hands_on_to_the_stages_waiting_for_it() -> None:
-    assert tasks_after("ingest") == ("forecasting.run", "segmentation.run", "pricing.run")
-    assert tasks_after("forecasting") == ("inventory.run",)
+    assert tasks_after("ingest") == ("forecasting.run", "segmentation.run")
+    assert tasks_after("forecasting") == ("pricing.run", "inventory.run")
     assert tasks_after("inventory") == ()
 
 

@@ -21,7 +21,7 @@ from common.reaper import reap_stalled, stage_restarts
 from common.settings import get_settings
 from common.testing.plugin import write_sales_lines
 from forecasting import tasks
-from forecasting.tasks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
+from forecasting.chunks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
 
 END = pd.Timestamp("2026-10-31")
 
@@ -398,3 +398,64 @@ def test_letting_prophet_compete_refits_every_series_with_prophet_among_the_cand
     entry = stage_entry(job, "forecasting")
     assert (entry["series_refit"], entry["series_kept"]) == (2, 0)  # a new candidate set re-fits all
     assert not set(_stored(org)["fingerprint"]) & set(before["fingerprint"])
+
+
+def test_each_chunk_stores_its_demand_model_drivers_and_curves(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any
+) -> None:
+    from forecasting.engine import FAMILIES, predict_demand
+    from forecasting.repository import load_demand_models
+
+    identity, _ = make_identity()
+    org = identity.organization_id
+    write_sales_lines(_sales(org, {"S1": 3, "S2": 3}))
+    chunk_size(3)
+    tasks.run(_new_job(org))
+    for _, job_id, index in list(sent):
+        tasks.chunk(job_id, index)
+    drivers = ", ".join(f"driver_{name}" for name in FAMILIES)
+    with sync_session() as session:
+        models = load_demand_models(session.connection(), org)
+        only_s2 = load_demand_models(session.connection(), org, ["S2"])
+        points = pd.DataFrame(
+            session.execute(
+                text(
+                    f"SELECT store, sku, date, p50, {drivers} FROM predictions WHERE organization_id = :org"
+                ),
+                {"org": org},
+            ).all()
+        )
+        curves = session.execute(
+            text("SELECT store, sku, prices, weekly_units FROM demand_curves WHERE organization_id = :org"),
+            {"org": org},
+        ).all()
+    assert len(models) == 2 and len(only_s2) == 1
+    assert set(only_s2[0].keys["store"]) == {"S2"}
+    covered = pd.concat([m.keys[["store", "sku"]] for m in models])
+    assert len(covered) == len(covered.drop_duplicates()) == 6
+    # The stored drivers sum to the stored p50, and the stored model reproduces that p50.
+    total = points[[f"driver_{name}" for name in FAMILIES]].sum(axis=1)
+    assert np.all(np.abs(total - points["p50"]) <= 1e-6 * np.maximum(points["p50"].abs(), 1e-9))
+    again = pd.concat([predict_demand(m) for m in models])
+    merged = points.assign(date=pd.to_datetime(points["date"])).merge(again, on=["store", "sku", "date"])
+    assert len(merged) == len(points) == 6 * 28
+    np.testing.assert_allclose(merged["p50_x"], merged["p50_y"], rtol=1e-12, atol=1e-12)
+    # Every series has a demand curve for pricing: prices ascending, units never negative.
+    assert len(curves) == 6
+    for _, _, prices, units in curves:
+        assert len(prices) == len(units) > 10 and prices == sorted(prices) and min(units) >= 0
+
+    # A new chunking (one chunk for both stores) replaces the two models by one when it runs.
+    sent.clear()
+    chunk_size(6)
+    with sync_session() as session:
+        session.execute(
+            text(
+                "UPDATE sales_lines SET quantity = quantity + 1 WHERE organization_id = :org AND store = 'S1'"
+            ),
+            {"org": org},
+        )
+    tasks.run(_new_job(org))
+    with sync_session() as session:
+        models = load_demand_models(session.connection(), org)
+    assert len(models) == 1 and len(models[0].keys) == 6

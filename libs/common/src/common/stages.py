@@ -1,7 +1,9 @@
 """The pipeline, defined once: its stages, the task that runs each, and what each waits for.
 
-An upload job walks these stages. `ingest` stores the rows; forecasting, segmentation and pricing
-then run in parallel; inventory plans stock from the forecasts, so it follows forecasting. A stage
+An upload job walks these stages. `ingest` stores the rows; forecasting and segmentation then run
+in parallel; pricing and inventory follow forecasting, because both read the demand model's output
+(pricing its demand curves, so that its expected units agree with the forecast; inventory the
+forecasts). A stage
 hands on by task name (services never import each other): when it ends, it enqueues the tasks of
 the stages waiting for it (`tasks_after`). The reaper re-runs a stage by the same names.
 
@@ -33,7 +35,7 @@ class Stage:
 INGEST = Stage("ingest", "ingest.merge")
 FORECASTING = Stage("forecasting", "forecasting.run", waits_for="ingest", chunk_task="forecasting.chunk")
 SEGMENTATION = Stage("segmentation", "segmentation.run", waits_for="ingest")
-PRICING = Stage("pricing", "pricing.run", waits_for="ingest")
+PRICING = Stage("pricing", "pricing.run", waits_for="forecasting")
 INVENTORY = Stage("inventory", "inventory.run", waits_for="forecasting")
 
 PIPELINE = (INGEST, FORECASTING, SEGMENTATION, PRICING, INVENTORY)

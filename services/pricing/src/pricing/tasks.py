@@ -13,19 +13,22 @@ from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_sales, load_products
 from common.stages import PRICING
+from pricing.repository import load_demand_curves
 
 app = celery_app
 
 
 @stage_task(PRICING.task, PRICING.name)
 def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
-    """Estimate elasticities and suggest prices for every store x sku of the organization."""
+    """Estimate elasticities and suggest prices for every store x sku, on the forecast's demand curves."""
     from pricing.engine import Guardrails, suggest_prices
 
     with sync_session() as session:
         sales = load_daily_sales(session.connection(), organization_id)
         products = load_products(session.connection(), organization_id)
         settings = load_settings(session.connection(), organization_id)
+        # The forecast's demand curves (absent until a forecasting run stored them).
+        curves = load_demand_curves(session.connection(), organization_id)
     if sales.empty:
         raise StageError("no product sales to price")
     report(0.2)
@@ -35,6 +38,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
         products if not products.empty else None,
         guardrails=Guardrails(**settings.pricing.model_dump()),
         category_guardrails=settings.pricing_category_overrides() or None,
+        curves=curves if not curves.empty else None,
     )
     report(0.8)
     with sync_session() as session:
