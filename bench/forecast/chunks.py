@@ -20,8 +20,8 @@ import pandas as pd
 
 from bench.forecast.data import Dataset, frat_dataset
 from bench.forecast.scoring import naive_scale, score
-from forecasting.engine import forecast
 from forecasting.chunks import anchored_history, chunk_labels, plan_chunks, series_keys
+from forecasting.engine import forecast
 
 KEYS = ["store", "sku"]
 
