@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, text
@@ -15,6 +16,7 @@ from common import pii
 from common.frames import write_frame
 from common.models import UploadError, UploadJob
 from common.org_settings import load_settings
+from common.sales import LAST_SALE_SQL
 from ingest.validation import STAGED_COLUMNS, RowError
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
@@ -188,6 +190,11 @@ class IngestRepository:
             {"org": organization_id},
         )
         return bool(found.scalar_one())
+
+    async def last_sales_date(self, organization_id: uuid.UUID) -> date | None:
+        """The organization's last sales date of a product (None before any sales)."""
+        found = await self.session.execute(text(LAST_SALE_SQL), {"org": organization_id})
+        return found.scalar()  # type: ignore[no-any-return]
 
     async def list_jobs(
         self, organization_id: uuid.UUID, limit: int, offset: int
