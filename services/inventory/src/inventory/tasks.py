@@ -19,6 +19,7 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_units, load_products
+from inventory import scenarios  # noqa: F401 (registers inventory.scenario)
 from inventory.repository import (
     WINDOW_COLUMNS,
     ended_windows,
