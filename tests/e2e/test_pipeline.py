@@ -92,6 +92,21 @@ def test_forecast_covers_every_series_with_ordered_quantiles(uploaded: dict[str,
     recent = history[history["date"] > last_date - pd.Timedelta(days=56)]["quantity"].sum() / 56
     forecast_mean = sum(p["p50"] for p in one["items"][0]["points"]) / 28
     assert 0.5 * recent < forecast_mean < 1.5 * recent
+    assert all("drivers" not in p for item in page["items"] for p in item["points"])
+
+
+def test_drivers_are_served_on_request_and_sum_to_p50(uploaded: dict[str, Any]) -> None:
+    with httpx.Client(base_url=uploaded["base_url"], headers=uploaded["headers"]) as client:
+        plain = client.get("/forecast", params={"limit": 100}).json()
+        explained = client.get("/forecast", params={"limit": 100, "drivers": "true"}).json()
+    families = {"base", "seasonality", "price", "promotion", "events", "substitutes"}
+    assert explained["total"] == plain["total"] == 16
+    for item, same in zip(explained["items"], plain["items"], strict=True):
+        for point, bare in zip(item["points"], same["points"], strict=True):
+            drivers = point.pop("drivers")
+            assert point == bare  # the rest of the contract is unchanged
+            assert set(drivers) == families
+            assert abs(sum(drivers.values()) - point["p50"]) <= 1e-6 * max(abs(point["p50"]), 1e-3)
 
 
 def test_inventory_pricing_and_segments_are_consistent_with_the_data(uploaded: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from common.reaper import reap_stalled, stage_restarts
 from common.settings import get_settings
 from common.testing.plugin import write_sales_lines
 from forecasting import tasks
-from forecasting.tasks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
+from forecasting.chunks import ChunkSpec, chunk_labels, plan_chunks, sku_bucket
 
 END = pd.Timestamp("2026-10-31")
 

@@ -16,12 +16,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base
@@ -274,6 +275,25 @@ class Prediction(Base):
     p90: Mapped[float] = mapped_column(Double)
     model: Mapped[str] = mapped_column(String(200))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Units of p50 explained by each driver family (they sum to p50); NULL before drivers existed.
+    driver_base: Mapped[float | None] = mapped_column(Double)
+    driver_seasonality: Mapped[float | None] = mapped_column(Double)
+    driver_price: Mapped[float | None] = mapped_column(Double)
+    driver_promotion: Mapped[float | None] = mapped_column(Double)
+    driver_events: Mapped[float | None] = mapped_column(Double)
+    driver_substitutes: Mapped[float | None] = mapped_column(Double)
+
+
+class DemandModelRecord(Base):
+    """The fitted demand model of one forecasting chunk (its stores, or a sku bucket of one store)."""
+
+    __tablename__ = "demand_models"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    chunk: Mapped[str] = mapped_column(Text, primary_key=True)
+    stores: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    model: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Recommendation(TimestampMixin, Base):

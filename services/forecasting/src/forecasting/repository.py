@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.frames import read_frame, write_frame
 from common.models import ForecastSeries, Prediction
 from common.sales import DAILY_SALES_SQL, PLAN_SQL, PRODUCTS_SQL
+from forecasting.chunks import ChunkSpec
+
+if TYPE_CHECKING:
+    from forecasting.engine import DemandModel
 
 SERIES_COLUMNS = (
     "organization_id",
@@ -32,6 +36,7 @@ SERIES_COLUMNS = (
     "job_id",
 )
 POINT_COLUMNS = ("organization_id", "store", "sku", "date", "p10", "p50", "p90", "model", "job_id")
+DRIVERS = ("base", "seasonality", "price", "promotion", "events", "substitutes")
 
 
 def replace_forecasts(
@@ -64,11 +69,15 @@ def replace_forecasts(
     points = points.assign(
         organization_id=str(organization_id), job_id=job_id, date=pd.to_datetime(points["date"]).dt.date
     )
-    write_frame(connection, "predictions", points, POINT_COLUMNS)
+    columns: tuple[str, ...] = POINT_COLUMNS
+    if set(DRIVERS) <= set(points.columns):
+        points = points.rename(columns={name: f"driver_{name}" for name in DRIVERS})
+        columns = (*POINT_COLUMNS, *(f"driver_{name}" for name in DRIVERS))
+    write_frame(connection, "predictions", points, columns)
 
 
 # The sku bucket of a store split over several chunks: the first 28 bits of md5(sku), mod parts.
-# forecasting.tasks.sku_bucket computes the same in Python, so SQL and pandas agree on membership.
+# forecasting.chunks.sku_bucket computes the same in Python, so SQL and pandas agree on membership.
 _IN_CHUNK = """
     store = ANY(%(stores)s)
     AND (%(parts)s = 1 OR mod(('x' || substr(md5(sku), 1, 7))::bit(28)::int, %(parts)s) = %(part)s)
@@ -214,6 +223,57 @@ def remove_series_except(connection: Connection, organization_id: uuid.UUID, key
     return int(removed.rowcount or 0)
 
 
+def save_demand_model(
+    connection: Connection,
+    organization_id: uuid.UUID,
+    chunk: ChunkSpec,
+    job_id: str,
+    model: DemandModel | None,
+) -> None:
+    """Store (replace) the demand model fitted on one chunk; None removes the chunk's old one."""
+    params = {"org": organization_id, "chunk": chunk.name}
+    connection.execute(
+        text("DELETE FROM demand_models WHERE organization_id = :org AND chunk = :chunk"), params
+    )
+    if model is None:
+        return
+    connection.execute(
+        text("""
+        INSERT INTO demand_models (organization_id, chunk, stores, job_id, model)
+        VALUES (:org, :chunk, :stores, :job, :model)"""),
+        {**params, "stores": list(chunk.stores), "job": job_id, "model": model.to_bytes()},
+    )
+
+
+def load_demand_models(
+    connection: Connection, organization_id: uuid.UUID, stores: Sequence[str] | None = None
+) -> list[DemandModel]:
+    """The organization's stored demand models (those covering any of `stores` only), chunk order.
+
+    Each series is in exactly one model: its chunk's, as planned by the latest forecasting run.
+    """
+    from forecasting.engine import DemandModel
+
+    query = "SELECT model FROM demand_models WHERE organization_id = :org"
+    params: dict[str, Any] = {"org": organization_id}
+    if stores is not None:
+        query += " AND stores && CAST(:stores AS text[])"
+        params["stores"] = list(stores)
+    rows = connection.execute(text(query + " ORDER BY chunk"), params).scalars().all()
+    return [DemandModel.from_bytes(bytes(row)) for row in rows]
+
+
+def remove_demand_models_except(
+    connection: Connection, organization_id: uuid.UUID, chunks: Sequence[str]
+) -> int:
+    """Delete the demand models of chunks the latest plan no longer has; returns how many."""
+    removed = connection.execute(
+        text("DELETE FROM demand_models WHERE organization_id = :org AND NOT (chunk = ANY(:chunks))"),
+        {"org": organization_id, "chunks": list(chunks)},
+    )
+    return int(removed.rowcount or 0)
+
+
 class ForecastRepository:
     """Forecast reads on one request's session."""
 
@@ -258,7 +318,8 @@ class ForecastRepository:
         rows = (
             await self.session.execute(
                 text("""
-            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90
+            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.driver_base, p.driver_seasonality,
+                   p.driver_price, p.driver_promotion, p.driver_events, p.driver_substitutes
             FROM predictions p JOIN unnest(CAST(:stores AS text[]), CAST(:skus AS text[])) AS k(store, sku)
               ON p.store = k.store AND p.sku = k.sku
             WHERE p.organization_id = :org ORDER BY p.store, p.sku, p.date"""),

@@ -5,13 +5,25 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
+class Drivers(BaseModel):
+    """Units of p50 explained by each driver family; they sum to p50."""
+
+    base: float
+    seasonality: float
+    price: float
+    promotion: float
+    events: float
+    substitutes: float
+
+
 class ForecastPoint(BaseModel):
-    """One future period with its 80% band."""
+    """One future period with its 80% band (and with `drivers=true`, why p50 is what it is)."""
 
     date: str
     p10: float
     p50: float
     p90: float
+    drivers: Drivers | None = None
 
 
 class Accuracy(BaseModel):

@@ -9,9 +9,29 @@ from common.auth import Identity
 from common.cache import cached
 from forecasting.repository import ForecastRepository
 
+DRIVERS = ("seasonality", "price", "promotion", "events", "substitutes")
+
 
 def _num(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, 4)
+
+
+def _point(point: Any, drivers: bool) -> dict[str, Any]:
+    """One forecast point as served; with `drivers`, its drivers summing to the served p50.
+
+    The drivers are rounded like p50 is, and base takes what rounding moved, so the served
+    numbers add up (to float precision) rather than only the stored ones.
+    """
+    out = {
+        "date": point.date.isoformat(),
+        "p10": round(point.p10, 3),
+        "p50": round(point.p50, 3),
+        "p90": round(point.p90, 3),
+    }
+    if drivers and point.driver_base is not None:
+        parts = {name: round(float(getattr(point, f"driver_{name}")), 6) for name in DRIVERS}
+        out["drivers"] = {"base": out["p50"] - sum(parts.values()), **parts}
+    return out
 
 
 class ForecastService:
@@ -22,9 +42,9 @@ class ForecastService:
         self.identity = identity
 
     async def series_page(
-        self, store: str | None, sku: str | None, limit: int, offset: int
+        self, store: str | None, sku: str | None, limit: int, offset: int, drivers: bool = False
     ) -> dict[str, Any]:
-        """A page of store x sku forecasts with model and accuracy."""
+        """A page of store x sku forecasts with model and accuracy (and each point's drivers)."""
         org = self.identity.organization_id
 
         async def load() -> dict[str, Any]:
@@ -42,22 +62,17 @@ class ForecastService:
                         "bias": _num(s.bias),
                         "coverage_80": _num(s.coverage_80),
                     },
-                    "points": [
-                        {
-                            "date": p.date.isoformat(),
-                            "p10": round(p.p10, 3),
-                            "p50": round(p.p50, 3),
-                            "p90": round(p.p90, 3),
-                        }
-                        for p in points.get((s.store, s.sku), [])
-                    ],
+                    "points": [_point(p, drivers) for p in points.get((s.store, s.sku), [])],
                 }
                 for s in series
             ]
             return {"items": items, "total": total}
 
         return await cached(
-            str(org), "forecast", {"store": store, "sku": sku, "limit": limit, "offset": offset}, load
+            str(org),
+            "forecast",
+            {"store": store, "sku": sku, "limit": limit, "offset": offset, "drivers": drivers},
+            load,
         )
 
     async def aggregate(self, level: str) -> dict[str, Any]:

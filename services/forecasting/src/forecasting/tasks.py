@@ -19,11 +19,9 @@ fingerprint from its same-store peers in the chunk, so it is re-fitted when they
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -36,11 +34,25 @@ from common.db import sync_session
 from common.pipeline import StageError, stage_task
 from common.sales import load_daily_sales, load_plan, load_products
 from common.settings import get_settings
+from forecasting.chunks import (
+    KEYS,
+    ChunkSpec,
+    anchored_history,
+    candidates_for,
+    chunk_labels,
+    engine_variant,
+    needs_refit,
+    plan_chunks,
+    series_keys,
+    task_fingerprints,
+)
 from forecasting.repository import (
     database_now,
     load_chunk_inputs,
     numeric_columns,
+    remove_demand_models_except,
     remove_series_except,
+    save_demand_model,
     stored_series,
     write_new_forecasts,
 )
@@ -49,155 +61,6 @@ from forecasting.scenarios import tasks as scenario_tasks  # noqa: F401 (registe
 app = celery_app
 STAGE = "forecasting"
 CHUNK_TASK = "forecasting.chunk"
-KEYS = ["store", "sku"]
-
-
-@dataclass(frozen=True)
-class ChunkSpec:
-    """One chunk: whole stores, or one sku-hash bucket (`part` of `parts`) of a single big store."""
-
-    stores: tuple[str, ...]
-    part: int = 0
-    parts: int = 1
-
-    def as_json(self) -> dict[str, Any]:
-        """The chunk as stored in the job's stage entry."""
-        return {"stores": list(self.stores), "part": self.part, "parts": self.parts}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ChunkSpec:
-        """A chunk read back from the job's stage entry."""
-        return cls(tuple(str(s) for s in data["stores"]), int(data["part"]), int(data["parts"]))
-
-
-def sku_bucket(skus: pd.Series, parts: int) -> np.ndarray:
-    """Bucket of each sku in a store split into `parts`: md5's first 28 bits mod parts (as in SQL)."""
-    if parts <= 1:
-        return np.zeros(len(skus), dtype=np.int64)
-    return np.array(
-        [int(hashlib.md5(str(sku).encode()).hexdigest()[:7], 16) % parts for sku in skus], dtype=np.int64
-    )
-
-
-def plan_chunks(keys: pd.DataFrame, target_series: int) -> list[ChunkSpec]:
-    """Group series into chunks of about `target_series`, keeping each store's series together.
-
-    Stores are taken in name order and packed whole into a chunk while it stays within the target;
-    a store with more series than the target gets chunks of its own, split by sku hash into
-    ceil(n / target) buckets. The grouping depends only on the set of series, so a re-run places a
-    series with the same peers.
-    """
-    target = max(1, int(target_series))
-    sizes = keys.drop_duplicates(KEYS).groupby("store", sort=True).size()
-    chunks: list[ChunkSpec] = []
-    packed: list[str] = []
-    packed_size = 0
-    for store, size in sizes.items():
-        if size > target:
-            parts = -(-int(size) // target)
-            chunks.extend(ChunkSpec((str(store),), part, parts) for part in range(parts))
-            continue
-        if packed and packed_size + size > target:
-            chunks.append(ChunkSpec(tuple(packed)))
-            packed, packed_size = [], 0
-        packed.append(str(store))
-        packed_size += int(size)
-    if packed:
-        chunks.append(ChunkSpec(tuple(packed)))
-    return chunks
-
-
-def chunk_labels(keys: pd.DataFrame, chunks: list[ChunkSpec]) -> np.ndarray:
-    """Index of the chunk holding each key row (-1 when none does)."""
-    labels = np.full(len(keys), -1, dtype=np.int64)
-    stores = keys["store"].astype(str).to_numpy()
-    buckets: dict[int, np.ndarray] = {}
-    for index, spec in enumerate(chunks):
-        mask = np.isin(stores, spec.stores)
-        if spec.parts > 1:
-            if spec.parts not in buckets:
-                buckets[spec.parts] = sku_bucket(keys["sku"], spec.parts)
-            mask &= buckets[spec.parts] == spec.part
-        labels[mask] = index
-    return labels
-
-
-def series_keys(history: pd.DataFrame, plan: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """Every store x sku the engine forecasts (sold, planned or listed), with its category."""
-    frames = [f[KEYS].astype(str) for f in (history, plan, products) if len(f)]
-    keys = pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
-    if len(products) and "category" in products:
-        category = products[[*KEYS, "category"]].astype({"store": str, "sku": str})
-        keys = keys.merge(category.drop_duplicates(KEYS), on=KEYS, how="left")
-    else:
-        keys["category"] = None
-    return keys.sort_values(KEYS, ignore_index=True)
-
-
-def task_fingerprints(
-    keys: pd.DataFrame,
-    history: pd.DataFrame,
-    plan: pd.DataFrame,
-    horizon_days: int,
-    as_of: pd.Timestamp,
-    groups: np.ndarray,
-    variant: str = "",
-) -> np.ndarray:
-    """A fingerprint per key row: the engine's (history, plan, version, origin), horizon, category.
-
-    `variant` names non-default engine options (e.g. the candidate set): changing it re-fits.
-
-    A key without history or plan rows (a listed new item, forecast from its peers) hashes its
-    same-store peers' fingerprints within its group (chunk) instead.
-    """
-    from forecasting.engine import ENGINE_VERSION, series_fingerprints
-
-    # One zero row of a series no store has pins the engine's origin (the last history date) to
-    # the whole upload's, whichever subset of series is fingerprinted; its own hash is dropped.
-    pin = pd.DataFrame({"store": ["\x00"], "sku": ["\x00"], "date": [as_of], "quantity": [0.0]})
-    pinned = pd.concat([history, pin], ignore_index=True)
-    pinned["date"] = pinned["date"].astype("datetime64[ns]")
-    engine = series_fingerprints(pinned, plan if len(plan) else None)
-    merged = keys[KEYS].merge(engine, on=KEYS, how="left")
-    engine_fp = merged["fingerprint"].to_numpy(dtype=object)
-    category = keys["category"].fillna("").astype(str).to_numpy()
-    stores = keys["store"].astype(str).to_numpy()
-    peers: dict[tuple[int, str], str] = {}
-    for group, store in set(zip(groups.tolist(), stores.tolist(), strict=True)):
-        mask = (groups == group) & (stores == store)
-        known = sorted(str(fp) for fp in engine_fp[mask] if isinstance(fp, str))
-        peers[(group, store)] = hashlib.sha256("|".join(known).encode()).hexdigest()
-    out = np.empty(len(keys), dtype=object)
-    for i in range(len(keys)):
-        fp = engine_fp[i]
-        if not isinstance(fp, str):
-            fp = f"{ENGINE_VERSION}|{as_of.isoformat()}|new|{peers[(int(groups[i]), stores[i])]}"
-        tail = f"|v{variant}" if variant else ""
-        out[i] = hashlib.sha256(f"{fp}|h{horizon_days}|c{category[i]}{tail}".encode()).hexdigest()[:32]
-    return out
-
-
-def needs_refit(
-    keys: pd.DataFrame, fingerprints: np.ndarray, stored: pd.DataFrame, max_age_days: float, now: datetime
-) -> np.ndarray:
-    """True for series with no stored forecast, another fingerprint, or one older than the max age."""
-    merged = keys[KEYS].merge(stored, on=KEYS, how="left")
-    changed = merged["fingerprint"].to_numpy(dtype=object) != fingerprints
-    updated = pd.to_datetime(merged["updated_at"], utc=True)
-    stale = (updated < pd.Timestamp(now - timedelta(days=max_age_days))).to_numpy(dtype=bool)
-    return np.asarray(changed | stale | merged["updated_at"].isna().to_numpy(), dtype=bool)
-
-
-def engine_variant(include_prophet: bool) -> str:
-    """The fingerprint tag of the engine options the platform settings choose."""
-    return "prophet" if include_prophet else ""
-
-
-def candidates_for(variant: str) -> tuple[str, ...] | None:
-    """The engine's candidate models for a variant (None: the engine's defaults)."""
-    from forecasting.engine import DEFAULT_CANDIDATES
-
-    return (*DEFAULT_CANDIDATES, "prophet") if variant == "prophet" else None
 
 
 def _horizon_days(job_id: str) -> int:
@@ -226,6 +89,7 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
     del history
     with sync_session() as session:
         removed = remove_series_except(session.connection(), organization_id, keys)
+        remove_demand_models_except(session.connection(), organization_id, [c.name for c in chunks])
     selected = sorted(set(labels[refit].tolist()))
     series_refit = int(refit.sum())
     entry = {
@@ -252,29 +116,9 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
     return entry
 
 
-def anchored_history(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """History whose last date is `as_of`, so a chunk forecasts from the same origin as the rest.
-
-    When no series of the chunk sold on the upload's last date, one zero row on that date (what
-    the whole-upload grid holds there anyway) keeps the chunk's grid ending where everyone's does.
-    """
-    if history.empty or history["date"].max() >= as_of:
-        return history
-    latest = int(np.argmax(history["date"].to_numpy()))
-    pin = pd.DataFrame(
-        {
-            "store": [history["store"].iloc[latest]],
-            "sku": [history["sku"].iloc[latest]],
-            "date": [as_of],
-            "quantity": [0.0],
-        }
-    )
-    return pd.concat([history, pin], ignore_index=True)
-
-
 def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], index: int) -> int:
     """Forecast one chunk and write its series that need it; returns how many were written."""
-    from forecasting.engine import forecast  # heavy imports stay out of the API process
+    from forecasting.engine import forecast, predict_demand  # heavy imports stay out of the API process
 
     settings = get_settings()
     spec = ChunkSpec.from_json(entry["chunks"][index])
@@ -306,10 +150,15 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
+    points = result.points
+    if result.demand_model is not None:
+        # The drivers come from the same fit and reproduce its p50; stored beside each point.
+        points = predict_demand(result.demand_model, drivers=True)
     with sync_session() as session:
         written = write_new_forecasts(
-            session.connection(), organization_id, job_id, series, result.points, started_at
+            session.connection(), organization_id, job_id, series, points, started_at
         )
+        save_demand_model(session.connection(), organization_id, spec, job_id, result.demand_model)
     return written
 
 

@@ -11,6 +11,7 @@ Ref: Januschowski et al. (2022), "Forecasting with trees", IJF 38(4) 1473-1481.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,6 +57,39 @@ PARAMS = {
 }
 
 
+# Driver families: every feature's contribution to a forecast is reported under one of them, and
+# whatever no family claims (the model's mean, recent levels, the item's identity) is the base.
+FAMILIES = ("base", "seasonality", "price", "promotion", "events", "substitutes")
+_FAMILY_OF = {
+    # The plan's own price; a change of the regular price itself stays in base (a trend, not a plan).
+    "price": ("price_ratio", "price_vs_recent", "log_price"),
+    # Last period's price counts with the promotions: it carries a promotion's after-effect.
+    "promotion": (
+        "promotion",
+        "feature",
+        "display",
+        "tpr_only",
+        "promotion_prev",
+        "promotion_next",
+        "price_ratio_prev",
+    ),
+    "events": ("holiday", "holiday_next"),
+    "seasonality": ("season_lag_", "season_mean3", "week_of_year", "day_of_week", "day_of_month"),
+    "substitutes": ("sub_",),
+}
+# Demand never rises with the item's own price, all else equal: the constraint keeps the price
+# response (and the elasticities read from it) sound where the data alone is noisy.
+DECREASING = ("price_ratio", "price_vs_recent", "log_price")
+
+
+def feature_family(name: str) -> str:
+    """The driver family a feature's contribution is reported under."""
+    for family, names in _FAMILY_OF.items():
+        if any(name == n or (n.endswith("_") and name.startswith(n)) for n in names):
+            return family
+    return "base"
+
+
 class _Matrices:
     """Cumulative sums that make any trailing-window mean an O(1) lookup."""
 
@@ -86,6 +120,7 @@ class _Matrices:
         np.cumsum(ok & (vals <= 0), axis=1, out=self.cum_zero[:, 1:])
         rel_price = panel.price[:, :t] / panel.regular[:, :t]
         np.cumsum(np.where(ok, rel_price, 0.0), axis=1, out=self.cum_price[:, 1:])
+        self.substitutes = substitute_drivers(panel)
 
     def window(self, cum: np.ndarray, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
         """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
@@ -93,7 +128,35 @@ class _Matrices:
         return cum[rows, origin] - cum[rows, lo]
 
 
-def _holiday_flags(dates: pd.DatetimeIndex, freq: str, country: str | None) -> np.ndarray:
+def substitute_groups(keys: pd.DataFrame) -> np.ndarray:
+    """Code of each series' store x category group; items without a category share one per store."""
+    store = keys["store"].astype(str).to_numpy(dtype=object)
+    category = keys["category"].fillna("").astype(str).to_numpy(dtype=object)
+    return pd.factorize(pd.Series(store + "\x00" + category))[0].astype(np.int64)
+
+
+def substitute_drivers(panel: Panel) -> dict[str, np.ndarray]:
+    """Per series and period, the other items of its store x category: mean relative price, promoted share.
+
+    The item itself is left out, so these say what its substitutes cost and whether they are on
+    promotion (NaN for an item alone in its group). Every period of the grid is filled, history and
+    plan, so a scenario that moves one item's price or promotion moves its neighbours' features.
+    """
+    codes = substitute_groups(panel.keys)
+    relative = panel.price / panel.regular
+    promoted = np.nan_to_num(panel.flags["promotion"], nan=0.0)
+    groups = int(codes.max()) + 1 if len(codes) else 0
+    count = np.bincount(codes, minlength=groups).astype(float)[codes][:, None]
+    out = {}
+    for name, grid in (("sub_price_ratio", relative), ("sub_promo_share", promoted)):
+        totals = np.zeros((groups, grid.shape[1]))
+        np.add.at(totals, codes, grid)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(count > 1, (totals[codes] - grid) / (count - 1), np.nan)
+    return out
+
+
+def holiday_flags(dates: pd.DatetimeIndex, freq: str, country: str | None) -> np.ndarray:
     """1 for periods that are (daily) or contain (weekly) a public holiday of `country`."""
     if not country:
         return np.zeros(len(dates))
@@ -193,6 +256,8 @@ def _features(
             feats["promotion_prev"] = grid[rows, np.maximum(target - 1, 0)]
             feats["promotion_next"] = grid[rows, np.minimum(target + 1, width - 1)]
             feats["price_ratio_prev"] = (panel.price / panel.regular)[rows, np.maximum(target - 1, 0)]
+    for name, grid in m.substitutes.items():
+        feats[name] = grid[rows, target]
     dates = panel.dates[target]
     feats["holiday"] = holidays[target]
     if weekly:
@@ -252,7 +317,8 @@ class _Trainer:
             return
         x, level = _features(m, rows, origin, step, holidays)
         target = m.y[rows, self.target_period] / level
-        self.params = {**PARAMS, "seed": seed, "num_threads": THREADS}
+        monotone = [-1 if name in DECREASING else 0 for name in x.columns]
+        self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
             x,
             label=target,
@@ -276,29 +342,105 @@ class _Trainer:
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
 
 
-def _predict(model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
-    """Forecast (n, H) from one origin."""
-    panel = m.panel
+def _final_rows(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(series, origin, step) of every series and horizon step forecast from `origin`."""
     n, horizon = panel.n_series, panel.horizon
     rows = np.repeat(np.arange(n), horizon)
     step = np.tile(np.arange(1, horizon + 1), n)
-    origins = np.full(len(rows), origin)
+    return rows, np.full(len(rows), origin), step
+
+
+def _predict(model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
+    """Forecast (n, H) from one origin."""
+    rows, origins, step = _final_rows(m.panel, origin)
     x, level = _features(m, rows, origins, step, holidays)
     pred = np.asarray(model.predict(x), dtype=np.float64) * level
-    return np.clip(pred, 0.0, None).reshape(n, horizon)
+    return np.clip(pred, 0.0, None).reshape(m.panel.n_series, m.panel.horizon)
+
+
+def _at_reference(x: pd.DataFrame, family: str) -> None:
+    """Set one family's features (in place) to the reference the drivers are measured against.
+
+    Regular price (unchanged regular price, the same distance to the recent price), no promotion of
+    any kind, no holiday, substitutes at their regular price and not promoted, and no seasonal
+    signal (last season at the recent level, calendar unknown).
+    """
+    columns = [name for name in x.columns if feature_family(name) == family]
+    for name in columns:
+        value = x[name]
+        if name == "price_vs_recent":
+            x[name] = value / x["price_ratio"]
+        elif name == "log_price":
+            x[name] = value - np.log(x["price_ratio"])
+    for name in columns:
+        if name in ("price_ratio", "price_ratio_prev", "sub_price_ratio"):
+            x[name] = np.where(x[name].isna(), np.nan, 1.0)
+        elif family in ("promotion", "events") or name == "sub_promo_share":
+            x[name] = np.where(x[name].isna(), np.nan, 0.0)
+        elif name.startswith("season_"):
+            x[name] = np.where(x[name].isna(), np.nan, 1.0)
+        elif family == "seasonality":
+            x[name] = np.nan
+
+
+def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Exact Shapley value of each non-base family (features at their value vs at the reference).
+
+    The value of a set of families is the model's prediction with those families at their actual
+    values and the others at the reference; "base" is the prediction with all of them at the
+    reference, so the families sum to the prediction. Five families take 32 predictions, far
+    cheaper than per-feature TreeSHAP on trees this deep.
+    """
+    players = FAMILIES[1:]
+    k = len(players)
+    value: dict[int, np.ndarray] = {}
+    for mask in range(1 << k):
+        probe = x.copy()
+        for bit, family in enumerate(players):
+            if not mask & (1 << bit):
+                _at_reference(probe, family)
+        value[mask] = np.mean([np.asarray(m.predict(probe), dtype=np.float64) for m in models], axis=0)
+    weights = [math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k) for size in range(k)]
+    out = {"base": value[0]}
+    for bit, family in enumerate(players):
+        total = np.zeros(len(x))
+        for mask in range(1 << k):
+            if not mask & (1 << bit):
+                total += weights[bin(mask).count("1")] * (value[mask | (1 << bit)] - value[mask])
+        out[family] = total
+    return out
+
+
+def predict_global(
+    models: list[lgb.Booster], panel: Panel, holidays: np.ndarray, contributions: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Unclipped units (n, H) from the end of history, and with `contributions` each driver
+    family's share of them (see _family_shapley), in units; the shares sum to the units."""
+    n, horizon = panel.n_series, panel.horizon
+    m = _Matrices(panel)
+    rows, origins, step = _final_rows(panel, panel.n_hist)
+    x, level = _features(m, rows, origins, step, holidays)
+    raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
+    units = (raw * level).reshape(n, horizon)
+    shares: dict[str, np.ndarray] = {}
+    if contributions:
+        for family, share in _family_shapley(models, x).items():
+            shares[family] = (share * level).reshape(n, horizon)
+    return units, shares
 
 
 def global_forecasts(
     panel: Panel, origins: list[int], seed: int = 0, country: str | None = "US", refit: bool = False
-) -> np.ndarray:
-    """Forecasts (n, len(origins), H): the last origin gets FINAL_MODELS models fitted on all history.
+) -> tuple[np.ndarray, list[lgb.Booster]]:
+    """Forecasts (n, len(origins), H), and the final models: FINAL_MODELS fitted on all history.
 
+    The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
     Either way the backtest never sees its own future.
     """
     m = _Matrices(panel)
-    holidays = _holiday_flags(panel.dates, panel.freq, country)
+    holidays = holiday_flags(panel.dates, panel.freq, country)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))
     *backtest, final = origins
     fallback_cache: dict[int, np.ndarray] = {}
@@ -326,7 +468,7 @@ def global_forecasts(
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        out[:, -1] = np.mean([_predict(model, m, final, holidays) for model in fitted], axis=0)
+        out[:, -1] = np.clip(predict_global(fitted, panel, holidays)[0], 0.0, None)
     else:
         out[:, -1] = fallback(final)
-    return out
+    return out, fitted

@@ -65,7 +65,7 @@ def horizon_periods(horizon_days: int, freq: str) -> int:
     return horizon_days if freq == DAILY else math.ceil(horizon_days / 7)
 
 
-def _period_index(dates: pd.Series, origin: pd.Timestamp, step_days: int, weekly: bool) -> np.ndarray:
+def period_index(dates: pd.Series, origin: pd.Timestamp, step_days: int, weekly: bool) -> np.ndarray:
     """Map dates to period numbers; a weekly date maps to the first grid date on or after it."""
     days = (dates.to_numpy(dtype="datetime64[D]") - np.datetime64(origin.date(), "D")).astype(np.int64)
     if weekly:
@@ -98,11 +98,11 @@ def _add_keys(keys: pd.DataFrame, frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None or not len(frame):
         return keys
     extra = frame[["store", "sku"]].astype(str).drop_duplicates(ignore_index=True)
-    new = extra[_row_index(keys, extra) < 0]
+    new = extra[row_index(keys, extra) < 0]
     return pd.concat([keys, new], ignore_index=True) if len(new) else keys
 
 
-def _row_index(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+def row_index(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     """Row of each frame line in `keys`, matched on store and sku; -1 where absent."""
     if not len(keys):
         return np.full(len(frame), -1, dtype=np.int64)
@@ -233,7 +233,7 @@ def build_panel(
     dates = pd.DatetimeIndex(first + pd.to_timedelta(np.arange(width) * step_days, unit="D"))
 
     # History rows onto the grid; duplicates of a cell are summed (quantity) or averaged (price).
-    cols = _period_index(hist_dates, first, step_days, freq == WEEKLY)
+    cols = period_index(hist_dates, first, step_days, freq == WEEKLY)
     qty = pd.to_numeric(history["quantity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     flat = rows * n_hist + cols
     net = np.bincount(flat, weights=qty, minlength=n * n_hist).reshape(n, n_hist)
@@ -261,8 +261,8 @@ def build_panel(
 
     planned = np.zeros((n, horizon), dtype=bool)
     if plan is not None:
-        p_rows = _row_index(keys, plan)
-        p_cols = _period_index(plan["date"], first, step_days, freq == WEEKLY) - n_hist
+        p_rows = row_index(keys, plan)
+        p_cols = period_index(plan["date"], first, step_days, freq == WEEKLY) - n_hist
         keep = (p_cols >= 0) & (p_cols < horizon) & (p_rows >= 0)
         p_rows, p_cols, plan = p_rows[keep], p_cols[keep], plan.loc[keep]
         planned[p_rows, p_cols] = True
@@ -281,7 +281,7 @@ def build_panel(
     if products is not None and len(products) and "category" in products.columns:
         cats = products.dropna(subset=["category"])
         if {"store", "sku"} <= set(cats.columns):
-            idx = _row_index(keys, cats)
+            idx = row_index(keys, cats)
             ok = idx >= 0
             category[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
         if "sku" in cats.columns:

@@ -1,0 +1,202 @@
+"""The forecast call: every candidate from rolling origins, a model per cluster, calibrated bands.
+
+How a call works: the rows become dense series x period matrices (panel.py); every candidate model
+forecasts from three rolling origins one horizon apart and from the end of history (local.py,
+global_model.py, optionally prophet_model.py); the backtest picks a model per cluster of series
+(selection.py, backtest.py); p10/p90 come from the chosen model's backtest residuals (intervals.py);
+series with too little history take their peers' profile (coldstart.py). The global model's final
+fit, with what it needs to forecast from new prices and promotions, is kept as the DemandModel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.engine.backtest import backtest_origins
+from forecasting.engine.coldstart import cold_start
+from forecasting.engine.demand_model import DemandModel
+from forecasting.engine.local import LOCAL_MODELS
+from forecasting.engine.metrics import nanmean
+from forecasting.engine.panel import Panel, build_panel
+from forecasting.engine.selection import (
+    GLOBAL_MODEL,
+    closed_days,
+    min_history,
+    recent_level,
+    select_per_cluster,
+)
+
+DEFAULT_CANDIDATES = (
+    "seasonal_naive",
+    "moving_average",
+    "ets",
+    "theta",
+    "croston",
+    "tsb",
+    "adida",
+    GLOBAL_MODEL,
+    "ensemble",
+)
+
+
+@dataclass
+class ForecastResult:
+    """Forecast points per series and period, plus the chosen model and its backtest accuracy."""
+
+    points: pd.DataFrame  # store, sku, date, p10, p50, p90
+    series: pd.DataFrame  # store, sku, model, frequency, wape, mase, bias, coverage_80, n_history
+    # The fitted global model and its inputs, to forecast new plans; None without the global model.
+    demand_model: DemandModel | None = None
+
+
+def _run_candidates(
+    panel: Panel,
+    origins: list[int],
+    names: Sequence[str],
+    seed: int,
+    refit_global: bool,
+    holiday_country: str | None = "US",
+) -> tuple[dict[str, np.ndarray], list[Any]]:
+    """Forecasts (n, len(origins), H) of every candidate from every origin, and the global model's
+    final fits (empty without it)."""
+    n, horizon = panel.n_series, panel.horizon
+    out: dict[str, np.ndarray] = {}
+    boosters: list[Any] = []
+    for name in names:
+        if name in LOCAL_MODELS:
+            model = LOCAL_MODELS[name]
+            preds = np.zeros((n, len(origins), horizon))
+            for k, origin in enumerate(origins):
+                preds[:, k] = model(panel.y[:, :origin], horizon, panel.season)
+            out[name] = np.clip(np.nan_to_num(preds, nan=0.0), 0.0, None)
+        elif name == GLOBAL_MODEL:
+            from forecasting.engine.global_model import global_forecasts
+
+            out[name], boosters = global_forecasts(
+                panel, origins, seed=seed, country=holiday_country, refit=refit_global
+            )
+        elif name == "prophet":
+            from forecasting.engine.prophet_model import prophet_forecasts
+
+            out[name] = prophet_forecasts(panel, origins)
+    return out, boosters
+
+
+def _with_ensemble(preds: dict[str, np.ndarray], default: str, want: bool) -> dict[str, np.ndarray]:
+    """The candidates plus the default model averaged with ETS (or another candidate) when wanted."""
+    if want and len(preds) > 1:
+        partner = "ets" if "ets" in preds and default != "ets" else next(x for x in preds if x != default)
+        preds[f"ensemble({default}+{partner})"] = 0.5 * (preds[default] + preds[partner])
+    return preds
+
+
+def _frames(
+    panel: Panel,
+    quantiles: tuple[np.ndarray, np.ndarray, np.ndarray],
+    labels: np.ndarray,
+    scores: dict[str, np.ndarray],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long points frame and the per-series frame of a forecast."""
+    n, horizon = panel.n_series, panel.horizon
+    p10, p50, p90 = quantiles
+    future = panel.dates[panel.n_hist :]
+    points = pd.DataFrame(
+        {
+            "store": np.repeat(panel.keys["store"].to_numpy(), horizon).astype(str),
+            "sku": np.repeat(panel.keys["sku"].to_numpy(), horizon).astype(str),
+            "date": np.tile(future.to_numpy(dtype="datetime64[ns]"), n),
+            "p10": p10.reshape(-1).astype(float),
+            "p50": p50.reshape(-1).astype(float),
+            "p90": p90.reshape(-1).astype(float),
+        }
+    )
+    series = pd.DataFrame(
+        {
+            "store": panel.keys["store"].astype(str).to_numpy(),
+            "sku": panel.keys["sku"].astype(str).to_numpy(),
+            "model": labels.astype(str),
+            "frequency": panel.freq,
+            **{
+                name: np.asarray(scores[name], dtype=float)
+                for name in ("wape", "mase", "bias", "coverage_80")
+            },
+            "n_history": panel.n_history.astype(int),
+        }
+    )
+    return points, series
+
+
+def forecast(
+    history: pd.DataFrame,
+    horizon_days: int = 28,
+    plan: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+    seed: int = 0,
+    *,
+    candidates: Sequence[str] | None = None,
+    windows: int = 3,
+    selection: str = "cluster",
+    selection_margin: float = 0.05,
+    refit_global: bool = False,
+    holiday_country: str | None = "US",
+) -> ForecastResult:
+    """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
+
+    `candidates` defaults to DEFAULT_CANDIDATES; add "prophet" to let Prophet compete (slow: about
+    0.05 s per series and backtest window). `windows` rolling-origin backtest windows pick the model
+    per cluster of series (`selection="cluster"`: same category and demand class, smooth or
+    intermittent) or per series (`"series"`); a challenger must beat the default model (global,
+    or Croston for intermittent series without it) by `selection_margin` (relative error).
+    `refit_global` refits the global model at every backtest origin; the default fits it once before
+    the first window and forecasts every window from that model (still honest: no window's actuals
+    are seen), which gave the same final forecast and held-out coverage for fewer fits.
+    `holiday_country` (ISO code for the `holidays` package, None for none) flags public holidays.
+    """
+    panel = build_panel(history, horizon_days, plan=plan, products=products)
+    names = [name for name in (candidates or DEFAULT_CANDIDATES) if name != "ensemble"]
+    if not names:
+        raise ValueError("no candidate models given")
+    n, n_hist = panel.n_series, panel.n_hist
+    shortest = min_history(panel.freq)
+    origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
+    preds, boosters = _run_candidates(panel, [*origins, n_hist], names, seed, refit_global, holiday_country)
+    closed = closed_days(panel, [*origins, n_hist])
+    if closed.any():
+        preds = {name: np.where(closed, 0.0, p) for name, p in preds.items()}
+    default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
+    preds = _with_ensemble(preds, default, "ensemble" in (candidates or DEFAULT_CANDIDATES))
+
+    level = recent_level(panel.y, panel.freq)
+    chosen, scores, bands, scale = select_per_cluster(
+        panel, preds, default, origins, selection, selection_margin, closed[:, : len(origins)]
+    )
+    final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
+    p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None) * scale[:, None]
+    if bands is not None:
+        p10, p90 = bands.apply(p50, level)
+    else:
+        # No backtest possible (very short history): a wide +-60% band, flagged by NaN accuracy.
+        p10, p90 = 0.4 * p50, 1.6 * p50 + 0.5
+    labels = np.array(list(preds), dtype=object)[chosen]
+
+    short = panel.n_history < shortest
+    observed_mean = np.nan_to_num(nanmean(panel.y, axis=1), nan=0.0)
+    cold = cold_start(panel.keys, short, observed_mean, panel.n_history, shortest, p50, p10, p90)
+    labels = np.where(cold != "", cold, labels)
+    if closed.any():
+        # Cold-start profiles come from peers' averages: keep closing days at zero for them too.
+        for grid in (p10, p50, p90):
+            grid[closed[:, -1]] = 0.0
+    points, series = _frames(panel, (p10, p50, p90), labels, scores)
+    demand_model = None
+    if boosters:
+        global_p50 = np.where(closed[:, -1], 0.0, preds[GLOBAL_MODEL][:, -1] * scale[:, None])
+        demand_model = DemandModel.from_fit(
+            panel, boosters, holiday_country, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
+        )
+    return ForecastResult(points=points, series=series, demand_model=demand_model)
