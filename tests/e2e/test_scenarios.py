@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -89,7 +91,7 @@ def computed(shop: dict[str, Any]) -> dict[str, Any]:
         assert created.status_code == 202, created.text
         assert set(created.json()) == {"id", "status"} and created.json()["status"] == "queued"
         scenario = _wait(client, f"/scenarios/{created.json()['id']}", shop["headers"])
-    assert scenario["status"] == "succeeded", scenario
+    assert scenario["status"] == "succeeded", scenario["error"]
     return scenario
 
 
@@ -114,6 +116,9 @@ def test_a_scenario_prices_demand_and_orders_per_item_and_in_total(
     assert first["baseline"]["units"] == pytest.approx(
         sum(p["baseline_p50"] for p in first["points"]), rel=1e-3
     )
+    # The demand model's baseline reproduces the stored forecast.
+    stored = [p["p50"] for p in shop["forecast"]["points"]]
+    assert [p["baseline_p50"] for p in first["points"]] == pytest.approx(stored, abs=2e-3)
     for side in ("baseline", "scenario"):
         assert first[side]["order_quantity"] is not None and first[side]["order_quantity"] >= 0
         assert 0 <= first[side]["stockout_risk"] <= 1
@@ -207,6 +212,86 @@ def test_a_plan_after_the_last_sale_of_an_old_history_is_accepted_and_used(shop:
     assert job["rows_accepted"] == 1
     # The plan is part of the planned series' fingerprint: the forecast was refitted with it.
     assert job["stages"]["forecasting"]["series_refit"] >= 1
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-component-update",
+]
+
+
+def _fmt_number(value: float) -> str:
+    """Like the dashboard's formatNumber: "12,346"."""
+    return f"{int(abs(value) + 0.5) * (1 if value >= 0 else -1):,}"
+
+
+def _plan_page(browser: Any, shop: dict[str, Any], width: int, errors: list[str]) -> Any:
+    """The Plan page at a width, signed in through the dashboard's stored tokens."""
+    login = httpx.post(
+        f"{shop['base_url']}/auth/login", json={"email": "planner@shop.example", "password": "password-123"}
+    ).json()
+    tokens = json.dumps({"access": login["access_token"], "refresh": login["refresh_token"]})
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=shop["base_url"])
+    context.add_init_script(f"localStorage.setItem('smartretail.tokens', {json.dumps(tokens)});")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto("/app/plan")
+    page.get_by_test_id("plan-form").wait_for()
+    return page
+
+
+def test_the_plan_page_computes_compares_and_shows_what_the_api_says(
+    shop: dict[str, Any], computed: dict[str, Any]
+) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = _plan_page(browser, shop, 1440, errors)
+        page.get_by_label("Name").fill("browser plan")
+        page.locator("#plan-store").select_option("S01")
+        page.locator("#plan-sku").fill("SKU002")
+        page.get_by_role("button", name="Change %").click()
+        page.locator("#plan-price").fill("-15")
+        page.locator("#plan-promo").check()
+        page.get_by_test_id("plan-submit").click()
+        # The new scenario is selected; its totals appear once the workers have computed it.
+        page.get_by_test_id("plan-totals").wait_for(timeout=600_000)
+        with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
+            listed = client.get("/scenarios").json()["items"]
+            mine = next(s for s in listed if s["name"] == "browser plan")
+            api = client.get(f"/scenarios/{mine['id']}", params={"limit": 20}).json()
+        assert api["status"] == "succeeded"
+        assert api["changes"][0]["price_change_pct"] == -15 and api["changes"][0]["sku"] == "SKU002"
+        for name in ("units", "revenue", "gross_margin"):
+            shown = float(page.get_by_test_id(f"plan-total-{name}").get_attribute("data-value"))
+            assert shown == pytest.approx(api["totals"]["scenario"][name])
+        rows = page.get_by_test_id("plan-item")
+        assert rows.count() == len(api["items"])
+        assert rows.first.get_attribute("data-sku") == api["items"][0]["sku"] == "SKU002"
+        cell = rows.first.get_by_test_id("item-order_quantity")
+        assert float(cell.get_attribute("data-scenario")) == pytest.approx(
+            api["items"][0]["scenario"]["order_quantity"]
+        )
+        page.wait_for_selector("[data-testid=plan-chart] svg path[d]", state="attached")
+        # Compare with the scenario computed through the API.
+        other = page.locator(f"[data-testid=plan-list-item][data-id='{computed['id']}']")
+        other.get_by_label("Compare").check()
+        compare = page.get_by_test_id("compare-b-units")
+        assert compare.inner_text() == _fmt_number(computed["totals"]["scenario"]["units"])
+        phone = _plan_page(browser, shop, 375, errors)
+        phone.get_by_test_id("plan-totals").wait_for()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+        browser.close()
+    assert errors == []
 
 
 def test_adopting_makes_the_changes_the_plan_and_reruns_forecasting_and_inventory(

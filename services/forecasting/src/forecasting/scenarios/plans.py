@@ -1,4 +1,4 @@
-"""Pure scenario arithmetic: a baseline plan, the changes laid over it, and units, revenue and margin.
+"""Pure scenario arithmetic: changes laid over the baseline plan, and units, revenue and margin.
 
 Data frames in, data frames out (no database or queue), so the rules of the contract are tested
 on known answers: a change without store/sku/category applies to every item, a later change
@@ -18,58 +18,16 @@ KEYS = ["store", "sku"]
 PLAN_COLUMNS = ["store", "sku", "date", "price", "promotion"]
 
 
-def baseline_plan(
-    history: pd.DataFrame,
-    plan: pd.DataFrame,
-    products: pd.DataFrame,
-    items: pd.DataFrame,
-    dates: pd.DatetimeIndex,
-) -> pd.DataFrame:
-    """The price and promotion the baseline forecast assumes per item and day of the horizon.
+def change_mask(
+    frame: pd.DataFrame, change: dict[str, Any], categories: pd.Series, period_days: int = 1
+) -> np.ndarray:
+    """Rows of a plan (store, sku, date; categories aligned) that one change covers.
 
-    A planned price or promotion where the stored plan gives one; otherwise the item's last price
-    paid without a promotion (its last price, then its listed price), and no promotion: what the
-    forecasting engine assumes for an unplanned future day.
+    A row dated d stands for the period of `period_days` days ending on d (a weekly forecast's
+    period); the change covers it when their days overlap.
     """
-    last = _last_regular_price(history)
-    grid = pd.MultiIndex.from_product([pd.RangeIndex(len(items)), dates], names=["item", "date"]).to_frame(
-        index=False
-    )
-    frame = items[KEYS].reset_index(drop=True).iloc[grid["item"]].reset_index(drop=True)
-    frame["date"] = grid["date"].to_numpy()
-    frame = frame.merge(last, on=KEYS, how="left")
-    if len(products) and "price" in products:
-        listed = products[[*KEYS, "price"]].drop_duplicates(KEYS).rename(columns={"price": "listed"})
-        frame = frame.merge(listed, on=KEYS, how="left")
-        frame["price"] = frame["price"].fillna(pd.to_numeric(frame["listed"], errors="coerce"))
-    frame["promotion"] = 0.0
-    if len(plan):
-        planned = plan.rename(columns={"unit_price": "planned_price", "promotion": "planned_promotion"})
-        planned = planned[[*KEYS, "date", "planned_price", "planned_promotion"]].drop_duplicates(
-            [*KEYS, "date"]
-        )
-        frame = frame.merge(planned, on=[*KEYS, "date"], how="left")
-        frame["price"] = frame["planned_price"].fillna(frame["price"])
-        frame["promotion"] = frame["planned_promotion"].fillna(frame["promotion"])
-    return frame[PLAN_COLUMNS].astype({"price": float, "promotion": float})
-
-
-def _last_regular_price(history: pd.DataFrame) -> pd.DataFrame:
-    """Per item, the last price paid on a day without a promotion (else its last price)."""
-    if history.empty or "unit_price" not in history:
-        return pd.DataFrame({"store": [], "sku": [], "price": []})
-    priced = history.loc[history["unit_price"].notna() & (history["unit_price"] > 0)].sort_values("date")
-    promoted = (
-        priced["promotion"].fillna(0).gt(0) if "promotion" in priced else pd.Series(False, priced.index)
-    )
-    regular = priced.loc[~promoted].groupby(KEYS)["unit_price"].last()
-    any_price = priced.groupby(KEYS)["unit_price"].last()
-    return regular.combine_first(any_price).rename("price").reset_index()
-
-
-def change_mask(frame: pd.DataFrame, change: dict[str, Any], categories: pd.Series) -> np.ndarray:
-    """Rows of a plan (store, sku, date; categories aligned) that one change covers."""
-    mask = (frame["date"] >= pd.Timestamp(change["start"])) & (frame["date"] <= pd.Timestamp(change["end"]))
+    period_start = frame["date"] - pd.Timedelta(days=period_days - 1)
+    mask = (frame["date"] >= pd.Timestamp(change["start"])) & (period_start <= pd.Timestamp(change["end"]))
     for field, column in (("store", frame["store"]), ("sku", frame["sku"]), ("category", categories)):
         if change.get(field) is not None:
             mask &= column.astype(str) == str(change[field])
@@ -77,7 +35,7 @@ def change_mask(frame: pd.DataFrame, change: dict[str, Any], categories: pd.Seri
 
 
 def apply_changes(
-    baseline: pd.DataFrame, changes: Sequence[dict[str, Any]], categories: pd.Series
+    baseline: pd.DataFrame, changes: Sequence[dict[str, Any]], categories: pd.Series, period_days: int = 1
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The scenario's plan (baseline with the changes applied in order) and which rows changed."""
     scenario = baseline.copy()
@@ -86,7 +44,7 @@ def apply_changes(
     price = scenario["price"].to_numpy(dtype=float).copy()
     promotion = scenario["promotion"].to_numpy(dtype=float).copy()
     for change in changes:
-        mask = change_mask(baseline, change, categories)
+        mask = change_mask(baseline, change, categories, period_days)
         if change.get("price") is not None:
             price[mask] = float(change["price"])
         elif change.get("price_change_pct") is not None:
@@ -99,31 +57,15 @@ def apply_changes(
     return scenario, changed
 
 
-def period_prices(points: pd.DataFrame, plan: pd.DataFrame) -> np.ndarray:
-    """The mean daily plan price over each forecast point's period (its days up to its date).
-
-    A weekly point dated d covers the days after the previous point up to d; a daily point its day.
-    """
-    stamps = points[[*KEYS, "date"]].assign(point=np.arange(len(points)))
-    days = plan[[*KEYS, "date", "price"]].sort_values("date")
-    joined = pd.merge_asof(
-        days,
-        stamps.sort_values("date").rename(columns={"date": "point_date"}),
-        left_on="date",
-        right_on="point_date",
-        by=KEYS,
-        direction="forward",
-    )
-    means = joined.groupby("point")["price"].mean()
-    out = np.full(len(points), np.nan)
-    out[means.index.to_numpy(dtype=int)] = means.to_numpy(dtype=float)
-    return out
-
-
 def item_figures(points: pd.DataFrame, plan: pd.DataFrame, unit_cost: pd.DataFrame) -> pd.DataFrame:
-    """Per item: units (sum of p50), revenue (units x price) and gross margin (units x (price - cost))."""
-    price = period_prices(points, plan)
-    frame = points[[*KEYS, "p50"]].assign(price=price).merge(unit_cost, on=KEYS, how="left")
+    """Per item: units (sum of p50), revenue (units x price) and gross margin (units x (price - cost)).
+
+    `plan` holds the price of every point's store, sku and period date (the demand model's plan).
+    """
+    frame = points[[*KEYS, "date", "p50"]].merge(
+        plan[[*KEYS, "date", "price"]], on=[*KEYS, "date"], how="left"
+    )
+    frame = frame.merge(unit_cost, on=KEYS, how="left")
     frame["revenue"] = frame["p50"] * frame["price"]
     frame["gross_margin"] = frame["p50"] * (frame["price"] - frame["unit_cost"])
     grouped = frame.groupby(KEYS, as_index=False).agg(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,7 @@ from sqlalchemy.exc import OperationalError
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
 from common.org_settings import load_settings
-from common.sales import load_daily_sales, load_plan, load_products
-from forecasting.repository import numeric_columns
+from common.sales import load_products
 from forecasting.scenarios import plans
 from forecasting.scenarios.repository import (
     forecast_series_info,
@@ -32,9 +31,18 @@ from forecasting.scenarios.repository import (
     write_results,
 )
 
+if TYPE_CHECKING:
+    from forecasting.engine import DemandModel
+
 log = logging.getLogger("smartretail.scenarios")
 KEYS = ["store", "sku"]
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+class ScenarioError(Exception):
+    """An expected failure of a scenario, with a reason a person can read."""
+
+
 # A substitute counts as affected when its units move by more than this share (or 0.01 unit).
 AFFECTED_SHARE = 1e-4
 MONEY = ("units", "revenue", "gross_margin")
@@ -45,26 +53,43 @@ def _record(scenario_id: str, status: str, progress: float, error: str | None = 
         set_status(session.connection(), scenario_id, status, progress, error)
 
 
-def scenario_demand(
-    history: pd.DataFrame,
-    products: pd.DataFrame,
-    baseline: pd.DataFrame,
-    scenario: pd.DataFrame,
-    horizon_days: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Demand points (store, sku, date, p10, p50, p90) under the baseline plan and the scenario's."""
-    from forecasting.engine import forecast  # heavy imports stay out of the API process
+def _stores(changes: list[dict[str, Any]]) -> list[str] | None:
+    """The stores the changes name (None: a change without a store touches every store)."""
+    if any(change.get("store") is None for change in changes):
+        return None
+    return sorted({str(change["store"]) for change in changes})
 
-    out = []
-    for plan in (baseline, scenario):
-        result = forecast(
-            history,
-            horizon_days=horizon_days,
-            plan=plan.rename(columns={"price": "unit_price"}),
-            products=products if len(products) else None,
+
+def scenario_demand(
+    models: list[DemandModel], changes: list[dict[str, Any]], series: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Baseline and scenario demand of the models' series whose plan the changes touch.
+
+    The fitted models are reused as stored: only their inputs change. Returns the baseline points,
+    the scenario points, the baseline plan and the scenario plan (store, sku, date, price,
+    promotion) of those models, and which plan rows the changes touched.
+    """
+    from forecasting.engine import predict_demand  # heavy imports stay out of the API process
+    from forecasting.engine.panel import WEEKLY
+
+    parts: list[tuple[pd.DataFrame, ...]] = []
+    touched: list[np.ndarray] = []
+    categories_of = series[[*KEYS, "category"]]
+    for model in models:
+        baseline = model.baseline_plan()[plans.PLAN_COLUMNS]
+        categories = baseline[KEYS].merge(categories_of, on=KEYS, how="left")["category"]
+        period_days = 7 if model.panel.freq == WEEKLY else 1
+        scenario, changed = plans.apply_changes(baseline, changes, categories, period_days)
+        if not changed.any():
+            continue
+        parts.append(
+            (predict_demand(model), predict_demand(model, scenario.loc[changed]), baseline, scenario)
         )
-        out.append(result.points[[*KEYS, "date", "p10", "p50", "p90"]])
-    return out[0], out[1]
+        touched.append(changed)
+    if not parts:
+        raise ScenarioError("no forecast period of any item falls within the changes' dates")
+    frames = [pd.concat(column, ignore_index=True) for column in zip(*parts, strict=True)]
+    return frames[0], frames[1], frames[2], frames[3], np.concatenate(touched)
 
 
 def _items(
@@ -97,36 +122,25 @@ def _items(
 
 def compute(scenario_id: str) -> bool:
     """Compute and store a scenario's demand and money figures; False when it no longer exists."""
+    from forecasting.repository import load_demand_models
+
     with sync_session() as session:
         connection = session.connection()
         row = load_scenario(connection, scenario_id)
         if row is None:
             return False
         organization_id: uuid.UUID = row.organization_id
-        history = numeric_columns(load_daily_sales(connection, organization_id))
-        as_of = pd.Timestamp(history["date"].max())
-        plan = numeric_columns(load_plan(connection, organization_id, as_of))
+        changes = list(row.changes)
+        models = load_demand_models(connection, organization_id, _stores(changes))
         products = load_products(connection, organization_id)
         series = forecast_series_info(connection, organization_id)
         margin_pct = load_settings(connection, organization_id).pricing.assumed_margin_pct
-    dates = pd.date_range(pd.Timestamp(row.horizon_start), pd.Timestamp(row.horizon_end), freq="D")
-    baseline = plans.baseline_plan(history, plan, products, series, dates)
-    categories = baseline[KEYS].merge(series[[*KEYS, "category"]], on=KEYS, how="left")["category"]
-    scenario_plan, changed = plans.apply_changes(baseline, list(row.changes), categories)
-    changed_keys = baseline.loc[changed, KEYS].drop_duplicates()
+    if not models:
+        raise ScenarioError("no demand model is stored yet: wait for forecasting to finish, then try again")
     _record(scenario_id, "running", 0.2)
-    # Only the stores a change touches: substitutes share a store, so no other item can move.
-    stores = set(changed_keys["store"])
-    in_stores = history["store"].isin(stores)
-    horizon_days = int((pd.Timestamp(row.horizon_end) - as_of).days)
-    base_points, new_points = scenario_demand(
-        history.loc[in_stores],
-        products.loc[products["store"].isin(stores)] if len(products) else products,
-        baseline.loc[baseline["store"].isin(stores)],
-        scenario_plan.loc[scenario_plan["store"].isin(stores)],
-        horizon_days,
-    )
-    _record(scenario_id, "running", 0.7)
+    base_points, new_points, baseline, scenario_plan, changed = scenario_demand(models, changes, series)
+    _record(scenario_id, "running", 0.6)
+    changed_keys = baseline.loc[changed, KEYS].drop_duplicates()
     items = _items(series, changed_keys, base_points, new_points)
     _store(
         scenario_id, items, base_points, new_points, baseline, scenario_plan, changed, products, margin_pct
@@ -188,6 +202,9 @@ def scenario(self: Task, scenario_id: str) -> None:
             raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
         _record(scenario_id, "failed", 1.0, f"the database or queue was unavailable ({type(exc).__name__})")
         raise
+    except ScenarioError as exc:
+        _record(scenario_id, "failed", 1.0, str(exc))
+        return
     except Exception as exc:
         log.exception("scenario %s failed", scenario_id)
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
