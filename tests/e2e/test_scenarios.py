@@ -224,8 +224,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _fmt_number(value: float) -> str:
-    """Like the dashboard's formatNumber: "12,346"."""
+def _fmt_number(value: float | None) -> str:
+    """Like the dashboard's formatNumber: "12,346", a dash when missing."""
+    if value is None:
+        return "—"
     return f"{int(abs(value) + 0.5) * (1 if value >= 0 else -1):,}"
 
 
@@ -264,7 +266,8 @@ def test_the_plan_page_computes_compares_and_shows_what_the_api_says(
         page.locator("#plan-promo").check()
         page.get_by_test_id("plan-submit").click()
         # The new scenario is selected; its totals appear once the workers have computed it.
-        page.get_by_test_id("plan-totals").wait_for(timeout=600_000)
+        detail = page.locator("[data-testid=plan-detail]", has_text="browser plan")
+        detail.get_by_test_id("plan-totals").wait_for(timeout=600_000)
         with httpx.Client(base_url=shop["base_url"], headers=shop["headers"], timeout=60) as client:
             listed = client.get("/scenarios").json()["items"]
             mine = next(s for s in listed if s["name"] == "browser plan")
@@ -277,10 +280,12 @@ def test_the_plan_page_computes_compares_and_shows_what_the_api_says(
         rows = page.get_by_test_id("plan-item")
         assert rows.count() == len(api["items"])
         assert rows.first.get_attribute("data-sku") == api["items"][0]["sku"] == "SKU002"
-        cell = rows.first.get_by_test_id("item-order_quantity")
-        assert float(cell.get_attribute("data-scenario")) == pytest.approx(
-            api["items"][0]["scenario"]["order_quantity"]
-        )
+        first = api["items"][0]
+        units = rows.first.get_by_test_id("item-units")
+        assert float(units.get_attribute("data-scenario")) == pytest.approx(first["scenario"]["units"])
+        orders = rows.first.get_by_test_id("item-order_quantity").inner_text()
+        expected = [_fmt_number(first[side]["order_quantity"]) for side in ("baseline", "scenario")]
+        assert orders.startswith(f"{expected[0]} → {expected[1]}"), orders
         page.wait_for_selector("[data-testid=plan-chart] svg path[d]", state="attached")
         # Compare with the scenario computed through the API.
         other = page.locator(f"[data-testid=plan-list-item][data-id='{computed['id']}']")

@@ -91,8 +91,9 @@ def scenario_orders(scenario_id: str) -> bool:
     products_or_none = products if not products.empty else None
     sides = []
     for side, prefix in (("baseline", "baseline_"), ("scenario", "")):
-        band = points.rename(columns={f"{prefix}{q}": q for q in ("p10", "p50", "p90")})
-        band = band[[*KEYS, "date", "p10", "p50", "p90", "frequency", "wape"]]
+        quantiles = [f"{prefix}{q}" for q in ("p10", "p50", "p90")]
+        band = points[[*KEYS, "date", *quantiles, "frequency", "wape"]]
+        band = band.rename(columns={f"{prefix}{q}": q for q in ("p10", "p50", "p90")})
         table = recommend_inventory(band, products_or_none, policy=policy, history=history)
         sides.append(
             table[[*KEYS, "order_quantity", "stockout_risk"]].rename(

@@ -68,12 +68,6 @@ class ScenarioCreate(BaseModel):
     changes: list[ScenarioChange] = Field(default_factory=list, max_length=MAX_CHANGES)
     from_pricing_suggestions: bool = False
 
-    @model_validator(mode="after")
-    def _something_to_do(self) -> ScenarioCreate:
-        if not self.changes and not self.from_pricing_suggestions:
-            raise ValueError("changes: no change given (add a change or set from_pricing_suggestions)")
-        return self
-
 
 class ScenarioAccepted(BaseModel):
     """A scenario taken on: computed in the background."""
