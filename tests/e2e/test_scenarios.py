@@ -259,7 +259,7 @@ def test_the_plan_page_computes_compares_and_shows_what_the_api_says(
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = _plan_page(browser, shop, 1440, errors)
         page.get_by_label("Name").fill("browser plan")
-        page.locator("#plan-store").select_option("S01")
+        page.locator("select#plan-store").select_option("S01")  # a select once the stores have loaded
         page.locator("#plan-sku").fill("SKU002")
         page.get_by_role("button", name="Change %").click()
         page.locator("#plan-price").fill("-15")

@@ -1272,6 +1272,24 @@ export interface components {
             points: components["schemas"]["ForecastPoint"][];
         };
         /**
+         * Drivers
+         * @description Units of p50 explained by each driver family; they sum to p50.
+         */
+        Drivers: {
+            /** Base */
+            base: number;
+            /** Seasonality */
+            seasonality: number;
+            /** Price */
+            price: number;
+            /** Promotion */
+            promotion: number;
+            /** Events */
+            events: number;
+            /** Substitutes */
+            substitutes: number;
+        };
+        /**
          * ForecastPage
          * @description A page of forecasts.
          */
@@ -1283,7 +1301,7 @@ export interface components {
         };
         /**
          * ForecastPoint
-         * @description One future period with its 80% band.
+         * @description One future period with its 80% band (and with `drivers=true`, why p50 is what it is).
          */
         ForecastPoint: {
             /** Date */
@@ -1294,6 +1312,7 @@ export interface components {
             p50: number;
             /** P90 */
             p90: number;
+            drivers?: components["schemas"]["Drivers"] | null;
         };
         /**
          * Scenario
@@ -2530,6 +2549,8 @@ export interface operations {
                 level?: ("store" | "category" | "total") | null;
                 limit?: number;
                 offset?: number;
+                /** @description add each point's drivers: units of p50 per driver family, summing to p50 */
+                drivers?: boolean;
             };
             header?: never;
             path?: never;
