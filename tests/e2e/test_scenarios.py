@@ -215,6 +215,8 @@ def test_a_plan_after_the_last_sale_of_an_old_history_is_accepted_and_used(shop:
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Screenshots for a reviewer (git-ignored), as the dashboard test leaves its own.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "plan"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -292,9 +294,13 @@ def test_the_plan_page_computes_compares_and_shows_what_the_api_says(
         other.get_by_label("Compare").check()
         compare = page.get_by_test_id("compare-b-units")
         assert compare.inner_text() == _fmt_number(computed["totals"]["scenario"]["units"])
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "plan-1440.png"), full_page=True)
         phone = _plan_page(browser, shop, 375, errors)
         phone.get_by_test_id("plan-totals").wait_for()
+        phone.wait_for_selector("[data-testid=plan-chart] svg path[d]", state="attached")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+        phone.screenshot(path=str(ARTIFACTS / "plan-375.png"), full_page=True)
         browser.close()
     assert errors == []
 

@@ -184,7 +184,7 @@ function ScenarioList(props: {
     <ul className="divide-y divide-slate-100" data-testid="plan-list">
       {props.items.map((s) => (
         <li key={s.id} className={cx("flex flex-wrap items-center gap-3 py-2", props.selected === s.id && "bg-indigo-50/50")} data-testid="plan-list-item" data-id={s.id}>
-          <button type="button" onClick={() => props.onSelect(s.id)} className="min-w-0 flex-1 text-left" aria-pressed={props.selected === s.id}>
+          <button type="button" onClick={() => props.onSelect(s.id)} className="min-w-0 basis-full text-left sm:flex-1 sm:basis-auto" aria-pressed={props.selected === s.id}>
             <span className="block truncate text-sm font-medium text-slate-900">{s.name}</span>
             <span className="block text-xs text-slate-500">{formatDateTime(s.created_at)}</span>
           </button>
@@ -221,8 +221,7 @@ function Comparison(props: { a: ScenarioSummary; b: ScenarioSummary }) {
         <table className="min-w-full text-sm">
           <thead className="text-left text-slate-600">
             <tr>
-              <th className="px-2 py-1 font-medium" scope="col">Over the horizon</th>
-              <th className="px-2 py-1 text-right font-medium" scope="col">Baseline</th>
+              <th className="px-2 py-1 font-medium" scope="col">Baseline → scenario</th>
               <th className="px-2 py-1 text-right font-medium" scope="col">{props.a.name}</th>
               <th className="px-2 py-1 text-right font-medium" scope="col">{props.b.name}</th>
             </tr>
@@ -231,15 +230,20 @@ function Comparison(props: { a: ScenarioSummary; b: ScenarioSummary }) {
             {rows.map((r) => (
               <tr key={r.key} className="border-t border-slate-100">
                 <th scope="row" className="px-2 py-1 text-left font-normal">{r.label}</th>
-                <td className="px-2 py-1 text-right">{fmt(props.a.totals?.baseline[r.key], r.money)}</td>
-                <td className="px-2 py-1 text-right" data-testid={`compare-a-${r.key}`}>{fmt(props.a.totals?.scenario[r.key], r.money)}</td>
-                <td className="px-2 py-1 text-right" data-testid={`compare-b-${r.key}`}>{fmt(props.b.totals?.scenario[r.key], r.money)}</td>
+                {([props.a, props.b] as const).map((s, i) => (
+                  <td key={s.id} className="whitespace-nowrap px-2 py-1 text-right">
+                    <span className="text-slate-500">{fmt(s.totals?.baseline[r.key], r.money)} → </span>
+                    <span className="font-medium text-slate-900" data-testid={`compare-${i === 0 ? "a" : "b"}-${r.key}`}>
+                      {fmt(s.totals?.scenario[r.key], r.money)}
+                    </span>
+                  </td>
+                ))}
               </tr>
             ))}
           </tbody>
         </table>
       </div>
-      <p className="mt-2 text-xs text-slate-500">Each scenario's totals cover the items it changes or affects; compare scenarios over the same items.</p>
+      <p className="mt-2 text-xs text-slate-500">Each scenario is set against the baseline of the items it changes or affects (its own baseline).</p>
     </Card>
   );
 }
