@@ -36,6 +36,7 @@ export type Scenario = S["Scenario"];
 export type ScenarioItem = S["ScenarioItem"];
 export type ScenarioPoint = S["ScenarioPoint"];
 export type ScenarioFigures = S["ScenarioItemFigures"];
+export type ScenarioTotals = S["ScenarioTotals"];
 
 export type ApiKey = S["ApiKey"];
 export type ApiKeyList = S["ApiKeyList"];

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { scenarios } from "../api/endpoints";
-import type { ScenarioFigures, ScenarioItem } from "../api/types";
+import type { ScenarioFigures, ScenarioItem, ScenarioTotals } from "../api/types";
 import { useQuery } from "../hooks";
 import { formatCompact, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent, formatShortDate, formatSignedPercent } from "../lib/format";
 import { isComputing, relativeChange, scenarioChartRows } from "../lib/scenarios";
@@ -97,6 +97,29 @@ function ItemsTable(props: { items: ScenarioItem[]; selected: ScenarioItem | nul
   );
 }
 
+function TotalsGrid(props: { totals: ScenarioTotals }) {
+  return (
+    <div className="mb-4 grid grid-cols-1 gap-4 sm:grid-cols-3" data-testid="plan-totals">
+      {(["units", "revenue", "gross_margin"] as const).map((key) => {
+        const base = props.totals.baseline[key];
+        const next = props.totals.scenario[key];
+        const change = relativeChange(base, next);
+        const fmt = key === "units" ? formatNumber : formatMoney;
+        return (
+          <Stat
+            key={key}
+            label={{ units: "Units", revenue: "Revenue", gross_margin: "Gross margin" }[key]}
+            value={fmt(next)}
+            raw={next}
+            testId={`plan-total-${key}`}
+            hint={`Baseline ${fmt(base)}${change === null ? "" : ` · ${formatSignedPercent(change)}`}`}
+          />
+        );
+      })}
+    </div>
+  );
+}
+
 export function ScenarioDetail(props: { id: string; onChanged: () => void; onDeleted: () => void }) {
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState<ScenarioItem | null>(null);
@@ -157,24 +180,7 @@ export function ScenarioDetail(props: { id: string; onChanged: () => void; onDel
           {s.status === "failed" && <ErrorBox message={s.error ?? "The scenario could not be computed."} />}
           {s.status === "succeeded" && s.totals && (
             <>
-              <div className="mb-4 grid grid-cols-1 gap-4 sm:grid-cols-3" data-testid="plan-totals">
-                {(["units", "revenue", "gross_margin"] as const).map((key) => {
-                  const base = s.totals!.baseline[key];
-                  const next = s.totals!.scenario[key];
-                  const change = relativeChange(base, next);
-                  const fmt = key === "units" ? formatNumber : formatMoney;
-                  return (
-                    <Stat
-                      key={key}
-                      label={{ units: "Units", revenue: "Revenue", gross_margin: "Gross margin" }[key]}
-                      value={fmt(next)}
-                      raw={next}
-                      testId={`plan-total-${key}`}
-                      hint={`Baseline ${fmt(base)}${change === null ? "" : ` · ${formatSignedPercent(change)}`}`}
-                    />
-                  );
-                })}
-              </div>
+              <TotalsGrid totals={s.totals} />
               {s.assumptions.map((a) => (
                 <p key={a} className="mb-2 text-xs text-amber-800" data-testid="plan-assumption">{a}</p>
               ))}
@@ -188,6 +194,11 @@ export function ScenarioDetail(props: { id: string; onChanged: () => void; onDel
               )}
               <ItemsTable items={s.items} selected={selected} onSelect={setSelected} />
               <Pager offset={offset} limit={LIMIT} total={s.total} onChange={setOffset} />
+              {s.items.some((i) => i.scenario.order_quantity === null) && (
+                <p className="mt-2 text-xs text-slate-500">
+                  “—” under orders and stock-out risk: the item's stock on hand is unknown; upload the product list with on-hand stock (POST /upload-products) to see them.
+                </p>
+              )}
               <p className="mt-2 text-xs text-slate-500">
                 Baseline → scenario over the forecast horizon {formatDate(s.horizon_start)} – {formatDate(s.horizon_end)}. Changed items come first, then items whose demand moves through them.
               </p>

@@ -49,6 +49,52 @@ function ItemSearch(props: { store: string; sku: string; onPick: (sku: string) =
   );
 }
 
+const PRICE_MODES: { key: PriceMode; label: string }[] = [
+  { key: "none", label: "Keep" },
+  { key: "price", label: "Set price" },
+  { key: "pct", label: "Change %" },
+];
+
+function PriceFields(props: { form: ChangeForm; set: (patch: Partial<ChangeForm>) => void }) {
+  const { form, set } = props;
+  return (
+    <>
+      <div>
+        <span className="block text-sm font-medium text-slate-700">Price</span>
+        <div role="group" aria-label="Price" className="mt-1 inline-flex rounded-lg bg-slate-100 p-1 text-sm font-medium">
+          {PRICE_MODES.map((m) => (
+            <button
+              key={m.key}
+              type="button"
+              aria-pressed={form.priceMode === m.key}
+              onClick={() => set({ priceMode: m.key })}
+              className={cx("rounded-md px-3 py-1.5", form.priceMode === m.key ? "bg-white text-slate-900 shadow-sm" : "text-slate-600")}
+            >
+              {m.label}
+            </button>
+          ))}
+        </div>
+        {form.priceMode !== "none" && (
+          <input
+            id="plan-price"
+            aria-label={form.priceMode === "price" ? "New price" : "Price change in percent"}
+            type="number"
+            step="0.01"
+            value={form.priceValue}
+            onChange={(e) => set({ priceValue: e.target.value })}
+            placeholder={form.priceMode === "price" ? "2.49" : "-10"}
+            className={cx(inputClass, "mt-2")}
+          />
+        )}
+      </div>
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        <input id="plan-promo" type="checkbox" checked={form.promotion} onChange={(e) => set({ promotion: e.target.checked })} />
+        Run a promotion on these days
+      </label>
+    </>
+  );
+}
+
 function ScenarioForm(props: { onCreated: (id: string) => void }) {
   const [name, setName] = useState("");
   const [form, setForm] = useState<ChangeForm>(EMPTY);
@@ -88,11 +134,6 @@ function ScenarioForm(props: { onCreated: (id: string) => void }) {
       setBusy(false);
     }
   };
-  const modes: { key: PriceMode; label: string }[] = [
-    { key: "none", label: "Keep" },
-    { key: "price", label: "Set price" },
-    { key: "pct", label: "Change %" },
-  ];
   return (
     <Card title="New scenario" testId="plan-form">
       <div className="space-y-3">
@@ -114,38 +155,7 @@ function ScenarioForm(props: { onCreated: (id: string) => void }) {
             <input id="plan-end" type="date" value={form.end} min={first} max={last} onChange={(e) => set({ end: e.target.value })} className={inputClass} />
           </Field>
         </div>
-        <div>
-          <span className="block text-sm font-medium text-slate-700">Price</span>
-          <div role="group" aria-label="Price" className="mt-1 inline-flex rounded-lg bg-slate-100 p-1 text-sm font-medium">
-            {modes.map((m) => (
-              <button
-                key={m.key}
-                type="button"
-                aria-pressed={form.priceMode === m.key}
-                onClick={() => set({ priceMode: m.key })}
-                className={cx("rounded-md px-3 py-1.5", form.priceMode === m.key ? "bg-white text-slate-900 shadow-sm" : "text-slate-600")}
-              >
-                {m.label}
-              </button>
-            ))}
-          </div>
-          {form.priceMode !== "none" && (
-            <input
-              id="plan-price"
-              aria-label={form.priceMode === "price" ? "New price" : "Price change in percent"}
-              type="number"
-              step="0.01"
-              value={form.priceValue}
-              onChange={(e) => set({ priceValue: e.target.value })}
-              placeholder={form.priceMode === "price" ? "2.49" : "-10"}
-              className={cx(inputClass, "mt-2")}
-            />
-          )}
-        </div>
-        <label className="flex items-center gap-2 text-sm text-slate-700">
-          <input id="plan-promo" type="checkbox" checked={form.promotion} onChange={(e) => set({ promotion: e.target.checked })} />
-          Run a promotion on these days
-        </label>
+        <PriceFields form={form} set={set} />
         <Button variant="secondary" onClick={add} className="w-full">Add this change</Button>
         {changes.length > 0 && (
           <ol className="space-y-1 text-sm" data-testid="plan-changes">
