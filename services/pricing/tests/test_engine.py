@@ -305,3 +305,54 @@ def test_short_series_take_their_category_seasonality(planted) -> None:
     seasonal = np.log(predict_units(model, weeks))
     # Planted: 0.25 * sin(annual), so the log-units swing peak to trough by about 0.5.
     assert seasonal.max() - seasonal.min() == pytest.approx(0.5, abs=0.1)
+
+
+def _stepped_curves(suggestions: pd.DataFrame) -> pd.DataFrame:
+    """A forecast-like demand curve per item: a step function of price (as a tree model gives)
+    on x.49/x.99 prices and a relative grid, unlike the engine's constant-elasticity curve."""
+    rows = []
+    for row in suggestions.itertuples():
+        current = float(row.current_price)
+        grid = np.unique(np.round(np.r_[current * np.arange(0.6, 1.41, 0.05), current], 6))
+        endings = np.round(
+            np.arange(np.floor(current * 0.6), np.ceil(current * 1.4) + 1)[:, None] + [0.49, 0.99], 2
+        )
+        grid = np.unique(
+            np.r_[grid, endings.ravel()[(endings.ravel() >= grid[0]) & (endings.ravel() <= grid[-1])]]
+        )
+        units = 50.0 * np.where(grid > current * 1.03, 0.7, 1.0) * (grid / current) ** -1.5
+        rows.append((row.store, row.sku, list(grid), list(units)))
+    return pd.DataFrame(rows, columns=["store", "sku", "prices", "weekly_units"])
+
+
+def test_with_the_forecasts_curve_expected_units_at_every_suggestion_are_the_curves(
+    planted: tuple[pd.DataFrame, dict[tuple[str, str], float]], suggestions: pd.DataFrame
+) -> None:
+    curves = _stepped_curves(suggestions)
+    priced = suggest_prices(planted[0], curves=curves)
+    moved = priced.dropna(subset=["suggested_price"])
+    assert len(moved) >= 30
+    by_item = curves.set_index(["store", "sku"])
+    for row in moved.to_dict("records"):
+        curve = by_item.loc[(row["store"], row["sku"])]
+        model = json.loads(json.dumps(row["model"], allow_nan=False))  # what the service stores
+        units = simulate(model, row["suggested_price"])["expected_units"]
+        matches = np.nonzero(np.isclose(curve["prices"], row["suggested_price"], rtol=0, atol=1e-9))[0]
+        assert len(matches) == 1, "a suggestion with the default endings is a price on the curve"
+        at = int(matches[0])
+        assert units == pytest.approx(curve["weekly_units"][at], rel=1e-12)
+        low, point, high = (row[f"expected_units_change{end}"] for end in ("_low", "", "_high"))
+        assert low <= point <= high
+    # The step above 3% over the current price is the forecast's, not the constant elasticity's.
+    model = json.loads(json.dumps(moved.iloc[0]["model"], allow_nan=False))
+    current = float(moved.iloc[0]["current_price"])
+    assert simulate(model, current * 1.2)["expected_units"] == pytest.approx(50.0 * 0.7 * 1.2**-1.5, rel=0.02)
+
+
+def test_without_a_curve_pricing_keeps_its_constant_elasticity(suggestions: pd.DataFrame) -> None:
+    row = suggestions.dropna(subset=["suggested_price"]).iloc[0]
+    assert "curve" not in row["model"]
+    base = simulate(row["model"], row["current_price"])["expected_units"]
+    assert simulate(row["model"], row["current_price"] * 1.1)["expected_units"] == pytest.approx(
+        base * 1.1 ** row["elasticity"]
+    )

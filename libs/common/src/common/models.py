@@ -296,6 +296,18 @@ class DemandModelRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class DemandCurve(Base):
+    """Weekly units of one item at a grid of prices, from the demand model (pricing reads it)."""
+
+    __tablename__ = "demand_curves"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    prices: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    weekly_units: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
 class Recommendation(TimestampMixin, Base):
     """A pricing or inventory recommendation for one store x sku."""
 

@@ -214,6 +214,12 @@ def remove_series_except(connection: Connection, organization_id: uuid.UUID, key
             SELECT 1 FROM _live_keys k WHERE k.store = p.store AND k.sku = p.sku)"""),
         {"org": organization_id},
     )
+    connection.execute(
+        text("""
+        DELETE FROM demand_curves c WHERE c.organization_id = :org AND NOT EXISTS (
+            SELECT 1 FROM _live_keys k WHERE k.store = c.store AND k.sku = c.sku)"""),
+        {"org": organization_id},
+    )
     removed = connection.execute(
         text("""
         DELETE FROM forecast_series f WHERE f.organization_id = :org AND NOT EXISTS (
@@ -261,6 +267,35 @@ def load_demand_models(
         params["stores"] = list(stores)
     rows = connection.execute(text(query + " ORDER BY chunk"), params).scalars().all()
     return [DemandModel.from_bytes(bytes(row)) for row in rows]
+
+
+def replace_demand_curves(
+    connection: Connection, organization_id: uuid.UUID, job_id: str, curves: pd.DataFrame
+) -> None:
+    """Replace the demand curves of these items (pricing reads them)."""
+    rows = [
+        {
+            "org": organization_id,
+            "store": store,
+            "sku": sku,
+            "prices": [float(x) for x in prices],
+            "units": [float(x) for x in units],
+            "job": job_id,
+        }
+        for store, sku, prices, units in curves[["store", "sku", "prices", "weekly_units"]].itertuples(
+            index=False
+        )
+    ]
+    if not rows:
+        return
+    connection.execute(
+        text("""
+        INSERT INTO demand_curves (organization_id, store, sku, prices, weekly_units, job_id)
+        VALUES (:org, :store, :sku, :prices, :units, :job)
+        ON CONFLICT (organization_id, store, sku) DO UPDATE
+        SET prices = excluded.prices, weekly_units = excluded.weekly_units, job_id = excluded.job_id"""),
+        rows,
+    )
 
 
 def remove_demand_models_except(

@@ -31,6 +31,7 @@ from common import jobs
 from common.cache import invalidate
 from common.celery_app import celery_app, enqueue
 from common.db import sync_session
+from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.sales import load_daily_sales, load_plan, load_products
 from common.settings import get_settings
@@ -52,6 +53,7 @@ from forecasting.repository import (
     numeric_columns,
     remove_demand_models_except,
     remove_series_except,
+    replace_demand_curves,
     save_demand_model,
     stored_series,
     write_new_forecasts,
@@ -118,7 +120,8 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
 
 def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], index: int) -> int:
     """Forecast one chunk and write its series that need it; returns how many were written."""
-    from forecasting.engine import forecast, predict_demand  # heavy imports stay out of the API process
+    # Heavy imports stay out of the API process.
+    from forecasting.engine import demand_curves, forecast, predict_demand
 
     settings = get_settings()
     spec = ChunkSpec.from_json(entry["chunks"][index])
@@ -131,6 +134,7 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         stored = stored_series(connection, organization_id, spec.stores)
         started_at = database_now(connection)
+        endings = load_settings(connection, organization_id).pricing.price_endings
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
@@ -150,15 +154,19 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
-    points = result.points
+    points, curves = result.points, None
     if result.demand_model is not None:
         # The drivers come from the same fit and reproduce its p50; stored beside each point.
         points = predict_demand(result.demand_model, drivers=True)
+        # At every price pricing may suggest (its price endings), so both read the same units.
+        curves = demand_curves(result.demand_model, endings)
     with sync_session() as session:
         written = write_new_forecasts(
             session.connection(), organization_id, job_id, series, points, started_at
         )
         save_demand_model(session.connection(), organization_id, spec, job_id, result.demand_model)
+        if curves is not None:
+            replace_demand_curves(session.connection(), organization_id, job_id, curves)
     return written
 
 

@@ -12,6 +12,7 @@ from common.org_settings import load_settings
 from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_sales, load_products
+from pricing.repository import load_demand_curves
 
 app = celery_app
 
@@ -28,6 +29,8 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         sales = load_daily_sales(session.connection(), organization_id)
         products = load_products(session.connection(), organization_id)
         settings = load_settings(session.connection(), organization_id)
+        # The forecast's demand curves (absent until a forecasting run stored them).
+        curves = load_demand_curves(session.connection(), organization_id)
     if sales.empty:
         raise StageError("no product sales to price")
     report(0.2)
@@ -42,6 +45,7 @@ def run(job_id: str, report: Callable[[float], None]) -> None:
         products if not products.empty else None,
         guardrails=Guardrails(**rules),
         category_guardrails=overrides or None,
+        curves=curves if not curves.empty else None,
     )
     report(0.8)
     with sync_session() as session:

@@ -19,6 +19,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from forecasting.engine.aggregate import aggregate_forecast
+from forecasting.engine.curves import CURVE_STEPS, demand_curves
 from forecasting.engine.demand_model import DemandModel, fit_demand_model, predict_demand
 from forecasting.engine.fingerprints import ENGINE_VERSION, series_fingerprints
 from forecasting.engine.forecast import DEFAULT_CANDIDATES, ForecastResult, forecast
@@ -27,6 +28,7 @@ from forecasting.engine.panel import detect_frequency
 from forecasting.engine.selection import GLOBAL_MODEL
 
 __all__ = [
+    "CURVE_STEPS",
     "DEFAULT_CANDIDATES",
     "ENGINE_VERSION",
     "FAMILIES",
@@ -34,6 +36,7 @@ __all__ = [
     "DemandModel",
     "ForecastResult",
     "aggregate_forecast",
+    "demand_curves",
     "detect_frequency",
     "fit_demand_model",
     "forecast",

@@ -43,6 +43,7 @@ class DemandModel:
     p90: np.ndarray
     global_p50: np.ndarray  # (n, H) the global model's scaled forecast under the baseline plan
     labels: np.ndarray  # (n,) model chosen per series
+    substitutes: bool = True  # whether the model reads the other items of the store and category
     _boosters: list[Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -112,6 +113,7 @@ class DemandModel:
             "horizon": panel.horizon,
             "season": panel.season,
             "flags": list(panel.flags),
+            "substitutes": self.substitutes,
         }
         arrays: dict[str, np.ndarray] = {
             "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
@@ -165,6 +167,7 @@ class DemandModel:
         return cls(
             panel=panel,
             models=[v.tobytes().decode() for _, v in models],
+            substitutes=bool(meta["substitutes"]),
             **{
                 name: arrays[name]
                 for name in ("holidays", "scale", "closed", "p10", "p50", "p90", "global_p50", "labels")
@@ -191,6 +194,39 @@ def fit_demand_model(
     return result.demand_model
 
 
+def _promotion_mix(panel: Panel, name: str) -> np.ndarray:
+    """Per series, the share of its promoted history periods that also had flag `name`.
+
+    Series never promoted take the share over all series.
+    """
+    hist = slice(0, panel.n_hist)
+    promoted = np.nan_to_num(panel.flags["promotion"][:, hist], nan=0.0) > 0
+    flagged = (np.nan_to_num(panel.flags[name][:, hist], nan=0.0) > 0) & promoted
+    count = promoted.sum(axis=1)
+    pooled = flagged.sum() / max(int(promoted.sum()), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, flagged.sum(axis=1) / np.maximum(count, 1), pooled)
+
+
+def _set_promotions(
+    base: Panel, flags: dict[str, np.ndarray], rows: np.ndarray, cols: np.ndarray, on: np.ndarray
+) -> None:
+    """Promote (or not) the given cells; the kind of promotion (feature, display...) follows.
+
+    No promotion means none of any kind. A promotion where the baseline had one keeps its kind; a
+    new one takes the item's usual mix of kinds (the share of its promotions that had each), since
+    the model never saw a promotion of no kind.
+    """
+    was_on = np.nan_to_num(base.flags["promotion"][rows, cols], nan=0.0) > 0
+    new = on & ~was_on
+    flags["promotion"][rows, cols] = on.astype(float)
+    for name, grid in flags.items():
+        if name == "promotion" or np.isnan(grid).all():
+            continue
+        grid[rows[~on], cols[~on]] = 0.0
+        grid[rows[new], cols[new]] = _promotion_mix(base, name)[rows[new]]
+
+
 def _planned_panel(model: DemandModel, plan: pd.DataFrame | None) -> Panel:
     """The model's panel with the plan's prices and promotions over its baseline future."""
     base = model.panel
@@ -204,23 +240,29 @@ def _planned_panel(model: DemandModel, plan: pd.DataFrame | None) -> Panel:
     cols = period_index(pd.to_datetime(plan["date"]), base.dates[0], step_days, weekly) - base.n_hist
     keep = (rows >= 0) & (cols >= 0) & (cols < base.horizon)
     rows, cols = rows[keep], cols[keep] + base.n_hist
+    regular_grid = base.regular
+    if "regular_price" in plan.columns:
+        regular_grid = base.regular.copy()
+        new = pd.to_numeric(plan["regular_price"], errors="coerce").to_numpy(dtype=float)[keep]
+        given = np.isfinite(new) & (new > 0)
+        regular_grid[rows[given], cols[given]] = new[given]
     price_column = "price" if "price" in plan.columns else "unit_price"
     if price_column in plan.columns:
         new = pd.to_numeric(plan[price_column], errors="coerce").to_numpy(dtype=float)[keep]
         given = np.isfinite(new) & (new > 0)
-        regular = base.regular[rows[given], cols[given]]
+        regular = regular_grid[rows[given], cols[given]]
         price[rows[given], cols[given]] = np.clip(
             new[given], regular * MIN_PRICE_RATIO, regular * MAX_PRICE_RATIO
         )
     if "promotion" in plan.columns:
         promoted = pd.to_numeric(plan["promotion"], errors="coerce").to_numpy(dtype=float)[keep]
         given = np.isfinite(promoted)
-        r, c, on = rows[given], cols[given], (promoted[given] > 0).astype(float)
-        flags["promotion"][r, c] = on
-        for name, grid in flags.items():
-            if name != "promotion":
-                # "No promotion" means none of any kind; "promotion" leaves the kind as planned.
-                grid[r[on == 0], c[on == 0]] = 0.0
+        _set_promotions(base, flags, rows[given], cols[given], promoted[given] > 0)
+    for name in flags:
+        if name != "promotion" and name in plan.columns:
+            value = pd.to_numeric(plan[name], errors="coerce").to_numpy(dtype=float)[keep]
+            given = np.isfinite(value)
+            flags[name][rows[given], cols[given]] = (value[given] > 0).astype(float)
     return Panel(
         keys=base.keys,
         freq=base.freq,
@@ -231,7 +273,7 @@ def _planned_panel(model: DemandModel, plan: pd.DataFrame | None) -> Panel:
         y=base.y,
         start=base.start,
         price=price,
-        regular=base.regular,
+        regular=regular_grid,
         flags=flags,
         planned=base.planned,
     )
@@ -253,21 +295,30 @@ def _respond(model: DemandModel, units: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def predict_demand(
-    model: DemandModel, plan: pd.DataFrame | None = None, *, drivers: bool = False
+    model: DemandModel, plan: pd.DataFrame | None = None, *, drivers: bool = False, alone: bool = False
 ) -> pd.DataFrame:
     """Forecast under a plan: store, sku, date, p10, p50, p90 (+ the drivers' units with `drivers`).
 
-    `plan` rows (store, sku, date, price or unit_price, promotion; NaN keeps the baseline) override
-    the baseline plan for those items and dates; rows of other items or dates are ignored. The
+    `plan` rows (store, sku, date, price or unit_price, promotion, and optionally regular_price and
+    the kinds of promotion: feature, display, tpr_only; NaN keeps the baseline) override the
+    baseline plan for those items and dates; rows of other items or dates are ignored. The
     drivers (base, seasonality, price, promotion, events, substitutes) sum to p50: each family is
     LightGBM's contribution of its features, in units; base is p50 minus the other five, so it
     absorbs the model's mean, the difference to another chosen model, and a clip at zero; on days a
-    store is closed every driver is 0.
+    store is closed every driver is 0. With `alone`, every item sees its own plan only: the other
+    items of its store and category stay at the baseline (its own-price curve, for pricing).
     """
     panel = _planned_panel(model, plan)
     n, h = panel.n_series, panel.horizon
     if model.models:
-        units, shares = predict_global(model.boosters(), panel, model.holidays, contributions=drivers)
+        units, shares = predict_global(
+            model.boosters(),
+            panel,
+            model.holidays,
+            contributions=drivers,
+            substitutes=model.substitutes,
+            substitute_panel=model.panel if alone else None,
+        )
         units = np.where(model.closed, 0.0, np.clip(units, 0.0, None) * model.scale[:, None])
     else:
         units, shares = model.global_p50, {}

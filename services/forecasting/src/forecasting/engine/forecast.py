@@ -61,6 +61,7 @@ def _run_candidates(
     seed: int,
     refit_global: bool,
     holiday_country: str | None = "US",
+    substitutes: bool = True,
 ) -> tuple[dict[str, np.ndarray], list[Any]]:
     """Forecasts (n, len(origins), H) of every candidate from every origin, and the global model's
     final fits (empty without it)."""
@@ -78,7 +79,12 @@ def _run_candidates(
             from forecasting.engine.global_model import global_forecasts
 
             out[name], boosters = global_forecasts(
-                panel, origins, seed=seed, country=holiday_country, refit=refit_global
+                panel,
+                origins,
+                seed=seed,
+                country=holiday_country,
+                refit=refit_global,
+                substitutes=substitutes,
             )
         elif name == "prophet":
             from forecasting.engine.prophet_model import prophet_forecasts
@@ -144,6 +150,7 @@ def forecast(
     selection_margin: float = 0.05,
     refit_global: bool = False,
     holiday_country: str | None = "US",
+    substitutes: bool = True,
 ) -> ForecastResult:
     """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
 
@@ -156,6 +163,7 @@ def forecast(
     the first window and forecasts every window from that model (still honest: no window's actuals
     are seen), which gave the same final forecast and held-out coverage for fewer fits.
     `holiday_country` (ISO code for the `holidays` package, None for none) flags public holidays.
+    `substitutes` False leaves the other items of the store and category out of the global model.
     """
     panel = build_panel(history, horizon_days, plan=plan, products=products)
     names = [name for name in (candidates or DEFAULT_CANDIDATES) if name != "ensemble"]
@@ -164,7 +172,9 @@ def forecast(
     n, n_hist = panel.n_series, panel.n_hist
     shortest = min_history(panel.freq)
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
-    preds, boosters = _run_candidates(panel, [*origins, n_hist], names, seed, refit_global, holiday_country)
+    preds, boosters = _run_candidates(
+        panel, [*origins, n_hist], names, seed, refit_global, holiday_country, substitutes
+    )
     closed = closed_days(panel, [*origins, n_hist])
     if closed.any():
         preds = {name: np.where(closed, 0.0, p) for name, p in preds.items()}
@@ -199,4 +209,5 @@ def forecast(
         demand_model = DemandModel.from_fit(
             panel, boosters, holiday_country, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
         )
+        demand_model.substitutes = substitutes
     return ForecastResult(points=points, series=series, demand_model=demand_model)

@@ -23,20 +23,19 @@ from forecasting.engine.panel import WEEKLY, Panel
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-# Cap on training rows: on Breakfast at the Frat 200k sampled rows scored within noise of all 450k
-# (WAPE 0.292 vs 0.288-0.293 across seeds) at less than half the fitting time.
+# Cap on training rows: a sample this size scores within seed noise of all rows of a few thousand
+# weekly series, at less than half the fitting time.
 MAX_TRAIN_ROWS = 200_000
 MIN_TRAIN_ROWS = 200
-# One OpenMP thread per fit: the task layer runs chunks in parallel worker processes, and on
-# Breakfast at the Frat a second thread cost 15% more CPU (synchronisation) for the same model.
+# One OpenMP thread per fit: the task layer runs chunks in parallel worker processes, and a second
+# thread costs CPU in synchronisation for the same model.
 THREADS = 1
-# The final forecast averages this many models that differ only in their bagging seed. On Breakfast
-# at the Frat (with the backtest-fitted level multiplier) two models score WAPE 0.2866 over seeds
-# 0-2 and one 0.2892, for 0.0024 against 0.0017 CPU-s per series: one keeps the engine >= 20x
-# cheaper than Prophet on any run, two did not (18.5-26x, as Prophet's own cost varies).
+# The final forecast averages this many models that differ only in their bagging seed. A second
+# model gains a little accuracy for much more CPU per series; one keeps the engine well over an
+# order of magnitude cheaper than Prophet on any run.
 FINAL_MODELS = 1
 BOOST_ROUNDS = 100
-# Days of the level normaliser for daily data: on UCI Online Retail 14 or 7 days scored no better.
+# Days of the level normaliser for daily data: shorter windows (14 or 7 days) scored no better.
 DAILY_LEVEL_DAYS = 28
 PARAMS = {
     # Huber on the level-normalised target: quadratic for errors under half the level, linear beyond,
@@ -46,8 +45,8 @@ PARAMS = {
     "learning_rate": 0.2,
     "num_leaves": 63,
     "min_data_in_leaf": 100,
-    # Sampling few features per tree decorrelates the trees; it helped on Breakfast at the Frat, and
-    # 0.4 rather than 0.6 scored the same or better over three seeds at 10% less fitting time.
+    # Sampling few features per tree decorrelates the trees; 0.4 rather than 0.6 scored the same or
+    # better at less fitting time.
     "feature_fraction": 0.4,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
@@ -93,7 +92,7 @@ def feature_family(name: str) -> str:
 class _Matrices:
     """Cumulative sums that make any trailing-window mean an O(1) lookup."""
 
-    def __init__(self, panel: Panel) -> None:
+    def __init__(self, panel: Panel, substitutes: bool = True, substitute_panel: Panel | None = None) -> None:
         y = panel.y
         n, t = y.shape
         ok = np.isfinite(y)
@@ -120,7 +119,7 @@ class _Matrices:
         np.cumsum(ok & (vals <= 0), axis=1, out=self.cum_zero[:, 1:])
         rel_price = panel.price[:, :t] / panel.regular[:, :t]
         np.cumsum(np.where(ok, rel_price, 0.0), axis=1, out=self.cum_price[:, 1:])
-        self.substitutes = substitute_drivers(panel)
+        self.substitutes = substitute_drivers(substitute_panel or panel) if substitutes else {}
 
     def window(self, cum: np.ndarray, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
         """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
@@ -412,12 +411,21 @@ def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.
 
 
 def predict_global(
-    models: list[lgb.Booster], panel: Panel, holidays: np.ndarray, contributions: bool = False
+    models: list[lgb.Booster],
+    panel: Panel,
+    holidays: np.ndarray,
+    contributions: bool = False,
+    substitutes: bool = True,
+    substitute_panel: Panel | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Unclipped units (n, H) from the end of history, and with `contributions` each driver
-    family's share of them (see _family_shapley), in units; the shares sum to the units."""
+    family's share of them (see _family_shapley), in units; the shares sum to the units.
+
+    `substitute_panel` (same series and grid) supplies the other items' prices and promotions
+    instead of `panel`: each item's response to its own plan alone.
+    """
     n, horizon = panel.n_series, panel.horizon
-    m = _Matrices(panel)
+    m = _Matrices(panel, substitutes, substitute_panel)
     rows, origins, step = _final_rows(panel, panel.n_hist)
     x, level = _features(m, rows, origins, step, holidays)
     raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
@@ -430,16 +438,22 @@ def predict_global(
 
 
 def global_forecasts(
-    panel: Panel, origins: list[int], seed: int = 0, country: str | None = "US", refit: bool = False
+    panel: Panel,
+    origins: list[int],
+    seed: int = 0,
+    country: str | None = "US",
+    refit: bool = False,
+    substitutes: bool = True,
 ) -> tuple[np.ndarray, list[lgb.Booster]]:
     """Forecasts (n, len(origins), H), and the final models: FINAL_MODELS fitted on all history.
 
     The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
-    Either way the backtest never sees its own future.
+    Either way the backtest never sees its own future. `substitutes` False leaves out the features
+    of the other items in the store and category (to measure what they add).
     """
-    m = _Matrices(panel)
+    m = _Matrices(panel, substitutes)
     holidays = holiday_flags(panel.dates, panel.freq, country)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))
     *backtest, final = origins
@@ -468,7 +482,7 @@ def global_forecasts(
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        out[:, -1] = np.clip(predict_global(fitted, panel, holidays)[0], 0.0, None)
+        out[:, -1] = np.clip(predict_global(fitted, panel, holidays, substitutes=substitutes)[0], 0.0, None)
     else:
         out[:, -1] = fallback(final)
     return out, fitted

@@ -31,8 +31,8 @@ SHRINK = 40.0
 # A series' own residuals are clipped to these pooled quantiles before its own band quantiles are
 # taken. Where a backtest origin saw a near-zero level (a dormant or out-of-stock item), the spread
 # that normalises its residuals is near its 0.5 floor, so a restart of sales reads as residuals of
-# hundreds of spreads; unclipped, they moved that series' p90 to 200x its p50 (UCI 21181: p50 25,
-# p90 5,000 units a day). Clipping at the pooled 1% / 99% leaves the pooled 10% / 90% unchanged.
+# hundreds of spreads; unclipped, they moved such a series' p90 to hundreds of times its p50.
+# Clipping at the pooled 1% / 99% leaves the pooled 10% / 90% unchanged.
 CLIP_LOW, CLIP_HIGH = 0.01, 0.99
 
 

@@ -190,6 +190,125 @@ def detect_season(y: np.ndarray, freq: str) -> int:
     return candidate if acf > max(0.2, 2.0 / math.sqrt(len(pooled))) else 1
 
 
+@dataclass
+class _Grid:
+    """The common period grid of a panel: frequency, first history date, T and H."""
+
+    freq: str
+    first: pd.Timestamp
+    n_hist: int
+    horizon: int
+
+    @property
+    def step_days(self) -> int:
+        """Days per period."""
+        return 7 if self.freq == WEEKLY else 1
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The T history and H future period dates."""
+        width = self.n_hist + self.horizon
+        return pd.DatetimeIndex(self.first + pd.to_timedelta(np.arange(width) * self.step_days, unit="D"))
+
+    def columns(self, dates: pd.Series) -> np.ndarray:
+        """Period number of each date on the grid (a weekly date maps to the next grid date)."""
+        return period_index(dates, self.first, self.step_days, self.freq == WEEKLY)
+
+
+def _period_grid(hist_dates: pd.Series, plan: pd.DataFrame | None, horizon_days: int) -> _Grid:
+    """The grid from the history's dates, or for brand-new items only, from the plan (or today)."""
+    if len(hist_dates):
+        freq = detect_frequency(hist_dates)
+        first, last = hist_dates.min(), hist_dates.max()
+    else:
+        # Only brand-new items: anchor the grid on the plan (or today) and forecast daily.
+        freq = detect_frequency(plan["date"]) if plan is not None else DAILY
+        anchor = plan["date"].min() if plan is not None else pd.Timestamp.today().normalize()
+        first = last = anchor - pd.Timedelta(days=7 if freq == WEEKLY else 1)
+    step_days = 7 if freq == WEEKLY else 1
+    n_hist = int((last - first).days // step_days) + 1
+    return _Grid(freq, first, n_hist, horizon_periods(horizon_days, freq))
+
+
+def _history_matrices(
+    history: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, n: int, grid: _Grid
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Units, first-sale index, price, regular price and flags of the history rows on the grid.
+
+    Duplicates of a cell are summed (quantity) or averaged (prices); the future columns stay NaN.
+    """
+    n_hist, width = grid.n_hist, grid.n_hist + grid.horizon
+    qty = pd.to_numeric(history["quantity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    flat = rows * n_hist + cols
+    net = np.bincount(flat, weights=qty, minlength=n * n_hist).reshape(n, n_hist)
+    seen = np.bincount(flat, minlength=n * n_hist).reshape(n, n_hist) > 0
+    start = np.where(seen.any(axis=1), seen.argmax(axis=1), n_hist)
+    period = np.arange(n_hist)[None, :]
+    # Net units can be negative after returns: a period cannot sell fewer than zero units.
+    y = np.where(period >= start[:, None], np.clip(net, 0.0, None), np.nan)
+    price = np.full((n, width), np.nan)
+    if "unit_price" in history.columns:
+        price[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["unit_price"].to_numpy())
+    price[price <= 0] = np.nan
+    flags: dict[str, np.ndarray] = {}
+    for name in FLAG_COLUMNS:
+        flag_grid = np.full((n, width), np.nan)
+        if name in history.columns:
+            flag_grid[:, :n_hist] = _scatter_max_flag(n, n_hist, rows, cols, history[name].to_numpy())
+        flags[name] = flag_grid
+    regular = np.full((n, width), np.nan)
+    if "regular_price" in history.columns:
+        regular[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["regular_price"].to_numpy())
+        regular[regular <= 0] = np.nan
+    return y, start, price, regular, flags
+
+
+def _apply_plan(
+    plan: pd.DataFrame,
+    keys: pd.DataFrame,
+    grid: _Grid,
+    price: np.ndarray,
+    regular: np.ndarray,
+    flags: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Write the plan's drivers into the future columns (in place); True where the plan spoke."""
+    n, n_hist, horizon = len(keys), grid.n_hist, grid.horizon
+    planned = np.zeros((n, horizon), dtype=bool)
+    p_rows = row_index(keys, plan)
+    p_cols = grid.columns(plan["date"]) - n_hist
+    keep = (p_cols >= 0) & (p_cols < horizon) & (p_rows >= 0)
+    p_rows, p_cols, plan = p_rows[keep], p_cols[keep], plan.loc[keep]
+    planned[p_rows, p_cols] = True
+    if "unit_price" in plan.columns:
+        fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["unit_price"].to_numpy())
+        price[:, n_hist:] = np.where(fut > 0, fut, np.nan)
+    if "regular_price" in plan.columns:
+        fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["regular_price"].to_numpy())
+        regular[:, n_hist:] = np.where(fut > 0, fut, np.nan)
+    for name in FLAG_COLUMNS:
+        if name in plan.columns:
+            flags[name][:, n_hist:] = _scatter_max_flag(n, horizon, p_rows, p_cols, plan[name].to_numpy())
+    return planned
+
+
+def _categories(keys: pd.DataFrame, products: pd.DataFrame | None) -> np.ndarray:
+    """Category of each series from the products (by store and sku, else by sku alone), "" if none."""
+    category = np.full(len(keys), "", dtype=object)
+    if products is None or not len(products) or "category" not in products.columns:
+        return category
+    cats = products.dropna(subset=["category"])
+    if {"store", "sku"} <= set(cats.columns):
+        idx = row_index(keys, cats)
+        ok = idx >= 0
+        category[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
+    if "sku" in cats.columns:
+        # Product master without a store column (or a store not listed): match on sku alone.
+        by_sku = cats.assign(sku=cats["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
+        fill = keys["sku"].map(by_sku["category"].astype(str)).fillna("").to_numpy(dtype=object)
+        category = np.where(category == "", fill, category)
+    return category
+
+
 def build_panel(
     history: pd.DataFrame,
     horizon_days: int,
@@ -197,15 +316,13 @@ def build_panel(
     products: pd.DataFrame | None = None,
 ) -> Panel:
     """Turn long history/plan/product rows into a Panel of dense matrices."""
-    required = {"store", "sku", "date", "quantity"}
-    missing = required - set(history.columns)
+    missing = {"store", "sku", "date", "quantity"} - set(history.columns)
     if missing:
         raise ValueError(f"history is missing columns: {sorted(missing)}")
     # No copy of `history`: it may hold tens of millions of rows.
     hist_dates = pd.to_datetime(history["date"]).dt.normalize()
     if plan is not None and len(plan):
-        plan = plan.copy()
-        plan["date"] = pd.to_datetime(plan["date"]).dt.normalize()
+        plan = plan.assign(date=pd.to_datetime(plan["date"]).dt.normalize())
     else:
         plan = None
 
@@ -217,88 +334,21 @@ def build_panel(
     if n == 0:
         raise ValueError("no series: history, plan and products are all empty")
 
-    if len(history):
-        freq = detect_frequency(hist_dates)
-        first, last = hist_dates.min(), hist_dates.max()
-    else:
-        # Only brand-new items: anchor the grid on the plan (or today) and forecast daily.
-        freq = detect_frequency(plan["date"]) if plan is not None else DAILY
-        anchor = plan["date"].min() if plan is not None else pd.Timestamp.today().normalize()
-        step = 7 if freq == WEEKLY else 1
-        first = last = anchor - pd.Timedelta(days=step)
-    step_days = 7 if freq == WEEKLY else 1
-    n_hist = int((last - first).days // step_days) + 1
-    horizon = horizon_periods(horizon_days, freq)
-    width = n_hist + horizon
-    dates = pd.DatetimeIndex(first + pd.to_timedelta(np.arange(width) * step_days, unit="D"))
-
-    # History rows onto the grid; duplicates of a cell are summed (quantity) or averaged (price).
-    cols = period_index(hist_dates, first, step_days, freq == WEEKLY)
-    qty = pd.to_numeric(history["quantity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    flat = rows * n_hist + cols
-    net = np.bincount(flat, weights=qty, minlength=n * n_hist).reshape(n, n_hist)
-    seen = np.bincount(flat, minlength=n * n_hist).reshape(n, n_hist) > 0
-    has_row = seen.any(axis=1)
-    start = np.where(has_row, seen.argmax(axis=1), n_hist)
-    period = np.arange(n_hist)[None, :]
-    # Net units can be negative after returns: a period cannot sell fewer than zero units.
-    y = np.where(period >= start[:, None], np.clip(net, 0.0, None), np.nan)
-
-    price = np.full((n, width), np.nan)
-    if "unit_price" in history.columns:
-        price[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["unit_price"].to_numpy())
-    price[price <= 0] = np.nan
-    flags: dict[str, np.ndarray] = {}
-    for name in FLAG_COLUMNS:
-        grid = np.full((n, width), np.nan)
-        if name in history.columns:
-            grid[:, :n_hist] = _scatter_max_flag(n, n_hist, rows, cols, history[name].to_numpy())
-        flags[name] = grid
-    regular = np.full((n, width), np.nan)
-    if "regular_price" in history.columns:
-        regular[:, :n_hist] = _scatter_mean(n, n_hist, rows, cols, history["regular_price"].to_numpy())
-        regular[regular <= 0] = np.nan
-
-    planned = np.zeros((n, horizon), dtype=bool)
+    grid = _period_grid(hist_dates, plan, horizon_days)
+    cols = grid.columns(hist_dates)
+    y, start, price, regular, flags = _history_matrices(history, rows, cols, n, grid)
+    planned = np.zeros((n, grid.horizon), dtype=bool)
     if plan is not None:
-        p_rows = row_index(keys, plan)
-        p_cols = period_index(plan["date"], first, step_days, freq == WEEKLY) - n_hist
-        keep = (p_cols >= 0) & (p_cols < horizon) & (p_rows >= 0)
-        p_rows, p_cols, plan = p_rows[keep], p_cols[keep], plan.loc[keep]
-        planned[p_rows, p_cols] = True
-        if "unit_price" in plan.columns:
-            fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["unit_price"].to_numpy())
-            price[:, n_hist:] = np.where(fut > 0, fut, np.nan)
-        if "regular_price" in plan.columns:
-            fut = _scatter_mean(n, horizon, p_rows, p_cols, plan["regular_price"].to_numpy())
-            regular[:, n_hist:] = np.where(fut > 0, fut, np.nan)
-        for name in FLAG_COLUMNS:
-            if name in plan.columns:
-                flags[name][:, n_hist:] = _scatter_max_flag(n, horizon, p_rows, p_cols, plan[name].to_numpy())
-    _complete_drivers(price, regular, flags, n_hist, freq)
-
-    category = np.full(n, "", dtype=object)
-    if products is not None and len(products) and "category" in products.columns:
-        cats = products.dropna(subset=["category"])
-        if {"store", "sku"} <= set(cats.columns):
-            idx = row_index(keys, cats)
-            ok = idx >= 0
-            category[idx[ok]] = cats["category"].astype(str).to_numpy()[ok]
-        if "sku" in cats.columns:
-            # Product master without a store column (or a store not listed): match on sku alone.
-            by_sku = cats.assign(sku=cats["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
-            fill = keys["sku"].map(by_sku["category"].astype(str)).fillna("").to_numpy(dtype=object)
-            category = np.where(category == "", fill, category)
-    keys = keys.assign(category=category.astype(str))
-
-    season = detect_season(y, freq)
+        planned = _apply_plan(plan, keys, grid, price, regular, flags)
+    _complete_drivers(price, regular, flags, grid.n_hist, grid.freq)
+    keys = keys.assign(category=_categories(keys, products).astype(str))
     return Panel(
         keys=keys.reset_index(drop=True),
-        freq=freq,
-        dates=dates,
-        n_hist=n_hist,
-        horizon=horizon,
-        season=season,
+        freq=grid.freq,
+        dates=grid.dates,
+        n_hist=grid.n_hist,
+        horizon=grid.horizon,
+        season=detect_season(y, grid.freq),
         y=y,
         start=start.astype(int),
         price=price,
@@ -333,7 +383,7 @@ def _complete_drivers(
     # Periods with no sale (or no plan) carry the last price seen outside a promotion: the shelf
     # price stays where it was. Filling them with the regular price instead made "price exactly
     # regular" mean "no sale" wherever paid prices sit below it (volume discounts in transactional
-    # data), so every unplanned future day looked like a no-sale day (UCI: forecasts ~3x too low).
+    # data), so every unplanned future day looked like a no-sale day (forecasts far too low).
     unknown = ~np.isfinite(price)
     shelf = np.where(any_flag > 0, np.nan, price)
     shelf = pd.DataFrame(shelf.T).ffill().to_numpy().T

@@ -19,12 +19,33 @@ def _require_elasticity(model: Mapping[str, Any]) -> float:
     return float(elasticity)
 
 
+def curve_units(curve: Mapping[str, Any], price: float, elasticity: float) -> float:
+    """Weekly units at `price` on a stored demand curve: linear between its prices, and beyond its
+    ends the end's units moved by the constant elasticity."""
+    prices = np.asarray(curve["prices"], dtype=float)
+    units = np.asarray(curve["weekly_units"], dtype=float)
+    if price < prices[0]:
+        return float(units[0] * (price / prices[0]) ** elasticity)
+    if price > prices[-1]:
+        return float(units[-1] * (price / prices[-1]) ** elasticity)
+    return float(np.interp(price, prices, units))
+
+
 def units_at(model: Mapping[str, Any], price: float, elasticity: float | None = None) -> float:
-    """Expected weekly units at `price` in a normal (unpromoted) week under a constant-elasticity curve."""
+    """Expected weekly units at `price` in a normal (unpromoted) week.
+
+    With the forecast's demand curve (`model["curve"]`) the units are the forecast's for that price;
+    an `elasticity` other than the model's (an interval end) tilts the curve by the difference.
+    Without one, a constant-elasticity curve through the base units at the reference price.
+    """
     if price <= 0:
         raise ValueError(f"price must be positive, got {price}")
-    slope = _require_elasticity(model) if elasticity is None else elasticity
-    return float(model["base_units"]) * (price / float(model["reference_price"])) ** slope
+    own = _require_elasticity(model)
+    slope = own if elasticity is None else elasticity
+    reference = float(model["reference_price"])
+    if model.get("curve"):
+        return curve_units(model["curve"], price, own) * (price / reference) ** (slope - own)
+    return float(model["base_units"]) * (price / reference) ** slope
 
 
 def simulate(model: Mapping[str, Any], price: float) -> dict[str, float]:

@@ -232,13 +232,30 @@ def suggest_prices(
     category_guardrails: Mapping[str, Guardrails | Mapping[str, Any]] | None = None,
     *,
     settings: EstimationSettings | None = None,
+    curves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per store x sku: elasticity with interval, guarded optimal price, expected changes."""
+    """One row per store x sku: elasticity with interval, guarded optimal price, expected changes.
+
+    `curves` (store, sku, prices, weekly_units), the forecast's demand model read at a grid of
+    prices, give the expected units at any price, so pricing and the forecast agree; items without
+    one use the constant-elasticity curve of their own estimate.
+    """
     base_rules = guardrails or Guardrails()
     estimates = estimate_elasticities(sales, products, settings)
     if estimates.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    rows = [_suggest_one(record, base_rules, category_guardrails) for record in estimates.to_dict("records")]
+    by_item: dict[tuple[str, str], dict[str, Any]] = {}
+    if curves is not None:
+        for store, sku, prices, units in curves[["store", "sku", "prices", "weekly_units"]].itertuples(
+            index=False
+        ):
+            by_item[(str(store), str(sku))] = {"prices": list(prices), "weekly_units": list(units)}
+    rows = [
+        _suggest_one(
+            record, base_rules, category_guardrails, by_item.get((str(record["store"]), str(record["sku"])))
+        )
+        for record in estimates.to_dict("records")
+    ]
     return pd.DataFrame(rows)[OUTPUT_COLUMNS]
 
 
@@ -246,6 +263,7 @@ def _suggest_one(
     record: dict[str, Any],
     base_rules: Guardrails,
     category_guardrails: Mapping[str, Guardrails | Mapping[str, Any]] | None,
+    curve: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     rules = resolve_guardrails(base_rules, record["category"], category_guardrails)
     current = float(record["reference_price"])
@@ -276,6 +294,7 @@ def _suggest_one(
             "unit_cost_assumed": assumed,
             "confidence": confidence,
             "demand": demand,
+            **({"curve": curve} if curve is not None else {}),
         }
     )
     row: dict[str, Any] = {

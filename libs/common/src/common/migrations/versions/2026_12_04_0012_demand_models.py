@@ -1,4 +1,4 @@
-"""the fitted demand model per forecasting chunk, and each forecast point's drivers
+"""the fitted demand model per forecasting chunk, its demand curves for pricing, each point's drivers
 
 Revision ID: 0012
 Revises: 0010
@@ -30,6 +30,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("organization_id", "chunk"),
     )
+    op.create_table(
+        "demand_curves",
+        sa.Column("organization_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("store", sa.String(length=200), nullable=False),
+        sa.Column("sku", sa.String(length=200), nullable=False),
+        sa.Column("prices", ARRAY(sa.Double()), nullable=False),
+        sa.Column("weekly_units", ARRAY(sa.Double()), nullable=False),
+        sa.Column("job_id", UUID(as_uuid=True), nullable=True),
+        sa.PrimaryKeyConstraint("organization_id", "store", "sku"),
+    )
     # Forecasts written before this revision have no drivers: NULL, and the API omits them.
     for name in DRIVERS:
         op.add_column("predictions", sa.Column(f"driver_{name}", sa.Double(), nullable=True))
@@ -38,4 +48,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in DRIVERS:
         op.drop_column("predictions", f"driver_{name}")
+    op.drop_table("demand_curves")
     op.drop_table("demand_models")

@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.scenario`."""
+
+from bench.scenario.run import main
+
+main()
