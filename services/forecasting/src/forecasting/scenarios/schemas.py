@@ -11,6 +11,14 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 # A change longer than this is a typo more often than a plan (and would expand to a huge plan).
 MAX_CHANGE_DAYS = 366
 MAX_CHANGES = 2000
+MAX_PRICE = 1e9
+
+
+def _printable(value: str | None) -> str | None:
+    """Refuse control characters (PostgreSQL cannot store NUL in text)."""
+    if value is not None and any(ord(c) < 32 for c in value):
+        raise ValueError("text without control characters")
+    return value
 
 
 class ScenarioChange(BaseModel):
@@ -27,6 +35,8 @@ class ScenarioChange(BaseModel):
     )
     promotion: Literal[0, 1] | None = None
 
+    _text = field_validator("store", "sku", "category")(_printable)
+
     @field_validator("end")
     @classmethod
     def _end_after_start(cls, end: date, info: ValidationInfo) -> date:
@@ -41,8 +51,8 @@ class ScenarioChange(BaseModel):
     @field_validator("price")
     @classmethod
     def _price_not_negative(cls, price: float | None) -> float | None:
-        if price is not None and not price >= 0:
-            raise ValueError(f"a price of 0 or more, not {price}")
+        if price is not None and not 0 <= price <= MAX_PRICE:
+            raise ValueError(f"a price of 0 or more (at most {MAX_PRICE:g}), not {price}")
         return price
 
     @field_validator("price_change_pct")
@@ -67,6 +77,8 @@ class ScenarioCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     changes: list[ScenarioChange] = Field(default_factory=list, max_length=MAX_CHANGES)
     from_pricing_suggestions: bool = False
+
+    _text = field_validator("name")(_printable)
 
 
 class ScenarioAccepted(BaseModel):
