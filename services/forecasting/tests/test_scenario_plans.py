@@ -83,3 +83,22 @@ def test_figures_use_each_point_s_price_and_the_assumed_margin_where_cost_is_unk
     assert figures.loc["A", "gross_margin"] == pytest.approx(10.0)
     assert figures.loc["B", "revenue"] == pytest.approx(1 * 3.0 + 2 * 2.0)
     assert figures.loc["B", "gross_margin"] == pytest.approx(7.0 - 3 * 2.4)
+
+
+def test_changed_items_come_first_then_same_store_and_category_items_whose_demand_moved() -> None:
+    from forecasting.scenarios.tasks import _items
+
+    series = pd.DataFrame(
+        {
+            "store": ["S1", "S1", "S1", "S1", "S2"],
+            "sku": ["A", "B", "C", "D", "B"],
+            "category": ["x", "x", "y", "x", "x"],
+        }
+    )
+    base = pd.DataFrame({"store": series["store"], "sku": series["sku"], "p50": 10.0})
+    new = base.assign(p50=[20.0, 8.0, 7.0, 10.0, 8.0])  # B and C moved; D did not; S2 is another store
+    items = _items(series, pd.DataFrame({"store": ["S1"], "sku": ["A"]}), base, new)
+    assert list(zip(items["sku"], items["store"], items["rank"], strict=True)) == [
+        ("A", "S1", 0),
+        ("B", "S1", 1),
+    ]
