@@ -17,6 +17,7 @@ const Inventory = lazy(() => import("./pages/Inventory"));
 const Pricing = lazy(() => import("./pages/Pricing"));
 const Customers = lazy(() => import("./pages/Customers"));
 const Settings = lazy(() => import("./pages/Settings"));
+const Plan = lazy(() => import("./pages/Plan"));
 
 function NotFound() {
   return (
@@ -57,6 +58,7 @@ export function App() {
               <Route path="forecast" element={<Forecast />} />
               <Route path="inventory" element={<Inventory />} />
               <Route path="pricing" element={<Pricing />} />
+              <Route path="plan" element={<Plan />} />
               <Route path="customers" element={<Customers />} />
               <Route path="settings" element={<Settings />} />
               <Route path="*" element={<NotFound />} />

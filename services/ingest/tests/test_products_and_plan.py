@@ -178,3 +178,26 @@ async def test_a_plan_without_any_driver_column_is_refused(
     response = await _post(client, "/upload-plan", headers, "date,sku,store\n2099-01-01,A,S1\n")
     assert response.status_code == 422
     assert "at least one of the columns" in response.json()["detail"]
+
+
+async def test_a_plan_follows_the_last_sale_of_a_history_that_ended_years_ago(
+    client: httpx.AsyncClient, make_identity: Any, enqueued: list[tuple[str, str]]
+) -> None:
+    identity, headers = make_identity()
+    org = identity.organization_id
+    sales = "date,store,sku,quantity,unit_price\n2019-06-29,S1,A,3,1.0\n2019-06-30,S1,A,2,1.0\n"
+    from ingest.tasks import merge
+
+    merge((await _post(client, "/upload-sales", headers, sales)).json()["job_id"])
+    plan = "date,store,sku,price,promo\n2019-06-30,S1,A,0.8,1\n2019-07-01,S1,A,0.8,1\n"
+    rejected = await _post(client, "/upload-plan", headers, plan)
+    assert rejected.status_code == 422
+    error = rejected.json()["errors"][0]
+    assert (error["row"], error["column"], error["kind"]) == (2, "date", "past_date")
+    assert "a date after 2019-06-30 (the last sales date" in error["expected"]
+    accepted = await _post(client, "/upload-plan", headers, plan, "?on_error=skip")
+    assert accepted.status_code == 202, accepted.text
+    assert _rows("SELECT date, unit_price FROM plan_lines WHERE organization_id = :o", o=org) == [
+        (date(2019, 7, 1), 0.8)
+    ]
+    assert enqueued[-1] == ("forecasting.run", accepted.json()["job_id"])

@@ -13,6 +13,11 @@ import type {
   Page,
   PriceSimulation,
   PriceSuggestion,
+  Scenario,
+  ScenarioAccepted,
+  ScenarioAdopted,
+  ScenarioCreate,
+  ScenarioSummary,
   SalesTimeseries,
   SegmentCustomer,
   SegmentMigration,
@@ -115,6 +120,15 @@ export const pricing = {
     request<Page<PriceSuggestion>>(`/pricing-suggestions${queryString(params)}`),
   simulate: (store: string, sku: string, price: number, signal?: AbortSignal) =>
     request<PriceSimulation>(`/pricing-suggestions/simulate${queryString({ store, sku, price })}`, { signal }),
+};
+
+export const scenarios = {
+  list: (limit = 50, offset = 0) => request<Page<ScenarioSummary>>(`/scenarios${queryString({ limit, offset })}`),
+  get: (id: string, params: { limit?: number; offset?: number } = {}) =>
+    request<Scenario>(`/scenarios/${encodeURIComponent(id)}${queryString(params)}`),
+  create: (body: ScenarioCreate) => request<ScenarioAccepted>("/scenarios", { method: "POST", json: body }),
+  remove: (id: string) => request<null>(`/scenarios/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  adopt: (id: string) => request<ScenarioAdopted>(`/scenarios/${encodeURIComponent(id)}/adopt`, { method: "POST" }),
 };
 
 export const segments = {

@@ -311,9 +311,10 @@ export interface paths {
         put?: never;
         /**
          * Upload Plan
-         * @description Upload planned prices and promotions per store, sku and future date (known demand drivers).
+         * @description Upload planned prices and promotions per store, sku and date after the last sale (known drivers).
          *
-         *     Columns: date (after today), sku, store (default store when absent), and at least one of
+         *     Columns: date (after the organization's last sales date; after today before any sales), sku,
+         *     store (default store when absent), and at least one of
          *     unit_price, promotion, feature, display; same header recognition and validation as sales.
          *     Stored in one transaction (a later plan of a store, sku and date replaces it). Then
          *     forecasting runs again with the plan, and inventory after it; skipped when there are no sales.
@@ -425,6 +426,80 @@ export interface paths {
         get: operations["get_forecast_forecast_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Scenarios
+         * @description The organization's scenarios, newest first, with their status and totals.
+         */
+        get: operations["list_scenarios_scenarios_get"];
+        put?: never;
+        /**
+         * Create Scenario
+         * @description Weigh prices and promotions: 202 with the scenario's id; `GET /scenarios/{id}` shows it computing.
+         *
+         *     A change without store/sku/category applies to every item; a later change overrides an earlier
+         *     one for the same item and date; `price_change_pct` is relative to the price the baseline assumes
+         *     for that date; `from_pricing_suggestions` starts from the current suggested prices over the
+         *     forecast horizon. The baseline forecasts, plan and recommendations stay as they are.
+         */
+        post: operations["create_scenario_scenarios_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios/{scenario_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scenario
+         * @description A scenario against the baseline: totals, then per item (changed ones first) units, revenue,
+         *     gross margin, order quantity and stock-out risk over the forecast horizon, with demand points.
+         */
+        get: operations["get_scenario_scenarios__scenario_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Scenario
+         * @description Delete a scenario (the plan and forecasts are not touched).
+         */
+        delete: operations["delete_scenario_scenarios__scenario_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios/{scenario_id}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adopt Scenario
+         * @description Make the scenario's changes the plan; forecasting and inventory run again (`GET /jobs/{job_id}`).
+         */
+        post: operations["adopt_scenario_scenarios__scenario_id__adopt_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1195,6 +1270,17 @@ export interface components {
             coverage_80: number | null;
         };
         /**
+         * AdoptAccepted
+         * @description The job that makes the scenario the plan and runs forecasting and inventory again.
+         */
+        AdoptAccepted: {
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+        };
+        /**
          * AggregateForecast
          * @description A forecast summed over a store, a category, or everything.
          */
@@ -1216,6 +1302,24 @@ export interface components {
             points: components["schemas"]["ForecastPoint"][];
         };
         /**
+         * Drivers
+         * @description Units of p50 explained by each driver family; they sum to p50.
+         */
+        Drivers: {
+            /** Base */
+            base: number;
+            /** Seasonality */
+            seasonality: number;
+            /** Price */
+            price: number;
+            /** Promotion */
+            promotion: number;
+            /** Events */
+            events: number;
+            /** Substitutes */
+            substitutes: number;
+        };
+        /**
          * ForecastPage
          * @description A page of forecasts.
          */
@@ -1227,7 +1331,7 @@ export interface components {
         };
         /**
          * ForecastPoint
-         * @description One future period with its 80% band.
+         * @description One future period with its 80% band (and with `drivers=true`, why p50 is what it is).
          */
         ForecastPoint: {
             /** Date */
@@ -1238,6 +1342,236 @@ export interface components {
             p50: number;
             /** P90 */
             p90: number;
+            drivers?: components["schemas"]["Drivers"] | null;
+        };
+        /**
+         * Scenario
+         * @description A scenario with its changes, its totals and a page of its items.
+         */
+        Scenario: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** Progress */
+            progress: number;
+            /** Error */
+            error?: string | null;
+            /** Created At */
+            created_at: string;
+            /**
+             * Horizon Start
+             * Format: date
+             */
+            horizon_start: string;
+            /**
+             * Horizon End
+             * Format: date
+             */
+            horizon_end: string;
+            totals?: components["schemas"]["ScenarioTotals"] | null;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            }[];
+            /** From Pricing Suggestions */
+            from_pricing_suggestions: boolean;
+            /** Assumptions */
+            assumptions: string[];
+            /** Items */
+            items: components["schemas"]["ScenarioItem"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * ScenarioAccepted
+         * @description A scenario taken on: computed in the background.
+         */
+        ScenarioAccepted: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ScenarioChange
+         * @description A price and/or promotion for some items over a date range; no store/sku/category: every item.
+         */
+        ScenarioChange: {
+            /** Store */
+            store?: string | null;
+            /** Sku */
+            sku?: string | null;
+            /** Category */
+            category?: string | null;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Price
+             * @description the price to charge (0 or more)
+             */
+            price?: number | null;
+            /**
+             * Price Change Pct
+             * @description percent change from the price the baseline assumes for that date
+             */
+            price_change_pct?: number | null;
+            /** Promotion */
+            promotion?: (0 | 1) | null;
+        };
+        /**
+         * ScenarioCreate
+         * @description A named set of changes, optionally starting from the current pricing suggestions.
+         */
+        ScenarioCreate: {
+            /** Name */
+            name: string;
+            /** Changes */
+            changes?: components["schemas"]["ScenarioChange"][];
+            /**
+             * From Pricing Suggestions
+             * @default false
+             */
+            from_pricing_suggestions: boolean;
+        };
+        /**
+         * ScenarioFigures
+         * @description Units, revenue and gross margin over the forecast horizon.
+         */
+        ScenarioFigures: {
+            /** Units */
+            units?: number | null;
+            /** Revenue */
+            revenue?: number | null;
+            /** Gross Margin */
+            gross_margin?: number | null;
+        };
+        /**
+         * ScenarioItem
+         * @description One store x sku the scenario changes or affects through its substitutes.
+         */
+        ScenarioItem: {
+            /** Store */
+            store: string;
+            /** Sku */
+            sku: string;
+            /** Category */
+            category?: string | null;
+            /** Changed */
+            changed: boolean;
+            /** Unit Cost Assumed */
+            unit_cost_assumed: boolean;
+            baseline: components["schemas"]["ScenarioItemFigures"];
+            scenario: components["schemas"]["ScenarioItemFigures"];
+            /** Points */
+            points: components["schemas"]["ScenarioPoint"][];
+        };
+        /**
+         * ScenarioItemFigures
+         * @description An item's figures plus the inventory policy's order and stock-out risk on that demand.
+         */
+        ScenarioItemFigures: {
+            /** Units */
+            units?: number | null;
+            /** Revenue */
+            revenue?: number | null;
+            /** Gross Margin */
+            gross_margin?: number | null;
+            /** Order Quantity */
+            order_quantity?: number | null;
+            /** Stockout Risk */
+            stockout_risk?: number | null;
+        };
+        /**
+         * ScenarioList
+         * @description The organization's scenarios, newest first.
+         */
+        ScenarioList: {
+            /** Items */
+            items: components["schemas"]["ScenarioSummary"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * ScenarioPoint
+         * @description One forecast period: the scenario's band and the baseline's median.
+         */
+        ScenarioPoint: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** P10 */
+            p10: number;
+            /** P50 */
+            p50: number;
+            /** P90 */
+            p90: number;
+            /** Baseline P50 */
+            baseline_p50: number;
+        };
+        /**
+         * ScenarioSummary
+         * @description A scenario in the list.
+         */
+        ScenarioSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** Progress */
+            progress: number;
+            /** Error */
+            error?: string | null;
+            /** Created At */
+            created_at: string;
+            /**
+             * Horizon Start
+             * Format: date
+             */
+            horizon_start: string;
+            /**
+             * Horizon End
+             * Format: date
+             */
+            horizon_end: string;
+            totals?: components["schemas"]["ScenarioTotals"] | null;
+        };
+        /**
+         * ScenarioTotals
+         * @description Sums over the scenario's items.
+         */
+        ScenarioTotals: {
+            baseline: components["schemas"]["ScenarioFigures"];
+            scenario: components["schemas"]["ScenarioFigures"];
         };
         /**
          * SeriesForecast
@@ -2245,6 +2579,8 @@ export interface operations {
                 level?: ("store" | "category" | "total") | null;
                 limit?: number;
                 offset?: number;
+                /** @description add each point's drivers: units of p50 per driver family, summing to p50 */
+                drivers?: boolean;
             };
             header?: never;
             path?: never;
@@ -2259,6 +2595,165 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForecastPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_scenarios_scenarios_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_scenario_scenarios_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_scenario_scenarios__scenario_id__get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                scenario_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scenario"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_scenario_scenarios__scenario_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scenario_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    adopt_scenario_scenarios__scenario_id__adopt_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scenario_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptAccepted"];
                 };
             };
             /** @description Validation Error */

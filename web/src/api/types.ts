@@ -27,6 +27,16 @@ export type Segment = S["Segment"];
 export type SegmentSummary = S["Segments"];
 export type SegmentCustomer = S["Customer"];
 export type SegmentMigration = S["MigrationReport"];
+export type ScenarioChange = S["ScenarioChange"];
+export type ScenarioCreate = S["ScenarioCreate"];
+export type ScenarioAccepted = S["ScenarioAccepted"];
+export type ScenarioAdopted = S["AdoptAccepted"];
+export type ScenarioSummary = S["ScenarioSummary"];
+export type Scenario = S["Scenario"];
+export type ScenarioItem = S["ScenarioItem"];
+export type ScenarioPoint = S["ScenarioPoint"];
+export type ScenarioFigures = S["ScenarioItemFigures"];
+export type ScenarioTotals = S["ScenarioTotals"];
 
 export type OrganizationSettings = S["OrganizationSettings"];
 export type SettingsSaved = S["SettingsSaved"];

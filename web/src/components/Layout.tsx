@@ -11,6 +11,7 @@ const NAV: { to: string; label: string; icon: ReactNode }[] = [
   { to: "/app/forecast", label: "Forecast", icon: <path d="M3 17l6-6 4 4 8-8M14 7h7v7" /> },
   { to: "/app/inventory", label: "Inventory", icon: <path d="M3 7l9-4 9 4-9 4-9-4zm0 0v10l9 4 9-4V7" /> },
   { to: "/app/pricing", label: "Pricing", icon: <path d="M20 12l-8 8-9-9V3h8l9 9zM7.5 7.5h.01" /> },
+  { to: "/app/plan", label: "Plan", icon: <path d="M4 19h16M7 16V9m5 7V5m5 11v-4" /> },
   { to: "/app/customers", label: "Customers", icon: <path d="M16 19v-1a4 4 0 00-8 0v1M12 11a3 3 0 100-6 3 3 0 000 6zm7 8v-1a3 3 0 00-2-2.8M17 5.2a3 3 0 010 5.6" /> },
   { to: "/app/jobs", label: "Jobs", icon: <path d="M4 6h16M4 12h16M4 18h10" /> },
   { to: "/app/settings", label: "Settings", icon: <path d="M12 15a3 3 0 100-6 3 3 0 000 6zm7.4-3a7.4 7.4 0 00-.1-1.2l2-1.6-2-3.4-2.4 1a7.5 7.5 0 00-2-1.2L14.5 3h-5l-.4 2.6a7.5 7.5 0 00-2 1.2l-2.4-1-2 3.4 2 1.6a7.4 7.4 0 000 2.4l-2 1.6 2 3.4 2.4-1a7.5 7.5 0 002 1.2l.4 2.6h5l.4-2.6a7.5 7.5 0 002-1.2l2.4 1 2-3.4-2-1.6c.1-.4.1-.8.1-1.2z" /> },

@@ -55,6 +55,8 @@ SCOPES: dict[str, str] = {
     "segments:read": "read customer segments and export customers",
     "pricing:read": "read pricing suggestions and simulate prices",
     "inventory:read": "read inventory recommendations and purchase orders",
+    "scenarios:read": "read price and promotion scenarios",
+    "scenarios:write": "create and delete scenarios (adopting one also needs sales:write)",
 }
 READ_SCOPES = frozenset(s for s in SCOPES if s.endswith(":read"))
 ROLE_SCOPES: dict[str, frozenset[str]] = {"owner": frozenset(SCOPES), "analyst": READ_SCOPES}
@@ -68,6 +70,9 @@ POLICY: tuple[tuple[str, str, str], ...] = (
     ("GET", "/customer-segments", "segments:read"),
     ("GET", "/pricing-suggestions", "pricing:read"),
     ("GET", "/inventory-recommendations", "inventory:read"),
+    ("GET", "/scenarios", "scenarios:read"),
+    ("POST", "/scenarios", "scenarios:write"),
+    ("DELETE", "/scenarios", "scenarios:write"),
 )
 
 

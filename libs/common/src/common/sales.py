@@ -45,6 +45,16 @@ PRODUCTS_SQL = """
     FROM products WHERE organization_id = %(org)s AND is_product
 """
 
+# An organization's last sales date of a product: one index probe per listed item (sales_lines'
+# key starts with organization, store, sku, date; every sold item is listed in products) instead
+# of a scan of all its lines. Plans and scenarios are for the days after it.
+LAST_SALE_SQL = """
+    SELECT max(l.date) FROM products p CROSS JOIN LATERAL (
+        SELECT max(s.date) AS date FROM sales_lines s
+        WHERE s.organization_id = p.organization_id AND s.store = p.store AND s.sku = p.sku
+    ) l WHERE p.organization_id = :org AND p.is_product
+"""
+
 PLAN_SQL = """
     SELECT store, sku, date, unit_price, promotion, feature, display
     FROM plan_lines WHERE organization_id = %(org)s AND date > %(after)s

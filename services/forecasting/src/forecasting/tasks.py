@@ -59,6 +59,7 @@ from forecasting.repository import (
     stored_series,
     write_new_forecasts,
 )
+from forecasting.scenarios import tasks as scenario_tasks  # noqa: F401 (registers forecasting.scenario)
 
 app = celery_app
 STAGE = FORECASTING.name

@@ -37,6 +37,7 @@ ROUTES: dict[str, str] = {
     "/customer-segments": "segmentation",
     "/pricing-suggestions": "pricing",
     "/inventory-recommendations": "inventory",
+    "/scenarios": "forecasting",
 }
 # accept-encoding is not forwarded: the gateway compresses once, for the client.
 _FORWARDED_REQUEST_HEADERS = ("content-type", "content-length", "accept", "content-encoding")

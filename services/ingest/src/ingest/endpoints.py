@@ -214,9 +214,10 @@ async def upload_plan(
     horizon_days: HorizonDays = None,
     job_id: JobId = None,
 ) -> Any:
-    """Upload planned prices and promotions per store, sku and future date (known demand drivers).
+    """Upload planned prices and promotions per store, sku and date after the last sale (known drivers).
 
-    Columns: date (after today), sku, store (default store when absent), and at least one of
+    Columns: date (after the organization's last sales date; after today before any sales), sku,
+    store (default store when absent), and at least one of
     unit_price, promotion, feature, display; same header recognition and validation as sales.
     Stored in one transaction (a later plan of a store, sku and date replaces it). Then
     forecasting runs again with the plan, and inventory after it; skipped when there are no sales.

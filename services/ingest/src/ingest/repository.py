@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -18,6 +19,7 @@ from common import pii
 from common.frames import write_frame
 from common.models import UploadJob
 from common.org_settings import load_settings
+from common.sales import LAST_SALE_SQL
 from ingest.validation import PRODUCT_NUMBERS, STAGED_COLUMNS
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
@@ -152,6 +154,11 @@ class IngestRepository:
             {"org": organization_id},
         )
         return bool(found.scalar_one())
+
+    async def last_sales_date(self, organization_id: uuid.UUID) -> date | None:
+        """The organization's last sales date of a product (None before any sales)."""
+        found = await self.session.execute(text(LAST_SALE_SQL), {"org": organization_id})
+        return found.scalar()  # type: ignore[no-any-return]
 
     async def copy_staged(
         self, job_id: uuid.UUID, organization_id: uuid.UUID, csv_chunks: AsyncIterator[bytes]

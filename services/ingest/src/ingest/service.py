@@ -193,11 +193,16 @@ class IngestService:
             )
         return fmt, mapping
 
-    def _state(self, mapping: ColumnMapping) -> validation.ValidationState:
+    async def _state(self, mapping: ColumnMapping, kind: UploadKind) -> validation.ValidationState:
+        # Plans are relative to the data: a history that ended years ago is planned from its end.
+        plan_after = None
+        if kind is PLAN:
+            plan_after = await self.repository.last_sales_date(self.identity.organization_id)
         return validation.ValidationState(
             mapping=mapping,
             today=date.today(),
             future_tolerance_days=self.settings.future_date_tolerance_days,
+            plan_after=plan_after,
             error_room=MAX_STORED_ERRORS,
         )
 
@@ -206,7 +211,7 @@ class IngestService:
     ) -> dict[str, Any]:
         """Dry run: mapping, counts and first errors, storing nothing."""
         outcome = ValidationOutcome()
-        state = self._state(mapping)
+        state = await self._state(mapping, kind)
         async for _table, _progress in self._validated(received, fmt, state, outcome, kind):
             pass
         return {
@@ -281,7 +286,7 @@ class IngestService:
     ) -> tuple[int, dict[str, Any]]:
         """Load every valid row in one transaction; commit it only when the file is accepted."""
         organization_id = self.identity.organization_id
-        state = self._state(mapping)
+        state = await self._state(mapping, kind)
         outcome = ValidationOutcome()
         rejected = False
         last = [RECEIVE_SHARE]

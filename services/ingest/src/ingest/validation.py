@@ -106,6 +106,8 @@ class ValidationState:
     mapping: ColumnMapping
     today: date
     future_tolerance_days: int = 2
+    # A plan's dates must be after this: the organization's last sales date (today without sales).
+    plan_after: date | None = None
     date_format: str | None = None
     error_counts: dict[str, int] = field(default_factory=dict)
     # Rows kept but marked: returns, non-product lines, zero-price lines, repeated keys.
@@ -395,15 +397,17 @@ PRODUCT_NUMBERS = (
 
 
 def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tuple[pa.Table, list[RowError]]:
-    """Check a batch of planned prices and promotions: future dates, prices of 0 or more, yes/no flags."""
+    """Check a batch of planned prices and promotions: dates after the sales, prices of 0 or more, flags."""
     batch = _Batch(raw, first_row, state)
     dates = _dates(batch)
-    today = np.datetime64(state.today, "D")
+    after = state.plan_after or state.today
+    why = (
+        "the last sales date: a plan is for the days after the history"
+        if state.plan_after
+        else "a plan is for the future"
+    )
     batch.report(
-        dates <= today,
-        "date",
-        f"a date after {state.today.isoformat()} (a plan is for the future)",
-        "past_date",
+        dates <= np.datetime64(after, "D"), "date", f"a date after {after.isoformat()} ({why})", "past_date"
     )
     sku = clean_ids(batch.missing("sku", "a product code"))
     store = _store(batch)

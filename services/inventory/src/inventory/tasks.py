@@ -16,6 +16,7 @@ from common.pipeline import StageError, stage_task
 from common.recommendations import replace_recommendations
 from common.sales import load_daily_units, load_products
 from common.stages import INVENTORY
+from inventory import scenarios  # noqa: F401 (registers inventory.scenario)
 from inventory.repository import (
     ended_windows,
     load_forecast_points,

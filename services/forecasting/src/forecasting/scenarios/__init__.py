@@ -1,0 +1,1 @@
+"""Scenarios: what-if prices and promotions carried through demand, orders and margin."""
