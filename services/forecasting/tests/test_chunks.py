@@ -177,7 +177,7 @@ async def test_chunks_report_progress_count_once_and_write_what_one_big_run_writ
     tasks.chunk(job_id, 2)
     tasks.chunk(job_id, 2)
     tasks.chunk(job_id, 0)
-    assert sent == [("inventory.run", job_id)]  # the stage ended exactly once
+    assert sent == [("pricing.run", job_id), ("inventory.run", job_id)]  # the stage ended exactly once
     stage = (await ingest_client.get(f"/jobs/{job_id}", headers=headers)).json()["stages"]["forecasting"]
     assert (stage["status"], stage["chunks_done"], stage["progress"]) == ("succeeded", 3, 1.0)
     chunked = _stored(org)
@@ -190,7 +190,7 @@ async def test_chunks_report_progress_count_once_and_write_what_one_big_run_writ
     sent.clear()
     single_job = _new_job(other.organization_id)
     tasks.run(single_job)
-    assert sent == [("inventory.run", single_job)]
+    assert sent == [("pricing.run", single_job), ("inventory.run", single_job)]
     single = _stored(other.organization_id)
     pd.testing.assert_frame_equal(single[["store", "sku"]], chunked[["store", "sku"]])
     # The fingerprints depend on the data, not on how the series were grouped.
@@ -223,7 +223,7 @@ def test_a_rerun_refits_only_the_changed_store_and_keeps_the_rest(
     second = _new_job(org)
     tasks.run(second)
     # One chunk to run (S2's), so the coordinator ran it itself and handed on to inventory.
-    assert sent == [("inventory.run", second)]
+    assert sent == [("pricing.run", second), ("inventory.run", second)]
     entry = stage_entry(second, "forecasting")
     assert (entry["status"], entry["chunks_total"], entry["series_refit"], entry["series_kept"]) == (
         "succeeded",
@@ -250,7 +250,7 @@ def test_a_rerun_refits_only_the_changed_store_and_keeps_the_rest(
         0,
         6,
     )
-    assert sent == [("inventory.run", third)]
+    assert sent == [("pricing.run", third), ("inventory.run", third)]
     pd.testing.assert_frame_equal(_stored(org), after)
 
 
