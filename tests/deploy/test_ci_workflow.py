@@ -91,5 +91,5 @@ def test_uv_is_pinned_to_one_version_everywhere() -> None:
     """The Makefile installs the uv the Dockerfiles copy: the one that wrote uv.lock."""
     (makefile_pin,) = re.findall(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M)
     assert "uv==$(UV_VERSION)" in (REPO / "Makefile").read_text()
-    for service, path in dockerfiles().items():
-        assert re.findall(r"ghcr\.io/astral-sh/uv:(\S+)", path.read_text()) == [makefile_pin], service
+    for service, build in dockerfiles().items():
+        assert re.findall(r"ghcr\.io/astral-sh/uv:(\S+)", build.path.read_text()) == [makefile_pin], service
