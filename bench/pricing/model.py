@@ -59,7 +59,7 @@ def model_figures(settings: EstimationSettings, seed: int = 0) -> dict[str, floa
     curves = demand_curves(model, Guardrails().price_endings)
     category = data.products[["store", "sku", "category"]].drop_duplicates(["store", "sku"])
     sales = data.history.merge(category, on=["store", "sku"], how="left")
-    priced = suggest_prices(sales, settings=settings, curves=curves)
+    priced = suggest_prices(sales, settings=settings, curves=curves, model_elasticities=True)
     print("elasticity source:", priced["elasticity_source"].value_counts().to_dict())
     negative_share = _shares(priced[priced["elasticity_source"] == "demand_model"])
     changes = replayed_changes(data)

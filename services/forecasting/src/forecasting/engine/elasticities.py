@@ -80,8 +80,10 @@ def _estimate(
         total, period = _arcs(low, high, step)
         totals.append(total)
         periods.append(period)
-    with np.errstate(invalid="ignore"):
-        point = np.nanmean(np.column_stack(totals), axis=1) if totals else np.full(len(shelf), np.nan)
+    stacked = np.column_stack(totals)
+    counted = np.isfinite(stacked).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point = np.where(counted > 0, np.nansum(stacked, axis=1) / counted, np.nan)
     spread = np.concatenate(periods, axis=1)
     tail = (1 - INTERVAL_LEVEL) / 2 * 100
     low, high = np.full(len(shelf), np.nan), np.full(len(shelf), np.nan)

@@ -25,6 +25,11 @@ MIN_GAIN_SHARE = 1e-4
 DEMAND_MODEL, REGRESSION = "demand_model", "regression"
 # Level of the demand model's elasticity intervals (the forecasting engine's INTERVAL_LEVEL).
 MODEL_INTERVAL_LEVEL = 0.9
+# Whether the demand model's own-price elasticities replace the regression's by default. Off: among
+# the confident ones fewer than the required 90% are negative on Breakfast at the Frat (make
+# bench-pricing prints the model_negative_share), so pricing keeps its regression's; the cross
+# effects are the model's either way (they inform, they do not move prices).
+MODEL_ELASTICITIES = False
 
 OUTPUT_COLUMNS = [
     "store",
@@ -243,15 +248,16 @@ def suggest_prices(
     *,
     settings: EstimationSettings | None = None,
     curves: pd.DataFrame | None = None,
-    model_elasticities: bool = True,
+    model_elasticities: bool = MODEL_ELASTICITIES,
 ) -> pd.DataFrame:
     """One row per store x sku: elasticity with interval, guarded optimal price, expected changes.
 
     `curves` (store, sku, prices, weekly_units), the forecast's demand model read at a grid of
     prices, give the expected units at any price, so pricing and the forecast agree; items without
-    one use the constant-elasticity curve of their own estimate. Where a curve also carries the
-    model's elasticities (elasticity, elasticity_low, elasticity_high, cross_effects), those are
-    reported and priced on, unless `model_elasticities` is False (then the regression's are).
+    one use the constant-elasticity curve of their own estimate. A curve's cross_effects are
+    reported as they are; with `model_elasticities` its own-price elasticity and interval
+    (elasticity, elasticity_low, elasticity_high) are reported and priced on instead of the
+    regression's (elasticity_source names which).
     """
     base_rules = guardrails or Guardrails()
     estimates = estimate_elasticities(sales, products, settings)
@@ -269,7 +275,7 @@ def suggest_prices(
             curve = {"prices": list(item["prices"]), "weekly_units": list(item["weekly_units"])}
         rows.append(
             _suggest_one(
-                _with_model_elasticity(record, item if model_elasticities else None),
+                _with_model_elasticity(record, item, model_elasticities),
                 base_rules,
                 category_guardrails,
                 curve,
@@ -278,15 +284,22 @@ def suggest_prices(
     return pd.DataFrame(rows)[OUTPUT_COLUMNS]
 
 
-def _with_model_elasticity(record: dict[str, Any], item: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The record with the demand model's elasticity, interval and cross effects when its curve has
-    them (elasticity_source names which); the regression's own figures stay in elasticity_own etc."""
+def _with_model_elasticity(
+    record: dict[str, Any], item: Mapping[str, Any] | None, switched: bool
+) -> dict[str, Any]:
+    """The record with the curve's cross effects and, if `switched`, the demand model's elasticity
+    and interval when the curve has them; the regression's own figures stay in elasticity_own etc."""
+    cross = item.get("cross_effects") if item is not None else None
+    record = {
+        **record,
+        "elasticity_source": REGRESSION,
+        "cross_effects": list(cross) if isinstance(cross, list | tuple) else [],
+    }
     own = _finite_or_nan(item.get("elasticity")) if item is not None else np.nan
-    if item is None or not np.isfinite(own):
-        return {**record, "elasticity_source": REGRESSION, "cross_effects": []}
+    if item is None or not switched or not np.isfinite(own):
+        return record
     low, high = _finite_or_nan(item.get("elasticity_low")), _finite_or_nan(item.get("elasticity_high"))
     z_value = float(stats.norm.ppf(0.5 + MODEL_INTERVAL_LEVEL / 2))
-    cross = item.get("cross_effects")
     return {
         **record,
         "elasticity": own,
@@ -295,7 +308,6 @@ def _with_model_elasticity(record: dict[str, Any], item: Mapping[str, Any] | Non
         "elasticity_sd": (high - low) / (2 * z_value),
         "interval_level": MODEL_INTERVAL_LEVEL,
         "elasticity_source": DEMAND_MODEL,
-        "cross_effects": list(cross) if isinstance(cross, list | tuple) else [],
     }
 
 
