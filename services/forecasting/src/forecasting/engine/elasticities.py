@@ -6,8 +6,11 @@ over every item of the chunk), so an item with few price changes of its own gets
 model learnt from similar items: the pooling is the model's.
 
 Own elasticity: the arc elasticity d log units / d log price between the shelf price x(1 - s) and
-x(1 + s), every horizon period at that price, unpromoted, the other items at their baseline, from
-the horizon's total units; the point is the mean over the steps s in STEPS.
+x(1 + s), unpromoted, the other items at their baseline, from the horizon's total units; the point
+is the mean over the steps s in STEPS. Each period is read at the moved price with the period before
+it at the shelf price: the model reads a promotion's after-effect (the dip that follows a deal)
+from last period's price, and a price held low for weeks would otherwise pass for one long
+after-effect, making a lower price sell less.
 Interval: a tree model's response is a step function, so its local slope depends on where around
 the shelf price and in which period it is read. The interval is the INTERVAL_LEVEL central range
 of the per-period arc elasticities at both steps (and always holds the point): the range of
@@ -65,6 +68,18 @@ def _arcs(low: np.ndarray, high: np.ndarray, step: float) -> tuple[np.ndarray, n
     return total, period
 
 
+def _own_units(model: DemandModel, plan: pd.DataFrame, shelf: np.ndarray, factor: float) -> np.ndarray:
+    """Units (n, H) of each period with the item's price at shelf x factor in that period and at the
+    shelf price in the one before (two plans: the odd periods moved, then the even ones)."""
+    horizon = model.panel.horizon
+    parity = np.arange(horizon) % 2
+    units = np.zeros((model.panel.n_series, horizon))
+    for moved in (0, 1):
+        grid = np.where(parity[None, :] == moved, shelf[:, None] * factor, shelf[:, None])
+        units[:, parity == moved] = _units(model, plan.assign(price=grid.reshape(-1)))[:, parity == moved]
+    return units
+
+
 def _estimate(
     model: DemandModel, plan: pd.DataFrame, shelf: np.ndarray, substitutes: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,11 +87,11 @@ def _estimate(
     horizon = model.panel.horizon
     totals, periods = [], []
     for step in STEPS:
-        moved = [plan.assign(price=np.repeat(shelf * factor, horizon)) for factor in (1 - step, 1 + step)]
         if substitutes:
+            moved = [plan.assign(price=np.repeat(shelf * factor, horizon)) for factor in (1 - step, 1 + step)]
             low, high = (_units(model, plan, others) for others in moved)
         else:
-            low, high = (_units(model, priced) for priced in moved)
+            low, high = (_own_units(model, plan, shelf, factor) for factor in (1 - step, 1 + step))
         total, period = _arcs(low, high, step)
         totals.append(total)
         periods.append(period)
