@@ -98,11 +98,11 @@ async def test_suggestions_and_simulate_agree(client: httpx.AsyncClient, make_id
     assert items["E2.5"]["elasticity"] == pytest.approx(-2.5, abs=0.4)
     low, high = items["E2.5"]["elasticity_ci"]
     assert low < items["E2.5"]["elasticity"] < high
-    # The own-price elasticities stay the regression's (the model's are not switched on); E2.5's
-    # cross effects are its curve's, E0.6 has no curve and none.
-    assert [items[sku]["elasticity_source"] for sku in ("E0.6", "E2.5")] == ["regression", "regression"]
-    assert (items["E2.5"]["elasticity"], low, high) != (-2.4, -2.7, -2.1)
+    # E2.5's elasticities are the demand model's (from its curve); E0.6 has none and keeps the regression's.
+    assert items["E2.5"]["elasticity_source"] == "demand_model"
+    assert (items["E2.5"]["elasticity"], low, high) == (-2.4, -2.7, -2.1)
     assert items["E2.5"]["cross_effects"] == [CROSS]
+    assert items["E0.6"]["elasticity_source"] == "regression"
     assert items["E0.6"]["cross_effects"] == []
     assert "assumed" in items["E0.6"]["explanation"].lower()  # no unit cost uploaded: said so
     # Inelastic demand: profit rises with price, so the suggestion is up, by at most 10%.

@@ -350,7 +350,7 @@ def test_elasticities_come_from_the_curve_when_it_carries_them(
     curves["elasticity_low"] = np.where(carried, -2.0, np.nan)
     curves["elasticity_high"] = np.where(carried, -1.4, np.nan)
     curves["cross_effects"] = [cross if flag else None for flag in carried]
-    priced = suggest_prices(planted[0], curves=curves, model_elasticities=True).set_index(["store", "sku"])
+    priced = suggest_prices(planted[0], curves=curves).set_index(["store", "sku"])
     by_regression = suggestions.set_index(["store", "sku"])
     for store, sku, flag in zip(curves["store"], curves["sku"], carried, strict=True):
         row = priced.loc[(store, sku)]
@@ -372,9 +372,8 @@ def test_elasticities_come_from_the_curve_when_it_carries_them(
             assert row["elasticity"] == by_regression.loc[(store, sku), "elasticity"]
         # The regression's own figure is kept beside whichever is reported.
         assert row["elasticity_own"] == by_regression.loc[(store, sku), "elasticity_own"]
-    # Not switched (the default while the model's elasticities miss the soundness bar): the
-    # regression's elasticities, the model's cross effects.
-    unswitched = suggest_prices(planted[0], curves=curves)
+    # Not switched: the regression's elasticities, the model's cross effects.
+    unswitched = suggest_prices(planted[0], curves=curves, model_elasticities=False)
     assert (unswitched["elasticity_source"] == "regression").all()
     np.testing.assert_allclose(unswitched["elasticity"], suggestions["elasticity"])
     assert list(unswitched["cross_effects"]) == [cross if flag else [] for flag in carried]

@@ -25,11 +25,11 @@ MIN_GAIN_SHARE = 1e-4
 DEMAND_MODEL, REGRESSION = "demand_model", "regression"
 # Level of the demand model's elasticity intervals (the forecasting engine's INTERVAL_LEVEL).
 MODEL_INTERVAL_LEVEL = 0.9
-# Whether the demand model's own-price elasticities replace the regression's by default. Off: among
-# the confident ones fewer than the required 90% are negative on Breakfast at the Frat (make
-# bench-pricing prints the model_negative_share), so pricing keeps its regression's; the cross
-# effects are the model's either way (they inform, they do not move prices).
-MODEL_ELASTICITIES = False
+# Whether the demand model's own-price elasticities replace the regression's by default: on, as
+# long as make bench-pricing shows them sound (model_negative_share >= 0.9 and the model's
+# price-aware hold-out WAPE below its price-blind one); off, pricing reports its regression's.
+# The cross effects are the model's either way (they inform, they do not move prices).
+MODEL_ELASTICITIES = True
 
 OUTPUT_COLUMNS = [
     "store",
