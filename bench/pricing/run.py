@@ -3,9 +3,13 @@
 Prints the distribution of estimated elasticities per category, the share that are negative before
 pooling (each series' own estimate) and after (shrunk toward its product and category), the share
 whose interval excludes zero, and a 26-week holdout: units predicted from the prices actually charged
-against the same model without price. Ends with `pricing negative_share=<s> holdout_wape=<w>
-no_price_wape=<w0> negative_share_before_pooling=<b> negative_share_after_pooling=<a>`
-(negative_share: among the confident pooled estimates).
+against the same model without price. Then the same figures for the forecast's demand model
+(bench/pricing/model.py): its elasticities as pricing reports them, and a 13-week holdout of the
+model told the prices charged against the model left at the last shelf price. Ends with
+`pricing negative_share=<s> holdout_wape=<w> no_price_wape=<w0> negative_share_before_pooling=<b>
+negative_share_after_pooling=<a> model_negative_share=<m> model_holdout_wape=<mw>
+model_no_price_wape=<mw0>` (negative shares: among the confident estimates; `--no-model` leaves the
+model's figures out).
 
 Run from the repo root: `.venv/bin/python -m bench.pricing`.
 """
@@ -19,14 +23,12 @@ import time
 import numpy as np
 import pandas as pd
 
+from bench.pricing.model import CONFIDENT_SD, model_figures
 from bench.shared import load_average, require, summary_line
 from common.testing.datasets import frat_transactions_path, load_frat, load_frat_products
 from pricing.engine import EstimationSettings, predict_units, suggest_prices
 
 HOLDOUT_WEEKS = 26
-# "Confident" for the negative share: an own estimate whose posterior sd is at most this. The sign
-# plays no part in it, unlike the engine's confidence levels (which also require ci_high < 0).
-CONFIDENT_SD = 0.5
 
 
 def load_sales() -> pd.DataFrame:
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument(
         "--no-robust", action="store_true", help="plain least squares instead of Huber/bisquare"
     )
+    parser.add_argument("--no-model", action="store_true", help="leave out the demand model's figures")
     arguments = parser.parse_args()
     print(f"start: {load_average()}")
     settings = EstimationSettings(robust=not arguments.no_robust)
@@ -141,6 +144,7 @@ def main() -> None:
     changed = moved[moved["suggested_price"] != moved["current_price"]]
     print(f"suggestions: {len(moved)} with a price, {len(changed)} of them a change (default guardrails)")
     holdout_wape, no_price_wape = holdout(sales, settings)
+    model = {} if arguments.no_model else model_figures(settings)
     print(f"end: {load_average()}")
     print(
         summary_line(
@@ -150,6 +154,7 @@ def main() -> None:
             no_price_wape=f"{no_price_wape:.3f}",
             negative_share_before_pooling=f"{shares['before_pooling']:.3f}",
             negative_share_after_pooling=f"{shares['after_pooling']:.3f}",
+            **{f"model_{key}": f"{value:.3f}" for key, value in model.items()},
         )
     )
 

@@ -403,7 +403,7 @@ def test_letting_prophet_compete_refits_every_series_with_prophet_among_the_cand
 def test_each_chunk_stores_its_demand_model_drivers_and_curves(
     make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any
 ) -> None:
-    from forecasting.engine import FAMILIES, predict_demand
+    from forecasting.engine import FAMILIES, predict_demand, price_elasticities
     from forecasting.repository import load_demand_models
 
     identity, _ = make_identity()
@@ -429,6 +429,15 @@ def test_each_chunk_stores_its_demand_model_drivers_and_curves(
             text("SELECT store, sku, prices, weekly_units FROM demand_curves WHERE organization_id = :org"),
             {"org": org},
         ).all()
+        stored_elasticities = pd.DataFrame(
+            session.execute(
+                text(
+                    "SELECT store, sku, elasticity, elasticity_low, elasticity_high, cross_effects"
+                    " FROM demand_curves WHERE organization_id = :org"
+                ),
+                {"org": org},
+            ).all()
+        )
     assert len(models) == 2 and len(only_s2) == 1
     assert set(only_s2[0].keys["store"]) == {"S2"}
     covered = pd.concat([m.keys[["store", "sku"]] for m in models])
@@ -444,6 +453,14 @@ def test_each_chunk_stores_its_demand_model_drivers_and_curves(
     assert len(curves) == 6
     for _, _, prices, units in curves:
         assert len(prices) == len(units) > 10 and prices == sorted(prices) and min(units) >= 0
+    # Beside each curve, the stored model's elasticities (NULL where the model gives none).
+    expected = pd.concat([price_elasticities(m) for m in models]).merge(
+        stored_elasticities, on=["store", "sku"], suffixes=("", "_stored")
+    )
+    assert len(expected) == 6
+    for name in ("elasticity", "elasticity_low", "elasticity_high"):
+        np.testing.assert_allclose(expected[f"{name}_stored"].astype(float), expected[name], rtol=1e-9)
+    assert [list(c) for c in expected["cross_effects_stored"]] == [list(c) for c in expected["cross_effects"]]
 
     # A new chunking (one chunk for both stores) replaces the two models by one when it runs.
     sent.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from common.db import sync_session
 from common.frames import write_frame
@@ -17,6 +19,8 @@ from common.jobs import initial_stages
 from common.models import UploadJob
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+CROSS = {"sku": "E0.6", "elasticity": 0.3, "low": 0.1, "high": 0.5}
 
 
 @pytest.fixture
@@ -68,6 +72,21 @@ async def test_suggestions_and_simulate_agree(client: httpx.AsyncClient, make_id
                 "unit_price",
             ),
         )
+        # The forecast's demand curve of E2.5, carrying the demand model's elasticities; E0.6 has none.
+        grid = np.round(4.99 * np.arange(0.6, 1.41, 0.05), 2)
+        session.execute(
+            text(
+                "INSERT INTO demand_curves (organization_id, store, sku, prices, weekly_units, elasticity,"
+                " elasticity_low, elasticity_high, cross_effects) VALUES (:org, 'S1', 'E2.5', :prices,"
+                " :units, -2.4, -2.7, -2.1, CAST(:cross AS jsonb))"
+            ),
+            {
+                "org": org,
+                "prices": [float(p) for p in grid],
+                "units": [float(u) for u in 200 * (grid / 4.99) ** -2.4],
+                "cross": json.dumps([CROSS]),
+            },
+        )
         job = UploadJob(organization_id=org, stages=initial_stages(), status="running")
         session.add(job)
         session.flush()
@@ -79,6 +98,12 @@ async def test_suggestions_and_simulate_agree(client: httpx.AsyncClient, make_id
     assert items["E2.5"]["elasticity"] == pytest.approx(-2.5, abs=0.4)
     low, high = items["E2.5"]["elasticity_ci"]
     assert low < items["E2.5"]["elasticity"] < high
+    # E2.5's elasticities are the demand model's (from its curve); E0.6 has none and keeps the regression's.
+    assert items["E2.5"]["elasticity_source"] == "demand_model"
+    assert (items["E2.5"]["elasticity"], low, high) == (-2.4, -2.7, -2.1)
+    assert items["E2.5"]["cross_effects"] == [CROSS]
+    assert items["E0.6"]["elasticity_source"] == "regression"
+    assert items["E0.6"]["cross_effects"] == []
     assert "assumed" in items["E0.6"]["explanation"].lower()  # no unit cost uploaded: said so
     # Inelastic demand: profit rises with price, so the suggestion is up, by at most 10%.
     inelastic = items["E0.6"]

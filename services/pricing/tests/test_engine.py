@@ -337,3 +337,43 @@ def test_without_a_curve_pricing_keeps_its_constant_elasticity(suggestions: pd.D
     assert simulate(row["model"], row["current_price"] * 1.1)["expected_units"] == pytest.approx(
         base * 1.1 ** row["elasticity"]
     )
+
+
+def test_elasticities_come_from_the_curve_when_it_carries_them(
+    planted: tuple[pd.DataFrame, dict[tuple[str, str], float]], suggestions: pd.DataFrame
+) -> None:
+    curves = _stepped_curves(suggestions)
+    # The demand model's figures on every other item; the rest have a curve without them.
+    carried = np.arange(len(curves)) % 2 == 0
+    cross = [{"sku": "sku-x", "elasticity": 0.3, "low": 0.1, "high": 0.5}]
+    curves["elasticity"] = np.where(carried, -1.7, np.nan)
+    curves["elasticity_low"] = np.where(carried, -2.0, np.nan)
+    curves["elasticity_high"] = np.where(carried, -1.4, np.nan)
+    curves["cross_effects"] = [cross if flag else None for flag in carried]
+    priced = suggest_prices(planted[0], curves=curves).set_index(["store", "sku"])
+    by_regression = suggestions.set_index(["store", "sku"])
+    for store, sku, flag in zip(curves["store"], curves["sku"], carried, strict=True):
+        row = priced.loc[(store, sku)]
+        if flag:
+            assert row["elasticity_source"] == "demand_model"
+            assert (row["elasticity"], row["elasticity_ci_low"], row["elasticity_ci_high"]) == (
+                -1.7,
+                -2.0,
+                -1.4,
+            )
+            assert row["cross_effects"] == cross
+            assert row["model"]["elasticity"] == -1.7
+            # A 90% interval 0.6 wide: sd 0.18, and it excludes zero.
+            assert row["confidence"] == "high"
+            assert "from the demand model" in row["explanation"]
+        else:
+            assert row["elasticity_source"] == "regression"
+            assert row["cross_effects"] == []
+            assert row["elasticity"] == by_regression.loc[(store, sku), "elasticity"]
+        # The regression's own figure is kept beside whichever is reported.
+        assert row["elasticity_own"] == by_regression.loc[(store, sku), "elasticity_own"]
+    # Not switched: the regression's elasticities, the model's cross effects.
+    unswitched = suggest_prices(planted[0], curves=curves, model_elasticities=False)
+    assert (unswitched["elasticity_source"] == "regression").all()
+    np.testing.assert_allclose(unswitched["elasticity"], suggestions["elasticity"])
+    assert list(unswitched["cross_effects"]) == [cross if flag else [] for flag in carried]

@@ -305,6 +305,11 @@ class DemandCurve(Base):
     prices: Mapped[list[float]] = mapped_column(ARRAY(Double))
     weekly_units: Mapped[list[float]] = mapped_column(ARRAY(Double))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The demand model's own-price elasticity at the shelf price, its interval and cross effects.
+    elasticity: Mapped[float | None] = mapped_column(Double)
+    elasticity_low: Mapped[float | None] = mapped_column(Double)
+    elasticity_high: Mapped[float | None] = mapped_column(Double)
+    cross_effects: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
 
 class Recommendation(TimestampMixin, Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +18,8 @@ from common.frames import read_frame, write_frame
 from common.models import ForecastSeries, Prediction
 from common.sales import DAILY_SALES_SQL, PLAN_SQL, PRODUCTS_SQL
 from forecasting.chunks import ChunkSpec
+
+ELASTICITY_COLUMNS = ("elasticity", "elasticity_low", "elasticity_high")
 
 if TYPE_CHECKING:
     from forecasting.engine import DemandModel
@@ -285,30 +289,39 @@ def load_demand_models(
 def replace_demand_curves(
     connection: Connection, organization_id: uuid.UUID, job_id: str, curves: pd.DataFrame
 ) -> None:
-    """Replace the demand curves of these items (pricing reads them)."""
+    """Replace the demand curves of these items and their price elasticities (pricing reads them)."""
     rows = [
         {
             "org": organization_id,
-            "store": store,
-            "sku": sku,
-            "prices": [float(x) for x in prices],
-            "units": [float(x) for x in units],
+            "store": row["store"],
+            "sku": row["sku"],
+            "prices": [float(x) for x in row["prices"]],
+            "units": [float(x) for x in row["weekly_units"]],
             "job": job_id,
+            **{name: _finite(row.get(name)) for name in ELASTICITY_COLUMNS},
+            "cross": json.dumps(row["cross_effects"]) if row.get("cross_effects") is not None else None,
         }
-        for store, sku, prices, units in curves[["store", "sku", "prices", "weekly_units"]].itertuples(
-            index=False
-        )
+        for row in curves.to_dict("records")
     ]
     if not rows:
         return
     connection.execute(
         text("""
-        INSERT INTO demand_curves (organization_id, store, sku, prices, weekly_units, job_id)
-        VALUES (:org, :store, :sku, :prices, :units, :job)
+        INSERT INTO demand_curves (organization_id, store, sku, prices, weekly_units, job_id,
+                                   elasticity, elasticity_low, elasticity_high, cross_effects)
+        VALUES (:org, :store, :sku, :prices, :units, :job,
+                :elasticity, :elasticity_low, :elasticity_high, CAST(:cross AS jsonb))
         ON CONFLICT (organization_id, store, sku) DO UPDATE
-        SET prices = excluded.prices, weekly_units = excluded.weekly_units, job_id = excluded.job_id"""),
+        SET prices = excluded.prices, weekly_units = excluded.weekly_units, job_id = excluded.job_id,
+            elasticity = excluded.elasticity, elasticity_low = excluded.elasticity_low,
+            elasticity_high = excluded.elasticity_high, cross_effects = excluded.cross_effects"""),
         rows,
     )
+
+
+def _finite(value: Any) -> float | None:
+    """A float for a finite number, else None (SQL NULL)."""
+    return float(value) if value is not None and math.isfinite(float(value)) else None
 
 
 def remove_demand_models_except(

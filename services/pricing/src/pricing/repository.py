@@ -7,11 +7,23 @@ import uuid
 import pandas as pd
 from sqlalchemy import Connection, text
 
+CURVE_COLUMNS = (
+    "store",
+    "sku",
+    "prices",
+    "weekly_units",
+    "elasticity",
+    "elasticity_low",
+    "elasticity_high",
+    "cross_effects",
+)
+
 
 def load_demand_curves(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
-    """store, sku, prices, weekly_units of every demand curve of the organization (none: empty)."""
+    """Every demand curve of the organization (none: empty): store, sku, prices, weekly_units, and
+    the demand model's elasticity, elasticity_low, elasticity_high, cross_effects (NULL: None)."""
     rows = connection.execute(
-        text("SELECT store, sku, prices, weekly_units FROM demand_curves WHERE organization_id = :org"),
+        text(f"SELECT {', '.join(CURVE_COLUMNS)} FROM demand_curves WHERE organization_id = :org"),
         {"org": organization_id},
     ).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=["store", "sku", "prices", "weekly_units"])
+    return pd.DataFrame([tuple(row) for row in rows], columns=list(CURVE_COLUMNS))

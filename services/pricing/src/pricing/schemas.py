@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
+
+
+class CrossEffect(BaseModel):
+    """How this item's units respond to a substitute's price (cross elasticity with its interval)."""
+
+    sku: str
+    elasticity: float | None
+    low: float | None
+    high: float | None
 
 
 class PricingSuggestion(BaseModel):
@@ -23,6 +34,10 @@ class PricingSuggestion(BaseModel):
     n_price_changes: int | None = None
     unit_cost: float | None = None
     unit_cost_assumed: bool | None = None
+    # Where the elasticity and its interval come from: the forecast's demand model, or pricing's
+    # own regression for items the forecast has no demand curve for.
+    elasticity_source: Literal["demand_model", "regression"] | None = None
+    cross_effects: list[CrossEffect] | None = None
     explanation: str
 
 

@@ -23,6 +23,8 @@ SUGGESTION_FIELDS = (
     "expected_revenue_change",
     "expected_profit_change",
     "confidence",
+    "elasticity_source",
+    "cross_effects",
 )
 
 

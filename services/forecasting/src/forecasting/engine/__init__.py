@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from forecasting.engine.aggregate import aggregate_forecast
 from forecasting.engine.curves import CURVE_STEPS, demand_curves
 from forecasting.engine.demand_model import DemandModel, fit_demand_model, predict_demand
+from forecasting.engine.elasticities import price_elasticities
 from forecasting.engine.fingerprints import ENGINE_VERSION, series_fingerprints
 from forecasting.engine.forecast import DEFAULT_CANDIDATES, ForecastResult, forecast
 from forecasting.engine.global_model import FAMILIES
@@ -41,5 +42,6 @@ __all__ = [
     "fit_demand_model",
     "forecast",
     "predict_demand",
+    "price_elasticities",
     "series_fingerprints",
 ]

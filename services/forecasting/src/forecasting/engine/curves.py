@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.engine.demand_model import DemandModel, predict_demand
+from forecasting.engine.elasticities import price_elasticities
 from forecasting.engine.panel import WEEKLY
 
 # Relative grid around each item's shelf price in the baseline plan (its last price outside a
@@ -42,7 +43,8 @@ def demand_curves(
     model: DemandModel, endings: Sequence[float] = (), steps: np.ndarray = CURVE_STEPS
 ) -> pd.DataFrame:
     """Per item: store, sku, prices and weekly units (unpromoted, every period at that price, the
-    other items of its store and category as the baseline plan has them).
+    other items of its store and category as the baseline plan has them), and the model's price
+    elasticities (elasticity, elasticity_low, elasticity_high, cross_effects; see elasticities.py).
 
     Weekly units are the horizon's total units over its length in weeks, so a pricing week and a
     forecast horizon speak of the same demand.
@@ -62,11 +64,9 @@ def demand_curves(
             predict_demand(model, priced, alone=True)["p50"].to_numpy().reshape(n, horizon).sum(axis=1)
         )
     weeks = horizon if panel.freq == WEEKLY else horizon / 7
-    return pd.DataFrame(
-        {
-            "store": panel.keys["store"].to_numpy(dtype=str),
-            "sku": panel.keys["sku"].to_numpy(dtype=str),
-            "prices": list(grids),
-            "weekly_units": [units[i, : len(grid)] / weeks for i, grid in enumerate(grids)],
-        }
+    elasticities = price_elasticities(model)
+    return elasticities[["store", "sku"]].assign(
+        prices=list(grids),
+        weekly_units=[units[i, : len(grid)] / weeks for i, grid in enumerate(grids)],
+        **{name: elasticities[name] for name in elasticities.columns[2:]},
     )

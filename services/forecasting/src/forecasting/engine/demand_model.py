@@ -295,7 +295,12 @@ def _respond(model: DemandModel, units: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def predict_demand(
-    model: DemandModel, plan: pd.DataFrame | None = None, *, drivers: bool = False, alone: bool = False
+    model: DemandModel,
+    plan: pd.DataFrame | None = None,
+    *,
+    drivers: bool = False,
+    alone: bool = False,
+    others: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast under a plan: store, sku, date, p10, p50, p90 (+ the drivers' units with `drivers`).
 
@@ -306,9 +311,13 @@ def predict_demand(
     LightGBM's contribution of its features, in units; base is p50 minus the other five, so it
     absorbs the model's mean, the difference to another chosen model, and a clip at zero; on days a
     store is closed every driver is 0. With `alone`, every item sees its own plan only: the other
-    items of its store and category stay at the baseline (its own-price curve, for pricing).
+    items of its store and category stay at the baseline (its own-price curve, for pricing). With
+    `others`, the other items are seen under that plan instead (cross-price responses).
     """
     panel = _planned_panel(model, plan)
+    substitute_panel = (
+        _planned_panel(model, others) if others is not None else (model.panel if alone else None)
+    )
     n, h = panel.n_series, panel.horizon
     if model.models:
         units, shares = predict_global(
@@ -317,7 +326,7 @@ def predict_demand(
             model.holidays,
             contributions=drivers,
             substitutes=model.substitutes,
-            substitute_panel=model.panel if alone else None,
+            substitute_panel=substitute_panel,
         )
         units = np.where(model.closed, 0.0, np.clip(units, 0.0, None) * model.scale[:, None])
     else:
@@ -334,11 +343,11 @@ def predict_demand(
         }
     )
     if drivers:
-        others = np.zeros((n, h))
+        claimed = np.zeros((n, h))
         for family in FAMILIES[1:]:
             grid = shares.get(family, np.zeros((n, h))) * model.scale[:, None]
             grid = np.where(model.closed, 0.0, grid)
             out[family] = grid.reshape(-1)
-            others = others + grid
-        out.insert(6, "base", (p50 - others).reshape(-1))
+            claimed = claimed + grid
+        out.insert(6, "base", (p50 - claimed).reshape(-1))
     return out

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from pricing.engine.demand import simulate, units_at
 from pricing.engine.elasticity import EstimationSettings, estimate_elasticities
@@ -19,6 +20,16 @@ HIGH_CONFIDENCE_SD = 0.25
 MEDIUM_CONFIDENCE_SD = 0.5
 # A move must beat the current price by this fraction of weekly revenue, so noise never moves prices.
 MIN_GAIN_SHARE = 1e-4
+# Where an item's elasticities come from: the forecast's demand model (its curve carries them) or,
+# for items without one, pricing's own regression.
+DEMAND_MODEL, REGRESSION = "demand_model", "regression"
+# Level of the demand model's elasticity intervals (the forecasting engine's INTERVAL_LEVEL).
+MODEL_INTERVAL_LEVEL = 0.9
+# Whether the demand model's own-price elasticities replace the regression's by default: on, as
+# long as make bench-pricing shows them sound (model_negative_share >= 0.9 and the model's
+# price-aware hold-out WAPE below its price-blind one); off, pricing reports its regression's.
+# The cross effects are the model's either way (they inform, they do not move prices).
+MODEL_ELASTICITIES = True
 
 OUTPUT_COLUMNS = [
     "store",
@@ -51,6 +62,8 @@ OUTPUT_COLUMNS = [
     "elasticity_category",
     "n_weeks",
     "objective",
+    "elasticity_source",
+    "cross_effects",
 ]
 
 
@@ -167,7 +180,9 @@ def _explain(row: dict[str, Any], rules: Guardrails, choice: _Choice | None, rea
         return text
     interval = f"{row['elasticity_ci_low']:.2f}..{row['elasticity_ci_high']:.2f}"
     estimate = f"Elasticity {elasticity:.2f} ({interval}) from {change_text}"
-    if row["own_weight"] < 0.5 and np.isfinite(row["elasticity_own"]):
+    if row["elasticity_source"] == DEMAND_MODEL:
+        estimate = f"Elasticity {elasticity:.2f} ({interval}) from the demand model ({change_text})"
+    elif row["own_weight"] < 0.5 and np.isfinite(row["elasticity_own"]):
         estimate += f", pulled toward similar products (this store alone: {row['elasticity_own']:.2f})"
     cost_note = ""
     if row["unit_cost_assumed"]:
@@ -233,12 +248,16 @@ def suggest_prices(
     *,
     settings: EstimationSettings | None = None,
     curves: pd.DataFrame | None = None,
+    model_elasticities: bool = MODEL_ELASTICITIES,
 ) -> pd.DataFrame:
     """One row per store x sku: elasticity with interval, guarded optimal price, expected changes.
 
     `curves` (store, sku, prices, weekly_units), the forecast's demand model read at a grid of
     prices, give the expected units at any price, so pricing and the forecast agree; items without
-    one use the constant-elasticity curve of their own estimate.
+    one use the constant-elasticity curve of their own estimate. A curve's cross_effects are
+    reported as they are; with `model_elasticities` its own-price elasticity and interval
+    (elasticity, elasticity_low, elasticity_high) are reported and priced on instead of the
+    regression's (elasticity_source names which).
     """
     base_rules = guardrails or Guardrails()
     estimates = estimate_elasticities(sales, products, settings)
@@ -246,17 +265,54 @@ def suggest_prices(
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     by_item: dict[tuple[str, str], dict[str, Any]] = {}
     if curves is not None:
-        for store, sku, prices, units in curves[["store", "sku", "prices", "weekly_units"]].itertuples(
-            index=False
-        ):
-            by_item[(str(store), str(sku))] = {"prices": list(prices), "weekly_units": list(units)}
-    rows = [
-        _suggest_one(
-            record, base_rules, category_guardrails, by_item.get((str(record["store"]), str(record["sku"])))
+        for entry in curves.to_dict("records"):
+            by_item[(str(entry["store"]), str(entry["sku"]))] = {str(k): v for k, v in entry.items()}
+    rows = []
+    for record in estimates.to_dict("records"):
+        item = by_item.get((str(record["store"]), str(record["sku"])))
+        curve = None
+        if item is not None:
+            curve = {"prices": list(item["prices"]), "weekly_units": list(item["weekly_units"])}
+        rows.append(
+            _suggest_one(
+                _with_model_elasticity(record, item, model_elasticities),
+                base_rules,
+                category_guardrails,
+                curve,
+            )
         )
-        for record in estimates.to_dict("records")
-    ]
     return pd.DataFrame(rows)[OUTPUT_COLUMNS]
+
+
+def _with_model_elasticity(
+    record: dict[str, Any], item: Mapping[str, Any] | None, switched: bool
+) -> dict[str, Any]:
+    """The record with the curve's cross effects and, if `switched`, the demand model's elasticity
+    and interval when the curve has them; the regression's own figures stay in elasticity_own etc."""
+    cross = item.get("cross_effects") if item is not None else None
+    record = {
+        **record,
+        "elasticity_source": REGRESSION,
+        "cross_effects": list(cross) if isinstance(cross, list | tuple) else [],
+    }
+    own = _finite_or_nan(item.get("elasticity")) if item is not None else np.nan
+    if item is None or not switched or not np.isfinite(own):
+        return record
+    low, high = _finite_or_nan(item.get("elasticity_low")), _finite_or_nan(item.get("elasticity_high"))
+    z_value = float(stats.norm.ppf(0.5 + MODEL_INTERVAL_LEVEL / 2))
+    return {
+        **record,
+        "elasticity": own,
+        "elasticity_ci_low": low,
+        "elasticity_ci_high": high,
+        "elasticity_sd": (high - low) / (2 * z_value),
+        "interval_level": MODEL_INTERVAL_LEVEL,
+        "elasticity_source": DEMAND_MODEL,
+    }
+
+
+def _finite_or_nan(value: Any) -> float:
+    return float(value) if value is not None and np.isfinite(float(value)) else np.nan
 
 
 def _suggest_one(
@@ -319,6 +375,8 @@ def _suggest_one(
         "n_weeks": int(record["n_weeks"]),
         "objective": rules.objective,
         "own_weight": float(record["own_weight"]),
+        "elasticity_source": record["elasticity_source"],
+        "cross_effects": record["cross_effects"],
     }
     for measure in ("units", "revenue", "profit"):
         for suffix in ("", "_low", "_high"):
