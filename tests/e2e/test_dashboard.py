@@ -396,6 +396,57 @@ def check_forecast(page: Any, api: httpx.Client) -> None:
     assert page.locator("[data-testid=forecast-list] li").count() == len(first["items"])
     assert_chart_drawn(page, "forecast-chart")
     page.wait_for_selector("[data-testid=forecast-chart] .recharts-area-area", state="attached")
+    check_drivers(page, api, item)
+
+
+DRIVER_LABELS = {
+    "base": "Base",
+    "seasonality": "Seasonality",
+    "price": "Price",
+    "promotion": "Promotion",
+    "events": "Events",
+    "substitutes": "Substitutes",
+}
+
+
+def shown_number(value: str) -> float:
+    """A number as formatDecimal shows it ("1,234.5", "-0.25") back as a float."""
+    return float(value.replace(",", "").replace("−", "-"))
+
+
+def check_drivers(page: Any, api: httpx.Client, item: dict[str, Any]) -> None:
+    """Under the forecast, the drivers chart names the six families and shows the API's drivers,
+    which add up to each date's p50."""
+    served = api.get(
+        "/forecast", params={"store": item["store"], "sku": item["sku"], "limit": 1, "drivers": "true"}
+    ).json()["items"]
+    assert [(s["store"], s["sku"]) for s in served] == [(item["store"], item["sku"])]
+    points = sorted((p for p in served[0]["points"] if p.get("drivers")), key=lambda p: p["date"])
+    assert points, "the API served no drivers for the first series"
+    for point in points:
+        total = sum(point["drivers"][key] for key in DRIVER_LABELS)
+        assert abs(total - point["p50"]) <= 1e-6 * max(1.0, abs(point["p50"])), point
+    assert_chart_drawn(page, "drivers-chart")
+    legend = page.locator("[data-testid=drivers-chart] .recharts-legend-item-text").all_inner_texts()
+    assert legend == [*DRIVER_LABELS.values(), "Forecast (p50)"]
+    assert "do not add up" not in text(page, "[data-testid=drivers]")
+    page.get_by_text("Show the numbers").click()
+    rows = page.locator("[data-testid=drivers-table] tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == len(points)
+    for index in (0, len(points) - 1):
+        point, row = points[index], rows.nth(index)
+        assert row.get_attribute("data-date") == point["date"][:10]
+        # The chart's own sum of the six drivers for this date is the API's p50.
+        assert abs(float(row.get_attribute("data-sum") or "nan") - point["p50"]) <= 1e-6 * max(
+            1.0, abs(point["p50"])
+        )
+        for key in DRIVER_LABELS:
+            cell = row.locator(f"[data-family={key}]").inner_text()
+            assert abs(shown_number(cell) - point["drivers"][key]) <= 0.005 + 1e-9, (key, cell, point)
+        assert (
+            abs(shown_number(row.get_by_test_id("drivers-p50").inner_text()) - point["p50"]) <= 0.005 + 1e-9
+        )
 
 
 def check_inventory(page: Any, api: httpx.Client) -> None:

@@ -79,7 +79,7 @@ export const sales = {
 };
 
 export const forecasts = {
-  series: (params: { store?: string; sku?: string; limit?: number; offset?: number } = {}) =>
+  series: (params: { store?: string; sku?: string; limit?: number; offset?: number; drivers?: boolean } = {}) =>
     request<Page<SeriesForecast>>(`/forecast${queryString(params)}`),
   aggregate: (level: AggregateLevel) =>
     request<Page<AggregateForecast>>(`/forecast${queryString({ level })}`),

@@ -1,6 +1,7 @@
 // Recharts wrappers with the dashboard's colours, axes and tooltips.
 import {
   Area,
+  Bar,
   CartesianGrid,
   ComposedChart,
   Legend,
@@ -15,6 +16,7 @@ import {
 } from "recharts";
 import type { SalesPoint, SegmentCustomer } from "../api/types";
 import { formatCompact, formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
+import { DRIVER_FAMILIES, type DriverRow } from "../lib/drivers";
 import { segmentColor } from "../lib/segments";
 import type { ChartRow } from "../lib/series";
 
@@ -95,6 +97,33 @@ export function ForecastChart(props: { rows: ChartRow[]; height?: number; unitLa
             isAnimationActive={false}
             connectNulls
           />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/**
+ * The drivers of each forecast date stacked: positive families above zero, negative ones (a price
+ * rise, a substitute's promotion) below, with the forecast's median as a line through the net.
+ */
+export function DriversChart(props: { rows: DriverRow[]; height?: number }) {
+  return (
+    <div style={{ height: props.height ?? 280 }} className="w-full" data-testid="drivers-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={props.rows} stackOffset="sign" margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+          <CartesianGrid stroke="#e2e8f0" vertical={false} />
+          <XAxis dataKey="date" tick={AXIS} tickFormatter={formatShortDate} minTickGap={32} tickLine={false} axisLine={false} />
+          <YAxis tick={AXIS} tickFormatter={(v: number) => formatCompact(v)} width={48} tickLine={false} axisLine={false} />
+          <Tooltip
+            labelFormatter={(label) => formatDate(String(label))}
+            formatter={(value, name) => [formatDecimal(Number(value), 1), name]}
+          />
+          <Legend wrapperStyle={{ fontSize: 12 }} />
+          {DRIVER_FAMILIES.map((family) => (
+            <Bar key={family.key} dataKey={family.key} name={family.label} stackId="drivers" fill={family.color} isAnimationActive={false} />
+          ))}
+          <Line type="monotone" dataKey="p50" name="Forecast (p50)" stroke="#0f172a" strokeWidth={2} strokeDasharray="5 3" dot={false} isAnimationActive={false} />
         </ComposedChart>
       </ResponsiveContainer>
     </div>

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { forecasts, sales } from "../api/endpoints";
 import type { AggregateForecast, AggregateLevel, ForecastAccuracy, SeriesForecast } from "../api/types";
 import { ForecastChart } from "../components/charts";
+import { DriversPanel } from "../components/DriversPanel";
 import { QueryView } from "../components/QueryView";
 import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Card, ChartSkeleton, EmptyState, Field, PageHeader, Pager, Stat, cx, inputClass } from "../components/ui";
@@ -76,6 +77,7 @@ function ForecastDetail(props: {
         <ForecastChart rows={buildForecastChart(historyQ.data?.points ?? [], forecast.points, freq === "W" ? 52 : 120)} />
       )}
       {!props.history && <p className="mt-2 text-xs text-slate-500">Sales history is not broken down by category, so only the forecast is shown.</p>}
+      {series && <DriversPanel store={series.store} sku={series.sku} />}
       {series && (
         <div className="mt-5 border-t border-slate-100 pt-4">
           <h3 className="mb-3 text-sm font-semibold text-slate-700">Backtest accuracy</h3>
