@@ -30,17 +30,14 @@ export function DriversPanel(props: { store: string; sku: string }) {
       ) : (
         <>
           <DriversChart rows={rows} />
-          <dl className="mt-3 grid grid-cols-1 gap-x-6 gap-y-1.5 text-xs text-slate-600 sm:grid-cols-2" data-testid="drivers-meanings">
+          <ul className="mt-3 grid grid-cols-1 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-2" data-testid="drivers-meanings">
             {DRIVER_FAMILIES.map((f) => (
-              <div key={f.key} className="flex gap-2">
-                <dt className="flex shrink-0 items-center gap-1.5 font-medium text-slate-700">
-                  <span aria-hidden="true" className="inline-block h-2.5 w-2.5 rounded-sm" style={{ backgroundColor: f.color }} />
-                  {f.label}
-                </dt>
-                <dd>{f.meaning}</dd>
-              </div>
+              <li key={f.key}>
+                <span aria-hidden="true" className="mr-1.5 inline-block h-2.5 w-2.5 rounded-sm align-baseline" style={{ backgroundColor: f.color }} />
+                <span className="font-medium text-slate-700">{f.label}</span>: {f.meaning}
+              </li>
             ))}
-          </dl>
+          </ul>
           {!driversAddUp(rows, 1e-4) && (
             <p className="mt-2 text-xs text-amber-700" role="note">Some dates' drivers do not add up to their median; the table shows both.</p>
           )}

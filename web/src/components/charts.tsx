@@ -16,7 +16,7 @@ import {
 } from "recharts";
 import type { SalesPoint, SegmentCustomer } from "../api/types";
 import { formatCompact, formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
-import { DRIVER_FAMILIES, type DriverRow } from "../lib/drivers";
+import { DRIVER_FAMILIES, driverOrder, type DriverRow } from "../lib/drivers";
 import { segmentColor } from "../lib/segments";
 import type { ChartRow } from "../lib/series";
 
@@ -118,8 +118,9 @@ export function DriversChart(props: { rows: DriverRow[]; height?: number }) {
           <Tooltip
             labelFormatter={(label) => formatDate(String(label))}
             formatter={(value, name) => [formatDecimal(Number(value), 1), name]}
+            itemSorter={(item) => driverOrder(item.dataKey)}
           />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => driverOrder(item.dataKey)} />
           {DRIVER_FAMILIES.map((family) => (
             <Bar key={family.key} dataKey={family.key} name={family.label} stackId="drivers" fill={family.color} isAnimationActive={false} />
           ))}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DRIVER_FAMILIES, buildDriverRows, driversAddUp, driversSum } from "./drivers";
+import { DRIVER_FAMILIES, buildDriverRows, driverOrder, driversAddUp, driversSum } from "./drivers";
 
 const drivers = { base: 10, seasonality: 2.5, price: -3, promotion: 4, events: 0, substitutes: -0.5 };
 
@@ -46,5 +46,14 @@ describe("DRIVER_FAMILIES", () => {
   it("names six distinct families with a colour and a meaning each, matching the API's keys", () => {
     expect(DRIVER_FAMILIES.map((f) => f.key)).toEqual(["base", "seasonality", "price", "promotion", "events", "substitutes"]);
     expect(DRIVER_FAMILIES.every((f) => f.color && f.meaning)).toBe(true);
+  });
+});
+
+describe("driverOrder", () => {
+  it("puts the families in stacking order and other series (the p50 line) last", () => {
+    const keys = ["p50", "substitutes", "events", "base", "seasonality", "price", "promotion"];
+    expect([...keys].sort((a, b) => driverOrder(a) - driverOrder(b))).toEqual([
+      "base", "seasonality", "price", "promotion", "events", "substitutes", "p50",
+    ]);
   });
 });

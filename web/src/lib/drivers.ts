@@ -44,3 +44,9 @@ export function buildDriverRows(points: ForecastPoint[]): DriverRow[] {
 export function driversAddUp(rows: DriverRow[], tolerance = 1e-6): boolean {
   return rows.every((r) => Math.abs(r.sum - r.p50) <= tolerance * Math.max(1, Math.abs(r.p50)));
 }
+
+/** Where a chart series goes in the legend and tooltip: the families in stacking order, anything else after. */
+export function driverOrder(dataKey: unknown): number {
+  const index = DRIVER_FAMILIES.findIndex((f) => f.key === dataKey);
+  return index === -1 ? DRIVER_FAMILIES.length : index;
+}

@@ -147,7 +147,7 @@ function ProductExplorer() {
           </QueryView>
         </div>
       </Card>
-      <div className="lg:col-span-2">
+      <div className="min-w-0 lg:col-span-2">
         {selected ? (
           <ForecastDetail title={`${selected.sku} at ${selected.store}`} forecast={selected} history={{ store: selected.store, sku: selected.sku }} />
         ) : q.loading ? (
