@@ -11,7 +11,6 @@ stock-out risk go to the scenario's items. Nothing of the baseline recommendatio
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -52,19 +51,12 @@ def _set_status(connection: Connection, scenario_id: str, status: str, error: st
 
 def _policy(connection: Connection, organization_id: Any) -> InventoryPolicy:
     """The organization's inventory policy with the spread calibrated as inventory.run calibrates it."""
-    from inventory.engine import InventoryPolicy, calibrate_sources
-    from inventory.tasks import MIN_CALIBRATION_WINDOWS
+    from inventory.engine import InventoryPolicy, calibrated_policy
 
     settings = load_settings(connection, organization_id)
     policy = InventoryPolicy(**settings.inventory.model_dump())
     errors = ended_windows(connection, organization_id, settings.inventory.service_level)
-    calibration = calibrate_sources(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
-    return replace(
-        policy,
-        spread_factor=calibration.spread_factor,
-        history_spread_factor=calibration.history_spread_factor,
-        history_classes=calibration.history_classes,
-    )
+    return calibrated_policy(policy, errors)[0]
 
 
 def scenario_orders(scenario_id: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 
 import pandas as pd
 
@@ -34,9 +33,8 @@ WINDOWS_PER_ITEM = 26
 def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
     from inventory.engine import (
-        MIN_CALIBRATION_WINDOWS,
         InventoryPolicy,
-        calibrate_sources,
+        calibrated_policy,
         protection_windows,
         recommend_inventory,
         with_calibration,
@@ -60,13 +58,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
     products_or_none = products if not products.empty else None
     windows = protection_windows(points, products_or_none, policy, history)
     report(0.5)
-    calibration = calibrate_sources(errors, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
-    policy = replace(
-        policy,
-        spread_factor=calibration.spread_factor,
-        history_spread_factor=calibration.history_spread_factor,
-        history_classes=calibration.history_classes,
-    )
+    policy, calibration = calibrated_policy(policy, errors)
     table = recommend_inventory(points, products_or_none, policy=policy, history=history)
     table = with_calibration(table, calibration)
     report(0.8)

@@ -11,12 +11,13 @@ Regression", ICML: recalibrating forecast quantiles on held-out errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from inventory.engine.history import DEMAND_CLASSES
+from inventory.engine.policy import InventoryPolicy
 
 # Fewer ended windows than this (pooled over the organization) leave the spread as forecast.
 MIN_CALIBRATION_WINDOWS = 50
@@ -188,3 +189,15 @@ def with_calibration(table: pd.DataFrame, calibration: Calibration) -> pd.DataFr
     )
     explanation = table["explanation"].where(~forecast, table["explanation"] + notes)
     return table.assign(explanation=explanation)
+
+
+def calibrated_policy(policy: InventoryPolicy, records: pd.DataFrame) -> tuple[InventoryPolicy, Calibration]:
+    """The policy with each source's spread and the history classes calibrated on ended windows."""
+    calibration = calibrate_sources(records, policy.service_level, min_records=MIN_CALIBRATION_WINDOWS)
+    calibrated = replace(
+        policy,
+        spread_factor=calibration.spread_factor,
+        history_spread_factor=calibration.history_spread_factor,
+        history_classes=calibration.history_classes,
+    )
+    return calibrated, calibration
