@@ -318,7 +318,7 @@ def test_adopting_makes_the_changes_the_plan_and_reruns_forecasting_and_inventor
             "ingest": "succeeded",
             "forecasting": "succeeded",
             "segmentation": "skipped",
-            "pricing": "skipped",
+            "pricing": "succeeded",
             "inventory": "succeeded",
         }
         assert job["stages"]["forecasting"]["series_refit"] >= 1

@@ -157,10 +157,10 @@ async def test_plan_lines_are_future_dated_and_rerun_the_forecast(
         "ingest": "succeeded",
         "forecasting": "queued",
         "segmentation": "skipped",
-        "pricing": "skipped",
+        "pricing": "queued",
         "inventory": "queued",
     }
-    assert enqueued == [("forecasting.run", body["job_id"])]  # forecasting starts inventory itself
+    assert enqueued == [("forecasting.run", body["job_id"])]  # forecasting starts pricing and inventory
     # A corrected plan replaces the price of that day; an empty promo cell keeps the flag.
     body = (
         await _post(client, "/upload-plan", headers, f"date,sku,store,price,promo\n{tomorrow},A,S1,0.7,\n")

@@ -220,7 +220,8 @@ async def upload_plan(
     store (default store when absent), and at least one of
     unit_price, promotion, feature, display; same header recognition and validation as sales.
     Stored in one transaction (a later plan of a store, sku and date replaces it). Then
-    forecasting runs again with the plan, and inventory after it; skipped when there are no sales.
+    forecasting runs again with the plan, and pricing and inventory after it; skipped when there
+    are no sales.
     """
     return await _upload(
         request,

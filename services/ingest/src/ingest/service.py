@@ -415,8 +415,9 @@ class IngestService:
             )
             reruns = {PRICING.name: has_sales, INVENTORY.name: has_forecasts}
         else:
-            # A plan changes the forecast (known future prices and promotions), which chains inventory.
-            reruns = {FORECASTING.name: has_sales, INVENTORY.name: has_sales}
+            # A plan changes the forecast (known future prices and promotions) and with it the demand
+            # curves pricing reads; forecasting hands on to pricing and inventory.
+            reruns = {FORECASTING.name: has_sales, PRICING.name: has_sales, INVENTORY.name: has_sales}
         return tuple(s.name for s in PIPELINE if s is not INGEST and not reruns.get(s.name, False))
 
     def _new_job(

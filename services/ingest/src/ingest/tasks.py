@@ -48,7 +48,7 @@ def merge(job_id: str, organization_id: uuid.UUID, report: Callable[[float], Non
         # Same transaction as the merge, so the counts and the rows land together.
         jobs.update_stage(job_id, INGEST.name, status="succeeded", session=session, **counts)
     invalidate(str(organization_id), "sales")
-    # Forecasting, segmentation and pricing run in parallel; inventory follows forecasting.
+    # Forecasting and segmentation run in parallel; pricing and inventory follow forecasting.
     for task in tasks_after(INGEST.name):
         enqueue(task, job_id)
     return None

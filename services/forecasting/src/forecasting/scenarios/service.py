@@ -166,8 +166,8 @@ class ScenarioService:
     async def adopt(self, scenario_id: uuid.UUID) -> uuid.UUID:
         """Make a computed scenario's changed cells the plan and open the job that re-forecasts.
 
-        The job's ingest stage is the plan write (done here), segmentation and pricing are skipped,
-        and forecasting then inventory run again, as after `POST /upload-plan`.
+        The job's ingest stage is the plan write (done here), segmentation is skipped, and
+        forecasting then pricing and inventory run again, as after `POST /upload-plan`.
         """
         require_owner(self.identity)  # adopting writes the plan, as an upload of one would
         row = await self._row(scenario_id)
@@ -179,8 +179,7 @@ class ScenarioService:
         cells = await self.repository.adopt_plan(org, scenario_id)
         stages = initial_stages()
         stages["ingest"].update(status="succeeded", progress=1.0)
-        for skipped in ("segmentation", "pricing"):
-            stages[skipped].update(status="skipped", progress=1.0)
+        stages["segmentation"].update(status="skipped", progress=1.0)
         last_sale = row.horizon_start - timedelta(days=1)
         job = UploadJob(
             organization_id=org,
