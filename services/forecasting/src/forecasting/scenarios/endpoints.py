@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
 from common.auth import CurrentIdentity
 from common.celery_app import enqueue
 from common.db import SessionDep
+from common.stages import FORECASTING
 from forecasting.scenarios import schemas
 from forecasting.scenarios.repository import ScenarioRepository
 from forecasting.scenarios.service import ScenarioService
@@ -74,7 +75,7 @@ async def delete_scenario(scenario_id: uuid.UUID, service: ServiceDep) -> Respon
 
 @router.post("/{scenario_id}/adopt", status_code=202, response_model=schemas.AdoptAccepted)
 async def adopt_scenario(scenario_id: uuid.UUID, service: ServiceDep, background: BackgroundTasks) -> Any:
-    """Make the scenario's changes the plan; forecasting and inventory run again (`GET /jobs/{job_id}`)."""
+    """Make the scenario's changes the plan; forecasting, pricing and inventory run again (`GET /jobs/{job_id}`)."""
     job_id = await service.adopt(scenario_id)
-    background.add_task(enqueue, "forecasting.run", str(job_id))
+    background.add_task(enqueue, FORECASTING.task, str(job_id))
     return {"job_id": job_id}
