@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     common = {"products": data.products, "seed": args.seed, "holiday_country": COUNTRY}
 
     given = forecast(data.history, data.horizon_days, plan=data.plan, **common)
-    forecast_wape = _wape(data, given.points)["wape"]
+    forecast_wape = _wape(data, given.points)
     without = forecast(data.history, data.horizon_days, plan=data.plan, substitutes=False, **common)
-    no_substitutes_wape = _wape(data, without.points)["wape"]
+    no_substitutes_wape = _wape(data, without.points)
     print(
         f"forecast given the plan: wape {forecast_wape:.4f}; without substitute features {no_substitutes_wape:.4f}"
     )
@@ -88,15 +88,15 @@ def main(argv: list[str] | None = None) -> None:
     seconds = time.perf_counter() - start
     n_series = model.panel.n_series
     seconds_per_1000 = seconds * 1000 / n_series
-    baseline_wape = _wape(data, baseline.points)["wape"]
-    scenario_wape = _wape(data, scenario)["wape"]
+    baseline_wape = _wape(data, baseline.points)
+    scenario_wape = _wape(data, scenario)
     print(
         f"baseline (no plan) wape {baseline_wape:.4f}; scenario replaying the plan wape {scenario_wape:.4f}; "
         f"{n_series} series in {seconds:.2f} s (stored model loaded and predicted)"
     )
 
     bare = predict_demand(model, replayed_changes(data, kinds=False))
-    bare_wape = _wape(data, bare)["wape"]
+    bare_wape = _wape(data, bare)
     print(
         f"scenario with the price and promotion flag only (no regular price, no kinds): wape {bare_wape:.4f}"
     )
