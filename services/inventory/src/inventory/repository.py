@@ -1,4 +1,4 @@
-"""SQL of the inventory worker: the forecasts it plans from, and its calibration history (protection windows)."""
+"""SQL of the inventory worker: the forecasts it plans from, its calibration history (protection windows) and a scenario's orders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 from common.frames import read_frame, write_frame
 from inventory.engine.records import WINDOW_COLUMNS
 
+SCENARIO_KEYS = ["store", "sku"]
 FORECAST_SQL = """
     SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, f.frequency, f.wape
     FROM predictions p JOIN forecast_series f
@@ -131,3 +132,60 @@ def prune_windows(connection: Connection, organization_id: uuid.UUID, keep_per_i
         {"org": organization_id, "keep": keep_per_item},
     )
     return int(result.rowcount or 0)
+
+
+# A scenario's demand bands (scenario and baseline) with each item's forecast frequency and WAPE,
+# as FORECAST_SQL gives the stored forecasts.
+SCENARIO_POINTS_SQL = """
+    SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.baseline_p10, p.baseline_p50, p.baseline_p90,
+           i.frequency, i.wape
+    FROM scenario_points p JOIN scenario_items i
+      ON i.scenario_id = p.scenario_id AND i.store = p.store AND i.sku = p.sku
+    WHERE p.scenario_id = %(id)s ORDER BY p.store, p.sku, p.date
+"""
+
+
+def scenario_organization(connection: Connection, scenario_id: str) -> uuid.UUID | None:
+    """The organization a scenario belongs to (None when it is gone)."""
+    found = connection.execute(
+        text("SELECT organization_id FROM scenarios WHERE id = :id"), {"id": scenario_id}
+    )
+    return found.scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+def load_scenario_points(connection: Connection, scenario_id: str) -> pd.DataFrame:
+    """A scenario's points: both sides' p10/p50/p90 per store, sku and date, with frequency and wape."""
+    return read_frame(
+        connection, SCENARIO_POINTS_SQL, {"id": scenario_id}, {"store": pa.string(), "sku": pa.string()}
+    )
+
+
+def set_scenario_status(
+    connection: Connection, scenario_id: str, status: str, error: str | None = None
+) -> None:
+    """End a scenario's computation with this status (and the reason when it failed)."""
+    connection.execute(
+        text("""UPDATE scenarios SET status = :status, progress = 1.0, error = :error, updated_at = now()
+        WHERE id = :id"""),
+        {"id": scenario_id, "status": status, "error": error},
+    )
+
+
+def write_scenario_orders(connection: Connection, scenario_id: str, figures: pd.DataFrame) -> None:
+    """Set the scenario items' order quantities and stock-out risks from a frame keyed by store, sku."""
+    columns = [c for c in figures.columns if c not in SCENARIO_KEYS]
+    connection.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _scenario_orders (store text, sku text, "
+            + ", ".join(f"{c} double precision" for c in columns)
+            + ") ON COMMIT DROP"
+        )
+    )
+    connection.execute(text("TRUNCATE _scenario_orders"))
+    write_frame(connection, "_scenario_orders", figures, [*SCENARIO_KEYS, *columns])
+    connection.execute(
+        text(f"""
+        UPDATE scenario_items i SET {", ".join(f"{c} = o.{c}" for c in columns)}
+        FROM _scenario_orders o WHERE i.scenario_id = :id AND i.store = o.store AND i.sku = o.sku"""),
+        {"id": scenario_id},
+    )

@@ -14,17 +14,21 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 from celery import Task
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from common.celery_app import celery_app
 from common.db import sync_session
-from common.frames import read_frame, write_frame
 from common.org_settings import load_settings
 from common.sales import load_daily_units, load_products
-from inventory.repository import ended_windows
+from inventory.repository import (
+    ended_windows,
+    load_scenario_points,
+    scenario_organization,
+    set_scenario_status,
+    write_scenario_orders,
+)
 
 if TYPE_CHECKING:
     from inventory.engine import InventoryPolicy
@@ -32,21 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("smartretail.inventory.scenarios")
 KEYS = ["store", "sku"]
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
-POINTS_SQL = """
-    SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.baseline_p10, p.baseline_p50, p.baseline_p90,
-           i.frequency, i.wape
-    FROM scenario_points p JOIN scenario_items i
-      ON i.scenario_id = p.scenario_id AND i.store = p.store AND i.sku = p.sku
-    WHERE p.scenario_id = %(id)s ORDER BY p.store, p.sku, p.date
-"""
-
-
-def _set_status(connection: Connection, scenario_id: str, status: str, error: str | None = None) -> None:
-    connection.execute(
-        text("""UPDATE scenarios SET status = :status, progress = 1.0, error = :error, updated_at = now()
-        WHERE id = :id"""),
-        {"id": scenario_id, "status": status, "error": error},
-    )
 
 
 def _policy(connection: Connection, organization_id: Any) -> InventoryPolicy:
@@ -65,14 +54,10 @@ def scenario_orders(scenario_id: str) -> bool:
 
     with sync_session() as session:
         connection = session.connection()
-        organization_id = connection.execute(
-            text("SELECT organization_id FROM scenarios WHERE id = :id"), {"id": scenario_id}
-        ).scalar_one_or_none()
+        organization_id = scenario_organization(connection, scenario_id)
         if organization_id is None:
             return False
-        points = read_frame(
-            connection, POINTS_SQL, {"id": scenario_id}, {"store": pa.string(), "sku": pa.string()}
-        )
+        points = load_scenario_points(connection, scenario_id)
         products = load_products(connection, organization_id)
         policy = _policy(connection, organization_id)
         history = None
@@ -94,29 +79,9 @@ def scenario_orders(scenario_id: str) -> bool:
         )
     figures = sides[0].merge(sides[1], on=KEYS)
     with sync_session() as session:
-        _write(session.connection(), scenario_id, figures)
-        _set_status(session.connection(), scenario_id, "succeeded")
+        write_scenario_orders(session.connection(), scenario_id, figures)
+        set_scenario_status(session.connection(), scenario_id, "succeeded")
     return True
-
-
-def _write(connection: Connection, scenario_id: str, figures: pd.DataFrame) -> None:
-    """Set the scenario items' order quantities and stock-out risks from a frame keyed by store, sku."""
-    columns = [c for c in figures.columns if c not in KEYS]
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS _scenario_orders (store text, sku text, "
-            + ", ".join(f"{c} double precision" for c in columns)
-            + ") ON COMMIT DROP"
-        )
-    )
-    connection.execute(text("TRUNCATE _scenario_orders"))
-    write_frame(connection, "_scenario_orders", figures, [*KEYS, *columns])
-    connection.execute(
-        text(f"""
-        UPDATE scenario_items i SET {", ".join(f"{c} = o.{c}" for c in columns)}
-        FROM _scenario_orders o WHERE i.scenario_id = :id AND i.store = o.store AND i.sku = o.sku"""),
-        {"id": scenario_id},
-    )
 
 
 @celery_app.task(name="inventory.scenario", bind=True, acks_late=True, max_retries=4)
@@ -128,12 +93,12 @@ def scenario(self: Task, scenario_id: str) -> None:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
         with sync_session() as session:
-            _set_status(session.connection(), scenario_id, "failed", "the database was unavailable")
+            set_scenario_status(session.connection(), scenario_id, "failed", "the database was unavailable")
         raise
     except Exception as exc:
         log.exception("inventory of scenario %s failed", scenario_id)
         with sync_session() as session:
-            _set_status(
+            set_scenario_status(
                 session.connection(),
                 scenario_id,
                 "failed",
