@@ -14,6 +14,7 @@ from common.testing.datasets import (
     load_frat,
     load_frat_products,
     load_online_retail,
+    online_retail_daily,
     online_retail_path,
 )
 
@@ -68,24 +69,7 @@ def uci_dataset(holdout: int = 28, min_days: int = 200) -> Dataset:
     require(online_retail_path())
     lines = load_online_retail()
     lines = lines[lines["unit_price"] > 0]
-    lines = lines.assign(date=lines["date"].dt.normalize())
-    daily = (
-        lines.groupby(["sku", "date"])
-        .agg(quantity=("quantity", "sum"), unit_price=("unit_price", "median"))
-        .reset_index()
-    )
-    days = daily[daily["quantity"] > 0].groupby("sku").size()
-    daily = daily[daily["sku"].isin(days[days >= min_days].index)]
-    frame = pd.DataFrame(
-        {
-            "store": "online",
-            "sku": daily["sku"].astype(str),
-            "date": daily["date"],
-            "quantity": daily["quantity"].astype(float),
-            "unit_price": daily["unit_price"].astype(float),
-            "promotion": 0.0,
-        }
-    )
+    frame = online_retail_daily(lines, min_days)
     last = frame["date"].max()
     cutoff = last - pd.Timedelta(days=holdout)
     train = frame[frame["date"] <= cutoff]

@@ -13,6 +13,7 @@ from common.testing.datasets import (
     frat_transactions_path,
     load_frat,
     load_online_retail,
+    online_retail_daily,
     online_retail_path,
 )
 
@@ -98,24 +99,7 @@ def uci_dataset(min_days: int = 200, replay_days: int = 90, rule_days: int = 182
     lines = lines[
         (lines["unit_price"] > 0) & (lines["quantity"] > 0) & ~lines["transaction_id"].str.startswith("C")
     ]
-    lines = lines.assign(date=lines["date"].dt.normalize())
-    daily = (
-        lines.groupby(["sku", "date"])
-        .agg(quantity=("quantity", "sum"), unit_price=("unit_price", "median"))
-        .reset_index()
-    )
-    days = daily.groupby("sku").size()
-    daily = daily[daily["sku"].isin(days[days >= min_days].index)]
-    frame = pd.DataFrame(
-        {
-            "store": "online",
-            "sku": daily["sku"].astype(str),
-            "date": daily["date"],
-            "quantity": daily["quantity"].astype(float),
-            "unit_price": daily["unit_price"].astype(float),
-            "promotion": 0.0,
-        }
-    )
+    frame = online_retail_daily(lines, min_days)
     calendar = pd.date_range(frame["date"].min(), frame["date"].max(), freq="D")
     wide = frame.pivot_table(index=["store", "sku"], columns="date", values="quantity", aggfunc="sum")
     wide = wide.reindex(columns=calendar).fillna(0.0)

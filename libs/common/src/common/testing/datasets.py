@@ -85,6 +85,32 @@ def load_online_retail() -> pd.DataFrame:
     )
 
 
+def online_retail_daily(lines: pd.DataFrame, min_days: int) -> pd.DataFrame:
+    """Daily store x sku rows (one store, "online") of the SKUs with a sale on `min_days`+ days.
+
+    `lines` are `load_online_retail` rows the caller has filtered; quantity is summed and unit
+    price is the median per sku and day.
+    """
+    lines = lines.assign(date=lines["date"].dt.normalize())
+    daily = (
+        lines.groupby(["sku", "date"])
+        .agg(quantity=("quantity", "sum"), unit_price=("unit_price", "median"))
+        .reset_index()
+    )
+    days = daily[daily["quantity"] > 0].groupby("sku").size()
+    daily = daily[daily["sku"].isin(days[days >= min_days].index)]
+    return pd.DataFrame(
+        {
+            "store": "online",
+            "sku": daily["sku"].astype(str),
+            "date": daily["date"],
+            "quantity": daily["quantity"].astype(float),
+            "unit_price": daily["unit_price"].astype(float),
+            "promotion": 0.0,
+        }
+    )
+
+
 def cdnow_sample_path() -> Path:
     """Location of `CDNOW_sample.txt` inside the installed `lifetimes` distribution (a dev dependency).
 
