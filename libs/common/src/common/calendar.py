@@ -17,11 +17,14 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
 import pandas as pd
 from dateutil.easter import EASTER_ORTHODOX, EASTER_WESTERN, easter
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 COLUMNS = (
     "name",
@@ -228,6 +231,10 @@ class _Occurrence:
 @cache
 def supported_countries() -> dict[str, tuple[str, ...]]:
     """ISO 3166-1 alpha-2 codes the calendar knows, each with its subdivision codes."""
+    # Imported here: the package takes a noticeable part of a second to load, and every process
+    # that reads the organization's settings imports this module.
+    import holidays
+
     return {
         code: tuple(subdivisions)
         for code, subdivisions in holidays.list_supported_countries().items()
@@ -264,6 +271,8 @@ def subdivision_code(country: str, value: str | None) -> str | None:
 @cache
 def _subdivisions(country: str) -> dict[str, str]:
     """Every code and alias of the country's subdivisions (case-folded) -> its code."""
+    import holidays
+
     entity = holidays.country_holidays(country)
     known = {code.casefold(): code for code in entity.subdivisions}
     known.update({alias.casefold(): code for alias, code in entity.subdivisions_aliases.items()})
@@ -277,9 +286,11 @@ def family_of(name: str) -> str:
     return re.sub(r"[\W_]+", "-", base).strip("-") or "event"
 
 
-@cache
-def _holiday_calendar(country: str, subdivision: str | None, years: tuple[int, ...]) -> holidays.HolidayBase:
+@lru_cache(maxsize=256)
+def _holiday_calendar(country: str, subdivision: str | None, years: tuple[int, ...]) -> HolidayBase:
     """The holidays of one place, in English where the package has it (families must not follow locale)."""
+    import holidays
+
     entity = holidays.country_holidays(country, subdiv=subdivision)
     languages = entity.supported_languages
     english = sorted((lang for lang in languages if lang.startswith("en")), key=lambda lang: lang != "en_US")
