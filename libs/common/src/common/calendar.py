@@ -246,11 +246,11 @@ def country_code(value: str) -> str:
     """The ISO 3166-1 alpha-2 code `value` names (case and spaces ignored), or ValueError saying why."""
     code = str(value).strip().upper()
     if code in _NOT_ISO:
-        raise ValueError(f"country {value!r} is not an ISO 3166-1 alpha-2 code; use {_NOT_ISO[code]}")
+        raise ValueError(f"country {value!r} is not an ISO 3166-1 alpha-2 code; expected {_NOT_ISO[code]}")
     if code not in supported_countries():
         raise ValueError(
-            f"country {value!r} is not a supported ISO 3166-1 alpha-2 code; expected two letters "
-            "such as US, GB or DE (any country the holidays package knows)"
+            f"country {value!r} is not a supported country code; expected an ISO 3166-1 alpha-2 "
+            "code such as US, GB or DE (any country the holidays package knows)"
         )
     return code
 
@@ -265,7 +265,7 @@ def subdivision_code(country: str, value: str | None) -> str | None:
     if wanted.casefold() in known:
         return known[wanted.casefold()]
     codes = ", ".join(supported_countries()[country][:20]) or "none"
-    raise ValueError(f"subdivision {value!r} is not one of {country}'s; expected one of {codes}")
+    raise ValueError(f"subdivision {value!r} is not one of {country}'s; expected one of {country}'s: {codes}")
 
 
 @cache

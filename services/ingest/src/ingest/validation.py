@@ -222,8 +222,10 @@ def non_product(sku: pa.Array, name: pa.Array | None) -> np.ndarray:
     return flagged
 
 
-def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
-    text = batch.missing(canonical, "a date")
+def _dates(batch: _Batch, canonical: str = "date", *, required: bool = True) -> np.ndarray:
+    text = batch.missing(canonical, "a date") if required else batch.text(canonical)
+    if text is None:  # an optional column the file does not have
+        return np.full(batch.n, np.datetime64("NaT"), dtype="datetime64[D]")
     state = batch.state
     if state.date_format is None:
         state.date_format = choose_date_format(text)
