@@ -160,6 +160,7 @@ async def test_put_store_changes_the_fields_sent_and_names_the_bad_one(
         ({"opened_on": "2024-05-01", "closed_on": "2024-04-01"}, "closed_on"),
         ({"opened_on": "not a date"}, "opened_on"),
         ({"colour": "red"}, "colour"),
+        ({"city": "Mu\x00nich"}, "city"),
     ):
         response = await client.put("/stores/S1", headers=headers, json=bad)
         assert response.status_code == 422, (bad, response.text)
@@ -248,6 +249,13 @@ async def test_events_list_holidays_and_retail_events_of_each_stores_place(
         await client.get("/events", headers=headers, params={"since": "2025-02-01", "until": "2025-01-01"})
     ).status_code == 422
     assert (await client.get("/events", headers=headers, params={"source": "nope"})).status_code == 422
+    for window in (
+        {"since": "0001-01-01"},
+        {"until": "9999-12-31"},
+        {"since": "2000-01-01", "until": "2020-01-01"},
+    ):
+        assert (await client.get("/events", headers=headers, params=window)).status_code == 422, window
+    assert (await client.get("/events", headers=headers, params={"store": "a\x00b"})).status_code == 422
 
 
 async def test_the_default_window_follows_the_sales_and_the_default_country_applies(

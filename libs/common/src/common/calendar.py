@@ -40,6 +40,8 @@ COLUMNS = (
     "key",
 )
 DEFAULT_COUNTRY = "US"
+# The years the calendar answers for (retail events and the holidays package's rules are modern).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 # `holidays` accepts UK as an alias of GB, but ISO 3166-1 has only reserved it: stores say GB.
 _NOT_ISO = {"UK": "GB"}
 
@@ -351,6 +353,8 @@ def calendar_events(country: str, subdivision: str | None, start: date, end: dat
     subdivision = subdivision_code(country, subdivision)
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
+    if start < FIRST_DATE or end > LAST_DATE:
+        raise ValueError(f"the calendar covers {FIRST_DATE} to {LAST_DATE}; asked for {start} to {end}")
     # One year either side: an occurrence that started last year (or Easter's Good Friday) overlaps.
     years = tuple(range(start.year - 1, end.year + 2))
     place = f"{country}-{subdivision}" if subdivision else country

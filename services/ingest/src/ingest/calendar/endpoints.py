@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from common.auth import CurrentIdentity
 from common.db import SessionDep
 from ingest import schemas as upload_schemas
 from ingest.calendar import schemas
+from ingest.calendar.schemas import NO_NUL
 from ingest.calendar.service import CalendarService
 from ingest.endpoints import (
     _UPLOAD_RESPONSES,
@@ -94,7 +95,11 @@ async def list_stores(calendar: CalendarDep, limit: Limit = 100, offset: Offset 
 
 
 @router.put("/stores/{store}", response_model=schemas.StoreSaved)
-async def update_store(store: str, data: schemas.StoreUpdate, calendar: CalendarDep) -> schemas.StoreSaved:
+async def update_store(
+    store: Annotated[str, Path(max_length=200, pattern=NO_NUL)],
+    data: schemas.StoreUpdate,
+    calendar: CalendarDep,
+) -> schemas.StoreSaved:
     """Change any of a store's fields (those sent; null clears one, and the default country applies).
 
     404 for a store the organization has no sales, products or stores row for (POST /upload-stores
@@ -133,7 +138,9 @@ async def list_events(
     calendar: CalendarDep,
     since: Annotated[date | None, Query(description="first day (default: the first sales date)")] = None,
     until: Annotated[date | None, Query(description="last day (default: the forecast's last day)")] = None,
-    store: Annotated[str | None, Query(description="only what applies to this store")] = None,
+    store: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="only what applies to this store")
+    ] = None,
     source: Annotated[schemas.EventSource | None, Query(description="holiday, retail or own")] = None,
     limit: Limit = 100,
     offset: Offset = 0,

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from common.calendar import country_code
 
 EventSource = Literal["holiday", "retail", "own"]
+# PostgreSQL text holds no NUL character: a value with one is refused (422), never a failed query.
+NO_NUL = r"^[^\x00]*$"
 
 
 class Store(BaseModel):
@@ -38,10 +40,10 @@ class StoreUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=300)
+    name: str | None = Field(None, max_length=300, pattern=NO_NUL)
     country: Annotated[str, AfterValidator(country_code)] | None = None
-    subdivision: str | None = Field(None, max_length=100)
-    city: str | None = Field(None, max_length=300)
+    subdivision: str | None = Field(None, max_length=100, pattern=NO_NUL)
+    city: str | None = Field(None, max_length=300, pattern=NO_NUL)
     opened_on: date | None = None
     closed_on: date | None = None
 

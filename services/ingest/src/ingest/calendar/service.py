@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Identity
-from common.calendar import calendar_events, family_of, subdivision_code
+from common.calendar import FIRST_DATE, LAST_DATE, calendar_events, family_of, subdivision_code
 from common.celery_app import enqueue
 from common.errors import AppError, NotFound, Unprocessable
 from common.jobs import initial_stages, overall_status
@@ -177,6 +177,8 @@ class CalendarService:
                 until = default_until if default_until >= since else since + timedelta(days=365)
         if until < since:
             raise Unprocessable(f"until: {until} is before since {since}; expected a later date")
+        if since < FIRST_DATE or until > LAST_DATE:
+            raise Unprocessable(f"since, until: the calendar covers {FIRST_DATE} to {LAST_DATE}")
         if (until - since).days > MAX_WINDOW_DAYS:
             raise Unprocessable(
                 f"until: the window since..until is at most {MAX_WINDOW_DAYS} days; ask in parts"
