@@ -181,7 +181,7 @@ _BACK_TO_SCHOOL: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 
 @dataclass(frozen=True)
 class RetailEvent:
-    """A built-in retail event: how to find its first day in a year, where, and its window."""
+    """A built-in one-day retail event: how to find its day in a year, where, and its window."""
 
     name: str
     kind: str
@@ -189,7 +189,6 @@ class RetailEvent:
     first_day: Callable[[int, str], date]
     days_before: int
     days_after: int
-    length_days: int = 1
 
 
 RETAIL_EVENTS: tuple[RetailEvent, ...] = (
@@ -322,10 +321,9 @@ def _retail(country: str, subdivision: str | None, years: tuple[int, ...]) -> It
     for year in years:
         for event in RETAIL_EVENTS:
             if event.countries is None or country in event.countries:
-                first = event.first_day(year, country)
-                last = first + timedelta(days=event.length_days - 1)
+                day = event.first_day(year, country)
                 yield _Occurrence(
-                    event.name, event.kind, "retail", first, last, event.days_before, event.days_after
+                    event.name, event.kind, "retail", day, day, event.days_before, event.days_after
                 )
         if country in _WESTERN or country in _ORTHODOX_EASTER:
             yield _easter_event(country, subdivision, year)
