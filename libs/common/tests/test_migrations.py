@@ -92,6 +92,10 @@ def test_stock_history_tables_keyed_by_item_and_date_down_and_up(servers: Any) -
         )
         row = conn.execute("SELECT id, corrected, computed_at IS NOT NULL FROM stockouts").fetchone()
         assert row is not None and row[0] >= 1 and row[1:] == (False, True)
+        assert conn.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'products' AND column_name = 'on_hand_updated_at'"
+        ).fetchone() == (1,)
     command.downgrade(alembic_config(sqlalchemy_url), "0014")
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT to_regclass('stockouts'), to_regclass('stock_snapshots')").fetchone() == (

@@ -162,6 +162,8 @@ class Product(Base):
     price: Mapped[float | None] = mapped_column(Double)
     unit_cost: Mapped[float | None] = mapped_column(Double)
     on_hand: Mapped[float | None] = mapped_column(Double)
+    # When a products file last gave on_hand; a stock snapshot uploaded later supersedes it.
+    on_hand_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_order: Mapped[float | None] = mapped_column(Double)
     lead_time_days: Mapped[float | None] = mapped_column(Double)
     min_order_qty: Mapped[float | None] = mapped_column(Double)

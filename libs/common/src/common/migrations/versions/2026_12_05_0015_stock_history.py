@@ -1,4 +1,5 @@
-"""stock history: end-of-day stock snapshots per item, and the stock-outs found in them or inferred
+"""stock history: end-of-day stock snapshots per item, the stock-outs found in them or inferred, and
+when a products file last gave an item's on-hand (the later of the two is the current stock)
 
 Revision ID: 0015
 Revises: 0014
@@ -54,9 +55,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stockouts")),
     )
     op.create_index("ix_stockouts_org_item_start", "stockouts", ["organization_id", "store", "sku", "start"])
+    # NULL for stock given before this revision: then a snapshot of the item counts as later.
+    op.add_column("products", sa.Column("on_hand_updated_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("products", "on_hand_updated_at")
     op.drop_index("ix_stockouts_org_item_start", table_name="stockouts")
     op.drop_table("stockouts")
     op.drop_table("stock_snapshots")
