@@ -39,10 +39,23 @@ DAILY_UNITS_SQL = """
     GROUP BY store, sku, date
 """
 
+# The product master, with each item's current stock: its latest stock snapshot (by date) unless a
+# products file gave on_hand after that snapshot was uploaded. A snapshot with only an in_stock
+# flag says 0 when out of stock, and leaves the product master's figure when in stock.
 PRODUCTS_SQL = """
-    SELECT store, sku, name, category, price, unit_cost, on_hand, on_order, lead_time_days,
-           min_order_qty, pack_size, supplier
-    FROM products WHERE organization_id = %(org)s AND is_product
+    SELECT p.store, p.sku, p.name, p.category, p.price, p.unit_cost,
+           CASE WHEN snap.date IS NOT NULL
+                     AND (p.on_hand_updated_at IS NULL OR snap.updated_at > p.on_hand_updated_at)
+                THEN COALESCE(snap.on_hand, CASE WHEN snap.in_stock THEN p.on_hand ELSE 0 END)
+                ELSE p.on_hand END AS on_hand,
+           p.on_order, p.lead_time_days, p.min_order_qty, p.pack_size, p.supplier
+    FROM products p
+    LEFT JOIN LATERAL (
+        SELECT s.date, s.on_hand, s.in_stock, s.updated_at FROM stock_snapshots s
+        WHERE s.organization_id = p.organization_id AND s.store = p.store AND s.sku = p.sku
+        ORDER BY s.date DESC LIMIT 1
+    ) snap ON true
+    WHERE p.organization_id = %(org)s AND p.is_product
 """
 
 # An organization's last sales date of a product: one index probe per listed item (sales_lines'
