@@ -23,7 +23,7 @@ from ingest.endpoints import (
     _check_declared_size,
     _multipart_body,
 )
-from ingest.service import UploadKind
+from ingest.upload_kinds import UploadKind
 
 router = APIRouter(tags=["calendar"])
 

@@ -70,7 +70,7 @@ class CalendarRepository(IngestRepository):
         """COPY an events file's rows (EVENT_COLUMNS) into loaded_events for upsert_events."""
         await self._copy_into_temporary("loaded_events", LOADED_EVENTS_DEFINITION, EVENT_COLUMNS, csv_chunks)
 
-    async def upsert_events(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
+    async def upsert_events(self, organization_id: uuid.UUID) -> dict[str, int]:
         """Events from loaded_events: an event uploaded again is unchanged (or takes the new kind)."""
         return await self._upsert_loaded(
             organization_id, "loaded_events", "events", EVENT_KEY, ["kind"], {}, updated_at=False

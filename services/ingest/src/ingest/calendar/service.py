@@ -27,7 +27,8 @@ from ingest.calendar.mapping import EVENT_REQUIRED, EVENT_SYNONYMS, STORE_REQUIR
 from ingest.calendar.repository import CalendarRepository
 from ingest.calendar.schemas import EventSource, StoreUpdate
 from ingest.calendar.validation import EVENT_COLUMNS, STORE_COLUMNS, validate_events, validate_stores
-from ingest.service import RowTarget, UploadKind, UploadOptions
+from ingest.service import UploadOptions
+from ingest.upload_kinds import RowTarget, UploadKind
 
 log = logging.getLogger("smartretail.ingest.calendar")
 # The stages a calendar change re-runs (forecasting hands on to pricing and inventory).
@@ -40,12 +41,12 @@ BUILT_IN = ("holiday:", "retail:")
 STORES_TARGET = RowTarget(
     STORE_COLUMNS,
     lambda session, rows: CalendarRepository(session).copy_stores(rows),
-    lambda session, org, mapped: CalendarRepository(session).upsert_stores(org, mapped),
+    lambda session, org, _job, mapped: CalendarRepository(session).upsert_stores(org, mapped),
 )
 EVENTS_TARGET = RowTarget(
     EVENT_COLUMNS,
     lambda session, rows: CalendarRepository(session).copy_events(rows),
-    lambda session, org, mapped: CalendarRepository(session).upsert_events(org, mapped),
+    lambda session, org, _job, _mapped: CalendarRepository(session).upsert_events(org),
 )
 
 

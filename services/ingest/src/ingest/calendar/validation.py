@@ -14,14 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from common.calendar import country_code, subdivision_code
-from ingest.validation import (
-    RowError,
-    ValidationState,
-    _Batch,
-    _dates,
-    _nulls,
-    _optional_text,
-)
+from ingest.validation import Batch, RowError, ValidationState, nulls, optional_text, read_dates
 from ingest.values import clean_ids, is_null
 
 # The columns' widths in the database (stores.name is varchar(300)).
@@ -34,7 +27,7 @@ EVENT_COLUMNS = ("row_no", "name", "kind", "start", "end", "store", "category")
 
 
 def _codes(
-    batch: _Batch, canonical: str, values: pa.Array, read: Callable[[int, str], str | None], kind: str
+    batch: Batch, canonical: str, values: pa.Array, read: Callable[[int, str], str | None], kind: str
 ) -> pa.Array:
     """Each row's value read by `read(row index, value)`; a ValueError reports the row with its reason."""
     out: list[str | None] = []
@@ -56,8 +49,8 @@ def _codes(
     return pa.array(out, pa.string())
 
 
-def _too_long(batch: _Batch, canonical: str) -> pa.Array:
-    values = _optional_text(batch, canonical)
+def _too_long(batch: Batch, canonical: str) -> pa.Array:
+    values = optional_text(batch, canonical)
     lengths = np.array([len(v) if v is not None else 0 for v in values.to_pylist()], dtype=np.int64)
     batch.report(lengths > MAX_NAME_LENGTH, canonical, f"at most {MAX_NAME_LENGTH} characters", "too_long")
     return values
@@ -67,9 +60,9 @@ def validate_stores(
     raw: pa.Table, first_row: int, state: ValidationState, *, default_country: str
 ) -> tuple[pa.Table, list[RowError]]:
     """Check a batch of stores: code, country and subdivision the calendar knows, opening dates in order."""
-    batch = _Batch(raw, first_row, state)
+    batch = Batch(raw, first_row, state)
     store = clean_ids(batch.missing("store", "a store code"))
-    given = _optional_text(batch, "country")
+    given = optional_text(batch, "country")
     country = _codes(batch, "country", given, lambda _i, value: country_code(value), "unknown_country")
     countries, named = country.to_pylist(), ~is_null(given)
 
@@ -81,10 +74,10 @@ def validate_stores(
         return subdivision_code(countries[i] or default_country, value)
 
     subdivisions = _codes(
-        batch, "subdivision", _optional_text(batch, "subdivision"), subdivision, "unknown_subdivision"
+        batch, "subdivision", optional_text(batch, "subdivision"), subdivision, "unknown_subdivision"
     )
-    opened_on = _dates(batch, "opened_on", required=False)
-    closed_on = _dates(batch, "closed_on", required=False)
+    opened_on = read_dates(batch, "opened_on", required=False)
+    closed_on = read_dates(batch, "closed_on", required=False)
     batch.report(closed_on < opened_on, "closed_on", "a date on or after opened_on", "closed_before_opened")
     return batch.finish(
         {
@@ -92,7 +85,7 @@ def validate_stores(
             "name": _too_long(batch, "name"),
             "country": country,
             "subdivision": subdivisions,
-            "city": _optional_text(batch, "city"),
+            "city": optional_text(batch, "city"),
             "opened_on": opened_on,
             "closed_on": closed_on,
         }
@@ -107,26 +100,26 @@ def validate_events(
     `end` defaults to `start` (a one-day event). A store the organization has no sales or stores
     row for yet is kept (its sales may come later) and counted in the flag `unknown_store`.
     """
-    batch = _Batch(raw, first_row, state)
+    batch = Batch(raw, first_row, state)
     name = batch.missing("name", "an event name")
-    start = _dates(batch, "start")
-    end = _dates(batch, "end", required=False)
+    start = read_dates(batch, "start")
+    end = read_dates(batch, "end", required=False)
     end = np.where(np.isnat(end), start, end)
     batch.report(end < start, "end", "a date on or after start", "end_before_start")
     latest = np.datetime64(state.today + timedelta(days=365 * MAX_YEARS_AHEAD), "D")
     for canonical, dates in (("start", start), ("end", end)):
         batch.report(dates > latest, canonical, f"a date on or before {latest}", "out_of_range")
     store = batch.text("store")
-    store = clean_ids(store) if store is not None else _nulls(batch.n)
+    store = clean_ids(store) if store is not None else nulls(batch.n)
     unknown = np.array([s is not None and s not in known_stores for s in store.to_pylist()], dtype=bool)
     state.flag("unknown_store", int(np.count_nonzero(unknown & ~batch.bad)))
     return batch.finish(
         {
             "name": name,
-            "kind": _optional_text(batch, "kind"),
+            "kind": optional_text(batch, "kind"),
             "start": start,
             "end": end,
             "store": store,
-            "category": _optional_text(batch, "category"),
+            "category": optional_text(batch, "category"),
         }
     )
