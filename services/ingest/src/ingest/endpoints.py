@@ -37,14 +37,16 @@ def get_stream_service(session: StreamSessionDep, identity: CurrentIdentity) -> 
 StreamServiceDep = Annotated[IngestService, Depends(get_stream_service)]
 
 
-def _check_declared_size(request: Request) -> None:
+def check_declared_size(request: Request) -> None:
+    """413 before reading a body whose declared length is over the upload limit."""
     limit = get_settings().max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
         raise AppError(f"the upload is larger than the limit of {limit:,} bytes", 413)
 
 
-def _multipart_body(what: str) -> dict[str, Any]:
+def multipart_body(what: str) -> dict[str, Any]:
+    """The OpenAPI description of an upload's multipart body (a file of `what`, an optional mapping)."""
     # The body is parsed as it streams in (ingest.receiving), so FastAPI cannot describe it.
     return {
         "requestBody": {
@@ -75,7 +77,7 @@ def _multipart_body(what: str) -> dict[str, Any]:
     }
 
 
-_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "model": schemas.UploadPreview,
         "description": "dry run preview, or the earlier job of an identical file",
@@ -110,7 +112,7 @@ async def _upload(
     horizon_days: int | None,
     job_id: uuid.UUID | None,
 ) -> JSONResponse:
-    _check_declared_size(request)
+    check_declared_size(request)
     if not dry_run:
         require_owner(identity)
     options = UploadOptions(on_error=on_error, dry_run=dry_run, horizon_days=horizon_days, job_id=job_id)
@@ -122,8 +124,8 @@ async def _upload(
     "/upload-sales",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("sales lines"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("sales lines"),
 )
 async def upload_sales(
     request: Request,
@@ -167,8 +169,8 @@ async def upload_sales(
     "/upload-products",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("the product master"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("the product master"),
 )
 async def upload_products(
     request: Request,
@@ -203,8 +205,8 @@ async def upload_products(
     "/upload-plan",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("planned prices and promotions"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("planned prices and promotions"),
 )
 async def upload_plan(
     request: Request,
@@ -240,8 +242,8 @@ async def upload_plan(
     "/upload-stock",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("end-of-day stock per store, sku and date"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("end-of-day stock per store, sku and date"),
 )
 async def upload_stock(
     request: Request,

@@ -16,12 +16,12 @@ from ingest.calendar import schemas
 from ingest.calendar.schemas import NO_NUL
 from ingest.calendar.service import CalendarService
 from ingest.endpoints import (
-    _UPLOAD_RESPONSES,
+    UPLOAD_RESPONSES,
     DryRun,
     JobId,
     ServiceDep,
-    _check_declared_size,
-    _multipart_body,
+    check_declared_size,
+    multipart_body,
 )
 from ingest.upload_kinds import UploadKind
 
@@ -43,8 +43,8 @@ def _upload_route(path: str, what: str) -> Callable[[Callable[..., Any]], Callab
         path,
         status_code=202,
         response_model=upload_schemas.UploadAccepted,
-        responses=_UPLOAD_RESPONSES,
-        openapi_extra=_multipart_body(what),
+        responses=UPLOAD_RESPONSES,
+        openapi_extra=multipart_body(what),
     )
 
 
@@ -56,7 +56,7 @@ async def _upload(
     dry_run: bool,
     job_id: Any,
 ) -> JSONResponse:
-    _check_declared_size(request)
+    check_declared_size(request)
     options = await calendar.upload_options(dry_run=dry_run, job_id=job_id)
     status, body = await service.upload(request, kind, options)
     return JSONResponse(body, status_code=status)
