@@ -287,6 +287,16 @@ def family_of(name: str) -> str:
     return re.sub(r"[\W_]+", "-", base).strip("-") or "event"
 
 
+def own_family(name: str, kind: str | None) -> str:
+    """The family of one of the retailer's own events: `own:` and its kind, or its name without one.
+
+    Events of one kind (every `campaign`) share what the demand model learns of them; an event
+    without a kind is its own family, across the years it recurs.
+    """
+    given = (kind or "").strip()
+    return "own:" + (given or name.strip()).casefold()
+
+
 @lru_cache(maxsize=256)
 def _holiday_calendar(country: str, subdivision: str | None, years: tuple[int, ...]) -> HolidayBase:
     """The holidays of one place, in English where the package has it (families must not follow locale)."""

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Identity
-from common.calendar import FIRST_DATE, LAST_DATE, calendar_events, family_of, subdivision_code
+from common.calendar import FIRST_DATE, LAST_DATE, calendar_events, own_family, subdivision_code
 from common.celery_app import enqueue
 from common.errors import AppError, NotFound, Unprocessable
 from common.jobs import initial_stages, overall_status
@@ -260,7 +260,7 @@ def _own(row: Any, country: str | None, subdivision: str | None) -> dict[str, An
     return {
         "id": str(row.id),
         "name": row.name,
-        "family": family_of(row.name),
+        "family": own_family(row.name, row.kind),
         "kind": row.kind,
         "source": "own",
         "start": row.start,
