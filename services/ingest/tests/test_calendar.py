@@ -125,6 +125,11 @@ async def test_stores_upsert_by_code_rerun_forecasting_and_an_identical_file_cha
     assert (stores["items"][1]["country"], stores["items"][1]["subdivision"]) == (None, "TX")
     again = (await _post(client, "/upload-stores", headers, body)).json()
     assert (again["rows_new"], again["rows_updated"], again["rows_unchanged"]) == (0, 0, 2)
+    # Naming the country a store was already in (the organization's) keeps its subdivision.
+    named = (await _post(client, "/upload-stores", headers, "store,country\nS2,US\n")).json()
+    assert named["rows_updated"] == 1
+    stores = {s["store"]: s for s in (await client.get("/stores", headers=headers)).json()["items"]}
+    assert (stores["S2"]["country"], stores["S2"]["subdivision"]) == ("US", "TX")
     # A store moved to another country without a subdivision loses the old one; new stores are added.
     moved = (await _post(client, "/upload-stores", headers, "store,country\nS1,AT\nS9,GB\n")).json()
     assert (moved["rows_new"], moved["rows_updated"]) == (1, 1)
@@ -167,6 +172,10 @@ async def test_put_store_changes_the_fields_sent_and_names_the_bad_one(
         assert response.json()["detail"].startswith(field), response.json()
     partial = (await client.put("/stores/S1", headers=headers, json={"city": "Munich"})).json()
     assert (partial["country"], partial["subdivision"], partial["city"]) == ("DE", "BY", "Munich")
+    texas = await client.put("/stores/S2", headers=headers, json={"subdivision": "Texas"})
+    assert texas.json()["subdivision"] == "TX"  # in the organization's country
+    kept = (await client.put("/stores/S2", headers=headers, json={"country": "US"})).json()
+    assert (kept["country"], kept["subdivision"]) == ("US", "TX")
     cleared = (await client.put("/stores/S1", headers=headers, json={"country": None})).json()
     # Back in the organization's country (US): a German Land is no place there.
     assert (cleared["country"], cleared["subdivision"]) == (None, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from ingest.endpoints import (
     check_declared_size,
     multipart_body,
 )
+from ingest.service import IngestService
 from ingest.upload_kinds import UploadKind
 
 router = APIRouter(tags=["calendar"])
@@ -50,11 +52,11 @@ def _upload_route(path: str, what: str) -> Callable[[Callable[..., Any]], Callab
 
 async def _upload(
     request: Request,
-    service: ServiceDep,
+    service: IngestService,
     calendar: CalendarService,
     kind: UploadKind,
     dry_run: bool,
-    job_id: Any,
+    job_id: uuid.UUID | None,
 ) -> JSONResponse:
     check_declared_size(request)
     options = await calendar.upload_options(dry_run=dry_run, job_id=job_id)
@@ -94,7 +96,11 @@ async def list_stores(calendar: CalendarDep, limit: Limit = 100, offset: Offset 
     return schemas.StoreList(items=[schemas.Store.model_validate(item) for item in items], total=total)
 
 
-@router.put("/stores/{store}", response_model=schemas.StoreSaved)
+@router.put(
+    "/stores/{store}",
+    response_model=schemas.StoreSaved,
+    responses={404: {"description": "no such store in the organization"}},
+)
 async def update_store(
     store: Annotated[str, Path(max_length=200, pattern=NO_NUL)],
     data: schemas.StoreUpdate,
@@ -159,7 +165,15 @@ async def list_events(
     return schemas.EventList(items=[schemas.Event.model_validate(item) for item in items], total=total)
 
 
-@router.delete("/events/{event_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/events/{event_id}",
+    status_code=204,
+    response_class=Response,
+    responses={
+        404: {"description": "no such event in the organization"},
+        409: {"description": "a built-in event (public holiday or retail event)"},
+    },
+)
 async def delete_event(event_id: str, calendar: CalendarDep) -> Response:
     """Delete one of the retailer's own events, then re-run forecasting, pricing and inventory.
 

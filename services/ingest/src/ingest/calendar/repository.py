@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, text
 
+from common.calendar import DEFAULT_COUNTRY
 from common.models import UploadJob
 from ingest.calendar.validation import EVENT_COLUMNS, STORE_COLUMNS
 from ingest.repository import IngestRepository
@@ -49,8 +50,8 @@ class CalendarRepository(IngestRepository):
     async def upsert_stores(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
         """Stores from loaded_stores, by store code: the file's columns written, an empty cell keeps.
 
-        A store moved to another country without a subdivision in the file loses its old one (it
-        would name a place in the wrong country).
+        A store moved to another country (a store without one is in the organization's) without
+        a subdivision in the file loses its old one: it would name a place in the wrong country.
         """
         await self.session.execute(
             text("""
@@ -58,8 +59,9 @@ class CalendarRepository(IngestRepository):
             FROM (SELECT DISTINCT ON (store) store, country, subdivision FROM loaded_stores
                   ORDER BY store, row_no DESC) f
             WHERE s.organization_id = :org AND s.store = f.store AND f.country IS NOT NULL
-              AND f.subdivision IS NULL AND s.country IS DISTINCT FROM f.country"""),
-            {"org": organization_id},
+              AND f.subdivision IS NULL AND f.country IS DISTINCT FROM COALESCE(
+                  s.country, (SELECT settings->>'country' FROM organizations WHERE id = :org), :default)"""),
+            {"org": organization_id, "default": DEFAULT_COUNTRY},
         )
         columns = [c for c in STORE_FIELDS if c in mapped]
         return await self._upsert_loaded(

@@ -100,11 +100,13 @@ class CalendarService:
         values = update.model_dump(exclude_unset=True)
         if not values:
             return dict(row._mapping), None
-        if "country" in values and values["country"] != row.country and "subdivision" not in values:
+        default = await self.default_country()
+        moved = "country" in values and (values["country"] or default) != (row.country or default)
+        if moved and "subdivision" not in values:
             values["subdivision"] = None  # the old one names a place in another country
         merged = {**row._mapping, **values}
         if merged["subdivision"] is not None:
-            country = merged["country"] or await self.default_country()
+            country = merged["country"] or default
             try:
                 values["subdivision"] = subdivision_code(country, merged["subdivision"])
             except ValueError as exc:
