@@ -73,14 +73,6 @@ def stock_fingerprints(
     )
 
 
-def stockouts_mode(connection: Connection, organization_id: uuid.UUID) -> str:
-    """The organisation's `stockouts` setting: "flag" (default) or "correct"."""
-    mode = connection.execute(
-        text("SELECT settings->>'stockouts' FROM organizations WHERE id = :org"), {"org": organization_id}
-    ).scalar_one_or_none()
-    return "correct" if mode == "correct" else "flag"
-
-
 def replace_stockouts(
     connection: Connection, organization_id: uuid.UUID, keys: pd.DataFrame, stockouts: pd.DataFrame
 ) -> int:

@@ -60,7 +60,7 @@ from forecasting.repository import (
     write_new_forecasts,
 )
 from forecasting.scenarios import tasks as scenario_tasks  # noqa: F401 (registers forecasting.scenario)
-from forecasting.stockouts_repository import load_stock, replace_stockouts, stock_fingerprints, stockouts_mode
+from forecasting.stockouts_repository import load_stock, replace_stockouts, stock_fingerprints
 
 app = celery_app
 STAGE = FORECASTING.name
@@ -85,7 +85,7 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         products = load_products(connection, organization_id)
         stored = stored_series(connection, organization_id)
         stock = stock_fingerprints(connection, organization_id, as_of)
-        mode = stockouts_mode(connection, organization_id)
+        mode = load_settings(connection, organization_id).stockouts
     keys = series_keys(history, plan, products)
     chunks = plan_chunks(keys, settings.forecast_chunk_series)
     labels = chunk_labels(keys, chunks)
@@ -140,10 +140,10 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         stored = stored_series(connection, organization_id, spec.stores)
         started_at = database_now(connection)
-        endings = load_settings(connection, organization_id).pricing.price_endings
+        org_settings = load_settings(connection, organization_id)
         stock = load_stock(connection, organization_id, spec.stores, as_of)
         stock_hashes = stock_fingerprints(connection, organization_id, as_of, spec.stores)
-        mode = stockouts_mode(connection, organization_id)
+    endings, mode = org_settings.pricing.price_endings, org_settings.stockouts
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
