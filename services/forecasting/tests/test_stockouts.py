@@ -177,3 +177,18 @@ def test_correction_recovers_generated_demand() -> None:
     # Accuracy is scored on uncensored weeks only: scoring a censored week's sales against a
     # forecast of the true level would show a large over-forecast.
     assert abs(corrected.series["bias"].mean()) < 0.1
+
+
+def test_zero_sales_while_snapshots_say_in_stock_are_no_inferred_stockout(
+    planted: tuple[pd.DataFrame, set[tuple[str, int]]],
+) -> None:
+    history, cells = planted
+    dates = history["date"].drop_duplicates().sort_values().tolist()
+    sku = sorted(cells)[0][0]
+    weeks = [dates[week] for s, week in cells if s == sku]
+    stock = pd.DataFrame({"store": "S1", "sku": sku, "date": weeks, "on_hand": 12.0})
+    result = forecast(history, horizon_days=7 * HORIZON_WEEKS, stock=stock)
+    flagged = _flagged_cells(result.stockouts, dates)
+    assert not {cell for cell in flagged if cell[0] == sku}
+    assert {cell for cell in flagged if cell[0] != sku}
+    assert not len(result.stockouts[result.stockouts["source"] == "stock"])

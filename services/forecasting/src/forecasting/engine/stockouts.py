@@ -60,6 +60,8 @@ class Censoring:
     censored: np.ndarray  # (n, T) bool
     in_stock: np.ndarray  # (n, T) fraction of the period's snapshot days in stock; 1 without snapshots
     inferred: np.ndarray  # (n, T) bool: censored because inferred (not from the stock file)
+    # (n, T) bool: a snapshot covers the period, so the stock file, not inference, says what happened.
+    known: np.ndarray | None = None
 
     def masked(self, panel: Panel) -> Panel:
         """The panel with censored periods' sales unknown (NaN), for the demand model."""
@@ -94,13 +96,15 @@ def stock_censoring(panel: Panel, stock: pd.DataFrame | None) -> Censoring:
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.where(days > 0, days_in / np.maximum(days, 1), 1.0).reshape(n, t)
     censored = (fraction < 1.0) & np.isfinite(panel.y)
-    return Censoring(censored, np.where(censored, fraction, 1.0), np.zeros((n, t), dtype=bool))
+    known = (days > 0).reshape(n, t)
+    return Censoring(censored, np.where(censored, fraction, 1.0), np.zeros((n, t), dtype=bool), known)
 
 
 def _in_stock_flags(stock: pd.DataFrame) -> np.ndarray:
     """1.0 where a snapshot says in stock, 0.0 where out (in_stock, else on_hand > 0)."""
     if "in_stock" in stock.columns:
-        flag = stock["in_stock"].map(lambda v: np.nan if pd.isna(v) else float(bool(v))).to_numpy(dtype=float)
+        flag = pd.Series(stock["in_stock"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
+        flag = np.where(np.isfinite(flag), (flag > 0).astype(float), np.nan)
     else:
         flag = np.full(len(stock), np.nan)
     if "on_hand" in stock.columns:
@@ -178,12 +182,14 @@ class ZeroRuns:
 
 
 def zero_runs(panel: Panel, censoring: Censoring) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of uncensored zero-sales periods after a series' first sale, followed by a sale later.
+    """Runs of zero-sales periods no snapshot covers, after a series' first sale and before a later one.
 
     A run reaching the end of history (no sale since) is a dormant or discontinued item, and one
     longer than MAX_RUN periods a dormant one: neither is a candidate stock-out.
     """
     zero = (np.nan_to_num(panel.y, nan=1.0) <= 0) & ~censoring.censored
+    if censoring.known is not None:
+        zero &= ~censoring.known
     rows, first, last = _runs_of(zero)
     longest = MAX_RUN.get(panel.freq, MAX_RUN["D"])
     keep = (last < panel.n_hist - 1) & (last - first + 1 <= longest)
@@ -261,6 +267,7 @@ def with_inferred(censoring: Censoring, runs: ZeroRuns) -> Censoring:
         censoring.censored | inferred,
         np.where(inferred, 0.0, censoring.in_stock),
         censoring.inferred | inferred,
+        censoring.known,
     )
 
 
