@@ -81,8 +81,11 @@ def main() -> None:
     inferred = _forecast(data, "censored, inferred and corrected", data.censored, stockouts="correct")
     uncorrected = _forecast(data, "censored, correction off", data.censored, stockouts="flag")
     precision, recall = detection(data, uncorrected)
-    found = corrected.stockouts
-    print(f"stock-file stock-outs: {len(found)} runs, lost units {found['lost_units'].sum():.0f}")
+    found = corrected.stockouts[corrected.stockouts["source"] == "stock"]
+    removed = float((data.truth["quantity"] - data.truth["sold"]).sum())
+    print(
+        f"stock-file stock-outs: {len(found)} runs, lost units {found['lost_units'].sum():.0f} (truth {removed:.0f})"
+    )
     print(f"inferred stock-outs: {int((uncorrected.stockouts['source'] == 'inferred').sum())} runs")
     print(f"end: {load_average()}")
     print(
