@@ -31,7 +31,13 @@ from forecasting.engine.selection import (
     recent_level,
     select_per_cluster,
 )
-from forecasting.engine.stockouts import COLUMNS, Estimator, account_stockouts, trailing_mean_estimator
+from forecasting.engine.stockouts import (
+    COLUMNS,
+    Estimator,
+    StockoutFit,
+    account_stockouts,
+    trailing_mean_estimator,
+)
 
 DEFAULT_CANDIDATES = (
     "seasonal_naive",
@@ -95,6 +101,37 @@ def _run_candidates(
 
             out[name] = prophet_forecasts(panel, origins)
     return out, boosters
+
+
+def _candidates_around_stockouts(
+    panel: Panel,
+    origins: list[int],
+    names: Sequence[str],
+    options: tuple[int, bool, str | None, bool],
+    stock_inputs: tuple[pd.DataFrame | None, str, pd.DataFrame | None],
+) -> tuple[dict[str, np.ndarray], list[Any], StockoutFit]:
+    """Every candidate's forecasts with stock-outs accounted for (stockouts.py): the global model
+    fitted on uncensored periods only, the local ones on the history with censored periods imputed.
+
+    `options` are _run_candidates' (seed, refit_global, holiday_country, substitutes);
+    `stock_inputs` the stock snapshots, the stockouts mode and the products (unit costs).
+    """
+    _, _, holiday_country, substitutes = options
+
+    def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any]], Estimator]:
+        # The demand model learns from uncensored periods only; it then tells what censoring hid.
+        out = _run_candidates(masked, origins, [n for n in names if n == GLOBAL_MODEL], *options)
+        if out[1]:
+            return out, predict_history(out[1], masked, holiday_country, substitutes)
+        return out, trailing_mean_estimator(masked)
+
+    stock, mode, products = stock_inputs
+    accounted = account_stockouts(panel, stock, mode, fit, products)
+    global_preds, boosters = accounted.fit
+    local_preds, _ = _run_candidates(
+        accounted.corrected, origins, [n for n in names if n != GLOBAL_MODEL], *options
+    )
+    return {name: {**local_preds, **global_preds}[name] for name in names}, boosters, accounted
 
 
 def _with_ensemble(preds: dict[str, np.ndarray], default: str, want: bool) -> dict[str, np.ndarray]:
@@ -182,23 +219,10 @@ def forecast(
     shortest = min_history(panel.freq)
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
 
-    def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any]], Estimator]:
-        # The demand model learns from uncensored periods only; it then tells what censoring hid.
-        chosen = [name for name in names if name == GLOBAL_MODEL]
-        out = _run_candidates(
-            masked, [*origins, n_hist], chosen, seed, refit_global, holiday_country, substitutes
-        )
-        if out[1]:
-            return out, predict_history(out[1], masked, holiday_country, substitutes)
-        return out, trailing_mean_estimator(masked)
-
-    accounted = account_stockouts(panel, stock, stockouts, fit, products)
-    global_preds, boosters = accounted.fit
-    others = [name for name in names if name != GLOBAL_MODEL]
-    local_preds, _ = _run_candidates(
-        accounted.corrected, [*origins, n_hist], others, seed, refit_global, holiday_country, substitutes
+    options = (seed, refit_global, holiday_country, substitutes)
+    preds, boosters, accounted = _candidates_around_stockouts(
+        panel, [*origins, n_hist], names, options, (stock, stockouts, products)
     )
-    preds = {name: {**local_preds, **global_preds}[name] for name in names}
     # Selection, bands and accuracy score uncensored periods only.
     panel = accounted.censoring.masked(panel)
     closed = closed_days(accounted.corrected, [*origins, n_hist])
