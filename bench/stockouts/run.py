@@ -22,11 +22,13 @@ from forecasting.engine.metrics import wape
 KEYS = ["store", "sku", "date"]
 
 
-def _forecast(data: StockoutData, label: str, history: pd.DataFrame, **options: object) -> ForecastResult:
+def _forecast(
+    data: StockoutData, label: str, history: pd.DataFrame, seed: int, **options: object
+) -> ForecastResult:
     """The engine as the forecasting worker calls it, on the bench's plan and products."""
     started = time.perf_counter()
     result = forecast(
-        history, horizon_days=data.horizon_days, plan=data.plan, products=data.products, **options
+        history, horizon_days=data.horizon_days, plan=data.plan, products=data.products, seed=seed, **options
     )
     print(f"  {label}: {time.perf_counter() - started:.1f} s")
     return result
@@ -67,7 +69,8 @@ def main() -> None:
     """Run the four forecasts and print the summary line last."""
     parser = argparse.ArgumentParser(prog="bench.stockouts")
     parser.add_argument("--series", type=int, default=SERIES)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the censored weeks")
+    parser.add_argument("--engine-seed", type=int, default=0, help="the engine's seed (its model's bagging)")
     args = parser.parse_args()
     print(f"start: {load_average()}")
     data = stockout_data(args.seed, args.series)
@@ -76,10 +79,13 @@ def main() -> None:
         f"breakfast_at_the_frat: {args.series} series, {len(data.history)} history weeks with sales, "
         f"{len(data.truth)} censored ({out_weeks} sold nothing), {len(data.stock)} stock snapshots"
     )
-    true_run = _forecast(data, "true history", data.history)
-    corrected = _forecast(data, "censored + stock file", data.censored, stock=data.stock, stockouts="flag")
-    inferred = _forecast(data, "censored, inferred and corrected", data.censored, stockouts="correct")
-    uncorrected = _forecast(data, "censored, correction off", data.censored, stockouts="flag")
+    seed = args.engine_seed
+    true_run = _forecast(data, "true history", data.history, seed)
+    corrected = _forecast(
+        data, "censored + stock file", data.censored, seed, stock=data.stock, stockouts="flag"
+    )
+    inferred = _forecast(data, "censored, inferred and corrected", data.censored, seed, stockouts="correct")
+    uncorrected = _forecast(data, "censored, correction off", data.censored, seed, stockouts="flag")
     precision, recall = detection(data, uncorrected)
     found = corrected.stockouts[corrected.stockouts["source"] == "stock"]
     removed = float((data.truth["quantity"] - data.truth["sold"]).sum())

@@ -166,7 +166,9 @@ def _censored_with_stock_file(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame
 
 def test_correction_recovers_generated_demand() -> None:
     censored, stock, removed = _censored_with_stock_file()
-    corrected = forecast(censored, horizon_days=7 * HORIZON_WEEKS, stock=stock)
+    costs = censored[["store", "sku"]].drop_duplicates().assign(unit_cost=1.5)
+    costs.loc[costs["sku"] == "P00", "unit_cost"] = np.nan
+    corrected = forecast(censored, horizon_days=7 * HORIZON_WEEKS, stock=stock, products=costs)
     uncorrected = forecast(censored, horizon_days=7 * HORIZON_WEEKS)
     assert corrected.points["p50"].mean() == pytest.approx(LEVEL, rel=0.08)
     assert uncorrected.points["p50"].mean() < 0.9 * LEVEL
@@ -174,6 +176,10 @@ def test_correction_recovers_generated_demand() -> None:
     assert found["probability"].eq(1.0).all() and found["corrected"].all()
     assert found["lost_units"].sum() == pytest.approx(removed, rel=0.10)
     assert (found["estimated_demand"] >= found["sales"]).all()
+    # Margin at the price of 4.00 less the unit cost of 1.50; unknown without a unit cost.
+    costed = found[found["sku"] != "P00"]
+    assert costed["lost_margin"].to_numpy() == pytest.approx(2.5 * costed["lost_units"].to_numpy())
+    assert found.loc[found["sku"] == "P00", "lost_margin"].isna().all()
     # Accuracy is scored on uncensored weeks only: scoring a censored week's sales against a
     # forecast of the true level would show a large over-forecast.
     assert abs(corrected.series["bias"].mean()) < 0.1
