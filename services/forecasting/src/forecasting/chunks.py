@@ -115,10 +115,12 @@ def task_fingerprints(
     as_of: pd.Timestamp,
     groups: np.ndarray,
     variant: str = "",
+    calendar: np.ndarray | None = None,
 ) -> np.ndarray:
     """A fingerprint per key row: the engine's (history, plan, version, origin), horizon, category.
 
-    `variant` names non-default engine options (e.g. the candidate set): changing it re-fits.
+    `variant` names non-default engine options (e.g. the candidate set): changing it re-fits, as
+    does a change of a row's `calendar` hash (calendar_fingerprints).
 
     A key without history or plan rows (a listed new item, forecast from its peers) hashes its
     same-store peers' fingerprints within its group (chunk) instead.
@@ -146,8 +148,31 @@ def task_fingerprints(
         if not isinstance(fp, str):
             fp = f"{ENGINE_VERSION}|{as_of.isoformat()}|new|{peers[(int(groups[i]), stores[i])]}"
         tail = f"|v{variant}" if variant else ""
+        tail += f"|e{calendar[i]}" if calendar is not None else ""
         out[i] = hashlib.sha256(f"{fp}|h{horizon_days}|c{category[i]}{tail}".encode()).hexdigest()[:32]
     return out
+
+
+def calendar_fingerprints(
+    keys: pd.DataFrame, stores: pd.DataFrame, events: pd.DataFrame, country: str
+) -> np.ndarray:
+    """A hash per key row of the calendar its store lives by: the default country, the store's row
+    (country, subdivision, opening dates) and the own events of every store or of its store."""
+    store_rows = {
+        str(row["store"]): "|".join(
+            str(row.get(c)) for c in ("country", "subdivision", "opened_on", "closed_on")
+        )
+        for row in (stores.to_dict("records") if len(stores) else [])
+    }
+    columns = ["name", "kind", "start", "end", "store", "category"]
+    own = events.reindex(columns=columns).astype(str).sort_values(columns) if len(events) else None
+    everywhere = "" if own is None else own.loc[events["store"].isna().to_numpy()].to_csv(index=False)
+    digests: dict[str, str] = {}
+    for store in keys["store"].astype(str).unique():
+        mine = "" if own is None else own.loc[own["store"] == store].to_csv(index=False)
+        text = f"{country}|{store_rows.get(store, '')}|{everywhere}|{mine}"
+        digests[store] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return keys["store"].astype(str).map(digests).to_numpy(dtype=object)
 
 
 def needs_refit(

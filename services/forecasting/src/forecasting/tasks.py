@@ -40,6 +40,7 @@ from forecasting.chunks import (
     KEYS,
     ChunkSpec,
     anchored_history,
+    calendar_fingerprints,
     candidates_for,
     chunk_labels,
     engine_variant,
@@ -50,6 +51,7 @@ from forecasting.chunks import (
 )
 from forecasting.repository import (
     database_now,
+    load_calendar,
     load_chunk_inputs,
     numeric_columns,
     remove_demand_models_except,
@@ -83,11 +85,14 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         plan = numeric_columns(load_plan(connection, organization_id, as_of))
         products = load_products(connection, organization_id)
         stored = stored_series(connection, organization_id)
+        stores, events = load_calendar(connection, organization_id)
+        country = load_settings(connection, organization_id).country
     keys = series_keys(history, plan, products)
     chunks = plan_chunks(keys, settings.forecast_chunk_series)
     labels = chunk_labels(keys, chunks)
     variant = engine_variant(settings.forecast_include_prophet)
-    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant)
+    calendar = calendar_fingerprints(keys, stores, events, country)
+    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant, calendar)
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     del history
     with sync_session() as session:
@@ -137,13 +142,15 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         stored = stored_series(connection, organization_id, spec.stores)
         started_at = database_now(connection)
-        endings = load_settings(connection, organization_id).pricing.price_endings
+        settings_of_org = load_settings(connection, organization_id)
+        stores, events = load_calendar(connection, organization_id)
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
     variant = str(entry.get("variant", ""))
+    calendar = calendar_fingerprints(keys, stores, events, settings_of_org.country)
     fingerprints = task_fingerprints(
-        keys, history, plan, horizon_days, as_of, np.zeros(len(keys), dtype=np.int64), variant
+        keys, history, plan, horizon_days, as_of, np.zeros(len(keys), dtype=np.int64), variant, calendar
     )
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     if not refit.any():
@@ -154,6 +161,9 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         plan=plan if not plan.empty else None,
         products=products if not products.empty else None,
         candidates=candidates_for(variant),
+        holiday_country=settings_of_org.country,
+        stores=stores,
+        own_events=events,
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
@@ -161,8 +171,10 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     if result.demand_model is not None:
         # The drivers come from the same fit and reproduce its p50; stored beside each point.
         points = predict_demand(result.demand_model, drivers=True)
+        # Only the forecast's own points: none before a store opened or after it closed.
+        points = points.merge(result.points[[*KEYS, "date"]], on=[*KEYS, "date"])
         # At every price pricing may suggest (its price endings), so both read the same units.
-        curves = demand_curves(result.demand_model, endings)
+        curves = demand_curves(result.demand_model, settings_of_org.pricing.price_endings)
     with sync_session() as session:
         written = write_new_forecasts(
             session.connection(), organization_id, job_id, series, points, started_at
