@@ -139,7 +139,8 @@ def _series_places(
     if stores is not None and len(stores):
         table = stores.reindex(columns=table.columns).assign(store=stores["store"].astype(str))
     out = out.merge(table.drop_duplicates("store"), on="store", how="left")
-    country = out["country"].where(out["country"].notna() & (out["country"].astype(str).str.strip() != ""))
+    given = out["country"].astype(object)
+    country = given.where(given.notna() & (given.astype(str).str.strip() != ""), None)
     out["country"] = country.fillna(default_country or "").astype(str).str.strip().str.upper()
     subdivision = out["subdivision"].where(out["country"] != "")
     out["subdivision"] = [str(s).strip() if isinstance(s, str) and s.strip() else "" for s in subdivision]
@@ -167,7 +168,8 @@ def _own_table(own_events: pd.DataFrame | None) -> pd.DataFrame:
     if own_events is None or not len(own_events):
         return pd.DataFrame(columns=columns)
     frame = own_events.reindex(columns=["name", "kind", "start", "end", "store", "category"])
-    kind = frame["kind"].where(frame["kind"].notna() & (frame["kind"].astype(str).str.strip() != ""))
+    given = frame["kind"].astype(object)
+    kind = given.where(given.notna() & (given.astype(str).str.strip() != ""), None)
     start = pd.to_datetime(frame["start"]).dt.normalize()
     return pd.DataFrame(
         {
