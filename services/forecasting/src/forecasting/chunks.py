@@ -156,8 +156,7 @@ def task_fingerprints(
 def calendar_fingerprints(
     keys: pd.DataFrame, stores: pd.DataFrame, events: pd.DataFrame, country: str
 ) -> np.ndarray:
-    """A hash per key row of the calendar its store lives by: the default country, the store's row
-    (country, subdivision, opening dates) and the own events of every store or of its store."""
+    """A hash per key row of its store's calendar: default country, store row, own events that apply."""
     store_rows = {
         str(row["store"]): "|".join(
             str(row.get(c)) for c in ("country", "subdivision", "opened_on", "closed_on")
@@ -165,11 +164,17 @@ def calendar_fingerprints(
         for row in (stores.to_dict("records") if len(stores) else [])
     }
     columns = ["name", "kind", "start", "end", "store", "category"]
-    own = events.reindex(columns=columns).astype(str).sort_values(columns) if len(events) else None
-    everywhere = "" if own is None else own.loc[events["store"].isna().to_numpy()].to_csv(index=False)
+    own = events.reindex(columns=columns) if len(events) else pd.DataFrame(columns=columns)
+    shop = own["store"].astype(object).where(own["store"].notna(), None)
+    rows = own.astype(str).assign(store=shop).sort_values(columns[:4])
+
+    def listed(mask: pd.Series) -> str:
+        return "\n".join("|".join(map(str, row)) for row in rows.loc[mask].itertuples(index=False))
+
+    everywhere = listed(rows["store"].isna())
     digests: dict[str, str] = {}
     for store in keys["store"].astype(str).unique():
-        mine = "" if own is None else own.loc[own["store"] == store].to_csv(index=False)
+        mine = listed(rows["store"] == store)
         text = f"{country}|{store_rows.get(store, '')}|{everywhere}|{mine}"
         digests[store] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return keys["store"].astype(str).map(digests).to_numpy(dtype=object)

@@ -208,6 +208,14 @@ class _Raw:
     core: np.ndarray  # bool: some event's own days fall in the period
 
 
+def _mostly(periods: np.ndarray, step: int) -> np.ndarray:
+    """The periods among `periods` (one entry per day) holding at least half of their days."""
+    if not len(periods):
+        return periods
+    values, counts = np.unique(periods, return_counts=True)
+    return values[2 * counts >= step]
+
+
 def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
     """Per period of the extended axis: strongest family (an event's days > its window; own > retail > holiday)."""
     width = axis.extended
@@ -229,10 +237,10 @@ def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
             pd.Timedelta(days=int(event["days_before"] or 0)),
             pd.Timedelta(days=int(event["days_after"] or 0)),
         )
-        before = np.setdiff1d(axis.periods(start - lead, start), core)
-        after = np.setdiff1d(axis.periods(end, end + lag), core)
-        # The run-up and the aftermath of an event are families of their own: the week before
-        # Thanksgiving sells unlike Thanksgiving's week.
+        before = np.setdiff1d(_mostly(axis.periods(start - lead, start - pd.Timedelta(days=1)), step), core)
+        after = np.setdiff1d(_mostly(axis.periods(end + pd.Timedelta(days=1), end + lag), step), core)
+        # The run-up and the aftermath of an event are families of their own (the weeks before
+        # Christmas sell unlike Christmas week), where they fill most of a period.
         for periods, score, family in (
             (np.unique(core), 20 + rank, event["family"]),
             (before, 10 + rank, f"{event['family']} before"),
