@@ -80,6 +80,9 @@ def test_an_own_events_past_lift_is_forecast_for_its_next_occurrence(
     fair: dict[str, pd.DataFrame], with_fair: ForecastResult
 ) -> None:
     without = forecast(fair["history"], HORIZON_WEEKS * 7, holiday_country=None)
+    assert with_fair.demand_model is not None
+    # Thirteen past fairs: the family has a level of its own rather than the pooled one.
+    assert with_fair.demand_model.events.families == ["own:festival"]
     assert _fair_lift(with_fair.points) > 1.6
     assert _fair_lift(without.points) < 1.2
 

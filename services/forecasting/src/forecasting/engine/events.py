@@ -7,7 +7,9 @@ which event family is the strongest in it and in the next period (a categorical 
 model splits on, so each family's effect is learned from every item and store that saw it), how
 many public-holiday days and own-event days it holds, the own event's kind, and how close the next
 event is. A family seen too rarely in the history to learn from (fewer than MIN_OCCURRENCES
-occurrences or MIN_FAMILY_ROWS series-periods) is pooled into one "other event" code.
+occurrences or MIN_FAMILY_ROWS series-periods) is pooled into one "other event" code (and its
+run-up and aftermath into one code each). An event's run-up and aftermath (its days before and
+after) are families of their own where they fill most of a period.
 
 Series sharing a calendar share one row of the feature grids (`location`), so the grids stay small
 however many items a store sells. A store's opening and closing dates bound its series: the
@@ -27,7 +29,13 @@ from forecasting.engine.panel import WEEKLY, Panel, period_index
 
 NO_EVENT = 0
 OTHER_EVENT = 1
-MIN_OCCURRENCES = 2
+# A thin family's run-up and aftermath pool apart from the event days themselves.
+OTHER_BEFORE = 2
+OTHER_AFTER = 3
+FIRST_FAMILY = 4
+# A family's own level needs three past occurrences: two (two years of a yearly event) are too
+# easily confounded with what else happened those weeks, and scored worse than pooling them.
+MIN_OCCURRENCES = 3
 MIN_FAMILY_ROWS = 60
 # The retailer's own events outrank built-in retail events, which outrank public holidays, when
 # several fall in one period: the most specific calendar speaks for it.
@@ -54,7 +62,7 @@ class EventFeatures:
 
     location: np.ndarray  # (n,) row of each series in the grids
     grids: dict[str, np.ndarray]  # feature name -> (locations, T+H); empty without any calendar
-    families: list[str]  # family name of each code from 2 on (0: no event, 1: other event)
+    families: list[str]  # family name of each code from FIRST_FAMILY on (below: none or pooled)
     first_open: np.ndarray  # (n,) first period of the series' store (-1: open since before the grid)
     last_open: np.ndarray  # (n,) last period of the series' store (a large number: still open)
 
@@ -277,9 +285,13 @@ def _codes(raws: list[_Raw], location: np.ndarray, panel: Panel) -> tuple[list[n
             occurrences[name] = max(occurrences[name], int((starts & here).sum()))
             rows[name] += float(alive[index, here].sum())
     kept = [name for name in names if occurrences[name] >= MIN_OCCURRENCES and rows[name] >= MIN_FAMILY_ROWS]
-    code_of = {name: OTHER_EVENT for name in names} | {name: k + 2 for k, name in enumerate(kept)}
+    pooled = {name: _PHASE_POOL.get(name.rsplit(" ", 1)[-1], OTHER_EVENT) for name in names}
+    code_of = pooled | {name: k + FIRST_FAMILY for k, name in enumerate(kept)}
     code_of[""] = NO_EVENT
     return [np.array([code_of[name] for name in raw.family], dtype=np.float32) for raw in raws], kept
+
+
+_PHASE_POOL = {"before": OTHER_BEFORE, "after": OTHER_AFTER}
 
 
 def _ahead(core: np.ndarray, cap: int) -> np.ndarray:
