@@ -117,12 +117,14 @@ def task_fingerprints(
     variant: str = "",
     stock: pd.DataFrame | None = None,
     stockouts_mode: str = "flag",
+    calendar: np.ndarray | None = None,
 ) -> np.ndarray:
     """A fingerprint per key row: the engine's (history, plan, version, origin), horizon, category.
 
     `variant` names non-default engine options (e.g. the candidate set): changing it re-fits.
     `stock` (store, sku, stock_fingerprint) and the organisation's `stockouts_mode` are inputs too:
-    a stock upload, or switching to "correct", re-fits the series they touch.
+    a stock upload, or switching to "correct", re-fits the series they touch; so does a change of a
+    row's `calendar` hash (calendar_fingerprints).
 
     A key without history or plan rows (a listed new item, forecast from its peers) hashes its
     same-store peers' fingerprints within its group (chunk) instead.
@@ -157,9 +159,37 @@ def task_fingerprints(
         if not isinstance(fp, str):
             fp = f"{ENGINE_VERSION}|{as_of.isoformat()}|new|{peers[(int(groups[i]), stores[i])]}"
         tail = f"|v{variant}" if variant else ""
+        tail += f"|e{calendar[i]}" if calendar is not None else ""
         text = f"{fp}|h{horizon_days}|c{category[i]}{tail}{stock_tag[i]}{mode_tag}"
         out[i] = hashlib.sha256(text.encode()).hexdigest()[:32]
     return out
+
+
+def calendar_fingerprints(
+    keys: pd.DataFrame, stores: pd.DataFrame, events: pd.DataFrame, country: str
+) -> np.ndarray:
+    """A hash per key row of its store's calendar: default country, store row, own events that apply."""
+    store_rows = {
+        str(row["store"]): "|".join(
+            str(row.get(c)) for c in ("country", "subdivision", "opened_on", "closed_on")
+        )
+        for row in (stores.to_dict("records") if len(stores) else [])
+    }
+    columns = ["name", "kind", "start", "end", "store", "category"]
+    own = events.reindex(columns=columns) if len(events) else pd.DataFrame(columns=columns)
+    shop = own["store"].astype(object).where(own["store"].notna(), None)
+    rows = own.astype(str).assign(store=shop).sort_values(columns[:4])
+
+    def listed(mask: pd.Series) -> str:
+        return "\n".join("|".join(map(str, row)) for row in rows.loc[mask].itertuples(index=False))
+
+    everywhere = listed(rows["store"].isna())
+    digests: dict[str, str] = {}
+    for store in keys["store"].astype(str).unique():
+        mine = listed(rows["store"] == store)
+        text = f"{country}|{store_rows.get(store, '')}|{everywhere}|{mine}"
+        digests[store] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return keys["store"].astype(str).map(digests).to_numpy(dtype=object)
 
 
 def needs_refit(

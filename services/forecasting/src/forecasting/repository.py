@@ -150,6 +150,28 @@ def load_chunk_inputs(
     return numeric_columns(history), numeric_columns(plan), products
 
 
+def load_calendar(connection: Connection, organization_id: uuid.UUID) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The organisation's stores (country, subdivision, opening dates) and its own events."""
+    params = {"org": str(organization_id)}
+    text_columns = {name: _STR for name in ("store", "country", "subdivision", "name", "kind", "category")}
+    dates = {name: pa.date32() for name in ("opened_on", "closed_on", "start", "end")}
+    stores = read_frame(
+        connection,
+        "SELECT store, country, subdivision, opened_on, closed_on FROM stores "
+        "WHERE organization_id = %(org)s ORDER BY store",
+        params,
+        {**text_columns, **dates},
+    )
+    events = read_frame(
+        connection,
+        'SELECT id, name, kind, start, "end", store, category FROM events '
+        "WHERE organization_id = %(org)s ORDER BY id",
+        params,
+        {**text_columns, **dates},
+    )
+    return stores, events
+
+
 def stored_series(
     connection: Connection, organization_id: uuid.UUID, stores: Sequence[str] | None = None
 ) -> pd.DataFrame:

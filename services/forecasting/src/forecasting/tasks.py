@@ -40,6 +40,7 @@ from forecasting.chunks import (
     KEYS,
     ChunkSpec,
     anchored_history,
+    calendar_fingerprints,
     candidates_for,
     chunk_labels,
     engine_variant,
@@ -50,6 +51,7 @@ from forecasting.chunks import (
 )
 from forecasting.repository import (
     database_now,
+    load_calendar,
     load_chunk_inputs,
     numeric_columns,
     remove_demand_models_except,
@@ -85,12 +87,16 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         products = load_products(connection, organization_id)
         stored = stored_series(connection, organization_id)
         stock = stock_fingerprints(connection, organization_id, as_of)
-        mode = load_settings(connection, organization_id).stockouts
+        org_settings = load_settings(connection, organization_id)
+        stores, events = load_calendar(connection, organization_id)
     keys = series_keys(history, plan, products)
     chunks = plan_chunks(keys, settings.forecast_chunk_series)
     labels = chunk_labels(keys, chunks)
     variant = engine_variant(settings.forecast_include_prophet)
-    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant, stock, mode)
+    calendar = calendar_fingerprints(keys, stores, events, org_settings.country)
+    fingerprints = task_fingerprints(
+        keys, history, plan, horizon_days, as_of, labels, variant, stock, org_settings.stockouts, calendar
+    )
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     del history
     with sync_session() as session:
@@ -143,14 +149,16 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         org_settings = load_settings(connection, organization_id)
         stock = load_stock(connection, organization_id, spec.stores, as_of)
         stock_hashes = stock_fingerprints(connection, organization_id, as_of, spec.stores)
-    endings, mode = org_settings.pricing.price_endings, org_settings.stockouts
+        stores, events = load_calendar(connection, organization_id)
+    mode = org_settings.stockouts
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
     variant = str(entry.get("variant", ""))
     groups = np.zeros(len(keys), dtype=np.int64)
+    calendar = calendar_fingerprints(keys, stores, events, org_settings.country)
     fingerprints = task_fingerprints(
-        keys, history, plan, horizon_days, as_of, groups, variant, stock_hashes, mode
+        keys, history, plan, horizon_days, as_of, groups, variant, stock_hashes, mode, calendar
     )
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     if not refit.any():
@@ -163,6 +171,9 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         candidates=candidates_for(variant),
         stock=stock if not stock.empty else None,
         stockouts=mode,
+        holiday_country=org_settings.country,
+        stores=stores,
+        own_events=events,
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
@@ -170,8 +181,10 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     if result.demand_model is not None:
         # The drivers come from the same fit and reproduce its p50; stored beside each point.
         points = predict_demand(result.demand_model, drivers=True)
+        # Only the forecast's own points: none before a store opened or after it closed.
+        points = points.merge(result.points[[*KEYS, "date"]], on=[*KEYS, "date"])
         # At every price pricing may suggest (its price endings), so both read the same units.
-        curves = demand_curves(result.demand_model, endings)
+        curves = demand_curves(result.demand_model, org_settings.pricing.price_endings)
     with sync_session() as session:
         written = write_new_forecasts(
             session.connection(), organization_id, job_id, series, points, started_at

@@ -67,6 +67,20 @@ def load_frat_products() -> pd.DataFrame:
     )
 
 
+def load_frat_stores() -> pd.DataFrame:
+    """Breakfast at the Frat's stores: store (str), name, city, country (all US), subdivision (state)."""
+    stores = pd.read_csv(shared_data_dir() / FRAT / "store.csv")
+    return pd.DataFrame(
+        {
+            "store": stores["store_id"].astype(str),
+            "name": stores["store_name"],
+            "city": stores["address_city_name"],
+            "country": "US",
+            "subdivision": stores["address_state_prov_code"],
+        }
+    )
+
+
 def load_online_retail() -> pd.DataFrame:
     """UCI Online Retail invoice lines: customer_id, transaction_id, sku (text), date, quantity, unit_price.
 

@@ -22,6 +22,7 @@ from forecasting.engine.aggregate import aggregate_forecast
 from forecasting.engine.curves import CURVE_STEPS, demand_curves
 from forecasting.engine.demand_model import DemandModel, fit_demand_model, predict_demand
 from forecasting.engine.elasticities import price_elasticities
+from forecasting.engine.events import EventFeatures, event_features
 from forecasting.engine.fingerprints import ENGINE_VERSION, series_fingerprints
 from forecasting.engine.forecast import DEFAULT_CANDIDATES, ForecastResult, forecast
 from forecasting.engine.global_model import FAMILIES
@@ -35,10 +36,12 @@ __all__ = [
     "FAMILIES",
     "GLOBAL_MODEL",
     "DemandModel",
+    "EventFeatures",
     "ForecastResult",
     "aggregate_forecast",
     "demand_curves",
     "detect_frequency",
+    "event_features",
     "fit_demand_model",
     "forecast",
     "predict_demand",

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.engine.global_model import FAMILIES, holiday_flags, predict_global
+from forecasting.engine.events import EventFeatures
+from forecasting.engine.global_model import FAMILIES, predict_global
 from forecasting.engine.panel import MAX_PRICE_RATIO, MIN_PRICE_RATIO, WEEKLY, Panel, period_index, row_index
 from forecasting.engine.selection import GLOBAL_MODEL
 
 # Below this many units a baseline is treated as zero: the response is then added, not multiplied.
 ZERO_UNITS = 1e-9
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -35,7 +36,7 @@ class DemandModel:
 
     panel: Panel
     models: list[str]  # LightGBM boosters as model strings; predictions are their mean
-    holidays: np.ndarray  # (T+H,) holiday flag per period
+    events: EventFeatures  # per-series event features and store bounds (events.py)
     scale: np.ndarray  # (n,) the backtest's WAPE-optimal level multiplier per series
     closed: np.ndarray  # (n, H) store closed: forecast exactly zero
     p10: np.ndarray  # (n, H) the stored forecast
@@ -51,7 +52,7 @@ class DemandModel:
         cls,
         panel: Panel,
         boosters: list[Any],
-        holiday_country: str | None,
+        events: EventFeatures,
         scale: np.ndarray,
         closed: np.ndarray,
         quantiles: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -63,7 +64,7 @@ class DemandModel:
         return cls(
             panel=panel,
             models=[booster.model_to_string() for booster in boosters],
-            holidays=holiday_flags(panel.dates, panel.freq, holiday_country),
+            events=events,
             scale=np.asarray(scale, dtype=float),
             closed=np.asarray(closed, dtype=bool),
             p10=p10,
@@ -127,12 +128,13 @@ class DemandModel:
             "regular": panel.regular,
             "planned": panel.planned,
             **{f"flag_{name}": grid for name, grid in panel.flags.items()},
+            **self.events.to_arrays(),
             **{
                 f"model_{k}": np.frombuffer(text.encode(), dtype=np.uint8)
                 for k, text in enumerate(self.models)
             },
         }
-        for name in ("holidays", "scale", "closed", "p10", "p50", "p90", "global_p50", "labels"):
+        for name in ("scale", "closed", "p10", "p50", "p90", "global_p50", "labels"):
             arrays[name] = getattr(self, name)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
@@ -168,9 +170,10 @@ class DemandModel:
             panel=panel,
             models=[v.tobytes().decode() for _, v in models],
             substitutes=bool(meta["substitutes"]),
+            events=EventFeatures.from_arrays(arrays),
             **{
                 name: arrays[name]
-                for name in ("holidays", "scale", "closed", "p10", "p50", "p90", "global_p50", "labels")
+                for name in ("scale", "closed", "p10", "p50", "p90", "global_p50", "labels")
             },
         )
 
@@ -182,12 +185,21 @@ def fit_demand_model(
     products: pd.DataFrame | None = None,
     seed: int = 0,
     holiday_country: str | None = "US",
+    stores: pd.DataFrame | None = None,
+    own_events: pd.DataFrame | None = None,
 ) -> DemandModel:
     """Run the forecast and keep its demand model (the same fit that produced the forecast)."""
     from forecasting.engine.forecast import forecast
 
     result = forecast(
-        history, horizon_days, plan=plan, products=products, seed=seed, holiday_country=holiday_country
+        history,
+        horizon_days,
+        plan=plan,
+        products=products,
+        seed=seed,
+        holiday_country=holiday_country,
+        stores=stores,
+        own_events=own_events,
     )
     if result.demand_model is None:
         raise ValueError("too little history to fit the demand model")
@@ -323,7 +335,7 @@ def predict_demand(
         units, shares = predict_global(
             model.boosters(),
             panel,
-            model.holidays,
+            model.events if model.events.grids else None,
             contributions=drivers,
             substitutes=model.substitutes,
             substitute_panel=substitute_panel,

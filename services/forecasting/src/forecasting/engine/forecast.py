@@ -20,6 +20,7 @@ import pandas as pd
 from forecasting.engine.backtest import backtest_origins
 from forecasting.engine.coldstart import cold_start
 from forecasting.engine.demand_model import DemandModel
+from forecasting.engine.events import EventFeatures, bound_history, event_features
 from forecasting.engine.global_model import predict_history
 from forecasting.engine.local import LOCAL_MODELS
 from forecasting.engine.metrics import nanmean
@@ -70,7 +71,7 @@ def _run_candidates(
     names: Sequence[str],
     seed: int,
     refit_global: bool,
-    holiday_country: str | None = "US",
+    events: EventFeatures | None = None,
     substitutes: bool = True,
 ) -> tuple[dict[str, np.ndarray], list[Any]]:
     """Forecasts (n, len(origins), H) of every candidate from every origin, and the global model's
@@ -92,7 +93,7 @@ def _run_candidates(
                 panel,
                 origins,
                 seed=seed,
-                country=holiday_country,
+                events=events,
                 refit=refit_global,
                 substitutes=substitutes,
             )
@@ -107,22 +108,22 @@ def _candidates_around_stockouts(
     panel: Panel,
     origins: list[int],
     names: Sequence[str],
-    options: tuple[int, bool, str | None, bool],
+    options: tuple[int, bool, EventFeatures | None, bool],
     stock_inputs: tuple[pd.DataFrame | None, str, pd.DataFrame | None],
 ) -> tuple[dict[str, np.ndarray], list[Any], StockoutFit]:
     """Every candidate's forecasts with stock-outs accounted for (stockouts.py): the global model
     fitted on uncensored periods only, the local ones on the history with censored periods imputed.
 
-    `options` are _run_candidates' (seed, refit_global, holiday_country, substitutes);
+    `options` are _run_candidates' (seed, refit_global, events, substitutes);
     `stock_inputs` the stock snapshots, the stockouts mode and the products (unit costs).
     """
-    _, _, holiday_country, substitutes = options
+    _, _, events, substitutes = options
 
     def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any]], Estimator]:
         # The demand model learns from uncensored periods only; it then tells what censoring hid.
         out = _run_candidates(masked, origins, [n for n in names if n == GLOBAL_MODEL], *options)
         if out[1]:
-            return out, predict_history(out[1], masked, holiday_country, substitutes)
+            return out, predict_history(out[1], masked, events, substitutes)
         return out, trailing_mean_estimator(masked)
 
     stock, mode, products = stock_inputs
@@ -192,6 +193,8 @@ def forecast(
     refit_global: bool = False,
     holiday_country: str | None = "US",
     substitutes: bool = True,
+    stores: pd.DataFrame | None = None,
+    own_events: pd.DataFrame | None = None,
     stock: pd.DataFrame | None = None,
     stockouts: str = "flag",
 ) -> ForecastResult:
@@ -205,13 +208,19 @@ def forecast(
     `refit_global` refits the global model at every backtest origin; the default fits it once before
     the first window and forecasts every window from that model (still honest: no window's actuals
     are seen), which gave the same final forecast and held-out coverage for fewer fits.
-    `holiday_country` (ISO code for the `holidays` package, None for none) flags public holidays.
+    `holiday_country` (ISO code) is the default country of stores without one: public holidays and
+    retail events come from each store's country and subdivision in `stores` (store, country,
+    subdivision, opened_on, closed_on), the retailer's events from `own_events` (name, start, end,
+    store, category, kind); no country and no own events leave events out (events.py). No point is
+    forecast outside a store's opening and closing dates.
     `substitutes` False leaves the other items of the store and category out of the global model.
     `stock` (store, sku, date, on_hand and/or in_stock snapshots) marks censored periods, which every
     model learns around (stockouts.py); `stockouts` "correct" also corrects inferred stock-outs,
     "flag" only reports them in `ForecastResult.stockouts`.
     """
     panel = build_panel(history, horizon_days, plan=plan, products=products)
+    events = event_features(panel, stores, own_events, holiday_country)
+    bound_history(panel, events)
     names = [name for name in (candidates or DEFAULT_CANDIDATES) if name != "ensemble"]
     if not names:
         raise ValueError("no candidate models given")
@@ -219,13 +228,15 @@ def forecast(
     shortest = min_history(panel.freq)
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
 
-    options = (seed, refit_global, holiday_country, substitutes)
+    options = (seed, refit_global, events if events.grids else None, substitutes)
     preds, boosters, accounted = _candidates_around_stockouts(
         panel, [*origins, n_hist], names, options, (stock, stockouts, products)
     )
     # Selection, bands and accuracy score uncensored periods only.
     panel = accounted.censoring.masked(panel)
     closed = closed_days(accounted.corrected, [*origins, n_hist])
+    in_bounds = events.in_bounds(n_hist + panel.horizon)[:, n_hist:]
+    closed[:, -1] |= ~in_bounds
     if closed.any():
         preds = {name: np.where(closed, 0.0, p) for name, p in preds.items()}
     default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
@@ -253,11 +264,12 @@ def forecast(
         for grid in (p10, p50, p90):
             grid[closed[:, -1]] = 0.0
     points, series = _frames(panel, (p10, p50, p90), labels, scores)
+    points = points[in_bounds.reshape(-1)].reset_index(drop=True)
     demand_model = None
     if boosters:
         global_p50 = np.where(closed[:, -1], 0.0, preds[GLOBAL_MODEL][:, -1] * scale[:, None])
         demand_model = DemandModel.from_fit(
-            panel, boosters, holiday_country, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
+            panel, boosters, events, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
         )
         demand_model.substitutes = substitutes
     return ForecastResult(

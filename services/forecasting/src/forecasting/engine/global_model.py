@@ -2,7 +2,7 @@
 
 It is a direct multi-horizon model: each training row is (series, origin, horizon step) with
 features known at the origin (recent means, last season, promotion lift so far) and features known
-for the target period (price relative to regular price, promotion flags, calendar, holidays, which
+for the target period (price relative to regular price, promotion flags, calendar, events, which
 come from the plan for future periods). The target is divided by the series' recent level so that
 one model serves slow and fast sellers; rows are weighted by that level, so an L1-like loss (Huber,
 see PARAMS) on the ratio is close to the absolute error in units, i.e. WAPE.
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from forecasting.engine.events import CATEGORICAL as EVENT_CATEGORICAL
+from forecasting.engine.events import EventFeatures
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
 from forecasting.engine.stockouts import Estimator, trailing_mean_estimator
@@ -76,7 +78,7 @@ _FAMILY_OF = {
         "promotion_next",
         "price_ratio_prev",
     ),
-    "events": ("holiday", "holiday_next"),
+    "events": ("event_",),
     "seasonality": ("season_lag_", "season_mean3", "week_of_year", "day_of_week", "day_of_month"),
     "substitutes": ("sub_",),
 }
@@ -159,26 +161,6 @@ def substitute_drivers(panel: Panel) -> dict[str, np.ndarray]:
     return out
 
 
-def holiday_flags(dates: pd.DatetimeIndex, freq: str, country: str | None) -> np.ndarray:
-    """1 for periods that are (daily) or contain (weekly) a public holiday of `country`."""
-    if not country:
-        return np.zeros(len(dates))
-    import holidays
-
-    try:
-        calendar = holidays.country_holidays(country, years=sorted(set(dates.year) | {dates.year.max() + 1}))
-    except (KeyError, NotImplementedError):
-        return np.zeros(len(dates))
-    days = pd.DatetimeIndex(list(calendar.keys()))
-    if freq == WEEKLY:
-        # A weekly period is the 7 days ending on its date.
-        flags = np.zeros(len(dates))
-        for lag in range(7):
-            flags = np.maximum(flags, (dates - pd.Timedelta(days=lag)).isin(days).astype(float))
-        return flags
-    return dates.isin(days).astype(float)
-
-
 def _level(m: _Matrices, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
     """Normaliser: recent mean, else whole-history mean, else 1; never below a tiny floor."""
     recent = m.window(m.cum_y, rows, origin, width) / np.maximum(m.window(m.cum_n, rows, origin, width), 1)
@@ -188,7 +170,7 @@ def _level(m: _Matrices, rows: np.ndarray, origin: np.ndarray, width: int) -> np
 
 
 def _features(
-    m: _Matrices, rows: np.ndarray, origin: np.ndarray, step: np.ndarray, holidays: np.ndarray
+    m: _Matrices, rows: np.ndarray, origin: np.ndarray, step: np.ndarray, events: EventFeatures | None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Feature table and normaliser for rows (series, origin, step); target period = origin + step - 1."""
     panel = m.panel
@@ -262,21 +244,21 @@ def _features(
     for name, grid in m.substitutes.items():
         feats[name] = grid[rows, target]
     dates = panel.dates[target]
-    feats["holiday"] = holidays[target]
+    if events is not None:
+        feats.update(events.columns(rows, target))
     if weekly:
         feats["week_of_year"] = dates.isocalendar().week.to_numpy(dtype=float)
     else:
         feats["day_of_week"] = dates.day_of_week.to_numpy(dtype=float)
         feats["day_of_month"] = dates.day.to_numpy(dtype=float)
         feats["week_of_year"] = dates.isocalendar().week.to_numpy(dtype=float)
-        feats["holiday_next"] = holidays[np.minimum(target + 1, width - 1)]
     frame = pd.DataFrame({k: np.asarray(v, dtype=np.float32) for k, v in feats.items()})
     for name, codes in m.codes.items():
         frame[name] = codes[rows]
     return frame, level
 
 
-CATEGORICAL = ["category", "sku_code", "store_code"]
+CATEGORICAL = ["category", "sku_code", "store_code", *EVENT_CATEGORICAL]
 
 
 def _training_rows(
@@ -292,7 +274,8 @@ def _training_rows(
     # One random step per (series, target period): every step is trained on, at 1/H of the cost.
     step = rng.integers(1, horizon + 1, size=len(rows))
     origin = target - step + 1
-    # A period whose sales are unknown (a stock-out censored them, see stockouts.py) is no target.
+    # A period whose sales are unknown (a stock-out censored them, see stockouts.py, or its store
+    # was closed) is no target to learn from.
     keep = ((origin - panel.start[rows]) >= min_seen) & np.isfinite(panel.y[rows, target])
     rows, origin, step = rows[keep], origin[keep], step[keep]
     if len(rows) > max_rows:
@@ -309,7 +292,7 @@ class _Trainer:
     after a cutoff are never seen by that fit).
     """
 
-    def __init__(self, m: _Matrices, holidays: np.ndarray, seed: int) -> None:
+    def __init__(self, m: _Matrices, events: EventFeatures | None, seed: int) -> None:
         import lightgbm as lgb
 
         rng = np.random.default_rng(seed)
@@ -319,7 +302,7 @@ class _Trainer:
         self.data: lgb.Dataset | None = None
         if len(rows) < MIN_TRAIN_ROWS:
             return
-        x, level = _features(m, rows, origin, step, holidays)
+        x, level = _features(m, rows, origin, step, events)
         target = m.y[rows, self.target_period] / level
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
@@ -327,7 +310,7 @@ class _Trainer:
             x,
             label=target,
             weight=level,
-            categorical_feature=CATEGORICAL,
+            categorical_feature=[name for name in CATEGORICAL if name in x.columns],
             params=self.params,
             free_raw_data=False,
         ).construct()
@@ -354,10 +337,10 @@ def _final_rows(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray, np.n
     return rows, np.full(len(rows), origin), step
 
 
-def _predict(model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
+def _predict(model: lgb.Booster, m: _Matrices, origin: int, events: EventFeatures | None) -> np.ndarray:
     """Forecast (n, H) from one origin."""
     rows, origins, step = _final_rows(m.panel, origin)
-    x, level = _features(m, rows, origins, step, holidays)
+    x, level = _features(m, rows, origins, step, events)
     pred = np.asarray(model.predict(x), dtype=np.float64) * level
     return np.clip(pred, 0.0, None).reshape(m.panel.n_series, m.panel.horizon)
 
@@ -366,7 +349,7 @@ def _at_reference(x: pd.DataFrame, family: str) -> None:
     """Set one family's features (in place) to the reference the drivers are measured against.
 
     Regular price (unchanged regular price, the same distance to the recent price), no promotion of
-    any kind, no holiday, substitutes at their regular price and not promoted, and no seasonal
+    any kind, no event, substitutes at their regular price and not promoted, and no seasonal
     signal (last season at the recent level, calendar unknown).
     """
     columns = [name for name in x.columns if feature_family(name) == family]
@@ -418,7 +401,7 @@ def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.
 def predict_global(
     models: list[lgb.Booster],
     panel: Panel,
-    holidays: np.ndarray,
+    events: EventFeatures | None,
     contributions: bool = False,
     substitutes: bool = True,
     substitute_panel: Panel | None = None,
@@ -432,7 +415,7 @@ def predict_global(
     n, horizon = panel.n_series, panel.horizon
     m = _Matrices(panel, substitutes, substitute_panel)
     rows, origins, step = _final_rows(panel, panel.n_hist)
-    x, level = _features(m, rows, origins, step, holidays)
+    x, level = _features(m, rows, origins, step, events)
     raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
     units = (raw * level).reshape(n, horizon)
     shares: dict[str, np.ndarray] = {}
@@ -443,14 +426,13 @@ def predict_global(
 
 
 def predict_history(
-    models: list[lgb.Booster], panel: Panel, country: str | None, substitutes: bool
+    models: list[lgb.Booster], panel: Panel, events: EventFeatures | None, substitutes: bool
 ) -> Estimator:
     """What the models expect at history periods (an Estimator): what a stock-out hid (stockouts.py)."""
     m = _Matrices(panel, substitutes)
-    holidays = holiday_flags(panel.dates, panel.freq, country)
 
     def estimate(rows: np.ndarray, origin: np.ndarray, step: np.ndarray) -> np.ndarray:
-        x, level = _features(m, rows, origin, step, holidays)
+        x, level = _features(m, rows, origin, step, events)
         raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
         return np.clip(raw * level, 0.0, None)
 
@@ -461,7 +443,7 @@ def global_forecasts(
     panel: Panel,
     origins: list[int],
     seed: int = 0,
-    country: str | None = "US",
+    events: EventFeatures | None = None,
     refit: bool = False,
     substitutes: bool = True,
 ) -> tuple[np.ndarray, list[lgb.Booster]]:
@@ -471,10 +453,10 @@ def global_forecasts(
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
     Either way the backtest never sees its own future. `substitutes` False leaves out the features
-    of the other items in the store and category (to measure what they add).
+    of the other items in the store and category (to measure what they add). `events` are the
+    series' event features (events.py); None leaves events out of the model.
     """
     m = _Matrices(panel, substitutes)
-    holidays = holiday_flags(panel.dates, panel.freq, country)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))
     *backtest, final = origins
     recent = trailing_mean_estimator(panel)
@@ -484,17 +466,17 @@ def global_forecasts(
         # Too little data for a model: recent mean, which the backtest will rank as it deserves.
         return np.repeat(recent(every, np.full(panel.n_series, origin), every)[:, None], panel.horizon, 1)
 
-    trainer = _Trainer(m, holidays, seed)
+    trainer = _Trainer(m, events, seed)
     if backtest:
         model = None if refit else trainer.fit(backtest[0])
         for k, origin in enumerate(backtest):
             if refit:
                 model = trainer.fit(origin)
-            out[:, k] = fallback(origin) if model is None else _predict(model, m, origin, holidays)
+            out[:, k] = fallback(origin) if model is None else _predict(model, m, origin, events)
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        out[:, -1] = np.clip(predict_global(fitted, panel, holidays, substitutes=substitutes)[0], 0.0, None)
+        out[:, -1] = np.clip(predict_global(fitted, panel, events, substitutes=substitutes)[0], 0.0, None)
     else:
         out[:, -1] = fallback(final)
     return out, fitted

@@ -1,0 +1,5 @@
+"""Entry point for `python -m bench.events`."""
+
+from bench.events.run import main
+
+main()
