@@ -109,21 +109,25 @@ def _inputs(
     windows = len(origins)
     item_base = np.concatenate([fc, bands[1][:, None, :]], axis=1)
     y = aggregate_history(hierarchy, history, grid)
-    agg_actual = np.asarray(hierarchy.aggregate @ np.nan_to_num(act).reshape(len(items), -1))
+    n_aggregates, cells = hierarchy.n_aggregates, windows * horizon
+    agg_actual = np.asarray(hierarchy.aggregate @ np.nan_to_num(act).reshape(len(items), cells))
+    agg_actual = agg_actual.reshape(n_aggregates, windows, horizon)
     agg_base, models = aggregate_base_forecasts(
         y,
         [*origins, len(grid)],
         horizon,
         season,
-        np.asarray(hierarchy.aggregate @ item_base.reshape(len(items), -1)).reshape(-1, windows + 1, horizon),
-        agg_actual.reshape(-1, windows, horizon),
+        np.asarray(hierarchy.aggregate @ item_base.reshape(len(items), -1)).reshape(
+            n_aggregates, windows + 1, horizon
+        ),
+        agg_actual,
     )
-    residuals = np.nan_to_num(act - fc).reshape(len(items), -1)
+    residuals = np.nan_to_num(act - fc).reshape(len(items), cells)
     return _Inputs(
         hierarchy=hierarchy,
         dates=dates,
         base=np.concatenate([agg_base, item_base], axis=0),
-        actual=np.concatenate([agg_actual.reshape(-1, windows, horizon), act], axis=0),
+        actual=np.concatenate([agg_actual, act], axis=0),
         bands=(bands[0], bands[1], bands[2]),
         residuals=residuals,
         models=models,
@@ -206,8 +210,9 @@ def projector(method: str, hierarchy: Hierarchy, residuals: np.ndarray) -> Calla
 def _projection(method: str, inputs: _Inputs, windows: slice) -> Callable[[np.ndarray], np.ndarray]:
     """The projector of `method` fitted on the base forecasts' errors in backtest `windows`."""
     n_nodes = inputs.base.shape[0]
-    forecast = inputs.base[:, windows].reshape(n_nodes, -1)
-    actual = inputs.actual[:, windows].reshape(n_nodes, -1)
+    actual = inputs.actual[:, windows]
+    forecast = inputs.base[:, : inputs.actual.shape[1]][:, windows].reshape(n_nodes, actual[0].size)
+    actual = actual.reshape(n_nodes, actual[0].size)
     residuals = np.where(np.isnan(actual), 0.0, actual - forecast)
     return projector(method, inputs.hierarchy, residuals)
 
