@@ -101,7 +101,7 @@ def aggregate_history(hierarchy: Hierarchy, history: pd.DataFrame, dates: pd.Dat
     index = pd.MultiIndex.from_frame(hierarchy.items[KEYS])
     rows = history[[*KEYS, "date", "quantity"]].astype({"store": str, "sku": str})
     position = index.get_indexer(pd.MultiIndex.from_frame(rows[KEYS]))
-    period = dates.get_indexer(pd.to_datetime(rows["date"]))
+    period = dates.get_indexer(pd.DatetimeIndex(pd.to_datetime(rows["date"])))
     ok = (position >= 0) & (period >= 0)
     items = np.zeros((len(index), len(dates)))
     np.add.at(items, (position[ok], period[ok]), np.clip(rows["quantity"].to_numpy(float)[ok], 0.0, None))

@@ -145,18 +145,25 @@ def _windows(
     starts = frame.groupby("window")["date"].min().sort_index()
     origins, kept = [], []
     for window, start in starts.items():
-        position = grid.get_indexer([start])[0]
+        position = grid.get_indexer(pd.DatetimeIndex([start]))[0]
         if position > 0:
             origins.append(int(position))
             kept.append(window)
     frame = frame[frame["window"].isin(kept)].copy()
-    frame["step"] = frame.groupby(["store", "sku", "window"]).cumcount()
+    frame["step"] = frame.groupby("window")["date"].rank(method="dense").astype(int) - 1
     frame = frame[frame["step"] < horizon]
     columns = pd.MultiIndex.from_product([kept, range(horizon)], names=["window", "step"])
-    fc = _matrix(frame, items, ["window", "step"], "forecast").reindex(columns=columns).to_numpy(float)
-    act = _matrix(frame, items, ["window", "step"], "actual").reindex(columns=columns).to_numpy(float)
-    fc = np.nan_to_num(fc, nan=0.0).reshape(n, len(kept), horizon)
-    act = act.reshape(n, len(kept), horizon)
+    shape = (n, len(kept), horizon)
+    fc = np.nan_to_num(
+        _matrix(frame, items, ["window", "step"], "forecast").reindex(columns=columns).to_numpy(float),
+        nan=0.0,
+    ).reshape(shape)
+    act = (
+        _matrix(frame, items, ["window", "step"], "actual")
+        .reindex(columns=columns)
+        .to_numpy(float)
+        .reshape(shape)
+    )
     # An item without a backtest cell (no history then) counts as forecast exactly.
     act = np.where(np.isnan(act), fc, act)
     return fc, act, origins
