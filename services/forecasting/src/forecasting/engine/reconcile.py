@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,12 @@ def _matrix(frame: pd.DataFrame, items: pd.DataFrame, columns: list[str], value:
 
 def _grid(future: pd.DatetimeIndex, history: pd.DataFrame) -> tuple[pd.DatetimeIndex, int]:
     """The history periods before the first forecast date, on the forecasts' step, and the season."""
-    step = int((future[1] - future[0]).days) if len(future) > 1 else 1
+    if len(future) > 1:
+        step = int((future[1] - future[0]).days)
+    else:
+        seen = pd.DatetimeIndex(pd.to_datetime(history["date"]).unique()).sort_values()
+        gaps = np.diff(seen.asi8) // 86_400_000_000_000 if len(seen) > 1 else np.array([1])
+        step = 7 if len(gaps) and bool(np.all(gaps % 7 == 0)) else 1
     start = pd.Timestamp(history["date"].min()) if len(history) else future[0]
     periods = max(1, int(np.ceil((future[0] - start).days / step)))
     grid = pd.date_range(end=future[0] - pd.Timedelta(days=step), periods=periods, freq=f"{step}D")
@@ -201,15 +207,16 @@ def projector(method: str, hierarchy: Hierarchy, residuals: np.ndarray) -> Calla
         return lambda y_hat: np.asarray(y_hat[n_aggregates:])
     u = sparse.vstack([sparse.identity(n_aggregates), -hierarchy.aggregate.T]).tocsr()  # nodes x aggregates
     weights = _weights(method, hierarchy, residuals)
-    if weights.ndim == 1:
-        wu = np.asarray(u.multiply(weights[:, None]).todense())
-    else:
-        wu = np.asarray(weights @ u)
-    gram = np.asarray(u.T @ wu)
+    # A diagonal W keeps WU as sparse as U; a full one makes it dense (nodes x aggregates).
+    wu: Any = (
+        sparse.csr_matrix(u.multiply(weights[:, None])) if weights.ndim == 1 else np.asarray(weights @ u)
+    )
+    gram = np.asarray((u.T @ wu).toarray() if sparse.issparse(wu) else u.T @ wu)
+    bottom_wu = wu[n_aggregates:]
 
     def apply(y_hat: np.ndarray) -> np.ndarray:
         correction = np.linalg.solve(gram, np.asarray(u.T @ y_hat))
-        return np.asarray(y_hat[n_aggregates:] - wu[n_aggregates:] @ correction)
+        return np.asarray(y_hat[n_aggregates:] - bottom_wu @ correction)
 
     return apply
 
