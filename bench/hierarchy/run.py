@@ -29,7 +29,7 @@ from bench.forecast.scoring import score
 from bench.shared import load_average, summary_line
 from common.testing.datasets import load_frat
 from forecasting.engine.hierarchy import LEVELS, build_hierarchy
-from forecasting.engine.reconcile import Reconciliation, reconcile
+from forecasting.engine.reconcile import METHODS, Reconciliation, reconcile
 
 KEYS = ["store", "sku"]
 
@@ -120,6 +120,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'item':16s} {base_item_wape:10.4f} {item_wape:11.4f}")
     for level in LEVELS:
         print(f"{level:16s} {base[level]:10.4f} {ours[level]:11.4f}")
+    print("each method imposed instead (hold-out WAPE; the backtest chose the first table's):")
+    print(f"{'method':12s} {'item':>7s} " + " ".join(f"{level:>14s}" for level in LEVELS))
+    for method in METHODS:
+        imposed = reconcile(result.points, result.backtest, data.history, data.products, method=method)
+        wapes = level_wapes(imposed.levels[["level", "key", "date", "p50"]], actual)
+        item = score(data.scored, imposed.items, pd.Series(dtype=float))["wape"]
+        print(f"{method:12s} {item:7.4f} " + " ".join(f"{wapes[level]:14.4f}" for level in LEVELS))
     gap = coherence(reconciled, hierarchy_items)
     print(f"end: {load_average()}")
     print(

@@ -195,3 +195,12 @@ def test_without_enough_backtest_windows(windows: int) -> None:
         merged = result.items.merge(points, on=["store", "sku", "date"], suffixes=("", "_base"))
         np.testing.assert_allclose(merged["p50"], merged["p50_base"])
     assert result.coherence <= 1e-9
+
+
+def test_an_imposed_method_skips_the_selection() -> None:
+    items, history, points, backtest, _ = _easy_aggregates(seed=4)
+    imposed = reconcile(points, backtest, history, items, method="bottom_up")
+    assert imposed.method == "bottom_up" and imposed.scores == {}
+    merged = imposed.items.merge(points, on=["store", "sku", "date"], suffixes=("", "_base"))
+    np.testing.assert_allclose(merged["p50"], merged["p50_base"])
+    assert reconcile(points, backtest, history, items, method="mint_shrink").method == "mint_shrink"

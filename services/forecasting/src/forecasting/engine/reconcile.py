@@ -345,6 +345,7 @@ def reconcile(
     items: pd.DataFrame,
     *,
     methods: tuple[str, ...] | None = None,
+    method: str | None = None,
     samples: int = SAMPLES,
     seed: int = 0,
 ) -> Reconciliation:
@@ -353,13 +354,15 @@ def reconcile(
     `points` holds every item's base forecast (store, sku, date, p10, p50, p90), `backtest` the
     chosen model's backtest rows (store, sku, window, date, forecast, actual; as ForecastResult's),
     `history` the sales (store, sku, date, quantity) and `items` each store x sku's category.
-    `methods` limits the candidates (bottom_up always competes).
+    `methods` limits the candidates (bottom_up always competes); `method` imposes one (no selection).
     """
     inputs = _inputs(points, backtest, history, items)
     hierarchy = inputs.hierarchy
     large = len(hierarchy.nodes) > MAX_DENSE_NODES
     allowed = tuple(m for m in (methods or METHODS) if not large or m in LARGE_METHODS)
-    method, scores = choose_method(inputs, tuple(dict.fromkeys((BOTTOM_UP, *allowed))))
+    scores: dict[str, float] = {}
+    if method is None:
+        method, scores = choose_method(inputs, tuple(dict.fromkeys((BOTTOM_UP, *allowed))))
     windows = inputs.actual.shape[1]
     try:
         project = _projection(method, inputs, slice(0, max(windows, 1)))
