@@ -420,7 +420,8 @@ def test_each_chunk_stores_its_demand_model_drivers_and_curves(
         points = pd.DataFrame(
             session.execute(
                 text(
-                    f"SELECT store, sku, date, p50, {drivers} FROM predictions WHERE organization_id = :org"
+                    f"SELECT store, sku, date, COALESCE(base_p50, p50) AS p50, {drivers}"
+                    " FROM predictions WHERE organization_id = :org"
                 ),
                 {"org": org},
             ).all()
@@ -442,7 +443,8 @@ def test_each_chunk_stores_its_demand_model_drivers_and_curves(
     assert set(only_s2[0].keys["store"]) == {"S2"}
     covered = pd.concat([m.keys[["store", "sku"]] for m in models])
     assert len(covered) == len(covered.drop_duplicates()) == 6
-    # The stored drivers sum to the stored p50, and the stored model reproduces that p50.
+    # The stored drivers sum to the engine's p50 (reconciliation keeps it as base_p50), and the
+    # stored model reproduces that p50.
     total = points[[f"driver_{name}" for name in FAMILIES]].sum(axis=1)
     assert np.all(np.abs(total - points["p50"]) <= 1e-6 * np.maximum(points["p50"].abs(), 1e-9))
     again = pd.concat([predict_demand(m) for m in models])
@@ -476,3 +478,98 @@ def test_each_chunk_stores_its_demand_model_drivers_and_curves(
     with sync_session() as session:
         models = load_demand_models(session.connection(), org)
     assert len(models) == 1 and len(models[0].keys) == 6
+
+
+@pytest.fixture
+async def forecast_client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
+    from forecasting.main import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://forecasting") as c:
+        yield c
+
+
+def _levels_and_items(org: uuid.UUID) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with sync_session() as session:
+        levels = pd.DataFrame(
+            session.execute(
+                text(
+                    "SELECT level, key, date, p10, p50, p90, job_id::text AS job_id FROM level_forecasts"
+                    " WHERE organization_id = :org"
+                ),
+                {"org": org},
+            ).all()
+        )
+        items = pd.DataFrame(
+            session.execute(
+                text(
+                    "SELECT store, sku, date, p10, p50, p90, base_p50 FROM predictions WHERE organization_id = :org"
+                ),
+                {"org": org},
+            ).all()
+        )
+    return levels, items
+
+
+def _assert_levels_add_up(levels: pd.DataFrame, items: pd.DataFrame) -> None:
+    sums = {
+        "total": items.groupby("date")["p50"].sum(),
+        "store": items.groupby(["store", "date"])["p50"].sum(),
+        "category": items.groupby("date")["p50"].sum(),  # no products listed: one category
+    }
+    for level, expected in sums.items():
+        stored = levels[levels["level"] == level]
+        index = ["key", "date"] if level == "store" else ["date"]
+        got = stored.set_index(index)["p50"].sort_index()
+        np.testing.assert_allclose(got.to_numpy(), expected.sort_index().to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_last_chunk_reconciles_every_series_before_pricing_and_inventory(
+    make_identity: Any, sent: list[tuple[Any, ...]], chunk_size: Any, forecast_client: httpx.AsyncClient
+) -> None:
+    identity, headers = make_identity()
+    org = identity.organization_id
+    write_sales_lines(_sales(org, {"S1": 3, "S2": 3}))
+    chunk_size(3)
+    job_id = _new_job(org)
+    tasks.run(job_id)
+    tasks.chunk(job_id, 0)
+    assert _levels_and_items(org)[0].empty  # not before every chunk is in
+    tasks.chunk(job_id, 1)
+    assert sent[-2:] == [("pricing.run", job_id), ("inventory.run", job_id)]
+    summary = stage_entry(job_id, "forecasting")["reconciliation"]
+    assert summary["method"] in {"bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink"}, summary
+    assert summary["series"] == 6 and summary["coherence"] <= 1e-6
+    levels, items = _levels_and_items(org)
+    assert set(levels["level"]) == {"total", "store", "category", "store_category"}
+    assert items["base_p50"].notna().all() and (items["p10"] >= 0).all()
+    _assert_levels_add_up(levels, items)
+
+    total = (await forecast_client.get("/forecast", params={"level": "total"}, headers=headers)).json()
+    assert total["items"][0]["reconciliation"] == summary["method"]
+    served = {p["date"]: p["p50"] for p in total["items"][0]["points"]}
+    by_date = items.groupby(items["date"].astype(str))["p50"].sum()
+    assert served == pytest.approx(by_date.round(3).to_dict(), abs=1e-3)
+    page = (await forecast_client.get("/forecast", params={"drivers": "true"}, headers=headers)).json()
+    for item in page["items"]:
+        for point in item["points"]:
+            assert sum(point["drivers"].values()) == pytest.approx(point["p50"], abs=1e-6)
+
+    # S2 changes: only its chunk re-fits, but the whole hierarchy is reconciled again over S1's
+    # kept base forecasts and S2's new ones.
+    with sync_session() as session:
+        session.execute(
+            text(
+                "UPDATE sales_lines SET quantity = quantity * 2 WHERE organization_id = :org AND store = 'S2'"
+            ),
+            {"org": org},
+        )
+    sent.clear()
+    second = _new_job(org)
+    tasks.run(second)
+    assert sent == [("pricing.run", second), ("inventory.run", second)]
+    levels, after = _levels_and_items(org)
+    assert levels["job_id"].eq(second).all()
+    _assert_levels_add_up(levels, after)
+    kept = items[items["store"] == "S1"].merge(after, on=["store", "sku", "date"], suffixes=("", "_after"))
+    np.testing.assert_allclose(kept["base_p50_after"], kept["base_p50"], rtol=1e-12)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -363,6 +364,43 @@ class Prediction(Base):
     driver_promotion: Mapped[float | None] = mapped_column(Double)
     driver_events: Mapped[float | None] = mapped_column(Double)
     driver_substitutes: Mapped[float | None] = mapped_column(Double)
+    # The engine's own forecast once reconciliation rewrote p10/p50/p90 (NULL: they are the engine's).
+    base_p10: Mapped[float | None] = mapped_column(Double)
+    base_p50: Mapped[float | None] = mapped_column(Double)
+    base_p90: Mapped[float | None] = mapped_column(Double)
+
+
+class ForecastBacktest(Base):
+    """One backtest period of an item's chosen model: its forecast and what sold (reconciliation reads them)."""
+
+    __tablename__ = "forecast_backtests"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_index: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    forecast: Mapped[float] = mapped_column(Double)
+    actual: Mapped[float | None] = mapped_column(Double)
+
+
+class LevelForecast(Base):
+    """A reconciled forecast point of one aggregate node: a store, category, store x category or the total."""
+
+    __tablename__ = "level_forecasts"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    store: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    p10: Mapped[float] = mapped_column(Double)
+    p50: Mapped[float] = mapped_column(Double)
+    p90: Mapped[float] = mapped_column(Double)
+    base_p50: Mapped[float] = mapped_column(Double)
+    model: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class DemandModelRecord(Base):

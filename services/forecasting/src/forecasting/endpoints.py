@@ -27,8 +27,8 @@ async def get_forecast(
     store: str | None = None,
     sku: str | None = None,
     level: Annotated[
-        Literal["store", "category", "total"] | None,
-        Query(description="aggregate instead of per store x sku"),
+        Literal["store", "category", "store_category", "total"] | None,
+        Query(description="a level of the reconciled hierarchy instead of per store x sku"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,

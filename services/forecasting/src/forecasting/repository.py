@@ -403,7 +403,7 @@ class ForecastRepository:
         rows = (
             await self.session.execute(
                 text("""
-            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.driver_base, p.driver_seasonality,
+            SELECT p.store, p.sku, p.date, p.p10, p.p50, p.p90, p.base_p50, p.driver_base, p.driver_seasonality,
                    p.driver_price, p.driver_promotion, p.driver_events, p.driver_substitutes
             FROM predictions p JOIN unnest(CAST(:stores AS text[]), CAST(:skus AS text[])) AS k(store, sku)
               ON p.store = k.store AND p.sku = k.sku
@@ -418,20 +418,38 @@ class ForecastRepository:
 
     async def aggregate(self, organization_id: uuid.UUID, level: str) -> list[Any]:
         """Per group and date: the sum of p50s and each series' band half-widths (for aggregation)."""
-        group = {"store": "p.store", "category": "COALESCE(f.category, 'uncategorised')", "total": "'total'"}[
-            level
-        ]
+        category = "COALESCE(f.category, 'uncategorised')"
+        group = {
+            "store": "p.store",
+            "category": category,
+            "store_category": f"p.store || '|' || {category}",
+            "total": "'total'",
+        }[level]
         return list(
             (
                 await self.session.execute(
                     text(f"""
-            SELECT {group} AS key, p.date, sum(p.p50) AS p50,
+            SELECT {group} AS key, min(p.store) AS store, min({category}) AS category, p.date,
+                   sum(p.p50) AS p50,
                    sqrt(sum(power(p.p50 - p.p10, 2))) AS lower, sqrt(sum(power(p.p90 - p.p50, 2))) AS upper
             FROM predictions p JOIN forecast_series f
               ON f.organization_id = p.organization_id AND f.store = p.store AND f.sku = p.sku
             WHERE p.organization_id = :org
-            GROUP BY 1, 2 ORDER BY 1, 2"""),
+            GROUP BY 1, p.date ORDER BY 1, p.date"""),
                     {"org": organization_id},
+                )
+            ).all()
+        )
+
+    async def reconciled_levels(self, organization_id: uuid.UUID, level: str) -> list[Any]:
+        """The stored reconciled forecast of every node of one level, by key and date."""
+        return list(
+            (
+                await self.session.execute(
+                    text("""
+            SELECT key, store, category, date, p10, p50, p90, method FROM level_forecasts
+            WHERE organization_id = :org AND level = :level ORDER BY key, date"""),
+                    {"org": organization_id, "level": level},
                 )
             ).all()
         )

@@ -47,13 +47,16 @@ class SeriesForecast(BaseModel):
 
 
 class AggregateForecast(BaseModel):
-    """A forecast summed over a store, a category, or everything."""
+    """A store's, category's, store x category's or the total forecast: reconciled, so levels add up."""
 
     level: str
-    key: str
+    key: str  # the store, the category, "store|category", or "total"
     store: str | None = None
+    category: str | None = None
     sku: str | None = None
     model: str = "aggregate"
+    # The reconciliation method chosen by backtest (e.g. mint_shrink, bottom_up); None: item sums.
+    reconciliation: str | None = None
     points: list[ForecastPoint]
 
 

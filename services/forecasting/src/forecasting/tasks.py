@@ -49,6 +49,8 @@ from forecasting.chunks import (
     series_keys,
     task_fingerprints,
 )
+from forecasting.reconciliation import reconcile_or_sum
+from forecasting.reconciliation_repository import remove_backtests_except, replace_backtests
 from forecasting.repository import (
     database_now,
     load_calendar,
@@ -101,6 +103,7 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
     del history
     with sync_session() as session:
         removed = remove_series_except(session.connection(), organization_id, keys)
+        remove_backtests_except(session.connection(), organization_id)
         remove_demand_models_except(session.connection(), organization_id, keys["store"].unique().tolist())
     selected = sorted(set(labels[refit].tolist()))
     series_refit = int(refit.sum())
@@ -120,11 +123,10 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         "series_removed": removed,
     }
     if not selected:
-        # Nothing changed: every forecast stays, and the stage ends here (plan and end at once).
+        # Nothing changed: every forecast stays, and the stage ends here (plan and end at once). A
+        # removed series still changes the sums, so the hierarchy is reconciled again.
         jobs.update_stage(job_id, STAGE, status="succeeded", fields=entry)
-        invalidate(str(organization_id), "forecast")
-        for task in tasks_after(STAGE):
-            enqueue(task, job_id)
+        _hand_on(job_id, organization_id)
     else:
         jobs.update_stage(job_id, STAGE, progress=0.0, fields=entry)
     return entry
@@ -189,6 +191,8 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         written = write_new_forecasts(
             session.connection(), organization_id, job_id, series, points, started_at
         )
+        if written:
+            replace_backtests(session.connection(), organization_id, series[KEYS], result.backtest)
         save_demand_model(
             session.connection(),
             organization_id,
@@ -203,13 +207,23 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
     return written
 
 
+def _hand_on(job_id: str, organization_id: uuid.UUID) -> None:
+    """Reconcile every series of the organisation, then start the stages after forecasting."""
+    # Also the stage's heartbeat: the reaper leaves pricing and inventory queued meanwhile.
+    jobs.update_stage(job_id, STAGE, fields={"reconciliation": {"status": "running"}})
+    summary = reconcile_or_sum(job_id, organization_id)
+    jobs.update_stage(job_id, STAGE, fields={"reconciliation": summary})
+    invalidate(str(organization_id), "forecast")
+    for task in tasks_after(STAGE):
+        enqueue(task, job_id)
+
+
 def _run_and_count(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], index: int) -> None:
     run_chunk(job_id, organization_id, entry, index)
     invalidate(str(organization_id), "forecast")  # each chunk's forecasts are served as they land
     if jobs.complete_chunk(job_id, STAGE, index):
         # Exactly one call finds every chunk done while the stage still ran: it hands on.
-        for task in tasks_after(STAGE):
-            enqueue(task, job_id)
+        _hand_on(job_id, organization_id)
 
 
 @stage_task(FORECASTING.task, STAGE, part=True)

@@ -65,6 +65,11 @@ class Stage(BaseModel):
         None, description="series re-fitted by this run (changed, new or stale forecasts)"
     )
     series_kept: int | None = Field(None, description="series whose stored forecast was kept as it is")
+    reconciliation: dict[str, Any] | None = Field(
+        None,
+        description="forecasting's reconciliation of every level: method chosen by backtest, each "
+        "method's score (mean WAPE over the levels relative to bottom-up's), coherence, series, seconds",
+    )
 
 
 class Job(BaseModel):

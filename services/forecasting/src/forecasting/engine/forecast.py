@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.engine.backtest import backtest_origins
+from forecasting.engine.backtest import backtest_origins, window_actuals
 from forecasting.engine.coldstart import cold_start
 from forecasting.engine.demand_model import DemandModel
 from forecasting.engine.events import EventFeatures, bound_history, event_features
@@ -63,6 +63,9 @@ class ForecastResult:
     demand_model: DemandModel | None = None
     # One row per stock-out run (stockouts.COLUMNS): from the stock snapshots, or inferred.
     stockouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({name: [] for name in COLUMNS}))
+    # The chosen model's backtest forecasts: store, sku, window, date, forecast, actual (reconciliation
+    # estimates the forecast errors' covariance from them); None without backtest windows.
+    backtest: pd.DataFrame | None = None
 
 
 def _run_candidates(
@@ -179,6 +182,39 @@ def _frames(
     return points, series
 
 
+def _chosen(preds: dict[str, np.ndarray], chosen: np.ndarray) -> np.ndarray:
+    """Each series' forecasts (every origin) by its chosen model, without stacking every model."""
+    out = np.zeros(next(iter(preds.values())).shape)
+    for index, p in enumerate(preds.values()):
+        mask = chosen == index
+        out[mask] = p[mask]
+    return out
+
+
+def _backtest_frame(
+    panel: Panel, chosen_p50: np.ndarray, origins: list[int], closed: np.ndarray
+) -> pd.DataFrame | None:
+    """The chosen model's backtest forecasts (n, windows, H) and what happened, as long rows."""
+    if not origins:
+        return None
+    n, horizon = panel.n_series, panel.horizon
+    actual = window_actuals(panel.y, origins, horizon)
+    actual = np.where(closed, 0.0, actual)
+    steps = np.add.outer(np.asarray(origins), np.arange(horizon))  # (windows, H) period index
+    dates = panel.dates.to_numpy(dtype="datetime64[ns]")[np.minimum(steps, len(panel.dates) - 1)]
+    cells = len(origins) * horizon
+    return pd.DataFrame(
+        {
+            "store": np.repeat(panel.keys["store"].to_numpy(), cells).astype(str),
+            "sku": np.repeat(panel.keys["sku"].to_numpy(), cells).astype(str),
+            "window": np.tile(np.repeat(np.arange(len(origins)), horizon), n),
+            "date": np.tile(dates.reshape(-1), n),
+            "forecast": chosen_p50.reshape(-1).astype(float),
+            "actual": actual.reshape(-1).astype(float),
+        }
+    )
+
+
 def forecast(
     history: pd.DataFrame,
     horizon_days: int = 28,
@@ -224,7 +260,7 @@ def forecast(
     names = [name for name in (candidates or DEFAULT_CANDIDATES) if name != "ensemble"]
     if not names:
         raise ValueError("no candidate models given")
-    n, n_hist = panel.n_series, panel.n_hist
+    n_hist = panel.n_hist
     shortest = min_history(panel.freq)
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
 
@@ -246,7 +282,14 @@ def forecast(
     chosen, scores, bands, scale = select_per_cluster(
         panel, preds, default, origins, selection, selection_margin, closed[:, : len(origins)]
     )
-    final = np.stack([p[:, -1] for p in preds.values()], axis=0)[chosen, np.arange(n)]
+    stacked = _chosen(preds, chosen)  # (n, windows + 1, H)
+    final = stacked[:, -1]
+    backtest = _backtest_frame(
+        panel,
+        np.clip(np.nan_to_num(stacked[:, :-1], nan=0.0), 0.0, None) * scale[:, None, None],
+        origins,
+        closed[:, : len(origins)],
+    )
     p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None) * scale[:, None]
     if bands is not None:
         p10, p90 = bands.apply(p50, level)
@@ -273,5 +316,9 @@ def forecast(
         )
         demand_model.substitutes = substitutes
     return ForecastResult(
-        points=points, series=series, demand_model=demand_model, stockouts=accounted.stockouts
+        points=points,
+        series=series,
+        demand_model=demand_model,
+        stockouts=accounted.stockouts,
+        backtest=backtest,
     )
