@@ -61,7 +61,7 @@ export function OverlayNotes(props: { stockoutPage: StockoutPage | null; events:
       )}
       {props.events.length > 0 && (
         <ul className="flex flex-wrap gap-1.5" aria-label="Events in view" data-testid="forecast-events">
-          {props.events.map((e) => (
+          {[...props.events].sort((a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name)).map((e) => (
             <li key={e.id} data-event-id={e.id}>
               <Badge tone={e.source === "own" ? "green" : e.source === "retail" ? "amber" : "blue"}>
                 {e.name} · {formatDate(e.start)}

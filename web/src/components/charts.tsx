@@ -64,7 +64,7 @@ export function SalesChart(props: { points: SalesPoint[]; metric: "revenue" | "u
 /** A forecast chart row with what issues #20 and #21 add: stock-out periods and events. */
 export type ForecastChartRow = StockoutRow & EventRow;
 
-const CENSORED_FILL = "#fcd34d";
+const CENSORED_FILL = "#f59e0b";
 const DEMAND_COLOR = "#d97706";
 const EVENT_COLOR = "#7c3aed";
 
@@ -78,6 +78,13 @@ function tooltipValue(value: unknown, name: unknown, row: ForecastChartRow | und
 
 const STOCKOUT_LABEL = "Out of stock (sales censored)";
 const EVENT_LABEL = "Event";
+// Legend order: what happened, what customers wanted, what comes, then the marks.
+const LEGEND_ORDER = ["actual", "demand", "p50", "band", "censored", "eventMark"];
+
+function legendOrder(dataKey: unknown): number {
+  const index = LEGEND_ORDER.indexOf(String(dataKey));
+  return index === -1 ? LEGEND_ORDER.length : index;
+}
 
 /**
  * History, forecast median and its p10–p90 band. Rows inside a stock-out are shaded (a bar on a
@@ -110,9 +117,9 @@ export function ForecastChart(props: { rows: ForecastChartRow[]; height?: number
             labelFormatter={(label) => formatDate(String(label))}
             formatter={(value, name, item) => tooltipValue(value, name, item?.payload as ForecastChartRow | undefined)}
           />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => legendOrder(item.dataKey)} />
           {censored && (
-            <Bar yAxisId="marks" dataKey="censored" name={STOCKOUT_LABEL} fill={CENSORED_FILL} fillOpacity={0.45} isAnimationActive={false} legendType="square" />
+            <Bar yAxisId="marks" dataKey="censored" name={STOCKOUT_LABEL} fill={CENSORED_FILL} fillOpacity={0.22} isAnimationActive={false} legendType="square" />
           )}
           {eventStarts.map((r) => (
             <ReferenceLine key={`event-${r.date}`} x={r.date} stroke={EVENT_COLOR} strokeOpacity={0.5} strokeDasharray="2 3" ifOverflow="hidden" />

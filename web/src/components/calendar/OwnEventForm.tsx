@@ -58,8 +58,8 @@ export function OwnEventForm(props: { stores: Store[]; onAdded: (result: DataUpl
           <input id="event-end" type="date" required min={draft.start || undefined} value={draft.end} onChange={(e) => set("end", e.target.value)} className={inputClass} />
         </Field>
       </div>
-      <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
-        <Field label="Store" htmlFor="event-store">
+      <div className="grid grid-cols-2 gap-3">
+        <Field label="Store" htmlFor="event-store" className="col-span-2">
           <select id="event-store" value={draft.store} onChange={(e) => set("store", e.target.value)} className={inputClass}>
             <option value="">Every store</option>
             {props.stores.map((s) => (
