@@ -48,13 +48,13 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 # What each scope lets a caller do; API keys carry a subset, user roles imply theirs.
 SCOPES: dict[str, str] = {
-    "sales:write": "upload sales, products and plans",
+    "sales:write": "upload sales, products, plans and stock history",
     "sales:read": "read sales history",
     "jobs:read": "read upload jobs and their error reports",
     "forecast:read": "read forecasts",
     "segments:read": "read customer segments and export customers",
     "pricing:read": "read pricing suggestions and simulate prices",
-    "inventory:read": "read inventory recommendations and purchase orders",
+    "inventory:read": "read inventory recommendations, purchase orders and stock-outs",
     "scenarios:read": "read price and promotion scenarios",
     "scenarios:write": "create and delete scenarios (adopting one also needs sales:write)",
 }
@@ -70,6 +70,7 @@ POLICY: tuple[tuple[str, str, str], ...] = (
     ("GET", "/customer-segments", "segments:read"),
     ("GET", "/pricing-suggestions", "pricing:read"),
     ("GET", "/inventory-recommendations", "inventory:read"),
+    ("GET", "/stockouts", "inventory:read"),
     ("GET", "/scenarios", "scenarios:read"),
     ("POST", "/scenarios", "scenarios:write"),
     ("DELETE", "/scenarios", "scenarios:write"),

@@ -1,4 +1,4 @@
-"""Ingest API: sales uploads, jobs and their error reports, sales history."""
+"""Ingest API: sales, products, plan and stock uploads, jobs and their error reports, sales history."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from common.errors import AppError
 from common.models import UploadJob
 from common.settings import get_settings
 from ingest import schemas
-from ingest.service import PLAN, PRODUCTS, SALES, IngestService, UploadKind, UploadOptions
+from ingest.service import PLAN, PRODUCTS, SALES, STOCK, IngestService, UploadKind, UploadOptions
 
 router = APIRouter(tags=["ingest"])
 
@@ -231,6 +231,45 @@ async def upload_plan(
         dry_run=dry_run,
         on_error=on_error,
         horizon_days=horizon_days,
+        job_id=job_id,
+    )
+
+
+@router.post(
+    "/upload-stock",
+    status_code=202,
+    response_model=schemas.UploadAccepted,
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_multipart_body("end-of-day stock per store, sku and date"),
+)
+async def upload_stock(
+    request: Request,
+    service: ServiceDep,
+    identity: CurrentIdentity,
+    dry_run: DryRun = False,
+    on_error: OnError = "reject",
+    job_id: JobId = None,
+) -> Any:
+    """Upload stock history: each item's end-of-day stock per date (stored whole or not at all).
+
+    Columns: date, sku, store (default store when absent), and `on_hand` (units on hand at the end
+    of the day, 0 or more; recognised as stock, soh, qty_on_hand, inventory, stock_level, ...) or
+    an `in_stock` flag (0/1, true/false, yes/no) where the units are not known; where both are
+    given the units decide (in stock = more than 0 on hand). Same header recognition and
+    validation as sales. Stored in one transaction (a later snapshot of a store, sku and date
+    replaces it). The latest snapshot of an item is its current stock for inventory unless a
+    products file uploaded later gives its on_hand. Then forecasting runs again (periods out of
+    stock are censored: their sales are a lower bound of demand), and pricing and inventory after
+    it; skipped when there are no sales.
+    """
+    return await _upload(
+        request,
+        service,
+        identity,
+        STOCK,
+        dry_run=dry_run,
+        on_error=on_error,
+        horizon_days=None,
         job_id=job_id,
     )
 

@@ -1,8 +1,8 @@
 """Upload handling: receive, sniff, map, validate every row, store in one transaction, hand over.
 
-Three kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
-task), the product master and the price/promotion plan (both upserted in the request's own
-transaction, then the engines that read them re-run).
+Four kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
+task), the product master, the price/promotion plan and the stock history (each upserted in the
+request's own transaction, then the engines that read them re-run).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ from ingest.mapping import (
     detect_mapping,
 )
 from ingest.receiving import ReceivedFile, receive_file
-from ingest.repository import LOADED_PLAN_COLUMNS, LOADED_PRODUCTS_COLUMNS, IngestRepository
+from ingest.repository import LOADED, IngestRepository
 from ingest.stall import StallWatch
+from ingest.stock import STOCK_LEVELS, STOCK_REQUIRED, STOCK_SYNONYMS, validate_stock
 from ingest.upload_jobs import UploadJobs, UploadRecord
 
 FIRST_ERRORS = 100
@@ -67,6 +68,9 @@ class UploadKind:
 SALES = UploadKind("sales", SYNONYMS, REQUIRED, validation.validate_sales)
 PRODUCTS = UploadKind("products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {})
 PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {})
+STOCK = UploadKind("stock", STOCK_SYNONYMS, STOCK_REQUIRED, validate_stock, {})
+# The columns of which a kind of file needs at least one, besides its required ones.
+ONE_OF = {PLAN.name: PLAN_DRIVERS, STOCK.name: STOCK_LEVELS}
 
 
 @dataclass
@@ -185,9 +189,11 @@ class IngestService:
         mapping = detect_mapping(
             fmt.headers, options.mapping, kind.required, kind.synonyms, kind.alternatives
         )
-        if kind is PLAN and not any(mapping.source(c) for c in PLAN_DRIVERS):
+        one_of = ONE_OF.get(kind.name, ())
+        if one_of and not any(mapping.source(c) for c in one_of):
             raise Unprocessable(
-                f"a plan needs at least one of the columns {list(PLAN_DRIVERS)}; columns seen: {fmt.headers}",
+                f"a {kind.name} file needs at least one of the columns {list(one_of)}; "
+                f"columns seen: {fmt.headers}",
                 columns_seen=fmt.headers,
                 mapping=mapping.columns,
             )
@@ -291,11 +297,7 @@ class IngestService:
         rejected = False
         last = [RECEIVE_SHARE]
         end = STAGED_PROGRESS if kind is SALES else 0.9
-        columns = {
-            SALES.name: validation.STAGED_COLUMNS,
-            PRODUCTS.name: LOADED_PRODUCTS_COLUMNS,
-            PLAN.name: LOADED_PLAN_COLUMNS,
-        }[kind.name]
+        columns = validation.STAGED_COLUMNS if kind is SALES else LOADED[kind.name].columns
 
         watch = StallWatch(self.settings.ingest_database_stall_timeout_s)
 
@@ -323,10 +325,8 @@ class IngestService:
             repository = IngestRepository(session)
             if kind is SALES:
                 await repository.copy_staged(job_id, organization_id, chunks())
-            elif kind is PRODUCTS:
-                await repository.copy_products(chunks())
             else:
-                await repository.copy_plan(chunks())
+                await repository.copy_loaded(kind.name, chunks())
             watch.beat()
             failure = self._failure(outcome, state, rejected)
             if failure is not None:
@@ -338,6 +338,8 @@ class IngestService:
                 counts = await repository.upsert_products(organization_id, mapped)
             elif kind is PLAN:
                 counts = await repository.upsert_plan(organization_id, mapped)
+            elif kind is STOCK:
+                counts = await repository.upsert_stock(organization_id, job_id)
             state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
             # The job's record of this step commits with the rows themselves.
             skipped = () if kind is SALES else await self._skipped_stages(repository, kind)
@@ -406,7 +408,7 @@ class IngestService:
         )
 
     async def _skipped_stages(self, repository: IngestRepository, kind: UploadKind) -> tuple[str, ...]:
-        """The engines a products or plan upload does not re-run (their stages are skipped)."""
+        """The engines a products, plan or stock upload does not re-run (their stages are skipped)."""
         has_sales = await repository.organization_has(self.identity.organization_id, "sales_lines")
         if kind is PRODUCTS:
             # Pricing needs cost with sales; inventory re-plans stock from the forecasts there are.
@@ -415,7 +417,8 @@ class IngestService:
             )
             reruns = {PRICING.name: has_sales, INVENTORY.name: has_forecasts}
         else:
-            # A plan changes the forecast (known future prices and promotions) and with it the demand
+            # A plan changes the forecast (known future prices and promotions), stock history what
+            # the demand was (censored days) and the stock on hand, and with them the demand
             # curves pricing reads; forecasting hands on to pricing and inventory.
             reruns = {FORECASTING.name: has_sales, PRICING.name: has_sales, INVENTORY.name: has_sales}
         return tuple(s.name for s in PIPELINE if s is not INGEST and not reruns.get(s.name, False))

@@ -121,7 +121,7 @@ class ValidationState:
             self.flag_counts[name] = self.flag_counts.get(name, 0) + int(count)
 
 
-class _Batch:
+class Batch:
     """One batch under validation: its cleaned text columns, row numbers and bad rows so far."""
 
     def __init__(self, raw: pa.Table, first_row: int, state: ValidationState) -> None:
@@ -222,7 +222,8 @@ def non_product(sku: pa.Array, name: pa.Array | None) -> np.ndarray:
     return flagged
 
 
-def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
+def read_dates(batch: Batch, canonical: str = "date") -> np.ndarray:
+    """A required date column in the file's own format; unreadable or implausible dates are reported."""
     text = batch.missing(canonical, "a date")
     state = batch.state
     if state.date_format is None:
@@ -238,7 +239,16 @@ def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
     return dates
 
 
-def _store(batch: _Batch) -> pa.Array:
+def read_past_dates(batch: Batch, why: str) -> np.ndarray:
+    """The date column, with dates after today (and the tolerance) reported as in the future."""
+    dates = read_dates(batch)
+    latest = np.datetime64(batch.state.today + timedelta(days=batch.state.future_tolerance_days), "D")
+    batch.report(dates > latest, "date", f"a date on or before {latest} ({why})", "future_date")
+    return dates
+
+
+def read_store(batch: Batch) -> pa.Array:
+    """The store column, or the default store for a file without one."""
     if batch.text("store") is None:
         return pa.repeat(pa.scalar(DEFAULT_STORE), batch.n)
     return clean_ids(batch.missing("store", "a store code"))
@@ -246,17 +256,10 @@ def _store(batch: _Batch) -> pa.Array:
 
 def validate_sales(raw: pa.Table, first_row: int, state: ValidationState) -> tuple[pa.Table, list[RowError]]:
     """Check every value of a batch of sales lines; return the good rows in canonical form and the errors."""
-    batch = _Batch(raw, first_row, state)
-    dates = _dates(batch)
-    latest = np.datetime64(state.today + timedelta(days=state.future_tolerance_days), "D")
-    batch.report(
-        dates > latest,
-        "date",
-        f"a date on or before {latest} (sales cannot be in the future)",
-        "future_date",
-    )
+    batch = Batch(raw, first_row, state)
+    dates = read_past_dates(batch, "sales cannot be in the future")
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     batch.missing("quantity", "a number")
     quantity = batch.number("quantity")
     assert quantity is not None
@@ -324,7 +327,7 @@ def validate_sales(raw: pa.Table, first_row: int, state: ValidationState) -> tup
     )
 
 
-def _unit_price(batch: _Batch, quantity: np.ndarray) -> np.ndarray:
+def _unit_price(batch: Batch, quantity: np.ndarray) -> np.ndarray:
     """The unit price, or the line total over the units where the file gives only that."""
     price_text = batch.text("unit_price")
     price = batch.number("unit_price") if price_text is not None else None
@@ -351,7 +354,7 @@ def _nulls(n: int) -> pa.Array:
     return pa.nulls(n, pa.string())
 
 
-def _optional_text(batch: _Batch, canonical: str) -> pa.Array:
+def _optional_text(batch: Batch, canonical: str) -> pa.Array:
     values = batch.text(canonical)
     return values if values is not None else _nulls(batch.n)
 
@@ -360,9 +363,9 @@ def validate_products(
     raw: pa.Table, first_row: int, state: ValidationState
 ) -> tuple[pa.Table, list[RowError]]:
     """Check a batch of the product master (cost, stock, lead time per store and sku)."""
-    batch = _Batch(raw, first_row, state)
+    batch = Batch(raw, first_row, state)
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     name = batch.text("name")
     columns: dict[str, pa.Array | np.ndarray] = {
         "store": store,
@@ -398,8 +401,8 @@ PRODUCT_NUMBERS = (
 
 def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tuple[pa.Table, list[RowError]]:
     """Check a batch of planned prices and promotions: dates after the sales, prices of 0 or more, flags."""
-    batch = _Batch(raw, first_row, state)
-    dates = _dates(batch)
+    batch = Batch(raw, first_row, state)
+    dates = read_dates(batch)
     after = state.plan_after or state.today
     why = (
         "the last sales date: a plan is for the days after the history"
@@ -410,7 +413,7 @@ def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tupl
         dates <= np.datetime64(after, "D"), "date", f"a date after {after.isoformat()} ({why})", "past_date"
     )
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     price = batch.number("unit_price")
     if price is not None:
         batch.report(price < 0, "unit_price", "a price of 0 or more", "negative_price")

@@ -23,6 +23,7 @@ from inventory.repository import (
     record_windows,
     refresh_actual_demand,
 )
+from inventory.stockouts.repository import item_stockout_totals
 
 app = celery_app
 # Bounded history: an item's most recent windows only, so old regimes age out of the calibration.
@@ -38,6 +39,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
         protection_windows,
         recommend_inventory,
         with_calibration,
+        with_stockouts,
     )
 
     with sync_session() as session:
@@ -52,6 +54,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
             history = load_daily_units(session.connection(), organization_id, since)
         refresh_actual_demand(session.connection(), organization_id)
         errors = ended_windows(session.connection(), organization_id, settings.inventory.service_level)
+        stockouts = item_stockout_totals(session.connection(), organization_id)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
     report(0.2)
@@ -60,7 +63,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
     report(0.5)
     policy, calibration = calibrated_policy(policy, errors)
     table = recommend_inventory(points, products_or_none, policy=policy, history=history)
-    table = with_calibration(table, calibration)
+    table = with_stockouts(with_calibration(table, calibration), stockouts)
     report(0.8)
     with sync_session() as session:
         record_windows(session.connection(), organization_id, job_id, windows)
