@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
 
 .PHONY: help install run demo test lint format test-fast test-slow web web-test bench-forecast bench-segmentation \
-        bench-clv-cdnow bench-pricing bench-inventory bench-ingest bench-ingest-floor bench-load bench-scenario fuzz deploy-check clean
+        bench-clv-cdnow bench-pricing bench-inventory bench-ingest bench-ingest-floor bench-load bench-scenario bench-stockouts fuzz deploy-check clean
 
 help:
 	@echo "make run     start the whole platform on http://127.0.0.1:$${GATEWAY_PORT:-8000}"
@@ -81,6 +81,8 @@ bench-load: install
 	$(BIN)/python -m bench.load
 bench-scenario: install
 	$(BIN)/python -m bench.scenario
+bench-stockouts: install
+	$(BIN)/python -m bench.stockouts $(ARGS)
 
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} FUZZ_SEED=random $(BIN)/pytest tests/fuzz -p no:cacheprovider

@@ -115,10 +115,14 @@ def task_fingerprints(
     as_of: pd.Timestamp,
     groups: np.ndarray,
     variant: str = "",
+    stock: pd.DataFrame | None = None,
+    stockouts_mode: str = "flag",
 ) -> np.ndarray:
     """A fingerprint per key row: the engine's (history, plan, version, origin), horizon, category.
 
     `variant` names non-default engine options (e.g. the candidate set): changing it re-fits.
+    `stock` (store, sku, stock_fingerprint) and the organisation's `stockouts_mode` are inputs too:
+    a stock upload, or switching to "correct", re-fits the series they touch.
 
     A key without history or plan rows (a listed new item, forecast from its peers) hashes its
     same-store peers' fingerprints within its group (chunk) instead.
@@ -135,6 +139,13 @@ def task_fingerprints(
     engine_fp = merged["fingerprint"].to_numpy(dtype=object)
     category = keys["category"].fillna("").astype(str).to_numpy()
     stores = keys["store"].astype(str).to_numpy()
+    stock_tag = np.full(len(keys), "", dtype=object)
+    if stock is not None and len(stock):
+        hashes = keys[KEYS].merge(stock[[*KEYS, "stock_fingerprint"]], on=KEYS, how="left")[
+            "stock_fingerprint"
+        ]
+        stock_tag = np.where(hashes.notna(), "|s" + hashes.fillna("").astype(str), "").astype(object)
+    mode_tag = "|correct" if stockouts_mode == "correct" else ""
     peers: dict[tuple[int, str], str] = {}
     for group, store in set(zip(groups.tolist(), stores.tolist(), strict=True)):
         mask = (groups == group) & (stores == store)
@@ -146,7 +157,8 @@ def task_fingerprints(
         if not isinstance(fp, str):
             fp = f"{ENGINE_VERSION}|{as_of.isoformat()}|new|{peers[(int(groups[i]), stores[i])]}"
         tail = f"|v{variant}" if variant else ""
-        out[i] = hashlib.sha256(f"{fp}|h{horizon_days}|c{category[i]}{tail}".encode()).hexdigest()[:32]
+        text = f"{fp}|h{horizon_days}|c{category[i]}{tail}{stock_tag[i]}{mode_tag}"
+        out[i] = hashlib.sha256(text.encode()).hexdigest()[:32]
     return out
 
 

@@ -60,6 +60,7 @@ from forecasting.repository import (
     write_new_forecasts,
 )
 from forecasting.scenarios import tasks as scenario_tasks  # noqa: F401 (registers forecasting.scenario)
+from forecasting.stockouts_repository import load_stock, replace_stockouts, stock_fingerprints
 
 app = celery_app
 STAGE = FORECASTING.name
@@ -83,11 +84,13 @@ def _plan(job_id: str, organization_id: uuid.UUID) -> dict[str, Any]:
         plan = numeric_columns(load_plan(connection, organization_id, as_of))
         products = load_products(connection, organization_id)
         stored = stored_series(connection, organization_id)
+        stock = stock_fingerprints(connection, organization_id, as_of)
+        mode = load_settings(connection, organization_id).stockouts
     keys = series_keys(history, plan, products)
     chunks = plan_chunks(keys, settings.forecast_chunk_series)
     labels = chunk_labels(keys, chunks)
     variant = engine_variant(settings.forecast_include_prophet)
-    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant)
+    fingerprints = task_fingerprints(keys, history, plan, horizon_days, as_of, labels, variant, stock, mode)
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     del history
     with sync_session() as session:
@@ -137,13 +140,17 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         stored = stored_series(connection, organization_id, spec.stores)
         started_at = database_now(connection)
-        endings = load_settings(connection, organization_id).pricing.price_endings
+        org_settings = load_settings(connection, organization_id)
+        stock = load_stock(connection, organization_id, spec.stores, as_of)
+        stock_hashes = stock_fingerprints(connection, organization_id, as_of, spec.stores)
+    endings, mode = org_settings.pricing.price_endings, org_settings.stockouts
     if history.empty and plan.empty and products.empty:
         return 0  # its series vanished since the plan (a later upload replaced them)
     keys = series_keys(history, plan, products)
     variant = str(entry.get("variant", ""))
+    groups = np.zeros(len(keys), dtype=np.int64)
     fingerprints = task_fingerprints(
-        keys, history, plan, horizon_days, as_of, np.zeros(len(keys), dtype=np.int64), variant
+        keys, history, plan, horizon_days, as_of, groups, variant, stock_hashes, mode
     )
     refit = needs_refit(keys, fingerprints, stored, settings.forecast_max_age_days, datetime.now(UTC))
     if not refit.any():
@@ -154,6 +161,8 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         plan=plan if not plan.empty else None,
         products=products if not products.empty else None,
         candidates=candidates_for(variant),
+        stock=stock if not stock.empty else None,
+        stockouts=mode,
     )
     wanted = keys.loc[refit, [*KEYS, "category"]].assign(fingerprint=fingerprints[refit])
     series = result.series.drop(columns=["category"], errors="ignore").merge(wanted, on=KEYS)
@@ -177,6 +186,7 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         if curves is not None:
             replace_demand_curves(session.connection(), organization_id, job_id, curves)
+        replace_stockouts(session.connection(), organization_id, wanted, result.stockouts)
     return written
 
 

@@ -1,4 +1,4 @@
-"""SQL of pricing's own reads: the demand curves the forecasting run stores."""
+"""SQL of pricing's own reads: the demand curves and stock-outs the forecasting run stores."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ def load_demand_curves(connection: Connection, organization_id: uuid.UUID) -> pd
         {"org": organization_id},
     ).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=list(CURVE_COLUMNS))
+
+
+def load_censored_runs(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
+    """store, sku, start, end of the stock-outs the forecast corrects (its regression leaves them out)."""
+    rows = connection.execute(
+        text(
+            'SELECT store, sku, start, "end" FROM stockouts'
+            " WHERE organization_id = :org AND (source = 'stock' OR corrected)"
+        ),
+        {"org": organization_id},
+    ).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=["store", "sku", "start", "end"])

@@ -11,7 +11,7 @@ fit, with what it needs to forecast from new prices and promotions, is kept as t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 from forecasting.engine.backtest import backtest_origins
 from forecasting.engine.coldstart import cold_start
 from forecasting.engine.demand_model import DemandModel
+from forecasting.engine.global_model import predict_history
 from forecasting.engine.local import LOCAL_MODELS
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import Panel, build_panel
@@ -30,6 +31,7 @@ from forecasting.engine.selection import (
     recent_level,
     select_per_cluster,
 )
+from forecasting.engine.stockouts import COLUMNS, Estimator, account_stockouts, trailing_mean_estimator
 
 DEFAULT_CANDIDATES = (
     "seasonal_naive",
@@ -52,6 +54,8 @@ class ForecastResult:
     series: pd.DataFrame  # store, sku, model, frequency, wape, mase, bias, coverage_80, n_history
     # The fitted global model and its inputs, to forecast new plans; None without the global model.
     demand_model: DemandModel | None = None
+    # One row per stock-out run (stockouts.COLUMNS): from the stock snapshots, or inferred.
+    stockouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({name: [] for name in COLUMNS}))
 
 
 def _run_candidates(
@@ -151,6 +155,8 @@ def forecast(
     refit_global: bool = False,
     holiday_country: str | None = "US",
     substitutes: bool = True,
+    stock: pd.DataFrame | None = None,
+    stockouts: str = "flag",
 ) -> ForecastResult:
     """Forecast every store x sku of `history` (and new items of `plan`/`products`) `horizon_days` ahead.
 
@@ -164,6 +170,9 @@ def forecast(
     are seen), which gave the same final forecast and held-out coverage for fewer fits.
     `holiday_country` (ISO code for the `holidays` package, None for none) flags public holidays.
     `substitutes` False leaves the other items of the store and category out of the global model.
+    `stock` (store, sku, date, on_hand and/or in_stock snapshots) marks censored periods, which every
+    model learns around (stockouts.py); `stockouts` "correct" also corrects inferred stock-outs,
+    "flag" only reports them in `ForecastResult.stockouts`.
     """
     panel = build_panel(history, horizon_days, plan=plan, products=products)
     names = [name for name in (candidates or DEFAULT_CANDIDATES) if name != "ensemble"]
@@ -172,10 +181,27 @@ def forecast(
     n, n_hist = panel.n_series, panel.n_hist
     shortest = min_history(panel.freq)
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
-    preds, boosters = _run_candidates(
-        panel, [*origins, n_hist], names, seed, refit_global, holiday_country, substitutes
+
+    def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any]], Estimator]:
+        # The demand model learns from uncensored periods only; it then tells what censoring hid.
+        chosen = [name for name in names if name == GLOBAL_MODEL]
+        out = _run_candidates(
+            masked, [*origins, n_hist], chosen, seed, refit_global, holiday_country, substitutes
+        )
+        if out[1]:
+            return out, predict_history(out[1], masked, holiday_country, substitutes)
+        return out, trailing_mean_estimator(masked)
+
+    accounted = account_stockouts(panel, stock, stockouts, fit, products)
+    global_preds, boosters = accounted.fit
+    others = [name for name in names if name != GLOBAL_MODEL]
+    local_preds, _ = _run_candidates(
+        accounted.corrected, [*origins, n_hist], others, seed, refit_global, holiday_country, substitutes
     )
-    closed = closed_days(panel, [*origins, n_hist])
+    preds = {name: {**local_preds, **global_preds}[name] for name in names}
+    # Selection, bands and accuracy score uncensored periods only.
+    panel = accounted.censoring.masked(panel)
+    closed = closed_days(accounted.corrected, [*origins, n_hist])
     if closed.any():
         preds = {name: np.where(closed, 0.0, p) for name, p in preds.items()}
     default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
@@ -210,4 +236,6 @@ def forecast(
             panel, boosters, holiday_country, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
         )
         demand_model.substitutes = substitutes
-    return ForecastResult(points=points, series=series, demand_model=demand_model)
+    return ForecastResult(
+        points=points, series=series, demand_model=demand_model, stockouts=accounted.stockouts
+    )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
+from forecasting.engine.stockouts import Estimator, trailing_mean_estimator
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -291,7 +292,8 @@ def _training_rows(
     # One random step per (series, target period): every step is trained on, at 1/H of the cost.
     step = rng.integers(1, horizon + 1, size=len(rows))
     origin = target - step + 1
-    keep = (origin - panel.start[rows]) >= min_seen
+    # A period whose sales are unknown (a stock-out censored them, see stockouts.py) is no target.
+    keep = ((origin - panel.start[rows]) >= min_seen) & np.isfinite(panel.y[rows, target])
     rows, origin, step = rows[keep], origin[keep], step[keep]
     if len(rows) > max_rows:
         pick = np.sort(rng.choice(len(rows), size=max_rows, replace=False))
@@ -440,6 +442,21 @@ def predict_global(
     return units, shares
 
 
+def predict_history(
+    models: list[lgb.Booster], panel: Panel, country: str | None, substitutes: bool
+) -> Estimator:
+    """What the models expect at history periods (an Estimator): what a stock-out hid (stockouts.py)."""
+    m = _Matrices(panel, substitutes)
+    holidays = holiday_flags(panel.dates, panel.freq, country)
+
+    def estimate(rows: np.ndarray, origin: np.ndarray, step: np.ndarray) -> np.ndarray:
+        x, level = _features(m, rows, origin, step, holidays)
+        raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
+        return np.clip(raw * level, 0.0, None)
+
+    return estimate
+
+
 def global_forecasts(
     panel: Panel,
     origins: list[int],
@@ -460,20 +477,12 @@ def global_forecasts(
     holidays = holiday_flags(panel.dates, panel.freq, country)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))
     *backtest, final = origins
-    fallback_cache: dict[int, np.ndarray] = {}
+    recent = trailing_mean_estimator(panel)
+    every = np.arange(panel.n_series)
 
     def fallback(origin: int) -> np.ndarray:
         # Too little data for a model: recent mean, which the backtest will rank as it deserves.
-        if origin not in fallback_cache:
-            rows = np.arange(panel.n_series)
-            level = m.window(
-                m.cum_y, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28
-            )
-            count = m.window(
-                m.cum_n, rows, np.full(panel.n_series, origin), 13 if panel.freq == WEEKLY else 28
-            )
-            fallback_cache[origin] = np.repeat((level / np.maximum(count, 1))[:, None], panel.horizon, axis=1)
-        return fallback_cache[origin]
+        return np.repeat(recent(every, np.full(panel.n_series, origin), every)[:, None], panel.horizon, 1)
 
     trainer = _Trainer(m, holidays, seed)
     if backtest:

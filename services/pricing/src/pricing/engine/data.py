@@ -133,3 +133,37 @@ def product_info(weekly: pd.DataFrame, products: pd.DataFrame | None) -> pd.Data
 def _lookup(series: pd.DataFrame, table: pd.DataFrame, column: str) -> pd.Series:
     merged = series[["store", "sku"]].merge(table[["store", "sku", column]], on=["store", "sku"], how="left")
     return pd.Series(merged[column].to_numpy(), index=series.index, dtype=object)
+
+
+def drop_censored_weeks(sales: pd.DataFrame, stockouts: pd.DataFrame | None) -> pd.DataFrame:
+    """The sales rows outside every week a stock-out (store, sku, start, end) touched.
+
+    A censored week's units are what the shelf allowed, a lower bound on demand at its price, so
+    the regression must not read them; the whole Monday-starting week goes, as to_weekly sums it.
+    """
+    if stockouts is None or stockouts.empty or sales.empty:
+        return sales
+    start = pd.to_datetime(stockouts["start"]).dt.normalize()
+    days = ((pd.to_datetime(stockouts["end"]).dt.normalize() - start).dt.days.to_numpy() + 1).clip(1)
+    run = np.repeat(np.arange(len(stockouts)), days)
+    offset = np.arange(int(days.sum())) - np.repeat(np.cumsum(days) - days, days)
+    censored = pd.DataFrame(
+        {
+            "store": stockouts["store"].astype(str).to_numpy()[run],
+            "sku": stockouts["sku"].astype(str).to_numpy()[run],
+            "date": start.to_numpy()[run] + pd.to_timedelta(offset, unit="D"),
+            "_censored": True,
+        }
+    ).drop_duplicates(["store", "sku", "date"])
+    keys = pd.DataFrame(
+        {
+            "store": sales["store"].astype(str).to_numpy(),
+            "sku": sales["sku"].astype(str).to_numpy(),
+            "date": pd.to_datetime(sales["date"]).dt.normalize().to_numpy(),
+        }
+    )
+    hit = keys.merge(censored, on=["store", "sku", "date"], how="left")["_censored"].notna().to_numpy()
+    keys["week"] = _week_start(keys["date"])
+    weeks = keys.loc[hit, ["store", "sku", "week"]].drop_duplicates().assign(_censored=True)
+    drop = keys.merge(weeks, on=["store", "sku", "week"], how="left")["_censored"].notna().to_numpy()
+    return sales.loc[~drop]
