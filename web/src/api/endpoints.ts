@@ -30,6 +30,7 @@ import type {
   StockoutPage,
   StockoutSource,
   Store,
+  StoreSaved,
   StoreUpdate,
   TokenPair,
   UploadAccepted,
@@ -177,9 +178,10 @@ export const calendar = {
   events: (q: EventQuery = {}) => request<Page<CalendarEvent>>(`/events${queryString({ ...q })}`),
   allEvents: (q: Omit<EventQuery, "limit" | "offset"> = {}) => allPages((limit, offset) => calendar.events({ ...q, limit, offset })),
   removeEvent: (id: string) => request<null>(`/events/${encodeURIComponent(id)}`, { method: "DELETE" }),
-  stores: () => request<Page<Store>>("/stores"),
+  /** The stores, up to the API's largest page (1,000). */
+  stores: () => request<Page<Store>>(`/stores${queryString({ limit: 1000 })}`),
   updateStore: (store: string, update: StoreUpdate) =>
-    request<Store>(`/stores/${encodeURIComponent(store)}`, { method: "PUT", json: update }),
+    request<StoreSaved>(`/stores/${encodeURIComponent(store)}`, { method: "PUT", json: update }),
 };
 
 export const pricing = {

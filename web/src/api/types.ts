@@ -107,6 +107,8 @@ export interface Store {
 }
 
 export type StoreUpdate = Partial<Omit<Store, "store">>;
+/** The store as saved, and the job re-running the engines (null before any sales). */
+export type StoreSaved = Store & { job_id: string | null };
 
 export type EventSource = "holiday" | "retail" | "own";
 

@@ -4,7 +4,7 @@ import { isRejected, uploadKind } from "./uploads";
 describe("uploads", () => {
   it("picks the kind from ?kind=, sales otherwise", () => {
     expect(uploadKind("stock").key).toBe("stock");
-    expect(uploadKind("events").preview).toBe(false);
+    expect(uploadKind("events").columns).toMatch(/^name, start, end/);
     expect(uploadKind("nonsense").key).toBe("sales");
     expect(uploadKind(null).key).toBe("sales");
   });

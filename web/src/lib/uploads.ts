@@ -50,7 +50,7 @@ export const UPLOAD_KINDS: UploadKindInfo[] = [
     what: "stores file",
     subtitle: "Where each store is: its country and region decide which public holidays apply to it.",
     columns: "store, name, country (ISO code such as US, DE, GB), subdivision (state or region code), city, opened_on, closed_on.",
-    preview: false,
+    preview: true,
     after: "Forecasting runs again with each store's holidays, and no forecast before a store opened or after it closed.",
   },
   {
@@ -59,7 +59,7 @@ export const UPLOAD_KINDS: UploadKindInfo[] = [
     what: "events file",
     subtitle: "Your own events, past and future: campaigns, local festivals, store works.",
     columns: "name, start, end (dates), and optionally store, category and kind. Without a store the event applies to every store.",
-    preview: false,
+    preview: true,
     after: "Forecasting runs again and learns each kind of event's effect for its next occurrence.",
   },
 ];

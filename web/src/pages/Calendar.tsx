@@ -147,7 +147,7 @@ export default function Calendar() {
           </Card>
         </div>
         <div className="lg:col-span-3">
-          <StoresCard query={storesQ} defaultCountry={settingsQ.data?.country ?? null} />
+          <StoresCard query={storesQ} defaultCountry={settingsQ.data?.country ?? null} onSaved={eventsQ.reload} />
         </div>
       </div>
     </>

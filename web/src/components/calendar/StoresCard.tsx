@@ -2,13 +2,13 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { calendar } from "../../api/endpoints";
-import type { Store } from "../../api/types";
+import type { Store, StoreSaved } from "../../api/types";
 import type { Query } from "../../hooks";
 import { countryChoices, countryLabel, subdivisionsOf } from "../../lib/countries";
 import { QueryView } from "../QueryView";
 import { Button, Card, ErrorBox, inputClass } from "../ui";
 
-function StoreRow(props: { store: Store; onSaved: () => void }) {
+function StoreRow(props: { store: Store; onSaved: (saved: StoreSaved) => void }) {
   const { store } = props;
   const [country, setCountry] = useState(store.country ?? "");
   const [subdivision, setSubdivision] = useState(store.subdivision ?? "");
@@ -21,8 +21,7 @@ function StoreRow(props: { store: Store; onSaved: () => void }) {
     setSaving(true);
     setError(null);
     try {
-      await calendar.updateStore(store.store, { country: country || null, subdivision: subdivision || null });
-      props.onSaved();
+      props.onSaved(await calendar.updateStore(store.store, { country: country || null, subdivision: subdivision || null }));
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -82,7 +81,9 @@ function StoreRow(props: { store: Store; onSaved: () => void }) {
   );
 }
 
-export function StoresCard(props: { query: Query<{ items: Store[]; total: number }>; defaultCountry: string | null }) {
+/** `onSaved`: a store moved, so the events that apply to it changed too. */
+export function StoresCard(props: { query: Query<{ items: Store[]; total: number }>; defaultCountry: string | null; onSaved: () => void }) {
+  const [saved, setSaved] = useState<StoreSaved | null>(null);
   return (
     <Card title="Stores" testId="stores-card">
       <p className="mb-2 text-sm text-slate-600">
@@ -90,6 +91,17 @@ export function StoresCard(props: { query: Query<{ items: Store[]; total: number
         organisation's default, {countryLabel(props.defaultCountry)} (<Link to="/app/settings" className="text-indigo-600 underline">Settings</Link>). Add names,
         cities and opening dates with a <Link to="/app/upload?kind=stores" className="text-indigo-600 underline">stores file</Link>.
       </p>
+      {saved && (
+        <p role="status" className="mb-2 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="store-saved">
+          Saved store {saved.store}.{" "}
+          {saved.job_id && (
+            <>
+              Forecasts follow its holidays once the engines have run again:{" "}
+              <Link className="font-medium underline" to={`/app/jobs/${saved.job_id}`}>follow the job</Link>.
+            </>
+          )}
+        </p>
+      )}
       <QueryView query={props.query} notReady={<p className="text-sm text-slate-500">Stores appear once sales have been uploaded.</p>}>
         {(page) =>
           page.items.length === 0 ? (
@@ -97,7 +109,15 @@ export function StoresCard(props: { query: Query<{ items: Store[]; total: number
           ) : (
             <ul className="divide-y divide-slate-100" data-testid="store-list">
               {page.items.map((s) => (
-                <StoreRow key={`${s.store}:${s.country ?? ""}:${s.subdivision ?? ""}`} store={s} onSaved={props.query.reload} />
+                <StoreRow
+                  key={`${s.store}:${s.country ?? ""}:${s.subdivision ?? ""}`}
+                  store={s}
+                  onSaved={(store) => {
+                    setSaved(store);
+                    props.query.reload();
+                    props.onSaved();
+                  }}
+                />
               ))}
             </ul>
           )
