@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import psycopg
+import pytest
 from alembic import command
 
 from common.migrate import alembic_config, upgrade
@@ -103,3 +104,35 @@ def test_stock_history_tables_keyed_by_item_and_date_down_and_up(servers: Any) -
             None,
         )
     upgrade(sqlalchemy_url)
+
+
+def test_stores_gain_their_place_and_events_are_kept_once(servers: Any) -> None:
+    url = fresh_database(servers.database_url)
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    command.upgrade(alembic_config(sqlalchemy_url), "0014")
+    with psycopg.connect(url, autocommit=True) as conn:
+        org = conn.execute(
+            "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'o') RETURNING id"
+        )
+        org_id = org.fetchone()[0]  # type: ignore[index]
+        conn.execute("INSERT INTO stores (organization_id, code) VALUES (%s, 'S1')", (org_id,))
+    command.upgrade(alembic_config(sqlalchemy_url), "0016")
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The store ingest had recorded keeps its row under the renamed key, with no place yet.
+        assert conn.execute("SELECT store, country, opened_on FROM stores").fetchall() == [("S1", None, None)]
+        insert = (
+            'INSERT INTO events (organization_id, name, start, "end", store, category) '
+            "VALUES (%s, 'Fair', '2026-03-01', '2026-03-02', NULL, NULL) "
+            'ON CONFLICT (organization_id, name, start, "end", store, category) DO NOTHING'
+        )
+        conn.execute(insert, (org_id,))
+        conn.execute(insert, (org_id,))  # NULL store and category are one event, not two
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "INSERT INTO events (organization_id, name, start, \"end\") VALUES (%s, 'x', '2026-03-02', '2026-03-01')",
+                (org_id,),
+            )
+    command.downgrade(alembic_config(sqlalchemy_url), "0014")
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT code FROM stores").fetchall() == [("S1",)]

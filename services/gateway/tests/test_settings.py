@@ -118,3 +118,33 @@ async def test_the_stockouts_setting_is_flag_or_correct_and_a_change_reruns_fore
             text("SELECT settings FROM organizations WHERE id = :o"), {"o": identity.organization_id}
         ).scalar_one()
     assert stored["stockouts"] == "correct"
+
+
+async def test_the_default_country_is_us_takes_iso_codes_holidays_knows_and_reruns_forecasts(
+    gateway: httpx.AsyncClient, make_identity: Any
+) -> None:
+    _, owner = make_identity()
+    settings = (await gateway.get("/settings", headers=owner)).json()
+    assert settings["country"] == "US"
+    same = await gateway.put("/settings", headers=owner, json=settings)
+    assert same.status_code == 200, same.text
+    # The country did not change: only pricing and inventory run again.
+    assert _stage_statuses(same.json()["job_id"])["forecasting"] == "skipped"
+    saved = await gateway.put("/settings", headers=owner, json={**settings, "country": " de "})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["settings"]["country"] == "DE"
+    # Stores without a country of their own now keep German holidays: the forecasts are re-fitted.
+    assert _stage_statuses(saved.json()["job_id"])["forecasting"] == "queued"
+    for wrong, hint in (("ZZ", "ISO 3166-1"), ("DEU", "ISO 3166-1"), ("UK", "GB"), ("", "ISO 3166-1")):
+        bad = await gateway.put("/settings", headers=owner, json={**settings, "country": wrong})
+        assert bad.status_code == 422, wrong
+        assert "country" in bad.json()["detail"] and hint in bad.json()["detail"], bad.json()
+    assert (await gateway.get("/settings", headers=owner)).json()["country"] == "DE"  # unchanged
+
+
+def _stage_statuses(job_id: str) -> dict[str, str]:
+    with sync_session() as session:
+        stages = session.execute(
+            text("SELECT stages FROM upload_jobs WHERE id = :j"), {"j": uuid.UUID(job_id)}
+        ).scalar_one()
+    return {name: entry["status"] for name, entry in stages.items()}

@@ -57,12 +57,20 @@ SCOPES: dict[str, str] = {
     "inventory:read": "read inventory recommendations, purchase orders and stock-outs",
     "scenarios:read": "read price and promotion scenarios",
     "scenarios:write": "create and delete scenarios (adopting one also needs sales:write)",
+    "calendar:read": "read stores and events (holidays, retail events, the retailer's own)",
+    "calendar:write": "upload and change stores and events",
 }
 READ_SCOPES = frozenset(s for s in SCOPES if s.endswith(":read"))
 ROLE_SCOPES: dict[str, frozenset[str]] = {"owner": frozenset(SCOPES), "analyst": READ_SCOPES}
 # Function-level authorization (OWASP API5) in one table: (method, path prefix) -> scope needed.
 # Every data route of every service is covered here; the first match wins.
 POLICY: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/upload-stores", "calendar:write"),
+    ("POST", "/upload-events", "calendar:write"),
+    ("PUT", "/stores", "calendar:write"),
+    ("DELETE", "/events", "calendar:write"),
+    ("GET", "/stores", "calendar:read"),
+    ("GET", "/events", "calendar:read"),
     ("POST", "/upload-", "sales:write"),
     ("GET", "/jobs", "jobs:read"),
     ("GET", "/sales", "sales:read"),

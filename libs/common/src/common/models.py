@@ -138,14 +138,52 @@ class UploadError(Base):
 
 
 class Store(Base):
-    """A store (or the default store when uploads name none)."""
+    """A store (or the default store when uploads name none), with where it is and when it is open."""
 
     __tablename__ = "stores"
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    code: Mapped[str] = mapped_column(String(200), primary_key=True)
+    store: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(300))
+    # ISO 3166-1 alpha-2 and the `holidays` package's subdivision code; NULL: the organization's country.
+    country: Mapped[str | None] = mapped_column(Text)
+    subdivision: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Event(Base):
+    """One of the retailer's own events (a campaign, a local festival), past or future."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    # NULL: every store (or every category).
+    store: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint('"end" >= start', name="end_after_start"),
+        Index(
+            "uq_events_natural",
+            "organization_id",
+            "name",
+            "start",
+            "end",
+            "store",
+            "category",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_events_org_start", "organization_id", "start"),
+    )
 
 
 class Product(Base):
@@ -443,6 +481,7 @@ __all__ = [
     "STAGES",
     "Base",
     "CustomerSegment",
+    "Event",
     "ForecastSeries",
     "InventoryProtectionWindow",
     "Organization",

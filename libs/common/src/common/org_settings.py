@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.calendar import DEFAULT_COUNTRY, country_code
 from common.currency import DEFAULT_CURRENCY, currency_code
 from common.models import Organization
 
@@ -58,6 +59,9 @@ class OrganizationSettings(BaseModel):
     # The currency of every amount the retailer uploads and reads back (prices, revenue, values):
     # the platform never converts, it names the currency in the dashboard and the CSV exports.
     currency: Annotated[str, AfterValidator(currency_code)] = DEFAULT_CURRENCY
+    # Where a store without a country of its own is (ISO 3166-1 alpha-2): its public holidays and
+    # retail events are this country's (common.calendar).
+    country: Annotated[str, AfterValidator(country_code)] = DEFAULT_COUNTRY
     pseudonymise_customers: bool = True
     pricing: PricingGuardrails = Field(default_factory=PricingGuardrails)
     pricing_categories: dict[str, CategoryGuardrails] = Field(default_factory=dict, max_length=500)

@@ -136,7 +136,7 @@ FROM merged
 
 UPSERT_CATALOG_SQL = (
     text("""
-    INSERT INTO stores (organization_id, code)
+    INSERT INTO stores (organization_id, store)
     SELECT DISTINCT organization_id, store FROM staged_sales WHERE job_id = :job_id
     ON CONFLICT DO NOTHING
     """),
@@ -212,7 +212,7 @@ class IngestRepository:
         """
         await self.session.execute(
             text(
-                "INSERT INTO stores (organization_id, code) SELECT DISTINCT CAST(:org AS uuid), store FROM loaded_products "
+                "INSERT INTO stores (organization_id, store) SELECT DISTINCT CAST(:org AS uuid), store FROM loaded_products "
                 "ON CONFLICT DO NOTHING"
             ),
             {"org": organization_id},

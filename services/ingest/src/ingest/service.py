@@ -1,8 +1,9 @@
 """Upload handling: receive, sniff, map, validate every row, store in one transaction, hand over.
 
-Four kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
-task), the product master, the price/promotion plan and the stock history (each upserted in the
-request's own transaction, then the engines that read them re-run).
+Several kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
+task), and kinds with a `RowTarget`: the product master, the price/promotion plan, the stock
+history and the calendar's stores and events (ingest.calendar), upserted in the request's own
+transaction, then the engines that read them re-run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -55,6 +56,15 @@ STAGED_PROGRESS = 0.5
 
 
 @dataclass(frozen=True)
+class RowTarget:
+    """Where a kind's rows go: COPY columns, the load, the upsert (session, org, mapped columns, job -> counts)."""
+
+    columns: tuple[str, ...]
+    copy: Callable[[AsyncSession, AsyncIterator[bytes]], Awaitable[None]]
+    upsert: Callable[[AsyncSession, uuid.UUID, Sequence[str], uuid.UUID], Awaitable[dict[str, int]]]
+
+
+@dataclass(frozen=True)
 class UploadKind:
     """What a kind of file holds: its columns, how they are checked, and where they go."""
 
@@ -63,12 +73,32 @@ class UploadKind:
     required: tuple[str, ...]
     validate: validation.Validator
     alternatives: dict[str, str] | None = None
+    # None: staged for the merge task (sales).
+    target: RowTarget | None = None
 
 
+PRODUCTS_TARGET = RowTarget(
+    LOADED["products"].columns,
+    lambda session, rows: IngestRepository(session).copy_loaded("products", rows),
+    lambda session, org, mapped, _job: IngestRepository(session).upsert_products(org, mapped),
+)
+PLAN_TARGET = RowTarget(
+    LOADED["plan"].columns,
+    lambda session, rows: IngestRepository(session).copy_loaded("plan", rows),
+    lambda session, org, mapped, _job: IngestRepository(session).upsert_plan(org, mapped),
+)
+# Every snapshot records the job that wrote it.
+STOCK_TARGET = RowTarget(
+    LOADED["stock"].columns,
+    lambda session, rows: IngestRepository(session).copy_loaded("stock", rows),
+    lambda session, org, _mapped, job: IngestRepository(session).upsert_stock(org, job),
+)
 SALES = UploadKind("sales", SYNONYMS, REQUIRED, validation.validate_sales)
-PRODUCTS = UploadKind("products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {})
-PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {})
-STOCK = UploadKind("stock", STOCK_SYNONYMS, STOCK_REQUIRED, validate_stock, {})
+PRODUCTS = UploadKind(
+    "products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {}, PRODUCTS_TARGET
+)
+PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {}, PLAN_TARGET)
+STOCK = UploadKind("stock", STOCK_SYNONYMS, STOCK_REQUIRED, validate_stock, {}, STOCK_TARGET)
 # The columns of which a kind of file needs at least one, besides its required ones.
 ONE_OF = {PLAN.name: PLAN_DRIVERS, STOCK.name: STOCK_LEVELS}
 
@@ -297,7 +327,7 @@ class IngestService:
         rejected = False
         last = [RECEIVE_SHARE]
         end = STAGED_PROGRESS if kind is SALES else 0.9
-        columns = validation.STAGED_COLUMNS if kind is SALES else LOADED[kind.name].columns
+        columns = kind.target.columns if kind.target is not None else validation.STAGED_COLUMNS
 
         watch = StallWatch(self.settings.ingest_database_stall_timeout_s)
 
@@ -323,10 +353,10 @@ class IngestService:
         async def load(session: AsyncSession) -> None:
             nonlocal failure, counts
             repository = IngestRepository(session)
-            if kind is SALES:
+            if kind.target is None:
                 await repository.copy_staged(job_id, organization_id, chunks())
             else:
-                await repository.copy_loaded(kind.name, chunks())
+                await kind.target.copy(session, chunks())
             watch.beat()
             failure = self._failure(outcome, state, rejected)
             if failure is not None:
@@ -334,12 +364,8 @@ class IngestService:
                 await session.rollback()
                 return
             mapped = [c for c, source in mapping.columns.items() if source]
-            if kind is PRODUCTS:
-                counts = await repository.upsert_products(organization_id, mapped)
-            elif kind is PLAN:
-                counts = await repository.upsert_plan(organization_id, mapped)
-            elif kind is STOCK:
-                counts = await repository.upsert_stock(organization_id, job_id)
+            if kind.target is not None:
+                counts = await kind.target.upsert(session, organization_id, mapped, job_id)
             state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
             # The job's record of this step commits with the rows themselves.
             skipped = () if kind is SALES else await self._skipped_stages(repository, kind)
@@ -417,9 +443,9 @@ class IngestService:
             )
             reruns = {PRICING.name: has_sales, INVENTORY.name: has_forecasts}
         else:
-            # A plan changes the forecast (known future prices and promotions), stock history what
-            # the demand was (censored days) and the stock on hand, and with them the demand
-            # curves pricing reads; forecasting hands on to pricing and inventory.
+            # A plan (known prices and promotions), stock history (censored days, stock on hand) or
+            # a calendar (stores, events) changes the forecast and the demand curves pricing reads;
+            # forecasting hands on to pricing and inventory.
             reruns = {FORECASTING.name: has_sales, PRICING.name: has_sales, INVENTORY.name: has_sales}
         return tuple(s.name for s in PIPELINE if s is not INGEST and not reruns.get(s.name, False))
 

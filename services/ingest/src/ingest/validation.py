@@ -222,9 +222,11 @@ def non_product(sku: pa.Array, name: pa.Array | None) -> np.ndarray:
     return flagged
 
 
-def read_dates(batch: Batch, canonical: str = "date") -> np.ndarray:
-    """A required date column in the file's own format; unreadable or implausible dates are reported."""
-    text = batch.missing(canonical, "a date")
+def read_dates(batch: Batch, canonical: str = "date", *, required: bool = True) -> np.ndarray:
+    """A date column in the file's own format; unreadable or implausible dates are reported."""
+    text = batch.missing(canonical, "a date") if required else batch.text(canonical)
+    if text is None:  # an optional column the file does not have
+        return np.full(batch.n, np.datetime64("NaT"), dtype="datetime64[D]")
     state = batch.state
     if state.date_format is None:
         state.date_format = choose_date_format(text)

@@ -16,7 +16,9 @@ from gateway.organization.schemas import SettingsSaved
 # The settings steer pricing (guardrails) and inventory (policy); the rest is unaffected, except
 # what the demand model learns from, whose change re-runs forecasting first.
 RERUN = (PRICING.name, INVENTORY.name)
-FORECAST_SETTINGS = ("stockouts",)
+# The stock-out handling and the default country (the holidays and retail events of stores
+# without one) change what the demand model learns from.
+FORECAST_SETTINGS = ("stockouts", "country")
 
 
 def rerun_stages(forecasting: bool = False) -> dict[str, dict[str, Any]]:
