@@ -19,7 +19,7 @@ export interface OverlayScope {
 
 /** Chart rows for `history` and `forecast` with the scope's stock-outs shaded and events marked. */
 export function useForecastRows(
-  history: readonly SalesPoint[],
+  history: readonly SalesPoint[] | undefined,
   forecast: readonly ForecastPoint[],
   freq: "D" | "W",
   scope: OverlayScope,
@@ -31,9 +31,10 @@ export function useForecastRows(
   );
   const periods = stockoutQ.data?.items ?? [];
   const firstForecast = [...forecast].sort((a, b) => a.date.localeCompare(b.date))[0]?.date;
-  const filled = withStockoutGaps(history, periods, freq, firstForecast ? daysBefore(firstForecast, 1) : null);
+  const filled = withStockoutGaps(history ?? [], periods, freq, firstForecast ? daysBefore(firstForecast, 1) : null);
   const base = buildForecastChart(filled, [...forecast], freq === "W" ? 52 : 120);
-  const span = chartSpan(base, freq);
+  // Asked once the history is in: the chart's span is known then.
+  const span = history ? chartSpan(base, freq) : null;
   const eventsQ = useQuery<CalendarEvent[]>(
     () =>
       span

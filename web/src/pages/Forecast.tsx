@@ -63,7 +63,7 @@ function ForecastDetail(props: {
   );
   const total = forecastTotal(forecast.points, 28);
   const series = "accuracy" in forecast ? forecast : null;
-  const overlay = useForecastRows(historyQ.data?.points ?? [], forecast.points, freq, props.overlay);
+  const overlay = useForecastRows(historyQ.data?.points, forecast.points, freq, props.overlay);
   return (
     <Card
       title={props.title}
