@@ -18,6 +18,7 @@ const Pricing = lazy(() => import("./pages/Pricing"));
 const Customers = lazy(() => import("./pages/Customers"));
 const Settings = lazy(() => import("./pages/Settings"));
 const Plan = lazy(() => import("./pages/Plan"));
+const Calendar = lazy(() => import("./pages/Calendar"));
 
 function NotFound() {
   return (
@@ -59,6 +60,7 @@ export function App() {
               <Route path="inventory" element={<Inventory />} />
               <Route path="pricing" element={<Pricing />} />
               <Route path="plan" element={<Plan />} />
+              <Route path="calendar" element={<Calendar />} />
               <Route path="customers" element={<Customers />} />
               <Route path="settings" element={<Settings />} />
               <Route path="*" element={<NotFound />} />

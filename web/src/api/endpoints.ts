@@ -3,6 +3,9 @@ import { download, queryString, request } from "./http";
 import type {
   AggregateForecast,
   AggregateLevel,
+  CalendarEvent,
+  DataUploadAccepted,
+  EventSource,
   ApiKeyCreated,
   ApiKeyList,
   InventoryRecommendation,
@@ -24,6 +27,11 @@ import type {
   SegmentSummary,
   SeriesForecast,
   SettingsSaved,
+  StockoutPage,
+  StockoutSource,
+  Store,
+  StoreSaved,
+  StoreUpdate,
   TokenPair,
   UploadAccepted,
   UploadPreview,
@@ -65,6 +73,19 @@ export const uploads = {
       `/upload-sales${queryString({ on_error: options.onError, horizon_days: options.horizonDays })}`,
       { method: "POST", body: uploadForm(file, options.mapping) },
     ),
+};
+
+/** The other uploads (issues #20 and #21): same file rules and 422 errors as sales, no column editor. */
+export type DataUploadKind = "stock" | "stores" | "events";
+
+export const dataUploads = {
+  preview: (kind: DataUploadKind, file: File) =>
+    request<UploadPreview>(`/upload-${kind}${queryString({ dry_run: true })}`, { method: "POST", body: uploadForm(file) }),
+  submit: (kind: DataUploadKind, file: File, onError?: "reject" | "skip") =>
+    request<DataUploadAccepted>(`/upload-${kind}${queryString({ on_error: onError })}`, {
+      method: "POST",
+      body: uploadForm(file),
+    }),
 };
 
 export const jobs = {
@@ -113,6 +134,54 @@ export const inventory = {
       `/inventory-recommendations${inventoryQuery({ ...q, limit: undefined, offset: undefined }, "csv")}`,
       "purchase-order.csv",
     ),
+};
+
+export interface StockoutQuery {
+  store?: string;
+  sku?: string;
+  source?: StockoutSource;
+  since?: string;
+  limit?: number;
+  offset?: number;
+}
+
+const PAGE = 500;
+
+/** Every item of a paged list, PAGE at a time, up to `maxItems`; the first page's other fields (totals) kept. */
+async function allPages<P extends Page<unknown>>(load: (limit: number, offset: number) => Promise<P>, maxItems = 10_000): Promise<P> {
+  const first = await load(PAGE, 0);
+  const items = [...first.items];
+  while (items.length < Math.min(first.total, maxItems)) {
+    const next = await load(PAGE, items.length);
+    if (next.items.length === 0) break;
+    items.push(...next.items);
+  }
+  return { ...first, items };
+}
+
+export const stockouts = {
+  list: (q: StockoutQuery = {}) => request<StockoutPage>(`/stockouts${queryString({ ...q })}`),
+  /** Every period matching `q` (the totals always cover all of them). */
+  listAll: (q: Omit<StockoutQuery, "limit" | "offset"> = {}) => allPages((limit, offset) => stockouts.list({ ...q, limit, offset })),
+};
+
+export interface EventQuery {
+  since?: string;
+  until?: string;
+  store?: string;
+  source?: EventSource;
+  limit?: number;
+  offset?: number;
+}
+
+export const calendar = {
+  events: (q: EventQuery = {}) => request<Page<CalendarEvent>>(`/events${queryString({ ...q })}`),
+  allEvents: (q: Omit<EventQuery, "limit" | "offset"> = {}) => allPages((limit, offset) => calendar.events({ ...q, limit, offset })),
+  removeEvent: (id: string) => request<null>(`/events/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  /** The stores, up to the API's largest page (1,000). */
+  stores: () => request<Page<Store>>(`/stores${queryString({ limit: 1000 })}`),
+  updateStore: (store: string, update: StoreUpdate) =>
+    request<StoreSaved>(`/stores/${encodeURIComponent(store)}`, { method: "PUT", json: update }),
 };
 
 export const pricing = {

@@ -19,7 +19,13 @@ export type ForecastPoint = S["ForecastPoint"];
 export type ForecastAccuracy = S["Accuracy"];
 export type SeriesForecast = S["SeriesForecast"];
 export type AggregateForecast = S["AggregateForecast"];
-export type InventoryRecommendation = S["InventoryRecommendation"];
+/** An item's stock-outs over the last 365 days of history (issue #20); absent before the first run that counted them. */
+export interface ItemStockouts {
+  count: number;
+  lost_units: number;
+  lost_revenue: number;
+}
+export type InventoryRecommendation = S["InventoryRecommendation"] & { stockouts?: ItemStockouts | null };
 export type InventorySummary = S["InventorySummary"];
 export type PriceSuggestion = S["PricingSuggestion"];
 export type PriceSimulation = S["Simulation"];
@@ -38,7 +44,9 @@ export type ScenarioPoint = S["ScenarioPoint"];
 export type ScenarioFigures = S["ScenarioItemFigures"];
 export type ScenarioTotals = S["ScenarioTotals"];
 
-export type OrganizationSettings = S["OrganizationSettings"];
+export type StockoutHandling = "flag" | "correct";
+/** `stockouts` and `country` come from issues #20 and #21 (shared contracts). */
+export type OrganizationSettings = S["OrganizationSettings"] & { stockouts?: StockoutHandling; country?: string };
 export type SettingsSaved = S["SettingsSaved"];
 
 export type ApiKey = S["ApiKey"];
@@ -53,6 +61,72 @@ export interface UploadRejected {
   error_counts: Record<string, number>;
   mapping: Record<string, string | null>;
   columns_seen: string[];
+}
+
+// Written from the shared contracts of issues #20 (stock-outs) and #21 (stores and events).
+/** What a stock, stores or events upload answers: a job for the engines that re-run, and its row counts. */
+export interface DataUploadAccepted {
+  job_id?: string | null;
+  status?: string;
+  rows_accepted?: number;
+  rows_rejected?: number;
+  duplicate?: boolean;
+}
+
+export type StockoutSource = "stock" | "inferred";
+
+/** One censored period of one item: what it sold, what customers wanted, what was lost. */
+export interface Stockout {
+  store: string;
+  sku: string;
+  start: string;
+  end: string;
+  source: StockoutSource;
+  probability: number | null;
+  sales: number;
+  estimated_demand: number;
+  lost_units: number;
+  lost_revenue: number;
+}
+
+export interface StockoutPage {
+  items: Stockout[];
+  total: number;
+  lost_units_total: number;
+  lost_revenue_total: number;
+}
+
+export interface Store {
+  store: string;
+  name: string | null;
+  country: string | null;
+  subdivision: string | null;
+  city: string | null;
+  opened_on: string | null;
+  closed_on: string | null;
+}
+
+export type StoreUpdate = Partial<Omit<Store, "store">>;
+/** The store as saved, and the job re-running the engines (null before any sales). */
+export type StoreSaved = Store & { job_id: string | null };
+
+export type EventSource = "holiday" | "retail" | "own";
+
+export interface CalendarEvent {
+  /** Own events: their number as a string; built-in ones a stable "holiday:"/"retail:" key. */
+  id: string;
+  name: string;
+  family: string | null;
+  kind: string | null;
+  source: EventSource;
+  start: string;
+  end: string;
+  days_before: number | null;
+  days_after: number | null;
+  store: string | null;
+  category: string | null;
+  country: string | null;
+  subdivision: string | null;
 }
 
 export interface Page<T> {

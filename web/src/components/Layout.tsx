@@ -7,8 +7,9 @@ import { cx } from "./ui";
 
 const NAV: { to: string; label: string; icon: ReactNode }[] = [
   { to: "/app/overview", label: "Overview", icon: <path d="M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10" /> },
-  { to: "/app/upload", label: "Upload sales", icon: <path d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v4h16v-4" /> },
+  { to: "/app/upload", label: "Upload", icon: <path d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v4h16v-4" /> },
   { to: "/app/forecast", label: "Forecast", icon: <path d="M3 17l6-6 4 4 8-8M14 7h7v7" /> },
+  { to: "/app/calendar", label: "Calendar", icon: <path d="M4 7a2 2 0 012-2h12a2 2 0 012 2v12a2 2 0 01-2 2H6a2 2 0 01-2-2V7zm0 4h16M8 3v4m8-4v4" /> },
   { to: "/app/inventory", label: "Inventory", icon: <path d="M3 7l9-4 9 4-9 4-9-4zm0 0v10l9 4 9-4V7" /> },
   { to: "/app/pricing", label: "Pricing", icon: <path d="M20 12l-8 8-9-9V3h8l9 9zM7.5 7.5h.01" /> },
   { to: "/app/plan", label: "Plan", icon: <path d="M4 19h16M7 16V9m5 7V5m5 11v-4" /> },

@@ -6,6 +6,7 @@ import {
   ComposedChart,
   Legend,
   Line,
+  ReferenceLine,
   ResponsiveContainer,
   Scatter,
   ScatterChart,
@@ -18,7 +19,8 @@ import type { SalesPoint, SegmentCustomer } from "../api/types";
 import { formatCompact, formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatShortDate } from "../lib/format";
 import { DRIVER_FAMILIES, driverOrder, type DriverRow } from "../lib/drivers";
 import { segmentColor } from "../lib/segments";
-import type { ChartRow } from "../lib/series";
+import type { EventRow } from "../lib/calendar";
+import { stockoutSourceText, type StockoutRow } from "../lib/stockouts";
 
 const AXIS = { fontSize: 12, fill: "#64748b" };
 
@@ -59,22 +61,69 @@ export function SalesChart(props: { points: SalesPoint[]; metric: "revenue" | "u
   );
 }
 
-export function ForecastChart(props: { rows: ChartRow[]; height?: number; unitLabel?: string }) {
+/** A forecast chart row with what issues #20 and #21 add: stock-out periods and events. */
+export type ForecastChartRow = StockoutRow & EventRow;
+
+const CENSORED_FILL = "#f59e0b";
+const DEMAND_COLOR = "#d97706";
+const EVENT_COLOR = "#7c3aed";
+
+function tooltipValue(value: unknown, name: unknown, row: ForecastChartRow | undefined): [string, string] {
+  const label = String(name);
+  if (label === STOCKOUT_LABEL) return [row?.stockout ? stockoutSourceText(row.stockout.source, row.stockout.probability) : "yes", label];
+  if (label === EVENT_LABEL) return [(row?.events ?? []).join(", "), label];
+  if (Array.isArray(value)) return [`${formatDecimal(Number(value[0]), 1)} – ${formatDecimal(Number(value[1]), 1)}`, label];
+  return [formatDecimal(Number(value), 1), label];
+}
+
+const STOCKOUT_LABEL = "Out of stock (sales censored)";
+const EVENT_LABEL = "Event";
+// Legend order: what happened, what customers wanted, what comes, then the marks.
+const LEGEND_ORDER = ["actual", "demand", "p50", "band", "censored", "eventMark"];
+
+function legendOrder(dataKey: unknown): number {
+  const index = LEGEND_ORDER.indexOf(String(dataKey));
+  return index === -1 ? LEGEND_ORDER.length : index;
+}
+
+/**
+ * History, forecast median and its p10–p90 band. Rows inside a stock-out are shaded (a bar on a
+ * hidden 0..1 axis, so a one-day period is as wide as its day) with the estimated demand drawn
+ * beside the sales; events are markers along the top with a line down at each one's first day.
+ */
+export function ForecastChart(props: { rows: ForecastChartRow[]; height?: number; unitLabel?: string }) {
+  const censored = props.rows.some((r) => r.censored === 1);
+  const marked = props.rows.filter((r) => r.eventMark === 1);
+  // A line where an event begins (a name the row before did not have): a long campaign is one line.
+  const eventStarts = props.rows.filter(
+    (r, i) => r.eventMark === 1 && (r.events ?? []).some((name) => !(props.rows[i - 1]?.events ?? []).includes(name)),
+  );
   return (
-    <div style={{ height: props.height ?? 300 }} className="w-full" data-testid="forecast-chart">
+    <div
+      style={{ height: props.height ?? 300 }}
+      className="w-full"
+      data-testid="forecast-chart"
+      data-censored-rows={props.rows.filter((r) => r.censored === 1).length}
+      data-event-rows={marked.length}
+    >
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={props.rows} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+        <ComposedChart data={props.rows} margin={{ top: 8, right: 8, left: 0, bottom: 0 }} barCategoryGap={0} barGap={0}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           <XAxis dataKey="date" tick={AXIS} tickFormatter={formatShortDate} minTickGap={32} tickLine={false} axisLine={false} />
           <YAxis tick={AXIS} tickFormatter={(v: number) => formatCompact(v)} width={48} tickLine={false} axisLine={false} />
+          {/* Marks sit on 0..1 with headroom, so the event markers at 1 stay inside the plot. */}
+          <YAxis yAxisId="marks" hide domain={[0, 1.04]} />
           <Tooltip
             labelFormatter={(label) => formatDate(String(label))}
-            formatter={(value, name) => {
-              if (Array.isArray(value)) return [`${formatDecimal(Number(value[0]), 1)} – ${formatDecimal(Number(value[1]), 1)}`, name];
-              return [formatDecimal(Number(value), 1), name];
-            }}
+            formatter={(value, name, item) => tooltipValue(value, name, item?.payload as ForecastChartRow | undefined)}
           />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => legendOrder(item.dataKey)} />
+          {censored && (
+            <Bar yAxisId="marks" dataKey="censored" name={STOCKOUT_LABEL} fill={CENSORED_FILL} fillOpacity={0.22} isAnimationActive={false} legendType="square" />
+          )}
+          {eventStarts.map((r) => (
+            <ReferenceLine key={`event-${r.date}`} x={r.date} stroke={EVENT_COLOR} strokeOpacity={0.5} strokeDasharray="2 3" ifOverflow="hidden" />
+          ))}
           <Area
             type="monotone"
             dataKey="band"
@@ -86,6 +135,9 @@ export function ForecastChart(props: { rows: ChartRow[]; height?: number; unitLa
             connectNulls
           />
           <Line type="monotone" dataKey="actual" name={props.unitLabel ?? "Units sold"} stroke="#0f172a" strokeWidth={1.5} dot={false} isAnimationActive={false} />
+          {censored && (
+            <Line type="monotone" dataKey="demand" name="Estimated demand" stroke={DEMAND_COLOR} strokeWidth={2} dot={false} isAnimationActive={false} />
+          )}
           <Line
             type="monotone"
             dataKey="p50"
@@ -97,6 +149,9 @@ export function ForecastChart(props: { rows: ChartRow[]; height?: number; unitLa
             isAnimationActive={false}
             connectNulls
           />
+          {marked.length > 0 && (
+            <Scatter yAxisId="marks" dataKey="eventMark" name={EVENT_LABEL} fill={EVENT_COLOR} shape="diamond" isAnimationActive={false} legendType="diamond" />
+          )}
         </ComposedChart>
       </ResponsiveContainer>
     </div>

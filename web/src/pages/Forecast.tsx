@@ -1,15 +1,17 @@
 // Forecast explorer: per product or aggregated, history with the p50 forecast and its p10–p90 band.
 import { useEffect, useState } from "react";
+import { useSearchParams } from "react-router-dom";
 import { forecasts, sales } from "../api/endpoints";
 import type { AggregateForecast, AggregateLevel, ForecastAccuracy, SeriesForecast } from "../api/types";
 import { ForecastChart } from "../components/charts";
 import { DriversPanel } from "../components/DriversPanel";
+import { OverlayNotes, useForecastRows, type OverlayScope } from "../components/ForecastOverlay";
 import { QueryView } from "../components/QueryView";
 import { StoreSelect } from "../components/StoreSelect";
 import { Badge, Card, ChartSkeleton, EmptyState, Field, PageHeader, Pager, Stat, cx, inputClass } from "../components/ui";
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatDate, formatDecimal, formatNumber, formatPercent, formatSignedPercent } from "../lib/format";
-import { buildForecastChart, forecastTotal, inferFrequency } from "../lib/series";
+import { forecastTotal, inferFrequency } from "../lib/series";
 
 type Mode = "product" | AggregateLevel;
 const MODES: { key: Mode; label: string }[] = [
@@ -51,6 +53,7 @@ function ForecastDetail(props: {
   title: string;
   forecast: SeriesForecast | AggregateForecast;
   history: { store?: string; sku?: string } | null;
+  overlay: OverlayScope;
 }) {
   const { forecast } = props;
   const freq = inferFrequency(forecast.points, "frequency" in forecast ? forecast.frequency : null);
@@ -60,6 +63,7 @@ function ForecastDetail(props: {
   );
   const total = forecastTotal(forecast.points, 28);
   const series = "accuracy" in forecast ? forecast : null;
+  const overlay = useForecastRows(historyQ.data?.points, forecast.points, freq, props.overlay);
   return (
     <Card
       title={props.title}
@@ -74,8 +78,9 @@ function ForecastDetail(props: {
       {historyQ.loading && historyQ.data === undefined ? (
         <ChartSkeleton height={300} />
       ) : (
-        <ForecastChart rows={buildForecastChart(historyQ.data?.points ?? [], forecast.points, freq === "W" ? 52 : 120)} />
+        <ForecastChart rows={overlay.rows} />
       )}
+      <OverlayNotes stockoutPage={overlay.stockoutPage} events={overlay.events} />
       {!props.history && <p className="mt-2 text-xs text-slate-500">Sales history is not broken down by category, so only the forecast is shown.</p>}
       {series && <DriversPanel store={series.store} sku={series.sku} />}
       {series && (
@@ -89,8 +94,10 @@ function ForecastDetail(props: {
 }
 
 function ProductExplorer() {
-  const [store, setStore] = useState("");
-  const [sku, setSku] = useState("");
+  // ?store=&sku= (links from the overview's stock-outs) open that item.
+  const [params] = useSearchParams();
+  const [store, setStore] = useState(params.get("store") ?? "");
+  const [sku, setSku] = useState(params.get("sku") ?? "");
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState<SeriesForecast | null>(null);
   const dStore = useDebounced(store.trim());
@@ -149,7 +156,12 @@ function ProductExplorer() {
       </Card>
       <div className="min-w-0 lg:col-span-2">
         {selected ? (
-          <ForecastDetail title={`${selected.sku} at ${selected.store}`} forecast={selected} history={{ store: selected.store, sku: selected.sku }} />
+          <ForecastDetail
+            title={`${selected.sku} at ${selected.store}`}
+            forecast={selected}
+            history={{ store: selected.store, sku: selected.sku }}
+            overlay={{ item: { store: selected.store, sku: selected.sku }, store: selected.store }}
+          />
         ) : q.loading ? (
           <Card><ChartSkeleton height={360} /></Card>
         ) : null}
@@ -178,7 +190,7 @@ function AggregateExplorer({ level }: { level: AggregateLevel }) {
                 </select>
               </Field>
             )}
-            <ForecastDetail title={level === "total" ? "All stores and products" : `${level === "store" ? "Store" : "Category"} ${current.key}`} forecast={current} history={history} />
+            <ForecastDetail title={level === "total" ? "All stores and products" : `${level === "store" ? "Store" : "Category"} ${current.key}`} forecast={current} history={history} overlay={{ store: level === "store" ? current.key : null }} />
           </div>
         );
       }}
@@ -193,7 +205,7 @@ export default function Forecast() {
     <>
       <PageHeader
         title="Forecast"
-        subtitle="Expected units with a range: 8 times in 10, actual sales should land inside the shaded band."
+        subtitle="Expected units with a range: 8 times in 10, actual sales should land inside the shaded band. Stock-outs are shaded, with the demand the empty shelf hid; events are marked."
       />
       <div role="group" aria-label="Forecast level" className="mb-4 inline-flex rounded-lg bg-slate-100 p-1 text-sm font-medium">
         {MODES.map((m) => (

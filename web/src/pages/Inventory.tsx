@@ -8,9 +8,12 @@ import { Badge, Button, Card, EmptyState, ErrorBox, Field, PageHeader, SortHeade
 import { useDebounced, useQuery, useTitle } from "../hooks";
 import { formatCompactMoney, formatDate, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
 import type { Tone } from "../lib/jobs";
+import { itemStockoutSentence, itemStockoutText } from "../lib/stockouts";
 import { demandSourceText, filterInventory, hasStockLevel, nextSort, priorityLabel, riskLevel, sortRows, type SortDir } from "../lib/table";
 
-type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "reorder_point" | "stockout_risk" | "excess_value";
+type Column = "urgency" | "sku" | "days_of_cover" | "order_quantity" | "reorder_point" | "stockout_risk" | "excess_value" | "stockout_cost";
+/** A row with its stock-outs' lost revenue at the top level, so the table can sort by it. */
+type Row = InventoryRecommendation & { stockout_cost: number | null };
 const LIMIT = 500;
 
 const RISK_TONE: Record<ReturnType<typeof riskLevel>, Tone> = { high: "red", medium: "amber", low: "green", unknown: "slate" };
@@ -37,7 +40,8 @@ export default function Inventory() {
   const rows = useMemo(() => {
     const items = listQ.data?.items ?? [];
     const filtered = filterInventory(items, { search, toOrderOnly, minRisk });
-    return sortRows<InventoryRecommendation>(filtered, shown.key, shown.dir);
+    const withCost: Row[] = filtered.map((r) => ({ ...r, stockout_cost: r.stockouts ? r.stockouts.lost_revenue : null }));
+    return sortRows<Row>(withCost, shown.key, shown.dir);
   }, [listQ.data, search, toOrderOnly, minRisk, shown.key, shown.dir]);
 
   const onSort = (column: Column) =>
@@ -135,6 +139,7 @@ export default function Inventory() {
                         <SortHeader label="Days of cover" column="days_of_cover" sort={shown} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <SortHeader label="Stockout risk" column="stockout_risk" sort={shown} onSort={onSort} align="right" />
                         <SortHeader label="Excess value" column="excess_value" sort={shown} onSort={onSort} align="right" className="hidden sm:table-cell" />
+                        <SortHeader label="Ran out (1 yr)" column="stockout_cost" sort={shown} onSort={onSort} align="right" className="hidden sm:table-cell" />
                         <th scope="col" className="px-3 py-2"><span className="sr-only">Details</span></th>
                       </tr>
                     </thead>
@@ -148,6 +153,9 @@ export default function Inventory() {
                               <td className="px-3 py-2">
                                 <div className="font-medium text-slate-900">{r.sku}</div>
                                 <div className="text-xs text-slate-500">{r.store}{r.supplier ? ` · ${r.supplier}` : ""}</div>
+                                {(r.stockouts?.count ?? 0) > 0 && (
+                                  <div className="text-xs text-red-700 sm:hidden" data-col="stockouts-phone">Ran out {itemStockoutText(r.stockouts)}</div>
+                                )}
                               </td>
                               <td className="hidden px-3 py-2 sm:table-cell" data-col="urgency">
                                 {hasStockLevel(r) ? (
@@ -162,6 +170,9 @@ export default function Inventory() {
                               <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="days_of_cover">{formatDecimal(r.days_of_cover, 1)}</td>
                               <td className="px-3 py-2 text-right tabular-nums" data-col="stockout_risk">{formatPercent(r.stockout_risk, 0)}</td>
                               <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell" data-col="excess_value">{formatMoney(r.excess_value)}</td>
+                              <td className={cx("hidden px-3 py-2 text-right tabular-nums sm:table-cell", (r.stockouts?.count ?? 0) > 0 && "text-red-700")} data-col="stockouts">
+                                {itemStockoutText(r.stockouts)}
+                              </td>
                               <td className="px-3 py-2 text-right">
                                 <button
                                   type="button"
@@ -176,7 +187,7 @@ export default function Inventory() {
                             </tr>
                             {expanded && (
                               <tr id={`inv-${id}`} className="bg-slate-50">
-                                <td colSpan={9} className="px-3 pb-4 pt-1">
+                                <td colSpan={10} className="px-3 pb-4 pt-1">
                                   <p className="text-sm text-slate-700" data-testid="inventory-explanation">{r.explanation}</p>
                                   <dl className="mt-2 grid grid-cols-2 gap-x-6 gap-y-1 text-xs text-slate-600 sm:grid-cols-4">
                                     <div><dt className="inline">Priority: </dt><dd className="inline tabular-nums">{priorityLabel(r)}</dd></div>
@@ -189,6 +200,7 @@ export default function Inventory() {
                                     <div><dt className="inline">Stockout expected: </dt><dd className="inline">{formatDate(r.expected_stockout_date)}</dd></div>
                                     <div><dt className="inline">Excess units: </dt><dd className="inline tabular-nums">{formatNumber(r.excess_units)}</dd></div>
                                     <div><dt className="inline">Excess value: </dt><dd className="inline tabular-nums">{formatMoney(r.excess_value)}</dd></div>
+                                    <div className="col-span-2"><dt className="inline">Stock-outs: </dt><dd className="inline" data-testid="inventory-stockouts">{itemStockoutSentence(r.stockouts)}</dd></div>
                                     <div className="col-span-2"><dt className="inline">Demand from: </dt><dd className="inline" data-testid="inventory-demand-source">{demandSourceText(r.demand_source, r.demand_class)}</dd></div>
                                   </dl>
                                 </td>

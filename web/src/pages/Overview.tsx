@@ -4,6 +4,7 @@ import { Link } from "react-router-dom";
 import { forecasts, inventory, jobs, pricing, sales, segments } from "../api/endpoints";
 import { ForecastChart, SalesChart } from "../components/charts";
 import { QueryView } from "../components/QueryView";
+import { StockoutsCard } from "../components/StockoutsCard";
 import { Badge, Card, ChartSkeleton, EmptyState, PageHeader, ProgressBar, Stat, cx } from "../components/ui";
 import { useQuery, useTitle } from "../hooks";
 import {
@@ -59,6 +60,9 @@ export default function Overview() {
   const segQ = useQuery(() => segments.summary(), []);
 
   const noSales = salesQ.data !== undefined && salesQ.data.points.length === 0;
+  // The loss window ends on the last day of sales (today when sales cannot be read).
+  const lastSale = salesQ.data ? salesTotals(salesQ.data.points).end : null;
+  const lossUntil = lastSale ?? (salesQ.error ? new Date().toISOString().slice(0, 10) : null);
 
   return (
     <>
@@ -185,6 +189,8 @@ export default function Overview() {
             </QueryView>
           </Card>
 
+          <StockoutsCard until={lossUntil} />
+
           <Card title="Top pricing opportunities" to="/app/pricing" linkLabel="Pricing" testId="card-pricing">
             <QueryView query={priceQ} notReady={<NotReady what="price suggestions" />}>
               {(page) => {
@@ -213,7 +219,7 @@ export default function Overview() {
             </QueryView>
           </Card>
 
-          <Card title="Customer segments" to="/app/customers" linkLabel="Customers" testId="card-segments">
+          <Card title="Customer segments" to="/app/customers" linkLabel="Customers" testId="card-segments" className="lg:col-span-3">
             <QueryView query={segQ} notReady={<NotReady what="customer segments" />}>
               {(summary) => {
                 if (summary.segments.length === 0) return <NotReady what="customer segments" />;
@@ -227,7 +233,7 @@ export default function Overview() {
                         <div key={m.name} style={{ width: `${m.customerShare * 100}%`, background: segmentColor(m.name, names) }} />
                       ))}
                     </div>
-                    <ul className="mt-3 space-y-1 text-sm">
+                    <ul className="mt-3 grid gap-x-8 gap-y-1 text-sm sm:grid-cols-2 lg:grid-cols-3">
                       {mix.map((m) => (
                         <li key={m.name} className="flex items-center justify-between gap-2">
                           <span className="flex min-w-0 items-center gap-2">

@@ -1,87 +1,13 @@
-// Settings: the account, sign out, and API keys for connecting other systems.
-import { useMemo, useState, type FormEvent } from "react";
-import { Link } from "react-router-dom";
-import { apiKeys, organization } from "../api/endpoints";
+// Settings: the account, sign out, the organisation's settings, and API keys for connecting other systems.
+import { useState, type FormEvent } from "react";
+import { apiKeys } from "../api/endpoints";
 import type { ApiKeyCreated } from "../api/types";
 import { useSession } from "../auth";
-import { useCurrency } from "../currency";
-import { currencyChoices } from "../lib/currencies";
+import { OrganisationSettings } from "../components/OrganisationSettings";
 import { QueryView } from "../components/QueryView";
 import { Button, Card, ErrorBox, Field, PageHeader, inputClass } from "../components/ui";
 import { useQuery, useTitle } from "../hooks";
-import { formatDateTime, formatMoney } from "../lib/format";
-
-function CurrencySetting() {
-  const { me } = useSession();
-  const { currency, change } = useCurrency();
-  const settingsQ = useQuery(() => organization.settings(), []);
-  const [picked, setPicked] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [savedJob, setSavedJob] = useState<string | null>(null);
-  const choices = useMemo(() => currencyChoices(currency), [currency]);
-  const owner = me?.role === "owner";
-  const value = picked ?? currency;
-
-  async function save(event: FormEvent) {
-    event.preventDefault();
-    if (!settingsQ.data) return;
-    setError(null);
-    setSaving(true);
-    try {
-      // PUT replaces every setting: send the others back as they are.
-      const saved = await organization.saveSettings({ ...settingsQ.data, currency: value });
-      change(saved.settings.currency ?? value);
-      setPicked(null);
-      setSavedJob(saved.job_id);
-      settingsQ.reload();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setSaving(false);
-    }
-  }
-
-  return (
-    <Card title="Organisation" testId="org-settings">
-      <p className="mb-4 text-sm text-slate-600">
-        The currency of your sales data. Every amount is shown in it (for example {formatMoney(1234.5, value)}) and the CSV
-        exports name it in their <code className="font-mono text-xs">currency</code> column. Amounts are never converted.
-      </p>
-      {error && <div className="mb-4"><ErrorBox message={error} /></div>}
-      {savedJob && (
-        <p role="status" className="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="settings-saved">
-          Saved. Pricing and inventory are being recalculated with the new settings:{" "}
-          <Link className="font-medium underline" to={`/app/jobs/${savedJob}`}>follow the job</Link>.
-        </p>
-      )}
-      <form onSubmit={save} className="flex flex-col gap-3 sm:flex-row sm:items-end">
-        <Field label="Currency" htmlFor="org-currency" className="flex-1" hint={owner ? undefined : "Only an owner can change it."}>
-          <select
-            id="org-currency"
-            value={value}
-            disabled={!owner || saving}
-            onChange={(e) => {
-              setPicked(e.target.value);
-              setSavedJob(null);
-            }}
-            className={inputClass}
-            data-testid="org-currency"
-          >
-            {choices.map((c) => (
-              <option key={c.code} value={c.code}>{c.label}</option>
-            ))}
-          </select>
-        </Field>
-        {owner && (
-          <Button type="submit" disabled={saving || !settingsQ.data || value === currency}>
-            {saving ? "Saving…" : "Save"}
-          </Button>
-        )}
-      </form>
-    </Card>
-  );
-}
+import { formatDateTime } from "../lib/format";
 
 function ApiKeys() {
   const keysQ = useQuery(() => apiKeys.list(), []);
@@ -210,7 +136,7 @@ export default function Settings() {
             Sign out
           </Button>
         </Card>
-        <CurrencySetting />
+        <OrganisationSettings />
         <ApiKeys />
       </div>
     </>

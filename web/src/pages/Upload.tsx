@@ -1,292 +1,34 @@
-// Upload: pick or drop a file, check the detected columns (dry run), then send it for analysis.
-import { useRef, useState, type DragEvent } from "react";
-import { useNavigate } from "react-router-dom";
-import { uploads } from "../api/endpoints";
-import { ApiError } from "../api/http";
-import type { UploadPreview, UploadRejected } from "../api/types";
-import { ErrorCounts, ErrorTable } from "../components/ErrorTable";
-import { Button, Card, ErrorBox, LoadingBlock, PageHeader, Stat, cx, inputClass } from "../components/ui";
+// Upload: sales (with its column check), stock levels, stores and own events, one tab each (?kind=).
+import { useSearchParams } from "react-router-dom";
+import type { DataUploadKind } from "../api/endpoints";
+import { DataUpload } from "../components/DataUpload";
+import { SalesUpload } from "../components/SalesUpload";
+import { PageHeader, cx } from "../components/ui";
 import { useTitle } from "../hooks";
-import { formatNumber } from "../lib/format";
-import {
-  duplicateSources,
-  mappingChanged,
-  mappingColumns,
-  missingRequired,
-  normalizeMapping,
-  setMapping,
-  unusedColumns,
-  type Mapping,
-} from "../lib/mapping";
-
-const ACCEPT = ".csv,.gz,.csv.gz,.xlsx,.parquet,text/csv";
-
-function isRejected(body: unknown): body is UploadRejected {
-  return !!body && typeof body === "object" && "errors" in body && Array.isArray((body as UploadRejected).errors);
-}
-
-/** A 422 that still tells which columns the file has: the user can fix the mapping from there. */
-function columnsFromError(body: unknown): { columns_seen: string[]; mapping: Mapping } | null {
-  if (!body || typeof body !== "object") return null;
-  const b = body as { columns_seen?: unknown; mapping?: unknown };
-  if (!Array.isArray(b.columns_seen) || b.columns_seen.length === 0) return null;
-  const mapping = b.mapping && typeof b.mapping === "object" ? (b.mapping as Mapping) : {};
-  return { columns_seen: b.columns_seen.map(String), mapping };
-}
+import { UPLOAD_KINDS, uploadKind, type UploadKindInfo } from "../lib/uploads";
 
 export default function Upload() {
-  useTitle("Upload sales");
-  const navigate = useNavigate();
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [file, setFile] = useState<File | null>(null);
-  const [dragging, setDragging] = useState(false);
-  const [preview, setPreview] = useState<UploadPreview | null>(null);
-  const [columnsSeen, setColumnsSeen] = useState<string[]>([]);
-  const [detected, setDetected] = useState<Mapping>(normalizeMapping(null));
-  const [mapping, setMappingState] = useState<Mapping>(normalizeMapping(null));
-  const [checkedMapping, setCheckedMapping] = useState<Mapping | null>(null);
-  const [onError, setOnError] = useState<"reject" | "skip">("skip");
-  const [busy, setBusy] = useState<"preview" | "submit" | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [rejected, setRejected] = useState<UploadRejected | null>(null);
-
-  async function runPreview(chosen: File, withMapping?: Mapping) {
-    setBusy("preview");
-    setError(null);
-    setRejected(null);
-    try {
-      const result = await uploads.preview(chosen, withMapping);
-      const normalized = normalizeMapping(result.mapping);
-      setPreview(result);
-      setColumnsSeen(result.columns_seen);
-      if (!withMapping) setDetected(normalized);
-      setMappingState(normalized);
-      setCheckedMapping(normalized);
-    } catch (err) {
-      setPreview(null);
-      setError((err as Error).message);
-      const fixable = err instanceof ApiError ? columnsFromError(err.body) : null;
-      if (fixable) {
-        const normalized = normalizeMapping({ ...fixable.mapping, ...(withMapping ?? {}) });
-        setColumnsSeen(fixable.columns_seen);
-        if (!withMapping) setDetected(normalizeMapping(fixable.mapping));
-        setMappingState(normalized);
-        setCheckedMapping(null);
-      } else {
-        setColumnsSeen([]);
-      }
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  function choose(files: FileList | null) {
-    const chosen = files?.[0];
-    if (!chosen) return;
-    setFile(chosen);
-    setPreview(null);
-    setColumnsSeen([]);
-    void runPreview(chosen);
-  }
-
-  function onDrop(event: DragEvent) {
-    event.preventDefault();
-    setDragging(false);
-    choose(event.dataTransfer.files);
-  }
-
-  async function submit() {
-    if (!file) return;
-    setBusy("submit");
-    setError(null);
-    setRejected(null);
-    try {
-      const accepted = await uploads.submit(file, {
-        mapping: mappingChanged(detected, mapping) ? mapping : undefined,
-        onError,
-      });
-      navigate(`/app/jobs/${accepted.job_id}`);
-    } catch (err) {
-      if (err instanceof ApiError && isRejected(err.body)) setRejected(err.body);
-      setError((err as Error).message);
-      setBusy(null);
-    }
-  }
-
-  const missing = missingRequired(mapping);
-  const duplicates = duplicateSources(mapping);
-  // A mapping typed after a failed check has never been checked: it needs one before upload.
-  const needsRecheck = columnsSeen.length > 0 && (checkedMapping === null || mappingChanged(checkedMapping, mapping));
-  const nothingValid = preview !== null && preview.rows_valid === 0;
-  const canSubmit = !!file && !!preview && missing.length === 0 && duplicates.length === 0 && !needsRecheck && !nothingValid && busy === null;
-
+  const [params, setParams] = useSearchParams();
+  const kind = uploadKind(params.get("kind"));
+  useTitle(`Upload ${kind.label.toLowerCase()}`);
   return (
     <>
-      <PageHeader
-        title="Upload sales"
-        subtitle="One row per sale or per product per day. CSV or gzipped CSV; we check it before anything is stored."
-      />
-
-      <div
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-        className={cx(
-          "flex flex-col items-center justify-center rounded-xl border-2 border-dashed px-6 py-10 text-center transition-colors",
-          dragging ? "border-indigo-500 bg-indigo-50" : "border-slate-300 bg-white",
-        )}
-        data-testid="dropzone"
-      >
-        <svg aria-hidden="true" viewBox="0 0 24 24" className="h-10 w-10 text-indigo-500" fill="none" stroke="currentColor" strokeWidth={1.5}>
-          <path d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v4h16v-4" strokeLinecap="round" strokeLinejoin="round" />
-        </svg>
-        <p className="mt-3 text-sm text-slate-700">
-          {file ? (
-            <>
-              <span className="font-medium">{file.name}</span> ({formatNumber(file.size / 1024)} KB)
-            </>
-          ) : (
-            "Drag your sales file here, or"
-          )}
-        </p>
-        <label htmlFor="sales-file" className="mt-3 cursor-pointer rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white focus-within:outline-2 focus-within:outline-offset-2 focus-within:outline-indigo-600 hover:bg-indigo-700">
-          {file ? "Choose another file" : "Choose a file"}
-          <input
-            ref={inputRef}
-            id="sales-file"
-            name="file"
-            type="file"
-            accept={ACCEPT}
-            className="sr-only"
-            onChange={(e) => {
-              choose(e.target.files);
-              e.target.value = "";
-            }}
-          />
-        </label>
-        <p className="mt-2 text-xs text-slate-500">Columns we look for: date, product/SKU, quantity, unit price; optional store, customer, transaction, category, promotion.</p>
+      <PageHeader title={`Upload ${kind.label.toLowerCase()}`} subtitle={kind.subtitle} />
+      <div role="tablist" aria-label="What to upload" className="mb-6 inline-flex flex-wrap rounded-lg bg-slate-100 p-1 text-sm font-medium">
+        {UPLOAD_KINDS.map((k) => (
+          <button
+            key={k.key}
+            type="button"
+            role="tab"
+            aria-selected={k.key === kind.key}
+            onClick={() => setParams(k.key === "sales" ? {} : { kind: k.key }, { replace: true })}
+            className={cx("rounded-md px-3 py-1.5", k.key === kind.key ? "bg-white text-slate-900 shadow-sm" : "text-slate-600 hover:text-slate-900")}
+          >
+            {k.label}
+          </button>
+        ))}
       </div>
-
-      <div className="mt-6 space-y-6" aria-live="polite">
-        {busy === "preview" && (
-          <Card title="Checking your file…">
-            <LoadingBlock rows={4} label="Checking your file" />
-          </Card>
-        )}
-        {error && <ErrorBox message={error} />}
-        {rejected && (
-          <Card title="Rows that were rejected">
-            <ErrorCounts counts={rejected.error_counts} />
-            <div className="mt-3">
-              <ErrorTable errors={rejected.errors} />
-            </div>
-            <p className="mt-3 text-sm text-slate-600">Fix these rows, or choose “skip invalid rows” and upload again.</p>
-          </Card>
-        )}
-
-        {preview && busy !== "preview" && (
-          <>
-            <Card title="Preview" testId="preview">
-              <div className="grid grid-cols-3 gap-4">
-                <Stat label="Rows" value={formatNumber(preview.rows_total)} raw={preview.rows_total} testId="preview-rows-total" />
-                <Stat label="Valid" value={formatNumber(preview.rows_valid)} raw={preview.rows_valid} testId="preview-rows-valid" />
-                <Stat label="Rejected" value={formatNumber(preview.rows_rejected)} raw={preview.rows_rejected} testId="preview-rows-rejected" />
-              </div>
-              {nothingValid && <p className="mt-3 text-sm text-red-700">No row is valid with this mapping. Check the columns below.</p>}
-            </Card>
-          </>
-        )}
-
-        {columnsSeen.length > 0 && busy !== "preview" && (
-            <Card title="Columns" testId="mapping">
-              <p className="mb-4 text-sm text-slate-600">
-                We matched your file's columns to ours. Change any that are wrong, then check again.
-              </p>
-              <div className="grid gap-4 sm:grid-cols-2">
-                {mappingColumns(mapping).map((column) => (
-                  <div key={column.key}>
-                    <label htmlFor={`map-${column.key}`} className="block text-sm font-medium text-slate-700">
-                      {column.label} {column.required ? <span className="text-red-600">*</span> : <span className="font-normal text-slate-500">(optional)</span>}
-                    </label>
-                    <select
-                      id={`map-${column.key}`}
-                      value={mapping[column.key] ?? ""}
-                      onChange={(e) => setMappingState(setMapping(mapping, column.key, e.target.value))}
-                      className={cx(inputClass, "mt-1")}
-                    >
-                      <option value="">— not in my file —</option>
-                      {columnsSeen.map((source) => (
-                        <option key={source} value={source}>
-                          {source}
-                        </option>
-                      ))}
-                    </select>
-                    <p className="mt-1 text-xs text-slate-500">{column.hint}</p>
-                  </div>
-                ))}
-              </div>
-              {unusedColumns(mapping, columnsSeen).length > 0 && (
-                <p className="mt-4 text-xs text-slate-500">Ignored columns: {unusedColumns(mapping, columnsSeen).join(", ")}</p>
-              )}
-              {missing.length > 0 && (
-                <p role="alert" className="mt-4 text-sm text-red-700">
-                  Choose a column for: {missing.map((m) => m.label).join(", ")}.
-                </p>
-              )}
-              {duplicates.length > 0 && (
-                <p role="alert" className="mt-2 text-sm text-red-700">
-                  Each of your columns can be used once: {duplicates.join(", ")} is used twice.
-                </p>
-              )}
-              {needsRecheck && (
-                <div className="mt-4">
-                  <Button variant="secondary" onClick={() => file && void runPreview(file, mapping)}>
-                    Check again with these columns
-                  </Button>
-                </div>
-              )}
-            </Card>
-        )}
-
-        {preview && busy !== "preview" && (
-          <>
-
-            {preview.errors.length > 0 && (
-              <Card title="First problems found" testId="preview-errors">
-                <ErrorCounts counts={preview.error_counts} />
-                <div className="mt-3">
-                  <ErrorTable errors={preview.errors} />
-                </div>
-              </Card>
-            )}
-
-            <Card>
-              <fieldset>
-                <legend className="text-sm font-medium text-slate-700">If some rows are invalid</legend>
-                <div className="mt-2 flex flex-col gap-2 sm:flex-row sm:gap-6">
-                  <label className="flex items-center gap-2 text-sm">
-                    <input type="radio" name="on_error" value="skip" checked={onError === "skip"} onChange={() => setOnError("skip")} />
-                    Skip them and load the rest
-                  </label>
-                  <label className="flex items-center gap-2 text-sm">
-                    <input type="radio" name="on_error" value="reject" checked={onError === "reject"} onChange={() => setOnError("reject")} />
-                    Reject the whole file
-                  </label>
-                </div>
-              </fieldset>
-              <div className="mt-4 flex flex-wrap items-center gap-3">
-                <Button onClick={() => void submit()} disabled={!canSubmit} data-testid="submit-upload">
-                  {busy === "submit" ? "Uploading…" : `Upload ${formatNumber(preview.rows_valid)} rows and analyse`}
-                </Button>
-                {needsRecheck && <span className="text-sm text-slate-600">Check the new columns first.</span>}
-              </div>
-            </Card>
-          </>
-        )}
-      </div>
+      {kind.key === "sales" ? <SalesUpload /> : <DataUpload key={kind.key} kind={kind as UploadKindInfo & { key: DataUploadKind }} />}
     </>
   );
 }
