@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
-ENGINE_VERSION = "7"  # 7: substitute features, monotone own price, the demand model and its drivers
+ENGINE_VERSION = "8"  # 8: parametric own price above regular and substitute response (price_response.py)
 
 
 def series_fingerprints(history: pd.DataFrame, plan: pd.DataFrame | None = None) -> pd.DataFrame:

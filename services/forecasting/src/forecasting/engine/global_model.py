@@ -19,6 +19,7 @@ import pandas as pd
 
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
+from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_groups
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -128,13 +129,6 @@ class _Matrices:
         """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
         lo = np.maximum(origin - width, 0)
         return cum[rows, origin] - cum[rows, lo]
-
-
-def substitute_groups(keys: pd.DataFrame) -> np.ndarray:
-    """Code of each series' store x category group; items without a category share one per store."""
-    store = keys["store"].astype(str).to_numpy(dtype=object)
-    category = keys["category"].fillna("").astype(str).to_numpy(dtype=object)
-    return pd.factorize(pd.Series(store + "\x00" + category))[0].astype(np.int64)
 
 
 def substitute_drivers(panel: Panel) -> dict[str, np.ndarray]:
@@ -258,8 +252,6 @@ def _features(
             feats["promotion_prev"] = grid[rows, np.maximum(target - 1, 0)]
             feats["promotion_next"] = grid[rows, np.minimum(target + 1, width - 1)]
             feats["price_ratio_prev"] = (panel.price / panel.regular)[rows, np.maximum(target - 1, 0)]
-    for name, grid in m.substitutes.items():
-        feats[name] = grid[rows, target]
     dates = panel.dates[target]
     feats["holiday"] = holidays[target]
     if weekly:
@@ -313,12 +305,16 @@ class _Trainer:
         rng = np.random.default_rng(seed)
         rows, origin, step = _training_rows(m.panel, m.panel.n_hist, rng, MAX_TRAIN_ROWS)
         self.seed = seed
+        self.matrices = m
+        self.rows = rows
         self.target_period = origin + step - 1
         self.data: lgb.Dataset | None = None
+        self.response = PriceResponse.neutral(m.panel.n_series)
         if len(rows) < MIN_TRAIN_ROWS:
             return
         x, level = _features(m, rows, origin, step, holidays)
-        target = m.y[rows, self.target_period] / level
+        self.units = m.y[rows, self.target_period] / level
+        target = self._target(m.panel.n_hist)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
@@ -330,8 +326,19 @@ class _Trainer:
             free_raw_data=False,
         ).construct()
 
+    def _target(self, cutoff: int) -> np.ndarray:
+        """Level-normalised units without the price response (price_response.py) estimated on the
+        periods before `cutoff`, which self.response keeps for the fit's forecasts."""
+        m = self.matrices
+        self.response = fit_price_response(m.panel, m.substitutes, cutoff)
+        own, cross = self.response.factors(m.panel, m.substitutes, self.rows, self.target_period)
+        return self.units / (own * cross)
+
     def fit(self, cutoff: int, seed: int | None = None) -> lgb.Booster | None:
-        """Model trained on the rows whose target period is before `cutoff`; None if too few."""
+        """Model trained on the rows whose target period is before `cutoff`; None if too few.
+
+        Its price response (self.response after the call) is estimated before `cutoff` too.
+        """
         import lightgbm as lgb
 
         if self.data is None:
@@ -339,6 +346,7 @@ class _Trainer:
         used = np.nonzero(self.target_period < cutoff)[0]
         if len(used) < MIN_TRAIN_ROWS:
             return None
+        self.data.set_label(self._target(cutoff))
         data = self.data if len(used) == len(self.target_period) else self.data.subset(used.tolist())
         params = self.params if seed is None else {**self.params, "seed": seed}
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
@@ -352,11 +360,14 @@ def _final_rows(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray, np.n
     return rows, np.full(len(rows), origin), step
 
 
-def _predict(model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray) -> np.ndarray:
+def _predict(
+    model: lgb.Booster, m: _Matrices, origin: int, holidays: np.ndarray, response: PriceResponse
+) -> np.ndarray:
     """Forecast (n, H) from one origin."""
     rows, origins, step = _final_rows(m.panel, origin)
     x, level = _features(m, rows, origins, step, holidays)
-    pred = np.asarray(model.predict(x), dtype=np.float64) * level
+    own, cross = response.factors(m.panel, m.substitutes, rows, origins + step - 1)
+    pred = np.asarray(model.predict(x), dtype=np.float64) * level * own * cross
     return np.clip(pred, 0.0, None).reshape(m.panel.n_series, m.panel.horizon)
 
 
@@ -375,9 +386,9 @@ def _at_reference(x: pd.DataFrame, family: str) -> None:
         elif name == "log_price":
             x[name] = value - np.log(x["price_ratio"])
     for name in columns:
-        if name in ("price_ratio", "price_ratio_prev", "sub_price_ratio"):
+        if name in ("price_ratio", "price_ratio_prev"):
             x[name] = np.where(x[name].isna(), np.nan, 1.0)
-        elif family in ("promotion", "events") or name == "sub_promo_share":
+        elif family in ("promotion", "events"):
             x[name] = np.where(x[name].isna(), np.nan, 0.0)
         elif name.startswith("season_"):
             x[name] = np.where(x[name].isna(), np.nan, 1.0)
@@ -385,11 +396,14 @@ def _at_reference(x: pd.DataFrame, family: str) -> None:
             x[name] = np.nan
 
 
-def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.ndarray]:
+def _family_shapley(
+    models: list[lgb.Booster], x: pd.DataFrame, factors: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Exact Shapley value of each non-base family (features at their value vs at the reference).
 
     The value of a set of families is the model's prediction with those families at their actual
-    values and the others at the reference; "base" is the prediction with all of them at the
+    values and the others at the reference, times each of its families' price-response factor
+    (`factors`, per row: price and substitutes); "base" is the prediction with all of them at the
     reference, so the families sum to the prediction. Five families take 32 predictions, far
     cheaper than per-feature TreeSHAP on trees this deep.
     """
@@ -402,6 +416,9 @@ def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.
             if not mask & (1 << bit):
                 _at_reference(probe, family)
         value[mask] = np.mean([np.asarray(m.predict(probe), dtype=np.float64) for m in models], axis=0)
+        for family, factor in factors.items():
+            if mask & (1 << players.index(family)):
+                value[mask] = value[mask] * factor
     weights = [math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k) for size in range(k)]
     out = {"base": value[0]}
     for bit, family in enumerate(players):
@@ -420,22 +437,27 @@ def predict_global(
     contributions: bool = False,
     substitutes: bool = True,
     substitute_panel: Panel | None = None,
+    response: PriceResponse | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Unclipped units (n, H) from the end of history, and with `contributions` each driver
     family's share of them (see _family_shapley), in units; the shares sum to the units.
 
     `substitute_panel` (same series and grid) supplies the other items' prices and promotions
-    instead of `panel`: each item's response to its own plan alone.
+    instead of `panel`: each item's response to its own plan alone. `response` is the fit's price
+    response (price_response.py; estimated from `panel`'s history when None).
     """
     n, horizon = panel.n_series, panel.horizon
     m = _Matrices(panel, substitutes, substitute_panel)
     rows, origins, step = _final_rows(panel, panel.n_hist)
     x, level = _features(m, rows, origins, step, holidays)
+    if response is None:
+        response = fit_price_response(panel, substitute_drivers(panel) if substitutes else {})
+    own, cross = response.factors(panel, m.substitutes, rows, origins + step - 1)
     raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
-    units = (raw * level).reshape(n, horizon)
+    units = (raw * level * own * cross).reshape(n, horizon)
     shares: dict[str, np.ndarray] = {}
     if contributions:
-        for family, share in _family_shapley(models, x).items():
+        for family, share in _family_shapley(models, x, {"price": own, "substitutes": cross}).items():
             shares[family] = (share * level).reshape(n, horizon)
     return units, shares
 
@@ -481,11 +503,15 @@ def global_forecasts(
         for k, origin in enumerate(backtest):
             if refit:
                 model = trainer.fit(origin)
-            out[:, k] = fallback(origin) if model is None else _predict(model, m, origin, holidays)
+            # trainer.response belongs to the latest fit, i.e. to `model`.
+            out[:, k] = (
+                fallback(origin) if model is None else _predict(model, m, origin, holidays, trainer.response)
+            )
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        out[:, -1] = np.clip(predict_global(fitted, panel, holidays, substitutes=substitutes)[0], 0.0, None)
+        units = predict_global(fitted, panel, holidays, substitutes=substitutes, response=trainer.response)[0]
+        out[:, -1] = np.clip(units, 0.0, None)
     else:
         out[:, -1] = fallback(final)
     return out, fitted
