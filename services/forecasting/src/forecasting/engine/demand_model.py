@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.engine.global_model import FAMILIES, holiday_flags, predict_global, substitute_drivers
+from forecasting.engine.global_model import FAMILIES, holiday_flags, predict_global
 from forecasting.engine.panel import MAX_PRICE_RATIO, MIN_PRICE_RATIO, WEEKLY, Panel, period_index, row_index
-from forecasting.engine.price_response import PriceResponse, fit_price_response
+from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_drivers
 from forecasting.engine.selection import GLOBAL_MODEL
 
 # Below this many units a baseline is treated as zero: the response is then added, not multiplied.

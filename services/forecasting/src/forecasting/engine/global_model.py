@@ -19,7 +19,7 @@ import pandas as pd
 
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
-from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_groups
+from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_drivers
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -129,27 +129,6 @@ class _Matrices:
         """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
         lo = np.maximum(origin - width, 0)
         return cum[rows, origin] - cum[rows, lo]
-
-
-def substitute_drivers(panel: Panel) -> dict[str, np.ndarray]:
-    """Per series and period, the other items of its store x category: mean relative price, promoted share.
-
-    The item itself is left out, so these say what its substitutes cost and whether they are on
-    promotion (NaN for an item alone in its group). Every period of the grid is filled, history and
-    plan, so a scenario that moves one item's price or promotion moves its neighbours' features.
-    """
-    codes = substitute_groups(panel.keys)
-    relative = panel.price / panel.regular
-    promoted = np.nan_to_num(panel.flags["promotion"], nan=0.0)
-    groups = int(codes.max()) + 1 if len(codes) else 0
-    count = np.bincount(codes, minlength=groups).astype(float)[codes][:, None]
-    out = {}
-    for name, grid in (("sub_price_ratio", relative), ("sub_promo_share", promoted)):
-        totals = np.zeros((groups, grid.shape[1]))
-        np.add.at(totals, codes, grid)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[name] = np.where(count > 1, (totals[codes] - grid) / (count - 1), np.nan)
-    return out
 
 
 def holiday_flags(dates: pd.DatetimeIndex, freq: str, country: str | None) -> np.ndarray:
