@@ -7,7 +7,7 @@ import pandas as pd
 
 from bench.forecast.data import Dataset
 from forecasting.engine import DemandModel, demand_curves, predict_demand
-from forecasting.engine.global_model import substitute_groups
+from forecasting.engine.price_response import substitute_groups
 
 
 def _pricing_sales(data: Dataset) -> pd.DataFrame:

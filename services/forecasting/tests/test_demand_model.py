@@ -101,6 +101,11 @@ def test_a_price_above_regular_lowers_demand_through_a_negative_price_driver(fit
     assert (out["p50"] <= base["p50"] + 1e-9).all()  # demand never rises with the own price
     assert out["p50"].sum() < 0.9 * base["p50"].sum()
     assert (out["price"] < 0).mean() >= 0.95
+    # Just above the regular price, where the trees have no split, demand still falls a little.
+    nudged = predict_demand(model, plan.assign(price=plan["regular_price"] * 1.005), drivers=True)
+    selling = nudged["p50"] > 0
+    assert (nudged.loc[selling, "price"] < 0).all()
+    assert (nudged.loc[selling, "p50"] < base.loc[selling, "p50"]).all()
 
 
 def test_a_promotion_of_one_item_takes_sales_from_its_substitutes(fitted: ForecastResult) -> None:

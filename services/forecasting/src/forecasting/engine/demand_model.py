@@ -23,6 +23,7 @@ import pandas as pd
 from forecasting.engine.events import EventFeatures
 from forecasting.engine.global_model import FAMILIES, predict_global
 from forecasting.engine.panel import MAX_PRICE_RATIO, MIN_PRICE_RATIO, WEEKLY, Panel, period_index, row_index
+from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_drivers
 from forecasting.engine.selection import GLOBAL_MODEL
 
 # Below this many units a baseline is treated as zero: the response is then added, not multiplied.
@@ -46,6 +47,7 @@ class DemandModel:
     labels: np.ndarray  # (n,) model chosen per series
     substitutes: bool = True  # whether the model reads the other items of the store and category
     _boosters: list[Any] | None = field(default=None, repr=False, compare=False)
+    _response: PriceResponse | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_fit(
@@ -87,6 +89,13 @@ class DemandModel:
 
             self._boosters = [lgb.Booster(model_str=text) for text in self.models]
         return self._boosters
+
+    def price_response(self) -> PriceResponse:
+        """The own-price and substitute response the fit estimated from the history (price_response.py)."""
+        if self._response is None:
+            substitutes = substitute_drivers(self.panel) if self.substitutes else {}
+            self._response = fit_price_response(self.panel, substitutes)
+        return self._response
 
     def baseline_plan(self) -> pd.DataFrame:
         """store, sku, date, price, regular_price, promotion the baseline forecast assumes per future date."""
@@ -339,6 +348,7 @@ def predict_demand(
             contributions=drivers,
             substitutes=model.substitutes,
             substitute_panel=substitute_panel,
+            response=model.price_response(),
         )
         units = np.where(model.closed, 0.0, np.clip(units, 0.0, None) * model.scale[:, None])
     else:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.engine.demand_model import DemandModel, predict_demand
-from forecasting.engine.global_model import substitute_groups
+from forecasting.engine.price_response import substitute_groups
 
 STEPS = (0.05, 0.10)
 INTERVAL_LEVEL = 0.9

@@ -21,6 +21,7 @@ from forecasting.engine.events import CATEGORICAL as EVENT_CATEGORICAL
 from forecasting.engine.events import EventFeatures
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
+from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_drivers
 from forecasting.engine.stockouts import Estimator, trailing_mean_estimator
 
 if TYPE_CHECKING:
@@ -133,32 +134,6 @@ class _Matrices:
         return cum[rows, origin] - cum[rows, lo]
 
 
-def substitute_groups(keys: pd.DataFrame) -> np.ndarray:
-    """Code of each series' store x category group; items without a category share one per store."""
-    store = keys["store"].astype(str).to_numpy(dtype=object)
-    category = keys["category"].fillna("").astype(str).to_numpy(dtype=object)
-    return pd.factorize(pd.Series(store + "\x00" + category))[0].astype(np.int64)
-
-
-def substitute_drivers(panel: Panel) -> dict[str, np.ndarray]:
-    """Per series and period, the other items of its store x category: mean relative price, promoted share.
-
-    The item itself is left out, so these say what its substitutes cost and whether they are on
-    promotion (NaN for an item alone in its group). Every period of the grid is filled, history and
-    plan, so a scenario that moves one item's price or promotion moves its neighbours' features.
-    """
-    codes = substitute_groups(panel.keys)
-    relative = panel.price / panel.regular
-    promoted = np.nan_to_num(panel.flags["promotion"], nan=0.0)
-    groups = int(codes.max()) + 1 if len(codes) else 0
-    count = np.bincount(codes, minlength=groups).astype(float)[codes][:, None]
-    out = {}
-    for name, grid in (("sub_price_ratio", relative), ("sub_promo_share", promoted)):
-        totals = np.zeros((groups, grid.shape[1]))
-        np.add.at(totals, codes, grid)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[name] = np.where(count > 1, (totals[codes] - grid) / (count - 1), np.nan)
-    return out
 
 
 def _level(m: _Matrices, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
@@ -241,8 +216,6 @@ def _features(
             feats["promotion_prev"] = grid[rows, np.maximum(target - 1, 0)]
             feats["promotion_next"] = grid[rows, np.minimum(target + 1, width - 1)]
             feats["price_ratio_prev"] = (panel.price / panel.regular)[rows, np.maximum(target - 1, 0)]
-    for name, grid in m.substitutes.items():
-        feats[name] = grid[rows, target]
     dates = panel.dates[target]
     if events is not None:
         feats.update(events.columns(rows, target))
@@ -298,12 +271,16 @@ class _Trainer:
         rng = np.random.default_rng(seed)
         rows, origin, step = _training_rows(m.panel, m.panel.n_hist, rng, MAX_TRAIN_ROWS)
         self.seed = seed
+        self.matrices = m
+        self.rows = rows
         self.target_period = origin + step - 1
         self.data: lgb.Dataset | None = None
+        self.response = PriceResponse.neutral(m.panel.n_series)
         if len(rows) < MIN_TRAIN_ROWS:
             return
         x, level = _features(m, rows, origin, step, events)
-        target = m.y[rows, self.target_period] / level
+        self.units = m.y[rows, self.target_period] / level
+        target = self._target(m.panel.n_hist)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
@@ -315,8 +292,19 @@ class _Trainer:
             free_raw_data=False,
         ).construct()
 
+    def _target(self, cutoff: int) -> np.ndarray:
+        """Level-normalised units without the price response (price_response.py) estimated on the
+        periods before `cutoff`, which self.response keeps for the fit's forecasts."""
+        m = self.matrices
+        self.response = fit_price_response(m.panel, m.substitutes, cutoff)
+        own, cross = self.response.factors(m.panel, m.substitutes, self.rows, self.target_period)
+        return self.units / (own * cross)
+
     def fit(self, cutoff: int, seed: int | None = None) -> lgb.Booster | None:
-        """Model trained on the rows whose target period is before `cutoff`; None if too few."""
+        """Model trained on the rows whose target period is before `cutoff`; None if too few.
+
+        Its price response (self.response after the call) is estimated before `cutoff` too.
+        """
         import lightgbm as lgb
 
         if self.data is None:
@@ -324,6 +312,7 @@ class _Trainer:
         used = np.nonzero(self.target_period < cutoff)[0]
         if len(used) < MIN_TRAIN_ROWS:
             return None
+        self.data.set_label(self._target(cutoff))
         data = self.data if len(used) == len(self.target_period) else self.data.subset(used.tolist())
         params = self.params if seed is None else {**self.params, "seed": seed}
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
@@ -337,11 +326,14 @@ def _final_rows(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray, np.n
     return rows, np.full(len(rows), origin), step
 
 
-def _predict(model: lgb.Booster, m: _Matrices, origin: int, events: EventFeatures | None) -> np.ndarray:
+def _predict(
+    model: lgb.Booster, m: _Matrices, origin: int, events: EventFeatures | None, response: PriceResponse
+) -> np.ndarray:
     """Forecast (n, H) from one origin."""
     rows, origins, step = _final_rows(m.panel, origin)
     x, level = _features(m, rows, origins, step, events)
-    pred = np.asarray(model.predict(x), dtype=np.float64) * level
+    own, cross = response.factors(m.panel, m.substitutes, rows, origins + step - 1)
+    pred = np.asarray(model.predict(x), dtype=np.float64) * level * own * cross
     return np.clip(pred, 0.0, None).reshape(m.panel.n_series, m.panel.horizon)
 
 
@@ -360,9 +352,9 @@ def _at_reference(x: pd.DataFrame, family: str) -> None:
         elif name == "log_price":
             x[name] = value - np.log(x["price_ratio"])
     for name in columns:
-        if name in ("price_ratio", "price_ratio_prev", "sub_price_ratio"):
+        if name in ("price_ratio", "price_ratio_prev"):
             x[name] = np.where(x[name].isna(), np.nan, 1.0)
-        elif family in ("promotion", "events") or name == "sub_promo_share":
+        elif family in ("promotion", "events"):
             x[name] = np.where(x[name].isna(), np.nan, 0.0)
         elif name.startswith("season_"):
             x[name] = np.where(x[name].isna(), np.nan, 1.0)
@@ -370,11 +362,14 @@ def _at_reference(x: pd.DataFrame, family: str) -> None:
             x[name] = np.nan
 
 
-def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.ndarray]:
+def _family_shapley(
+    models: list[lgb.Booster], x: pd.DataFrame, factors: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Exact Shapley value of each non-base family (features at their value vs at the reference).
 
     The value of a set of families is the model's prediction with those families at their actual
-    values and the others at the reference; "base" is the prediction with all of them at the
+    values and the others at the reference, times each of its families' price-response factor
+    (`factors`, per row: price and substitutes); "base" is the prediction with all of them at the
     reference, so the families sum to the prediction. Five families take 32 predictions, far
     cheaper than per-feature TreeSHAP on trees this deep.
     """
@@ -387,6 +382,9 @@ def _family_shapley(models: list[lgb.Booster], x: pd.DataFrame) -> dict[str, np.
             if not mask & (1 << bit):
                 _at_reference(probe, family)
         value[mask] = np.mean([np.asarray(m.predict(probe), dtype=np.float64) for m in models], axis=0)
+        for family, factor in factors.items():
+            if mask & (1 << players.index(family)):
+                value[mask] = value[mask] * factor
     weights = [math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k) for size in range(k)]
     out = {"base": value[0]}
     for bit, family in enumerate(players):
@@ -405,22 +403,27 @@ def predict_global(
     contributions: bool = False,
     substitutes: bool = True,
     substitute_panel: Panel | None = None,
+    response: PriceResponse | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Unclipped units (n, H) from the end of history, and with `contributions` each driver
     family's share of them (see _family_shapley), in units; the shares sum to the units.
 
     `substitute_panel` (same series and grid) supplies the other items' prices and promotions
-    instead of `panel`: each item's response to its own plan alone.
+    instead of `panel`: each item's response to its own plan alone. `response` is the fit's price
+    response (price_response.py; estimated from `panel`'s history when None).
     """
     n, horizon = panel.n_series, panel.horizon
     m = _Matrices(panel, substitutes, substitute_panel)
     rows, origins, step = _final_rows(panel, panel.n_hist)
     x, level = _features(m, rows, origins, step, events)
+    if response is None:
+        response = fit_price_response(panel, substitute_drivers(panel) if substitutes else {})
+    own, cross = response.factors(panel, m.substitutes, rows, origins + step - 1)
     raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
-    units = (raw * level).reshape(n, horizon)
+    units = (raw * level * own * cross).reshape(n, horizon)
     shares: dict[str, np.ndarray] = {}
     if contributions:
-        for family, share in _family_shapley(models, x).items():
+        for family, share in _family_shapley(models, x, {"price": own, "substitutes": cross}).items():
             shares[family] = (share * level).reshape(n, horizon)
     return units, shares
 
@@ -428,13 +431,19 @@ def predict_global(
 def predict_history(
     models: list[lgb.Booster], panel: Panel, events: EventFeatures | None, substitutes: bool
 ) -> Estimator:
-    """What the models expect at history periods (an Estimator): what a stock-out hid (stockouts.py)."""
+    """What the models expect at history periods (an Estimator): what a stock-out hid (stockouts.py).
+
+    The trees' prediction times the price response estimated from the same history, as the
+    forecast's (predict_global).
+    """
     m = _Matrices(panel, substitutes)
+    response = fit_price_response(panel, m.substitutes)
 
     def estimate(rows: np.ndarray, origin: np.ndarray, step: np.ndarray) -> np.ndarray:
         x, level = _features(m, rows, origin, step, events)
+        own, cross = response.factors(panel, m.substitutes, rows, origin + step - 1)
         raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
-        return np.clip(raw * level, 0.0, None)
+        return np.clip(raw * level * own * cross, 0.0, None)
 
     return estimate
 
@@ -472,11 +481,15 @@ def global_forecasts(
         for k, origin in enumerate(backtest):
             if refit:
                 model = trainer.fit(origin)
-            out[:, k] = fallback(origin) if model is None else _predict(model, m, origin, events)
+            # trainer.response belongs to the latest fit, i.e. to `model`.
+            out[:, k] = (
+                fallback(origin) if model is None else _predict(model, m, origin, events, trainer.response)
+            )
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        out[:, -1] = np.clip(predict_global(fitted, panel, events, substitutes=substitutes)[0], 0.0, None)
+        units = predict_global(fitted, panel, events, substitutes=substitutes, response=trainer.response)[0]
+        out[:, -1] = np.clip(units, 0.0, None)
     else:
         out[:, -1] = fallback(final)
     return out, fitted
