@@ -134,8 +134,6 @@ class _Matrices:
         return cum[rows, origin] - cum[rows, lo]
 
 
-
-
 def _level(m: _Matrices, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
     """Normaliser: recent mean, else whole-history mean, else 1; never below a tiny floor."""
     recent = m.window(m.cum_y, rows, origin, width) / np.maximum(m.window(m.cum_n, rows, origin, width), 1)
