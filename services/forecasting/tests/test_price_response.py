@@ -98,3 +98,12 @@ def test_a_store_of_one_category_still_identifies_its_substitutes_and_factors_ar
     own, cross = response.factors(at_reference, substitute_drivers(at_reference), rows, target)
     np.testing.assert_allclose(own, 1.0)
     np.testing.assert_allclose(cross, 1.0)
+
+
+def test_substitutes_of_a_category_held_by_one_store_are_not_identified_and_stay_zero() -> None:
+    # Within a period the other items' mean price is the group's total less the item's own: with a
+    # single store there is no second group to tell the two apart, whatever the data planted.
+    panel = _panel(stores=1, categories=1, own={0: -1.5}, cross_price=1.2, stolen=0.6)
+    response = fit_price_response(panel, substitute_drivers(panel))
+    assert (response.cross_price == 0).all() and (response.cross_promotion == 0).all()
+    assert (response.own < 0).all()

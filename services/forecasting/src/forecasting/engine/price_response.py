@@ -41,6 +41,8 @@ MAX_ELASTICITY = -0.1
 # Fewer periods with own-price variation than this and a category takes the pooled own elasticity.
 MIN_VARIED_PERIODS = 30
 SIGNIFICANT_T = 2.0
+# A regressor whose R^2 on the others exceeds 0.99 is taken as not identified.
+MAX_VARIANCE_INFLATION = 100.0
 # Alternating projections for the two-way fixed effects: the coefficients settle within two.
 FIXED_EFFECT_SWEEPS = 3
 SUBSTITUTE_TERMS = ("sub_price_ratio", "sub_promo_share")
@@ -189,8 +191,12 @@ def _least_squares(
     fitted = inverse @ moment[varied]
     sigma2 = max(squares - float(fitted @ moment[varied]), 0.0) / (cells - len(varied))
     coef[varied], variance[varied] = fitted, sigma2 * np.diag(inverse)
-    # A regressor (nearly) repeating the others leaves no sane variance: not identified.
-    unidentified = ~(variance > 0)
+    # A regressor (nearly) repeating the others is not identified: its variance inflation factor
+    # (1 / (1 - R^2) of it on the others) says so. In a category held by one store, the other
+    # items' mean price within a period is the total less the item's own: it repeats the own price.
+    inflation = np.full(k, np.inf)
+    inflation[varied] = np.diag(inverse) * np.diag(gram)[varied]
+    unidentified = ~(variance > 0) | (inflation > MAX_VARIANCE_INFLATION)
     coef[unidentified], variance[unidentified] = np.nan, np.nan
     return coef, variance
 
