@@ -13,13 +13,14 @@ from common.frames import read_frame, write_frame
 
 _STR = pa.string()
 _KEYS = {"store": _STR, "sku": _STR}
-# The engine's stockouts.COLUMNS ("end" quoted), spelt out so the API process never loads the engine.
+# The engine's stockouts.COLUMNS, spelt out so the API process never loads the engine (write_frame
+# quotes them: "end" is an SQL keyword).
 STOCKOUT_COLUMNS = (
     "organization_id",
     "store",
     "sku",
     "start",
-    '"end"',
+    "end",
     "source",
     "probability",
     "sales",
@@ -89,5 +90,5 @@ def replace_stockouts(
         {"org": organization_id},
     )
     rows = stockouts.merge(keys[["store", "sku"]].drop_duplicates(), on=["store", "sku"])
-    rows = rows.rename(columns={"end": '"end"'}).assign(organization_id=str(organization_id))
+    rows = rows.assign(organization_id=str(organization_id))
     return write_frame(connection, "stockouts", rows, STOCKOUT_COLUMNS)
