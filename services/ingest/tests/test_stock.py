@@ -95,16 +95,20 @@ async def test_units_on_hand_and_in_stock_flags_are_stored_per_item_and_date(
     assert enqueued == []
 
 
-async def test_units_decide_over_a_flag_and_parquet_uploads_like_csv(
-    client: httpx.AsyncClient, make_identity: Any
+@pytest.mark.parametrize("kind", ["parquet", "xlsx"])
+async def test_units_decide_over_a_flag_in_parquet_and_xlsx_files(
+    client: httpx.AsyncClient, make_identity: Any, kind: str
 ) -> None:
     identity, headers = make_identity()
     frame = pd.DataFrame(
         {"date": ["2024-02-01", "2024-02-02"], "sku": ["A", "A"], "soh": [0.0, 3.0], "in_stock": [1, 0]}
     )
     buffer = io.BytesIO()
-    frame.to_parquet(buffer)
-    response = await _post(client, headers, buffer.getvalue(), name="stock.parquet")
+    if kind == "parquet":
+        frame.to_parquet(buffer)
+    else:
+        frame.to_excel(buffer, index=False)
+    response = await _post(client, headers, buffer.getvalue(), name=f"stock.{kind}")
     assert response.status_code == 202, response.text
     assert [(r.on_hand, r.in_stock) for r in _snapshots(identity.organization_id)] == [
         (0.0, False),

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 from common.auth import Identity, create_service_token
-from common.db import sync_session
-from common.models import Stockout
+from common.testing.plugin import write_stockouts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -41,34 +40,22 @@ async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def write_stockouts(org: uuid.UUID, *runs: tuple[str, str, str, str, str, float, float, float]) -> None:
+def _write_runs(org: uuid.UUID, *runs: tuple[str, str, str, str, str, float, float, float]) -> None:
     """Runs of (store, sku, start, end, source, probability, sales, estimated_demand), lost revenue at 2 a unit."""
-    with sync_session() as session:
-        session.add_all(
-            Stockout(
-                organization_id=org,
-                store=store,
-                sku=sku,
-                start=date.fromisoformat(start),
-                end=date.fromisoformat(end),
-                source=source,
-                probability=probability,
-                sales=sales,
-                estimated_demand=demand,
-                lost_units=demand - sales,
-                lost_revenue=2.0 * (demand - sales),
-                lost_margin=None,
-                corrected=source == "stock",
-            )
-            for store, sku, start, end, source, probability, sales, demand in runs
-        )
+    frame = pd.DataFrame(
+        runs, columns=["store", "sku", "start", "end", "source", "probability", "sales", "estimated_demand"]
+    )
+    frame["lost_units"] = frame["estimated_demand"] - frame["sales"]
+    frame["lost_revenue"] = 2.0 * frame["lost_units"]
+    frame["corrected"] = frame["source"] == "stock"
+    write_stockouts(frame.assign(organization_id=str(org)))
 
 
 @pytest.fixture
 def shop(make_identity: Any) -> tuple[Identity, dict[str, str]]:
     """An organization with four stock-outs, and another organization with one of its own."""
     identity, headers = make_identity()
-    write_stockouts(
+    _write_runs(
         identity.organization_id,
         ("S1", "A", "2024-01-01", "2024-01-07", "stock", 1.0, 3.0, 40.0),
         ("S1", "A", "2024-03-04", "2024-03-10", "inferred", 0.995, 0.0, 35.0),
@@ -76,7 +63,7 @@ def shop(make_identity: Any) -> tuple[Identity, dict[str, str]]:
         ("S2", "A", "2024-02-12", "2024-02-25", "inferred", 0.99, 0.0, 20.0),
     )
     other, _ = make_identity()
-    write_stockouts(other.organization_id, ("S1", "A", "2024-03-01", "2024-03-02", "stock", 1.0, 0.0, 500.0))
+    _write_runs(other.organization_id, ("S1", "A", "2024-03-01", "2024-03-02", "stock", 1.0, 0.0, 500.0))
     return identity, headers
 
 

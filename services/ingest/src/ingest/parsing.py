@@ -196,13 +196,15 @@ def _read_head(path: Path, compression: str | None, size: int = 65536) -> bytes:
 def _xlsx_headers(path: Path) -> list[str]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        return [str(v).strip() if v is not None else f"column_{i + 1}" for i, v in enumerate(first)]
-    finally:
-        workbook.close()
+    # Opened as a file: openpyxl refuses a path without an Excel suffix (uploads are kept as .bin).
+    with open(path, "rb") as handle:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+            return [str(v).strip() if v is not None else f"column_{i + 1}" for i, v in enumerate(first)]
+        finally:
+            workbook.close()
 
 
 def read_batches(
@@ -351,23 +353,24 @@ def _as_text(column: pa.Array) -> pa.Array:
 def _xlsx_batches(path: Path, headers: list[str]) -> Iterator[tuple[pa.Table, float]]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        total = max((sheet.max_row or 2) - 1, 1)
-        rows: list[list[str | None]] = []
-        done = 0
-        for values in sheet.iter_rows(min_row=2, values_only=True):
-            cells = [_cell_text(v) for v in values[: len(headers)]]
-            rows.append(cells + [None] * (len(headers) - len(cells)))
-            if len(rows) >= 50_000:
-                done += len(rows)
-                yield _rows_table(rows, headers), min(done / total, 1.0)
-                rows = []
-        if rows:
-            yield _rows_table(rows, headers), 1.0
-    finally:
-        workbook.close()
+    with open(path, "rb") as handle:  # as in _xlsx_headers
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            total = max((sheet.max_row or 2) - 1, 1)
+            rows: list[list[str | None]] = []
+            done = 0
+            for values in sheet.iter_rows(min_row=2, values_only=True):
+                cells = [_cell_text(v) for v in values[: len(headers)]]
+                rows.append(cells + [None] * (len(headers) - len(cells)))
+                if len(rows) >= 50_000:
+                    done += len(rows)
+                    yield _rows_table(rows, headers), min(done / total, 1.0)
+                    rows = []
+            if rows:
+                yield _rows_table(rows, headers), 1.0
+        finally:
+            workbook.close()
 
 
 def _rows_table(rows: list[list[str | None]], headers: list[str]) -> pa.Table:

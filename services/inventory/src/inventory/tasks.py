@@ -34,6 +34,7 @@ WINDOWS_PER_ITEM = 26
 def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
     from inventory.engine import (
+        STOCKOUT_TOTAL_COLUMNS,
         InventoryPolicy,
         calibrated_policy,
         protection_windows,
@@ -48,13 +49,15 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
         settings = load_settings(session.connection(), organization_id)
         policy = InventoryPolicy(**settings.inventory.model_dump())
         history = None
+        stockouts = pd.DataFrame(columns=STOCKOUT_TOTAL_COLUMNS)
         if not points.empty:
             # The engine reads the windows of history_window_days up to each item's forecast origin.
             since = points["date"].min() - pd.Timedelta(days=policy.history_window_days + 7)
             history = load_daily_units(session.connection(), organization_id, since)
+            origin = points["date"].min() - pd.Timedelta(days=1)
+            stockouts = item_stockout_totals(session.connection(), organization_id, origin)
         refresh_actual_demand(session.connection(), organization_id)
         errors = ended_windows(session.connection(), organization_id, settings.inventory.service_level)
-        stockouts = item_stockout_totals(session.connection(), organization_id)
     if points.empty:
         raise StageError("no forecasts to plan stock from")
     report(0.2)

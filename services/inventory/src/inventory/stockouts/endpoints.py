@@ -16,6 +16,8 @@ from inventory.stockouts.repository import StockoutFilter, StockoutRepository
 from inventory.stockouts.service import StockoutService
 
 router = APIRouter(tags=["inventory"])
+# A code as stored: PostgreSQL text holds no NUL character, and codes are at most 200 characters.
+Code = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
 
 
 def get_service(session: SessionDep, identity: CurrentIdentity) -> StockoutService:
@@ -35,8 +37,8 @@ ServiceDep = Annotated[StockoutService, Depends(get_service)]
 )
 async def stockouts(
     service: ServiceDep,
-    store: str | None = None,
-    sku: str | None = None,
+    store: Code = None,
+    sku: Code = None,
     source: schemas.Source | None = None,
     since: Annotated[date | None, Query(description="runs that ended on or after this date")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Connection, func, select, text
+from sqlalchemy import ColumnElement, Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.frames import read_frame
 from common.models import Stockout
-from common.sales import LAST_SALE_SQL
 
-# How far back from an organization's last sales date an item's stock-outs count in its recommendation.
+# How far back from the forecast's origin (the end of the sales history) an item's stock-outs count
+# in its recommendation.
 ITEM_HISTORY_DAYS = 365
 API_COLUMNS = (
     Stockout.store,
@@ -34,7 +34,7 @@ API_COLUMNS = (
 ITEM_TOTALS_SQL = """
     SELECT store, sku, count(*) AS stockout_count, sum(lost_units) AS lost_units,
            sum(lost_revenue) AS lost_revenue
-    FROM stockouts WHERE organization_id = %(org)s AND "end" > %(since)s
+    FROM stockouts WHERE organization_id = %(org)s AND "end" > %(since)s AND start <= %(until)s
     GROUP BY store, sku
 """
 
@@ -95,14 +95,14 @@ class StockoutRepository:
         return int(row[0]), float(row[1]), float(row[2])
 
 
-def item_stockout_totals(connection: Connection, organization_id: uuid.UUID) -> pd.DataFrame:
-    """Per store x sku: stock-outs over the last ITEM_HISTORY_DAYS of sales history, lost units and revenue."""
-    last = connection.execute(text(LAST_SALE_SQL), {"org": organization_id}).scalar()
-    if last is None:
-        return pd.DataFrame(columns=["store", "sku", "stockout_count", "lost_units", "lost_revenue"])
+def item_stockout_totals(
+    connection: Connection, organization_id: uuid.UUID, history_end: pd.Timestamp
+) -> pd.DataFrame:
+    """Per store x sku: stock-outs that ended in the ITEM_HISTORY_DAYS up to `history_end`, lost units and revenue."""
+    since = (pd.Timestamp(history_end) - pd.Timedelta(days=ITEM_HISTORY_DAYS)).date()
     return read_frame(
         connection,
         ITEM_TOTALS_SQL,
-        {"org": str(organization_id), "since": last - timedelta(days=ITEM_HISTORY_DAYS)},
+        {"org": str(organization_id), "since": since, "until": pd.Timestamp(history_end).date()},
         {"store": pa.string(), "sku": pa.string()},
     )

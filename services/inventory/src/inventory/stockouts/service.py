@@ -10,7 +10,8 @@ from common.csvsafe import CURRENCY_COLUMN, csv_line
 from common.org_settings import OrganizationSettingsRepository
 from inventory.stockouts.repository import StockoutFilter, StockoutRepository
 
-CSV_COLUMNS = (
+# The fields of a stock-out, in the order of the JSON items and the CSV columns.
+FIELDS = (
     "store",
     "sku",
     "start",
@@ -40,7 +41,7 @@ class StockoutService:
         rows = await self.repository.page(org, where, limit, offset)
         total, lost_units, lost_revenue = await self.repository.totals(org, where)
         return {
-            "items": [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows],
+            "items": [dict(zip(FIELDS, row, strict=True)) for row in rows],
             "total": total,
             "lost_units_total": lost_units,
             "lost_revenue_total": lost_revenue,
@@ -51,7 +52,7 @@ class StockoutService:
         org = self.identity.organization_id
         currency = (await self.settings.get(org)).currency
         out = io.StringIO()
-        out.write(csv_line([*CSV_COLUMNS, CURRENCY_COLUMN]))
+        out.write(csv_line([*FIELDS, CURRENCY_COLUMN]))
         for row in await self.repository.page(org, where, None, 0):
             out.write(
                 csv_line((row.store, row.sku, row.start.isoformat(), row.end.isoformat(), *row[4:], currency))
