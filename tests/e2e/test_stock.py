@@ -106,3 +106,43 @@ def test_stockouts_through_the_gateway_need_the_inventory_read_scope(shop: dict[
         assert client.get("/stockouts", headers=keys["inventory:read"]).json()["total"] == body["total"]
         refused = client.get("/stockouts", headers=keys["forecast:read"])
         assert refused.status_code == 403 and "inventory:read" in refused.json()["detail"]
+
+
+def test_a_stock_history_gives_stockouts_with_what_they_lost(platform: Any) -> None:
+    sales = generate_sales(n_stores=1, n_skus=3, days=150, n_customers=30, seed=8)
+    last = date.fromisoformat(str(sales["date"].max()))
+    out_days = [last - timedelta(days=40 - k) for k in range(4)]
+    # SKU001 sold nothing while its shelf was empty; its snapshots say 0 on hand on those days.
+    sales = sales[~((sales["sku"] == "SKU001") & sales["date"].astype(str).isin([str(d) for d in out_days]))]
+    days = [last - timedelta(days=k) for k in range(60)]
+    stock = "date,store,sku,on_hand\n" + "".join(
+        f"{day},S01,SKU001,{0 if day in out_days else 25}\n" for day in sorted(days)
+    )
+    with httpx.Client(base_url=platform.base_url, timeout=120) as client:
+        email = "stockouts-forecast@shop.example"
+        assert (
+            client.post(
+                "/auth/register", json={"email": email, "password": "password-123", "name": "Shelf"}
+            ).status_code
+            == 201
+        )
+        tokens = client.post("/auth/login", json={"email": email, "password": "password-123"}).json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        for path, body in (("/upload-sales", sales.to_csv(index=False)), ("/upload-stock", stock)):
+            response = _upload(client, path, headers, body)
+            assert response.status_code == 202, response.text
+            job = _wait_for_job(client, response.json()["job_id"], headers)
+            assert job["status"] == "succeeded" and job["stages"]["forecasting"]["status"] == "succeeded", job
+        found = client.get("/stockouts", headers=headers, params={"source": "stock"}).json()
+    assert found["total"] == 1
+    run = found["items"][0]
+    assert (run["store"], run["sku"], run["start"], run["end"]) == (
+        "S01",
+        "SKU001",
+        str(out_days[0]),
+        str(out_days[-1]),
+    )
+    assert run["probability"] == 1.0 and run["sales"] == 0.0
+    assert run["lost_units"] > 0 and run["estimated_demand"] == pytest.approx(run["lost_units"])
+    assert run["lost_revenue"] > 0
+    assert found["lost_units_total"] == pytest.approx(run["lost_units"])

@@ -4,7 +4,9 @@ A period the item was out of stock for (part of) sold what the shelf allowed, no
 wanted: its sales are a lower bound on demand. The demand model therefore learns only from
 uncensored periods (their sales are NaN to it, see `Censoring.masked`) and the local candidates see
 censored periods imputed from it (`corrected_history`): the sales of the in-stock part plus the
-model's demand for the out-of-stock part. Without stock data, a run of zero sales the item's own
+model's demand for the out-of-stock part. The model's lags and levels read censored periods as
+unknown rather than imputed: a second fit on imputed lags cost a fit and scored no better. Without
+stock data, a run of zero sales the item's own
 predictive distribution makes improbable (P < INFERENCE_THRESHOLD under a negative binomial with
 the model's mean) is an inferred stock-out; a run reaching the end of history (no sale since: a
 dormant or discontinued item) never is. Organisation setting "flag" reports inferred stock-outs,
