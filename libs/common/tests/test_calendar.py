@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from common.calendar import COLUMNS, calendar_events, country_code, family_of, subdivision_code
+from common.calendar import COLUMNS, calendar_events, country_code, family_of, own_family, subdivision_code
 
 YEAR_2025 = (date(2025, 1, 1), date(2025, 12, 31))
 
@@ -74,6 +74,8 @@ def test_the_same_holiday_in_different_years_is_one_family() -> None:
     assert sorted(christmas["start"].dt.date.astype(str)) == ["2022-12-25", "2022-12-26", "2023-12-25"]
     assert set(christmas["kind"]) == {"public", "observed"}
     assert family_of("New Year's Day (observed)") == "new-years-day"
+    assert own_family("Spring Sale", "Campaign ") == own_family("Autumn Sale", "campaign") == "own:campaign"
+    assert own_family(" Street Festival", None) == own_family("street festival", "") == "own:street festival"
 
 
 def test_only_events_overlapping_the_range_and_bad_input_named() -> None:

@@ -94,3 +94,45 @@ def test_stores_gain_their_place_and_events_are_kept_once(servers: Any) -> None:
     command.downgrade(alembic_config(sqlalchemy_url), "0014")
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT code FROM stores").fetchall() == [("S1",)]
+
+
+def test_stock_history_tables_keyed_by_item_and_date_down_and_up(servers: Any) -> None:
+    url = fresh_database(servers.database_url)
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    upgrade(sqlalchemy_url)
+    org = uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO stock_snapshots (organization_id, date, store, sku, on_hand, in_stock)"
+            " VALUES (%s, '2026-01-05', 'S1', 'a', 0, false)",
+            (org,),
+        )
+        try:
+            conn.execute(
+                "INSERT INTO stock_snapshots (organization_id, date, store, sku, on_hand, in_stock)"
+                " VALUES (%s, '2026-01-05', 'S1', 'a', 4, true)",
+                (org,),
+            )
+        except psycopg.errors.UniqueViolation:
+            pass
+        else:
+            raise AssertionError("two snapshots of one item and date were stored")
+        conn.execute(
+            'INSERT INTO stockouts (organization_id, store, sku, start, "end", source, probability, sales,'
+            " estimated_demand, lost_units, lost_revenue) VALUES (%s, 'S1', 'a', '2026-01-05', '2026-01-07',"
+            " 'stock', 1, 0, 6, 6, 12)",
+            (org,),
+        )
+        row = conn.execute("SELECT id, corrected, computed_at IS NOT NULL FROM stockouts").fetchone()
+        assert row is not None and row[0] >= 1 and row[1:] == (False, True)
+        assert conn.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'products' AND column_name = 'on_hand_updated_at'"
+        ).fetchone() == (1,)
+    command.downgrade(alembic_config(sqlalchemy_url), "0014")
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('stockouts'), to_regclass('stock_snapshots')").fetchone() == (
+            None,
+            None,
+        )
+    upgrade(sqlalchemy_url)

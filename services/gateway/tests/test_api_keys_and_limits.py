@@ -119,3 +119,27 @@ async def test_repeated_failed_logins_are_throttled_per_account(gateway: httpx.A
         ).status_code == 401
     blocked = await gateway.post("/auth/login", json={"email": email, "password": "password-123"})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+async def test_calendar_keys_read_or_change_the_calendar_and_nothing_else(gateway: httpx.AsyncClient) -> None:
+    from gateway.proxy import owning_service
+
+    assert {owning_service(p) for p in ("/upload-stores", "/stores/S1", "/upload-events", "/events/7")} == {
+        "ingest"
+    }
+    owner = await _owner(gateway)
+    keys = {}
+    for scope in ("calendar:read", "calendar:write"):
+        created = await gateway.post("/api-keys", headers=owner, json={"name": scope, "scopes": [scope]})
+        assert created.status_code == 201, created.text
+        keys[scope] = {"X-API-Key": created.json()["key"]}
+    events = {"file": ("events.csv", b"name,start\nFair,2025-05-01\n", "text/csv")}
+    async with await _service("ingest.main") as ingest:
+        assert (await ingest.get("/events", headers=keys["calendar:read"])).status_code == 200
+        denied = await ingest.post("/upload-events", headers=keys["calendar:read"], files=events)
+        assert denied.status_code == 403 and "calendar:write" in denied.json()["detail"]
+        uploaded = await ingest.post("/upload-events", headers=keys["calendar:write"], files=events)
+        assert uploaded.status_code == 202, uploaded.text
+        sales = {"file": ("sales.csv", b"date,sku,quantity,unit_price\n2025-01-01,A,1,1\n", "text/csv")}
+        refused = await ingest.post("/upload-sales", headers=keys["calendar:write"], files=sales)
+        assert refused.status_code == 403 and "sales:write" in refused.json()["detail"]

@@ -108,3 +108,43 @@ def _stage_statuses(job_id: str) -> dict[str, str]:
             text("SELECT stages FROM upload_jobs WHERE id = :j"), {"j": uuid.UUID(job_id)}
         ).scalar_one()
     return {name: entry["status"] for name, entry in stages.items()}
+
+
+async def test_the_stockouts_setting_is_flag_or_correct_and_a_change_reruns_forecasting(
+    gateway: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, owner = make_identity()
+    defaults = (await gateway.get("/settings", headers=owner)).json()
+    assert defaults["stockouts"] == "flag"
+
+    def stages(job_id: str) -> dict[str, str]:
+        with sync_session() as session:
+            job = session.execute(
+                text("SELECT stages FROM upload_jobs WHERE id = :j"), {"j": uuid.UUID(job_id)}
+            ).scalar_one()
+        return {name: entry["status"] for name, entry in job.items()}
+
+    queued = sync_redis().llen("forecasting")
+    saved = await gateway.put("/settings", headers=owner, json={**defaults, "stockouts": "correct"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["settings"]["stockouts"] == "correct"
+    assert (await gateway.get("/settings", headers=owner)).json()["stockouts"] == "correct"
+    # Forecasting runs first; pricing and inventory wait for it.
+    assert stages(saved.json()["job_id"]) == {
+        "ingest": "skipped",
+        "forecasting": "queued",
+        "segmentation": "skipped",
+        "pricing": "queued",
+        "inventory": "queued",
+    }
+    assert sync_redis().llen("forecasting") == queued + 1
+    # The same value again changes nothing the demand model learns from.
+    again = await gateway.put("/settings", headers=owner, json={**defaults, "stockouts": "correct"})
+    assert stages(again.json()["job_id"])["forecasting"] == "skipped"
+    bad = await gateway.put("/settings", headers=owner, json={"stockouts": "ignore"})
+    assert bad.status_code == 422 and "stockouts" in bad.json()["detail"], bad.json()
+    with sync_session() as session:
+        stored = session.execute(
+            text("SELECT settings FROM organizations WHERE id = :o"), {"o": identity.organization_id}
+        ).scalar_one()
+    assert stored["stockouts"] == "correct"

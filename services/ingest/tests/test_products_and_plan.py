@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,22 +12,6 @@ from sqlalchemy import text
 from common.db import sync_session
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture
-async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
-    from ingest.main import app
-
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as c:
-        yield c
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """The tasks an upload starts (captured instead of sent)."""
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr("ingest.service.enqueue", lambda name, *args: sent.append((name, *args)))
-    return sent
 
 
 def _rows(sql: str, **params: Any) -> list[Any]:

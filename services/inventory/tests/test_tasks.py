@@ -16,7 +16,8 @@ from common.db import sync_session
 from common.frames import write_frame
 from common.jobs import initial_stages, stage_entry
 from common.models import UploadJob
-from common.testing.plugin import write_sales_lines
+from common.sales import load_daily_units
+from common.testing.plugin import write_sales_lines, write_stockouts
 from inventory import tasks
 
 END = pd.Timestamp("2026-10-31")
@@ -115,14 +116,19 @@ async def _item(client: httpx.AsyncClient, headers: dict[str, str], sku: str) ->
     return next(i for i in items["items"] if i["sku"] == sku)
 
 
+def _four_weeks_of_sales(make_identity: Any) -> tuple[uuid.UUID, dict[str, str]]:
+    """A new organization that sold 10 a day of every item for four weeks up to END, forecast from END."""
+    identity, headers = make_identity()
+    write_sales_lines(_daily_sales(identity.organization_id, END - pd.Timedelta(days=27), END, 10.0))
+    _write_forecast(identity.organization_id, END)
+    return identity.organization_id, headers
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_windows_recorded_then_ended_windows_widen_the_spread(
     client: httpx.AsyncClient, make_identity: Any
 ) -> None:
-    identity, headers = make_identity()
-    org = identity.organization_id
-    write_sales_lines(_daily_sales(org, END - pd.Timedelta(days=27), END, 10.0))
-    _write_forecast(org, END)
+    org, headers = _four_weeks_of_sales(make_identity)
 
     # First run: no history, so factor 1; one window per item from the origin over 7 + 7 days.
     _run(org)
@@ -227,3 +233,70 @@ async def test_the_purchase_order_csv_names_the_currency_in_a_last_column(
     header = answer.text.splitlines()[0]
     # Partners read these columns by name or place: all of them stay, the currency comes last.
     assert header == ",".join(f'"{c}"' for c in [*PURCHASE_ORDER_COLUMNS, "currency"])
+
+
+def _runs(org: uuid.UUID, *runs: tuple[str, pd.Timestamp, pd.Timestamp, str, float, float, bool]) -> None:
+    """Stock-out runs of (sku, start, end, source, sales, estimated_demand, corrected) in S1, at 3.5 a unit."""
+    frame = pd.DataFrame(
+        runs, columns=["sku", "start", "end", "source", "sales", "estimated_demand", "corrected"]
+    ).assign(organization_id=str(org), store="S1", probability=1.0)
+    frame["start"], frame["end"] = frame["start"].dt.date, frame["end"].dt.date
+    frame["lost_units"] = frame["estimated_demand"] - frame["sales"]
+    frame["lost_revenue"] = 3.5 * frame["lost_units"]
+    write_stockouts(frame)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_corrected_stockouts_count_their_estimated_demand_and_items_say_what_running_out_cost(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    org, headers = _four_weeks_of_sales(make_identity)
+    _run(org)
+
+    # The next two weeks sell 20 a day. P00 ran out on days 3-7 and sold 2 units over them; the
+    # forecasting worker estimated 110 units of demand for the run and corrected it. P01 sold
+    # nothing on days 3-4, a stock-out inferred but only flagged (not corrected). P02 ran out
+    # more than a year before the history ends.
+    day = pd.Timedelta(days=1)
+    window = _daily_sales(org, END + day, END + 14 * day, 20.0)
+    offset = (pd.to_datetime(window["date"]) - END).dt.days
+    window.loc[(window["sku"] == "P00") & offset.between(3, 7), "quantity"] = 0.4
+    window = window[~((window["sku"] == "P01") & offset.between(3, 4))]
+    write_sales_lines(window)
+    _runs(
+        org,
+        ("P00", END + 3 * day, END + 7 * day, "stock", 2.0, 110.0, True),
+        ("P01", END + 3 * day, END + 4 * day, "inferred", 0.0, 40.0, False),
+        ("P02", END - 400 * day, END - 390 * day, "stock", 0.0, 50.0, True),
+    )
+    later = END + 14 * day
+    _write_forecast(org, later)
+    _run(org)
+
+    # Calibration: P00's window counts 9 days of sales and the run's 110 in place of its 2 units.
+    ended = _windows(org).query("origin_date == @END.date()").set_index("sku")["actual"]
+    assert ended["P00"] == pytest.approx(9 * 20.0 + 110.0)
+    assert ended["P01"] == pytest.approx(12 * 20.0)  # a flagged run leaves the sales as they were
+    assert ended.drop(index=["P00", "P01"]).to_numpy() == pytest.approx(280.0)
+    # The own-history input: each day of the corrected run carries its share of the estimate.
+    with sync_session() as session:
+        history = load_daily_units(session.connection(), org, END + day)
+    p00 = history[history["sku"] == "P00"].set_index("date")["quantity"]
+    assert len(p00) == 14 and p00.sum() == pytest.approx(290.0)
+    assert p00[END + 3 * day] == pytest.approx(22.0) and p00[END + 8 * day] == 20.0
+    assert (END + 3 * day) not in set(history.loc[history["sku"] == "P01", "date"])
+
+    # Each recommendation says how often its item ran out over the last 365 days, and the cost.
+    assert (await _item(client, headers, "P00"))["stockouts"] == {
+        "count": 1,
+        "lost_units": 108.0,
+        "lost_revenue": 378.0,
+    }
+    assert (await _item(client, headers, "P01"))["stockouts"] == {
+        "count": 1,
+        "lost_units": 40.0,
+        "lost_revenue": 140.0,
+    }
+    nothing = {"count": 0, "lost_units": 0.0, "lost_revenue": 0.0}
+    assert (await _item(client, headers, "P02"))["stockouts"] == nothing
+    assert (await _item(client, headers, "P03"))["stockouts"] == nothing

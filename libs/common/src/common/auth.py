@@ -48,21 +48,29 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 # What each scope lets a caller do; API keys carry a subset, user roles imply theirs.
 SCOPES: dict[str, str] = {
-    "sales:write": "upload sales, products and plans",
+    "sales:write": "upload sales, products, plans and stock history",
     "sales:read": "read sales history",
     "jobs:read": "read upload jobs and their error reports",
     "forecast:read": "read forecasts",
     "segments:read": "read customer segments and export customers",
     "pricing:read": "read pricing suggestions and simulate prices",
-    "inventory:read": "read inventory recommendations and purchase orders",
+    "inventory:read": "read inventory recommendations, purchase orders and stock-outs",
     "scenarios:read": "read price and promotion scenarios",
     "scenarios:write": "create and delete scenarios (adopting one also needs sales:write)",
+    "calendar:read": "read stores and events (holidays, retail events, the retailer's own)",
+    "calendar:write": "upload and change stores and events",
 }
 READ_SCOPES = frozenset(s for s in SCOPES if s.endswith(":read"))
 ROLE_SCOPES: dict[str, frozenset[str]] = {"owner": frozenset(SCOPES), "analyst": READ_SCOPES}
 # Function-level authorization (OWASP API5) in one table: (method, path prefix) -> scope needed.
 # Every data route of every service is covered here; the first match wins.
 POLICY: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/upload-stores", "calendar:write"),
+    ("POST", "/upload-events", "calendar:write"),
+    ("PUT", "/stores", "calendar:write"),
+    ("DELETE", "/events", "calendar:write"),
+    ("GET", "/stores", "calendar:read"),
+    ("GET", "/events", "calendar:read"),
     ("POST", "/upload-", "sales:write"),
     ("GET", "/jobs", "jobs:read"),
     ("GET", "/sales", "sales:read"),
@@ -70,6 +78,7 @@ POLICY: tuple[tuple[str, str, str], ...] = (
     ("GET", "/customer-segments", "segments:read"),
     ("GET", "/pricing-suggestions", "pricing:read"),
     ("GET", "/inventory-recommendations", "inventory:read"),
+    ("GET", "/stockouts", "inventory:read"),
     ("GET", "/scenarios", "scenarios:read"),
     ("POST", "/scenarios", "scenarios:write"),
     ("DELETE", "/scenarios", "scenarios:write"),

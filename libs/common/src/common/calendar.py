@@ -40,6 +40,8 @@ COLUMNS = (
     "key",
 )
 DEFAULT_COUNTRY = "US"
+# The years the calendar answers for (retail events and the holidays package's rules are modern).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 # `holidays` accepts UK as an alias of GB, but ISO 3166-1 has only reserved it: stores say GB.
 _NOT_ISO = {"UK": "GB"}
 
@@ -179,7 +181,7 @@ _BACK_TO_SCHOOL: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 
 @dataclass(frozen=True)
 class RetailEvent:
-    """A built-in retail event: how to find its first day in a year, where, and its window."""
+    """A built-in one-day retail event: how to find its day in a year, where, and its window."""
 
     name: str
     kind: str
@@ -187,7 +189,6 @@ class RetailEvent:
     first_day: Callable[[int, str], date]
     days_before: int
     days_after: int
-    length_days: int = 1
 
 
 RETAIL_EVENTS: tuple[RetailEvent, ...] = (
@@ -246,11 +247,11 @@ def country_code(value: str) -> str:
     """The ISO 3166-1 alpha-2 code `value` names (case and spaces ignored), or ValueError saying why."""
     code = str(value).strip().upper()
     if code in _NOT_ISO:
-        raise ValueError(f"country {value!r} is not an ISO 3166-1 alpha-2 code; use {_NOT_ISO[code]}")
+        raise ValueError(f"country {value!r} is not an ISO 3166-1 alpha-2 code; expected {_NOT_ISO[code]}")
     if code not in supported_countries():
         raise ValueError(
-            f"country {value!r} is not a supported ISO 3166-1 alpha-2 code; expected two letters "
-            "such as US, GB or DE (any country the holidays package knows)"
+            f"country {value!r} is not a supported country code; expected an ISO 3166-1 alpha-2 "
+            "code such as US, GB or DE (any country the holidays package knows)"
         )
     return code
 
@@ -265,7 +266,7 @@ def subdivision_code(country: str, value: str | None) -> str | None:
     if wanted.casefold() in known:
         return known[wanted.casefold()]
     codes = ", ".join(supported_countries()[country][:20]) or "none"
-    raise ValueError(f"subdivision {value!r} is not one of {country}'s; expected one of {codes}")
+    raise ValueError(f"subdivision {value!r} is not one of {country}'s; expected one of {country}'s: {codes}")
 
 
 @cache
@@ -284,6 +285,16 @@ def family_of(name: str) -> str:
     base = re.sub(r"\((observed|estimated|substituted)\)|\bobserved\b", " ", name, flags=re.IGNORECASE)
     base = unicodedata.normalize("NFKC", base.replace("'", "").replace("’", "")).casefold()
     return re.sub(r"[\W_]+", "-", base).strip("-") or "event"
+
+
+def own_family(name: str, kind: str | None) -> str:
+    """The family of one of the retailer's own events: `own:` and its kind, or its name without one.
+
+    Events of one kind (every `campaign`) share what the demand model learns of them; an event
+    without a kind is its own family, across the years it recurs.
+    """
+    given = (kind or "").strip()
+    return "own:" + (given or name.strip()).casefold()
 
 
 @lru_cache(maxsize=256)
@@ -320,10 +331,9 @@ def _retail(country: str, subdivision: str | None, years: tuple[int, ...]) -> It
     for year in years:
         for event in RETAIL_EVENTS:
             if event.countries is None or country in event.countries:
-                first = event.first_day(year, country)
-                last = first + timedelta(days=event.length_days - 1)
+                day = event.first_day(year, country)
                 yield _Occurrence(
-                    event.name, event.kind, "retail", first, last, event.days_before, event.days_after
+                    event.name, event.kind, "retail", day, day, event.days_before, event.days_after
                 )
         if country in _WESTERN or country in _ORTHODOX_EASTER:
             yield _easter_event(country, subdivision, year)
@@ -351,6 +361,8 @@ def calendar_events(country: str, subdivision: str | None, start: date, end: dat
     subdivision = subdivision_code(country, subdivision)
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
+    if start < FIRST_DATE or end > LAST_DATE:
+        raise ValueError(f"the calendar covers {FIRST_DATE} to {LAST_DATE}; asked for {start} to {end}")
     # One year either side: an occurrence that started last year (or Easter's Good Friday) overlaps.
     years = tuple(range(start.year - 1, end.year + 2))
     place = f"{country}-{subdivision}" if subdivision else country

@@ -54,7 +54,8 @@ def write_frame(connection: Connection, table: str, frame: pd.DataFrame, columns
     sink = io.BytesIO()
     pacsv.write_csv(arrow, sink, write_options=pacsv.WriteOptions(include_header=False))
     data = sink.getbuffer()
-    column_list = ", ".join(columns)
+    # Quoted: some columns are SQL keywords (stockouts' "end").
+    column_list = ", ".join(f'"{c}"' for c in columns)
     with (
         _cursor(connection) as cursor,
         cursor.copy(f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy,

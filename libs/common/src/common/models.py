@@ -200,6 +200,8 @@ class Product(Base):
     price: Mapped[float | None] = mapped_column(Double)
     unit_cost: Mapped[float | None] = mapped_column(Double)
     on_hand: Mapped[float | None] = mapped_column(Double)
+    # When a products file last gave on_hand; a stock snapshot uploaded later supersedes it.
+    on_hand_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_order: Mapped[float | None] = mapped_column(Double)
     lead_time_days: Mapped[float | None] = mapped_column(Double)
     min_order_qty: Mapped[float | None] = mapped_column(Double)
@@ -254,6 +256,46 @@ class SalesLine(Base):
     # Free lines are kept but left out of the average price paid (common.sales).
     is_zero_price: Mapped[bool | None] = mapped_column(Boolean, Computed("unit_price = 0", persisted=True))
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class StockSnapshot(Base):
+    """An item's end-of-day stock on one date; a later upload of the same key replaces it."""
+
+    __tablename__ = "stock_snapshots"
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    store: Mapped[str] = mapped_column(Text, primary_key=True)
+    sku: Mapped[str] = mapped_column(Text, primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # NULL when the file gave only an in_stock flag; otherwise in_stock is on_hand > 0.
+    on_hand: Mapped[float | None] = mapped_column(Double)
+    in_stock: Mapped[bool] = mapped_column(Boolean)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Stockout(Base):
+    """A run of days an item was out of stock (seen in snapshots, or inferred) and what it lost."""
+
+    __tablename__ = "stockouts"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    store: Mapped[str] = mapped_column(Text)
+    sku: Mapped[str] = mapped_column(Text)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    probability: Mapped[float] = mapped_column(Double)
+    sales: Mapped[float] = mapped_column(Double)
+    estimated_demand: Mapped[float] = mapped_column(Double)
+    lost_units: Mapped[float] = mapped_column(Double)
+    lost_revenue: Mapped[float] = mapped_column(Double)
+    lost_margin: Mapped[float | None] = mapped_column(Double)
+    corrected: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("source IN ('stock', 'inferred')", name="source"),
+        Index("ix_stockouts_org_item_start", "organization_id", "store", "sku", "start"),
+    )
 
 
 class CustomerIdentity(TimestampMixin, Base):
@@ -450,6 +492,8 @@ __all__ = [
     "RefreshToken",
     "SalesLine",
     "SegmentRun",
+    "StockSnapshot",
+    "Stockout",
     "Store",
     "UploadError",
     "UploadJob",

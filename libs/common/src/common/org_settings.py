@@ -1,4 +1,5 @@
-"""What a retailer can set for their organization: privacy, pricing guardrails, inventory policy.
+"""What a retailer can set for their organization: privacy, pricing guardrails, inventory policy,
+what to do with inferred stock-outs.
 
 Stored as JSON in `organizations.settings`; the workers read them before each run and hand them
 to the engines as parameters (the engines validate the values again).
@@ -65,6 +66,10 @@ class OrganizationSettings(BaseModel):
     pricing: PricingGuardrails = Field(default_factory=PricingGuardrails)
     pricing_categories: dict[str, CategoryGuardrails] = Field(default_factory=dict, max_length=500)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
+    # Stock-outs inferred from improbable runs of zero sales (no stock history says so) are
+    # reported either way; "correct" also treats them as censored when the demand model learns.
+    # Periods the stock history shows out of stock are always corrected.
+    stockouts: Literal["flag", "correct"] = "flag"
 
     def pricing_category_overrides(self) -> dict[str, dict[str, Any]]:
         """Per-category guardrail overrides as plain dicts of the fields that were set."""

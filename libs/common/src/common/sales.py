@@ -31,18 +31,49 @@ DAILY_SALES_SQL = """
     ORDER BY s.store, s.sku, s.date
 """
 
-# Net units per store x sku and day from `since` on: the inventory engine's own-history input.
-DAILY_UNITS_SQL = """
-    SELECT store, sku, date, sum(quantity) AS quantity
-    FROM sales_lines
-    WHERE organization_id = %(org)s AND is_product AND date >= %(since)s
-    GROUP BY store, sku, date
+# Demand on each day of a corrected stock-out run `o` (its rows in `stockouts`): the run's estimated
+# demand spread evenly over its days, so any part of a run counts in proportion to its days.
+# (The runs of an item do not overlap: the forecasting worker writes one per censored stretch.)
+STOCKOUT_DAY_DEMAND = 'o.estimated_demand / (o."end" - o.start + 1)'
+
+# Corrected demand per store x sku and day from `since` on, the inventory engine's own-history
+# input: net units sold, except on the days of a corrected stock-out, where the shelf capped the
+# sales, which count the run's estimated demand instead (STOCKOUT_DAY_DEMAND).
+DAILY_UNITS_SQL = f"""
+    WITH censored AS MATERIALIZED (
+        SELECT o.store, o.sku, CAST(d.day AS date) AS date, sum({STOCKOUT_DAY_DEMAND}) AS quantity
+        FROM stockouts o
+        CROSS JOIN LATERAL generate_series(
+            GREATEST(o.start, CAST(%(since)s AS date)), o."end", interval '1 day') AS d(day)
+        WHERE o.organization_id = %(org)s AND o.corrected AND o."end" >= %(since)s
+        GROUP BY 1, 2, 3
+    )
+    SELECT s.store, s.sku, s.date, sum(s.quantity) AS quantity
+    FROM sales_lines s
+    WHERE s.organization_id = %(org)s AND s.is_product AND s.date >= %(since)s
+      AND NOT EXISTS (SELECT 1 FROM censored c WHERE c.store = s.store AND c.sku = s.sku AND c.date = s.date)
+    GROUP BY s.store, s.sku, s.date
+    UNION ALL
+    SELECT store, sku, date, quantity FROM censored
 """
 
+# The product master, with each item's current stock: its latest stock snapshot (by date) unless a
+# products file gave on_hand after that snapshot was uploaded. A snapshot with only an in_stock
+# flag says 0 when out of stock, and leaves the product master's figure when in stock.
 PRODUCTS_SQL = """
-    SELECT store, sku, name, category, price, unit_cost, on_hand, on_order, lead_time_days,
-           min_order_qty, pack_size, supplier
-    FROM products WHERE organization_id = %(org)s AND is_product
+    SELECT p.store, p.sku, p.name, p.category, p.price, p.unit_cost,
+           CASE WHEN snap.date IS NOT NULL
+                     AND (p.on_hand_updated_at IS NULL OR snap.updated_at > p.on_hand_updated_at)
+                THEN COALESCE(snap.on_hand, CASE WHEN snap.in_stock THEN p.on_hand ELSE 0 END)
+                ELSE p.on_hand END AS on_hand,
+           p.on_order, p.lead_time_days, p.min_order_qty, p.pack_size, p.supplier
+    FROM products p
+    LEFT JOIN LATERAL (
+        SELECT s.date, s.on_hand, s.in_stock, s.updated_at FROM stock_snapshots s
+        WHERE s.organization_id = p.organization_id AND s.store = p.store AND s.sku = p.sku
+        ORDER BY s.date DESC LIMIT 1
+    ) snap ON true
+    WHERE p.organization_id = %(org)s AND p.is_product
 """
 
 # An organization's last sales date of a product: one index probe per listed item (sales_lines'
@@ -72,7 +103,7 @@ def load_daily_sales(connection: Connection, organization_id: uuid.UUID) -> pd.D
 
 
 def load_daily_units(connection: Connection, organization_id: uuid.UUID, since: pd.Timestamp) -> pd.DataFrame:
-    """An organization's net units per store x sku and day, from `since` on."""
+    """An organization's demand per store x sku and day from `since` on: net units, estimated where out of stock."""
     frame = read_frame(
         connection,
         DAILY_UNITS_SQL,

@@ -31,12 +31,18 @@ ROUTES: dict[str, str] = {
     "/upload-sales": "ingest",
     "/upload-products": "ingest",
     "/upload-plan": "ingest",
+    "/upload-stores": "ingest",
+    "/upload-events": "ingest",
+    "/stores": "ingest",
+    "/events": "ingest",
+    "/upload-stock": "ingest",
     "/jobs": "ingest",
     "/sales": "ingest",
     "/forecast": "forecasting",
     "/customer-segments": "segmentation",
     "/pricing-suggestions": "pricing",
     "/inventory-recommendations": "inventory",
+    "/stockouts": "inventory",
     "/scenarios": "forecasting",
 }
 # accept-encoding is not forwarded: the gateway compresses once, for the client.

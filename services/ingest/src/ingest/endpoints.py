@@ -1,4 +1,4 @@
-"""Ingest API: sales uploads, jobs and their error reports, sales history."""
+"""Ingest API: sales, products, plan and stock uploads, jobs and their error reports, sales history."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from common.errors import AppError
 from common.models import UploadJob
 from common.settings import get_settings
 from ingest import schemas
-from ingest.service import PLAN, PRODUCTS, SALES, IngestService, UploadKind, UploadOptions
+from ingest.service import IngestService, UploadOptions
+from ingest.upload_kinds import PLAN, PRODUCTS, SALES, STOCK, UploadKind
 
 router = APIRouter(tags=["ingest"])
 
@@ -36,14 +37,16 @@ def get_stream_service(session: StreamSessionDep, identity: CurrentIdentity) -> 
 StreamServiceDep = Annotated[IngestService, Depends(get_stream_service)]
 
 
-def _check_declared_size(request: Request) -> None:
+def check_declared_size(request: Request) -> None:
+    """413 before reading a body whose declared length is over the upload limit."""
     limit = get_settings().max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
         raise AppError(f"the upload is larger than the limit of {limit:,} bytes", 413)
 
 
-def _multipart_body(what: str) -> dict[str, Any]:
+def multipart_body(what: str) -> dict[str, Any]:
+    """The OpenAPI description of an upload's multipart body (a file of `what`, an optional mapping)."""
     # The body is parsed as it streams in (ingest.receiving), so FastAPI cannot describe it.
     return {
         "requestBody": {
@@ -74,7 +77,7 @@ def _multipart_body(what: str) -> dict[str, Any]:
     }
 
 
-_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "model": schemas.UploadPreview,
         "description": "dry run preview, or the earlier job of an identical file",
@@ -109,7 +112,7 @@ async def _upload(
     horizon_days: int | None,
     job_id: uuid.UUID | None,
 ) -> JSONResponse:
-    _check_declared_size(request)
+    check_declared_size(request)
     if not dry_run:
         require_owner(identity)
     options = UploadOptions(on_error=on_error, dry_run=dry_run, horizon_days=horizon_days, job_id=job_id)
@@ -121,8 +124,8 @@ async def _upload(
     "/upload-sales",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("sales lines"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("sales lines"),
 )
 async def upload_sales(
     request: Request,
@@ -166,8 +169,8 @@ async def upload_sales(
     "/upload-products",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("the product master"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("the product master"),
 )
 async def upload_products(
     request: Request,
@@ -202,8 +205,8 @@ async def upload_products(
     "/upload-plan",
     status_code=202,
     response_model=schemas.UploadAccepted,
-    responses=_UPLOAD_RESPONSES,
-    openapi_extra=_multipart_body("planned prices and promotions"),
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("planned prices and promotions"),
 )
 async def upload_plan(
     request: Request,
@@ -231,6 +234,45 @@ async def upload_plan(
         dry_run=dry_run,
         on_error=on_error,
         horizon_days=horizon_days,
+        job_id=job_id,
+    )
+
+
+@router.post(
+    "/upload-stock",
+    status_code=202,
+    response_model=schemas.UploadAccepted,
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=multipart_body("end-of-day stock per store, sku and date"),
+)
+async def upload_stock(
+    request: Request,
+    service: ServiceDep,
+    identity: CurrentIdentity,
+    dry_run: DryRun = False,
+    on_error: OnError = "reject",
+    job_id: JobId = None,
+) -> Any:
+    """Upload stock history: each item's end-of-day stock per date (stored whole or not at all).
+
+    Columns: date, sku, store (default store when absent), and `on_hand` (units on hand at the end
+    of the day, 0 or more; recognised as stock, soh, qty_on_hand, inventory, stock_level, ...) or
+    an `in_stock` flag (0/1, true/false, yes/no) where the units are not known; where both are
+    given the units decide (in stock = more than 0 on hand). Same header recognition and
+    validation as sales. Stored in one transaction (a later snapshot of a store, sku and date
+    replaces it). The latest snapshot of an item is its current stock for inventory unless a
+    products file uploaded later gives its on_hand. Then forecasting runs again (periods out of
+    stock are censored: their sales are a lower bound of demand), and pricing and inventory after
+    it; skipped when there are no sales.
+    """
+    return await _upload(
+        request,
+        service,
+        identity,
+        STOCK,
+        dry_run=dry_run,
+        on_error=on_error,
+        horizon_days=None,
         job_id=job_id,
     )
 

@@ -20,6 +20,7 @@ from common.frames import write_frame
 from common.models import UploadJob
 from common.org_settings import load_settings
 from common.sales import LAST_SALE_SQL
+from ingest.stock import LOADED_STOCK_COLUMNS
 from ingest.validation import PRODUCT_NUMBERS, STAGED_COLUMNS
 
 # Settings the staging table's job_id / organization_id defaults read (see migration 0003).
@@ -46,6 +47,26 @@ LOADED_PRODUCTS_COLUMNS = ("row_no", "store", "sku", *PRODUCT_COLUMNS, "is_produ
 LOADED_PLAN_DEFINITION = """row_no bigint, store text, sku text, date date, unit_price double precision,
     promotion double precision, feature double precision, display double precision"""
 LOADED_PLAN_COLUMNS = ("row_no", "store", "sku", "date", *PLAN_COLUMNS)
+LOADED_STOCK_DEFINITION = (
+    "row_no bigint, store text, sku text, date date, on_hand double precision, in_stock boolean"
+)
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """The temporary table a products, plan or stock file is loaded into: its name, definition, COPY columns."""
+
+    name: str
+    definition: str
+    columns: tuple[str, ...]
+
+
+# By upload kind (ingest.service.UploadKind.name).
+LOADED = {
+    "products": LoadedTable("loaded_products", LOADED_PRODUCTS_DEFINITION, LOADED_PRODUCTS_COLUMNS),
+    "plan": LoadedTable("loaded_plan", LOADED_PLAN_DEFINITION, LOADED_PLAN_COLUMNS),
+    "stock": LoadedTable("loaded_stock", LOADED_STOCK_DEFINITION, LOADED_STOCK_COLUMNS),
+}
 
 LINE_COLUMNS = """organization_id, store, sku, date, transaction_id, line_no, quantity, unit_price,
     customer_id, product_name, category, promotion, regular_price, feature, display, tpr_only, is_product"""
@@ -170,17 +191,10 @@ class IngestRepository:
         raw = await raw_connection(self.session)
         await raw.copy_to_table("staged_sales", source=csv_chunks, columns=list(STAGED_COLUMNS), format="csv")
 
-    async def copy_products(self, csv_chunks: AsyncIterator[bytes]) -> None:
-        """COPY a products file's rows (LOADED_PRODUCTS_COLUMNS) into loaded_products for upsert_products."""
-        await self._copy_into_temporary(
-            "loaded_products", LOADED_PRODUCTS_DEFINITION, LOADED_PRODUCTS_COLUMNS, csv_chunks
-        )
-
-    async def copy_plan(self, csv_chunks: AsyncIterator[bytes]) -> None:
-        """COPY a plan file's rows (LOADED_PLAN_COLUMNS) into loaded_plan for upsert_plan."""
-        await self._copy_into_temporary(
-            "loaded_plan", LOADED_PLAN_DEFINITION, LOADED_PLAN_COLUMNS, csv_chunks
-        )
+    async def copy_loaded(self, kind: str, csv_chunks: AsyncIterator[bytes]) -> None:
+        """COPY a products, plan or stock file's rows (LOADED[kind].columns) into its temporary table."""
+        table = LOADED[kind]
+        await self._copy_into_temporary(table.name, table.definition, table.columns, csv_chunks)
 
     async def _copy_into_temporary(
         self, table: str, definition: str, columns: Sequence[str], csv_chunks: AsyncIterator[bytes]
@@ -204,7 +218,7 @@ class IngestRepository:
             {"org": organization_id},
         )
         columns = [c for c in PRODUCT_COLUMNS if c in mapped]
-        return await self._upsert_loaded(
+        counts = await self._upsert_loaded(
             organization_id,
             "loaded_products",
             "products",
@@ -213,6 +227,16 @@ class IngestRepository:
             {"is_product": "is_product", "updated_at": "now()"},
             updated_at=True,
         )
+        if "on_hand" in columns:
+            # The stock the file gave is the current one until a stock snapshot uploaded later.
+            await self.session.execute(
+                text("""
+                UPDATE products p SET on_hand_updated_at = now() FROM loaded_products l
+                WHERE p.organization_id = :org AND p.store = l.store AND p.sku = l.sku
+                  AND l.on_hand IS NOT NULL"""),
+                {"org": organization_id},
+            )
+        return counts
 
     async def upsert_plan(self, organization_id: uuid.UUID, mapped: Sequence[str]) -> dict[str, int]:
         """Plan lines from the loaded temporary table; a later plan of a store, sku and date replaces it."""
@@ -227,6 +251,20 @@ class IngestRepository:
             updated_at=False,
         )
 
+    async def upsert_stock(self, organization_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, int]:
+        """Stock snapshots from the loaded temporary table; a later snapshot of an item and date replaces it."""
+        return await self._upsert_loaded(
+            organization_id,
+            "loaded_stock",
+            "stock_snapshots",
+            ("store", "sku", "date"),
+            ("on_hand", "in_stock"),
+            {"job_id": "CAST(:job_id AS uuid)", "updated_at": "now()"},
+            updated_at=False,
+            replace=True,
+            params={"job_id": str(job_id)},
+        )
+
     async def _upsert_loaded(
         self,
         organization_id: uuid.UUID,
@@ -237,17 +275,24 @@ class IngestRepository:
         extra: dict[str, str],
         *,
         updated_at: bool,
+        replace: bool = False,
+        params: dict[str, Any] | None = None,
     ) -> dict[str, int]:
         # One statement: the loaded rows (the last of a repeated key) inserted or, where `columns`
-        # differ, updated (an empty cell keeps the stored value); `extra` are further inserted
-        # columns and their values; the lines, keys, new and updated rows counted.
+        # differ, updated (an empty cell keeps the stored value, unless `replace`: then the row is
+        # the file's, `extra` included); `extra` are further inserted columns and their values
+        # (SQL, with `params`); the lines, keys, new and updated rows counted.
         keys = ", ".join(key)
         inserted = ", ".join([*key, *columns, *extra])
         values = ", ".join([*key, *columns, *extra.values()])
-        updates = [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns]
+        if replace:
+            updates = [f"{c} = EXCLUDED.{c}" for c in [*columns, *extra]]
+        else:
+            updates = [f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in columns]
         if updated_at:
             updates.append("updated_at = now()")
         sets = ", ".join(updates)
+        changed = _replaced(columns) if replace else _changed(columns)
         row = (
             await self.session.execute(
                 text(f"""
@@ -257,13 +302,13 @@ class IngestRepository:
                 INSERT INTO {target} AS p (organization_id, {inserted})
                 SELECT CAST(:org AS uuid), {values} FROM src
                 ON CONFLICT (organization_id, {keys}) DO UPDATE SET {sets}
-                WHERE {_changed(columns)}
+                WHERE {changed}
                 RETURNING (xmax = 0) AS inserted
             )
             SELECT (SELECT count(*) FROM {loaded}) AS lines, (SELECT count(*) FROM src) AS total,
                    count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS updated
             FROM merged"""),
-                {"org": organization_id},
+                {"org": organization_id, **(params or {})},
             )
         ).one()
         return _counts(row)
@@ -304,6 +349,13 @@ def _changed(columns: Sequence[str]) -> str:
         return "false"
     stored = ", ".join(f"p.{c}" for c in columns)
     given = ", ".join(f"COALESCE(EXCLUDED.{c}, p.{c})" for c in columns)
+    return f"({stored}) IS DISTINCT FROM ({given})"
+
+
+def _replaced(columns: Sequence[str]) -> str:
+    # A replacing upsert's WHERE: the file's values differ from what is stored.
+    stored = ", ".join(f"p.{c}" for c in columns)
+    given = ", ".join(f"EXCLUDED.{c}" for c in columns)
     return f"({stored}) IS DISTINCT FROM ({given})"
 
 

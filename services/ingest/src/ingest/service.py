@@ -1,8 +1,9 @@
 """Upload handling: receive, sniff, map, validate every row, store in one transaction, hand over.
 
-Three kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
-task), the product master and the price/promotion plan (both upserted in the request's own
-transaction, then the engines that read them re-run).
+Several kinds of file share the path: sales (staged with COPY, then merged by the `ingest.merge`
+task), and kinds with a `RowTarget`: the product master, the price/promotion plan, the stock
+history and the calendar's stores and events (ingest.calendar), each upserted in the request's own
+transaction, then the engines that read them re-run. The kinds are defined in upload_kinds.
 """
 
 from __future__ import annotations
@@ -29,21 +30,12 @@ from common.settings import get_settings
 from common.stages import FORECASTING, INGEST, INVENTORY, PIPELINE, PRICING
 from ingest import parsing, validation
 from ingest.job_repository import UploadJobRepository
-from ingest.mapping import (
-    PLAN_DRIVERS,
-    PLAN_REQUIRED,
-    PLAN_SYNONYMS,
-    PRODUCT_REQUIRED,
-    PRODUCT_SYNONYMS,
-    REQUIRED,
-    SYNONYMS,
-    ColumnMapping,
-    detect_mapping,
-)
+from ingest.mapping import ColumnMapping, detect_mapping
 from ingest.receiving import ReceivedFile, receive_file
-from ingest.repository import LOADED_PLAN_COLUMNS, LOADED_PRODUCTS_COLUMNS, IngestRepository
+from ingest.repository import IngestRepository
 from ingest.stall import StallWatch
 from ingest.upload_jobs import UploadJobs, UploadRecord
+from ingest.upload_kinds import ONE_OF, PLAN, PRODUCTS, SALES, UploadKind
 
 FIRST_ERRORS = 100
 MAX_STORED_ERRORS = validation.MAX_ERRORS
@@ -51,22 +43,6 @@ MAX_STORED_ERRORS = validation.MAX_ERRORS
 # merge task (sales) takes it from 0.5 to 1.
 RECEIVE_SHARE = 0.1
 STAGED_PROGRESS = 0.5
-
-
-@dataclass(frozen=True)
-class UploadKind:
-    """What a kind of file holds: its columns, how they are checked, and where they go."""
-
-    name: str
-    synonyms: dict[str, tuple[str, ...]]
-    required: tuple[str, ...]
-    validate: validation.Validator
-    alternatives: dict[str, str] | None = None
-
-
-SALES = UploadKind("sales", SYNONYMS, REQUIRED, validation.validate_sales)
-PRODUCTS = UploadKind("products", PRODUCT_SYNONYMS, PRODUCT_REQUIRED, validation.validate_products, {})
-PLAN = UploadKind("plan", PLAN_SYNONYMS, PLAN_REQUIRED, validation.validate_plan, {})
 
 
 @dataclass
@@ -185,9 +161,11 @@ class IngestService:
         mapping = detect_mapping(
             fmt.headers, options.mapping, kind.required, kind.synonyms, kind.alternatives
         )
-        if kind is PLAN and not any(mapping.source(c) for c in PLAN_DRIVERS):
+        one_of = ONE_OF.get(kind.name, ())
+        if one_of and not any(mapping.source(c) for c in one_of):
             raise Unprocessable(
-                f"a plan needs at least one of the columns {list(PLAN_DRIVERS)}; columns seen: {fmt.headers}",
+                f"a {kind.name} file needs at least one of the columns {list(one_of)}; "
+                f"columns seen: {fmt.headers}",
                 columns_seen=fmt.headers,
                 mapping=mapping.columns,
             )
@@ -291,11 +269,7 @@ class IngestService:
         rejected = False
         last = [RECEIVE_SHARE]
         end = STAGED_PROGRESS if kind is SALES else 0.9
-        columns = {
-            SALES.name: validation.STAGED_COLUMNS,
-            PRODUCTS.name: LOADED_PRODUCTS_COLUMNS,
-            PLAN.name: LOADED_PLAN_COLUMNS,
-        }[kind.name]
+        columns = kind.target.columns if kind.target is not None else validation.STAGED_COLUMNS
 
         watch = StallWatch(self.settings.ingest_database_stall_timeout_s)
 
@@ -321,12 +295,10 @@ class IngestService:
         async def load(session: AsyncSession) -> None:
             nonlocal failure, counts
             repository = IngestRepository(session)
-            if kind is SALES:
+            if kind.target is None:
                 await repository.copy_staged(job_id, organization_id, chunks())
-            elif kind is PRODUCTS:
-                await repository.copy_products(chunks())
             else:
-                await repository.copy_plan(chunks())
+                await kind.target.copy(session, chunks())
             watch.beat()
             failure = self._failure(outcome, state, rejected)
             if failure is not None:
@@ -334,10 +306,8 @@ class IngestService:
                 await session.rollback()
                 return
             mapped = [c for c, source in mapping.columns.items() if source]
-            if kind is PRODUCTS:
-                counts = await repository.upsert_products(organization_id, mapped)
-            elif kind is PLAN:
-                counts = await repository.upsert_plan(organization_id, mapped)
+            if kind.target is not None:
+                counts = await kind.target.upsert(session, organization_id, job_id, mapped)
             state.flag("duplicate_keys", counts.pop("duplicate_keys", 0))
             # The job's record of this step commits with the rows themselves.
             skipped = () if kind is SALES else await self._skipped_stages(repository, kind)
@@ -406,7 +376,7 @@ class IngestService:
         )
 
     async def _skipped_stages(self, repository: IngestRepository, kind: UploadKind) -> tuple[str, ...]:
-        """The engines a products or plan upload does not re-run (their stages are skipped)."""
+        """The engines a products, plan or stock upload does not re-run (their stages are skipped)."""
         has_sales = await repository.organization_has(self.identity.organization_id, "sales_lines")
         if kind is PRODUCTS:
             # Pricing needs cost with sales; inventory re-plans stock from the forecasts there are.
@@ -415,8 +385,9 @@ class IngestService:
             )
             reruns = {PRICING.name: has_sales, INVENTORY.name: has_forecasts}
         else:
-            # A plan changes the forecast (known future prices and promotions) and with it the demand
-            # curves pricing reads; forecasting hands on to pricing and inventory.
+            # A plan (known prices and promotions), stock history (censored days, stock on hand)
+            # or a calendar (stores, events) changes the forecast and the demand curves pricing
+            # reads; forecasting hands on to pricing and inventory.
             reruns = {FORECASTING.name: has_sales, PRICING.name: has_sales, INVENTORY.name: has_sales}
         return tuple(s.name for s in PIPELINE if s is not INGEST and not reruns.get(s.name, False))
 

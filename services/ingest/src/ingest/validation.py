@@ -121,7 +121,7 @@ class ValidationState:
             self.flag_counts[name] = self.flag_counts.get(name, 0) + int(count)
 
 
-class _Batch:
+class Batch:
     """One batch under validation: its cleaned text columns, row numbers and bad rows so far."""
 
     def __init__(self, raw: pa.Table, first_row: int, state: ValidationState) -> None:
@@ -222,8 +222,12 @@ def non_product(sku: pa.Array, name: pa.Array | None) -> np.ndarray:
     return flagged
 
 
-def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
-    text = batch.missing(canonical, "a date")
+def read_dates(batch: Batch, canonical: str = "date", *, required: bool = True) -> np.ndarray:
+    """A date column in the file's own format (NaT where an optional one is empty); unreadable or
+    implausible dates are reported."""
+    text = batch.missing(canonical, "a date") if required else batch.text(canonical)
+    if text is None:  # an optional column the file does not have
+        return np.full(batch.n, np.datetime64("NaT"), dtype="datetime64[D]")
     state = batch.state
     if state.date_format is None:
         state.date_format = choose_date_format(text)
@@ -238,7 +242,16 @@ def _dates(batch: _Batch, canonical: str = "date") -> np.ndarray:
     return dates
 
 
-def _store(batch: _Batch) -> pa.Array:
+def read_past_dates(batch: Batch, why: str) -> np.ndarray:
+    """The date column, with dates after today (and the tolerance) reported as in the future."""
+    dates = read_dates(batch)
+    latest = np.datetime64(batch.state.today + timedelta(days=batch.state.future_tolerance_days), "D")
+    batch.report(dates > latest, "date", f"a date on or before {latest} ({why})", "future_date")
+    return dates
+
+
+def read_store(batch: Batch) -> pa.Array:
+    """The store column, or the default store for a file without one."""
     if batch.text("store") is None:
         return pa.repeat(pa.scalar(DEFAULT_STORE), batch.n)
     return clean_ids(batch.missing("store", "a store code"))
@@ -246,17 +259,10 @@ def _store(batch: _Batch) -> pa.Array:
 
 def validate_sales(raw: pa.Table, first_row: int, state: ValidationState) -> tuple[pa.Table, list[RowError]]:
     """Check every value of a batch of sales lines; return the good rows in canonical form and the errors."""
-    batch = _Batch(raw, first_row, state)
-    dates = _dates(batch)
-    latest = np.datetime64(state.today + timedelta(days=state.future_tolerance_days), "D")
-    batch.report(
-        dates > latest,
-        "date",
-        f"a date on or before {latest} (sales cannot be in the future)",
-        "future_date",
-    )
+    batch = Batch(raw, first_row, state)
+    dates = read_past_dates(batch, "sales cannot be in the future")
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     batch.missing("quantity", "a number")
     quantity = batch.number("quantity")
     assert quantity is not None
@@ -311,9 +317,9 @@ def validate_sales(raw: pa.Table, first_row: int, state: ValidationState) -> tup
             "transaction_id": transaction,
             "quantity": quantity,
             "unit_price": unit_price,
-            "customer_id": clean_ids(customer) if customer is not None else _nulls(batch.n),
-            "product_name": _optional_text(batch, "product_name"),
-            "category": _optional_text(batch, "category"),
+            "customer_id": clean_ids(customer) if customer is not None else nulls(batch.n),
+            "product_name": optional_text(batch, "product_name"),
+            "category": optional_text(batch, "category"),
             "promotion": promotion,
             "regular_price": regular_price,
             "feature": flags["feature"],
@@ -324,7 +330,7 @@ def validate_sales(raw: pa.Table, first_row: int, state: ValidationState) -> tup
     )
 
 
-def _unit_price(batch: _Batch, quantity: np.ndarray) -> np.ndarray:
+def _unit_price(batch: Batch, quantity: np.ndarray) -> np.ndarray:
     """The unit price, or the line total over the units where the file gives only that."""
     price_text = batch.text("unit_price")
     price = batch.number("unit_price") if price_text is not None else None
@@ -347,29 +353,31 @@ def _unit_price(batch: _Batch, quantity: np.ndarray) -> np.ndarray:
     return price
 
 
-def _nulls(n: int) -> pa.Array:
+def nulls(n: int) -> pa.Array:
+    """A text column of n empty cells."""
     return pa.nulls(n, pa.string())
 
 
-def _optional_text(batch: _Batch, canonical: str) -> pa.Array:
+def optional_text(batch: Batch, canonical: str) -> pa.Array:
+    """An optional text column's values (all empty when the file does not have it)."""
     values = batch.text(canonical)
-    return values if values is not None else _nulls(batch.n)
+    return values if values is not None else nulls(batch.n)
 
 
 def validate_products(
     raw: pa.Table, first_row: int, state: ValidationState
 ) -> tuple[pa.Table, list[RowError]]:
     """Check a batch of the product master (cost, stock, lead time per store and sku)."""
-    batch = _Batch(raw, first_row, state)
+    batch = Batch(raw, first_row, state)
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     name = batch.text("name")
     columns: dict[str, pa.Array | np.ndarray] = {
         "store": store,
         "sku": sku,
-        "name": name if name is not None else _nulls(batch.n),
-        "category": _optional_text(batch, "category"),
-        "supplier": _optional_text(batch, "supplier"),
+        "name": name if name is not None else nulls(batch.n),
+        "category": optional_text(batch, "category"),
+        "supplier": optional_text(batch, "supplier"),
     }
     for canonical in PRODUCT_NUMBERS:
         values = batch.number(canonical)
@@ -398,8 +406,8 @@ PRODUCT_NUMBERS = (
 
 def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tuple[pa.Table, list[RowError]]:
     """Check a batch of planned prices and promotions: dates after the sales, prices of 0 or more, flags."""
-    batch = _Batch(raw, first_row, state)
-    dates = _dates(batch)
+    batch = Batch(raw, first_row, state)
+    dates = read_dates(batch)
     after = state.plan_after or state.today
     why = (
         "the last sales date: a plan is for the days after the history"
@@ -410,7 +418,7 @@ def validate_plan(raw: pa.Table, first_row: int, state: ValidationState) -> tupl
         dates <= np.datetime64(after, "D"), "date", f"a date after {after.isoformat()} ({why})", "past_date"
     )
     sku = clean_ids(batch.missing("sku", "a product code"))
-    store = _store(batch)
+    store = read_store(batch)
     price = batch.number("unit_price")
     if price is not None:
         batch.report(price < 0, "unit_price", "a price of 0 or more", "negative_price")

@@ -9,6 +9,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from common.frames import read_frame, write_frame
+from common.sales import STOCKOUT_DAY_DEMAND
 from inventory.engine.records import WINDOW_COLUMNS
 
 SCENARIO_KEYS = ["store", "sku"]
@@ -19,18 +20,28 @@ FORECAST_SQL = """
     WHERE p.organization_id = %(org)s ORDER BY p.store, p.sku, p.date
 """
 
-# Net units (returns count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the
-# forecasts, over each window that has ended by its store's latest sales date. A store's own
-# latest date, not the organization's: a store whose file arrives later has not had its window
-# end yet. A sale in the window's k-th period (0-based) counts with weight min(1, periods - k),
-# as the engine counts a fractional last period of lead time + review.
-_WINDOW_DEMAND = """
-    (SELECT COALESCE(sum(s.quantity * LEAST(
-                1.0, w.window_periods - floor((s.date - w.origin_date - 1) / w.period_days)
-            )), 0.0)
-     FROM sales_lines s
-     WHERE s.organization_id = w.organization_id AND s.store = w.store AND s.sku = w.sku
-       AND s.is_product AND s.date > w.origin_date AND s.date <= w.end_date)
+# Demand over each window that has ended by its store's latest sales date: net units (returns
+# count negative) of product lines, as common.sales.DAILY_SALES_SQL gives the forecasts, except on
+# the days of a corrected stock-out, which count their share of the run's estimated demand
+# (common.sales.STOCKOUT_DAY_DEMAND) in place of the capped sales. A store's own latest date, not
+# the organization's: a store whose file arrives later has not had its window end yet. A day in
+# the window's k-th period (0-based) counts with weight min(1, periods - k), as the engine counts
+# a fractional last period of lead time + review.
+_WEIGHT = "LEAST(1.0, w.window_periods - floor(({day} - w.origin_date - 1) / w.period_days))"
+# The window's days of a run: each counts its share of the run's estimated demand.
+_RUN_DAYS = """FROM stockouts o CROSS JOIN LATERAL generate_series(
+            GREATEST(o.start, w.origin_date + 1), LEAST(o."end", w.end_date), interval '1 day') AS d(day)"""
+# A corrected stock-out run `o` of the window's item.
+_ITEM_RUN = "o.organization_id = w.organization_id AND o.store = w.store AND o.sku = w.sku AND o.corrected"
+_WINDOW_DEMAND = f"""
+    ((SELECT COALESCE(sum(s.quantity * {_WEIGHT.format(day="s.date")}), 0.0)
+      FROM sales_lines s
+      WHERE s.organization_id = w.organization_id AND s.store = w.store AND s.sku = w.sku
+        AND s.is_product AND s.date > w.origin_date AND s.date <= w.end_date
+        AND NOT EXISTS (SELECT 1 FROM stockouts o WHERE {_ITEM_RUN} AND s.date BETWEEN o.start AND o."end"))
+     + (SELECT COALESCE(sum({STOCKOUT_DAY_DEMAND} * {_WEIGHT.format(day="CAST(d.day AS date)")}), 0.0)
+        {_RUN_DAYS}
+        WHERE {_ITEM_RUN} AND o."end" > w.origin_date AND o.start <= w.end_date))
 """
 # A correlated subquery per window is always an index range scan of that item's days (natural
 # key: organization, store, sku, date); a join would leave the plan to the statistics, which a

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from inventory.stockouts.schemas import ItemStockouts
+
 
 class InventoryRecommendation(BaseModel):
     """What to order for one store x sku, why, and how much risk there is."""
@@ -27,6 +29,9 @@ class InventoryRecommendation(BaseModel):
     # (its Syntetos-Boylan demand_class chose so); null for results stored before these existed.
     demand_source: str | None = None
     demand_class: str | None = None
+    # How often the item ran out over the last 365 days of history and what that cost; null for
+    # results stored before stock-outs were recorded.
+    stockouts: ItemStockouts | None = None
     explanation: str
 
 

@@ -29,6 +29,7 @@ FIELDS = (
     "supplier",
     "demand_source",
     "demand_class",
+    "stockouts",
 )
 # "Urgent": an order is due now, or the chance of running out before a new order arrives is material.
 URGENT_SQL = (

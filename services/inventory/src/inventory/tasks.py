@@ -23,6 +23,7 @@ from inventory.repository import (
     record_windows,
     refresh_actual_demand,
 )
+from inventory.stockouts.repository import item_stockout_totals
 
 app = celery_app
 # Bounded history: an item's most recent windows only, so old regimes age out of the calibration.
@@ -33,11 +34,13 @@ WINDOWS_PER_ITEM = 26
 def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]) -> None:
     """Recommend stock levels and orders from the organization's latest forecasts."""
     from inventory.engine import (
+        STOCKOUT_TOTAL_COLUMNS,
         InventoryPolicy,
         calibrated_policy,
         protection_windows,
         recommend_inventory,
         with_calibration,
+        with_stockouts,
     )
 
     with sync_session() as session:
@@ -46,10 +49,13 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
         settings = load_settings(session.connection(), organization_id)
         policy = InventoryPolicy(**settings.inventory.model_dump())
         history = None
+        stockouts = pd.DataFrame(columns=STOCKOUT_TOTAL_COLUMNS)
         if not points.empty:
             # The engine reads the windows of history_window_days up to each item's forecast origin.
             since = points["date"].min() - pd.Timedelta(days=policy.history_window_days + 7)
             history = load_daily_units(session.connection(), organization_id, since)
+            origin = points["date"].min() - pd.Timedelta(days=1)
+            stockouts = item_stockout_totals(session.connection(), organization_id, origin)
         refresh_actual_demand(session.connection(), organization_id)
         errors = ended_windows(session.connection(), organization_id, settings.inventory.service_level)
     if points.empty:
@@ -60,7 +66,7 @@ def run(job_id: str, organization_id: uuid.UUID, report: Callable[[float], None]
     report(0.5)
     policy, calibration = calibrated_policy(policy, errors)
     table = recommend_inventory(points, products_or_none, policy=policy, history=history)
-    table = with_calibration(table, calibration)
+    table = with_stockouts(with_calibration(table, calibration), stockouts)
     report(0.8)
     with sync_session() as session:
         record_windows(session.connection(), organization_id, job_id, windows)

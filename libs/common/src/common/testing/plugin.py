@@ -308,6 +308,15 @@ def make_identity(servers: Servers) -> Any:
     return make
 
 
+def write_stockouts(runs: Any) -> int:
+    """Store a test's stock-out runs in `stockouts` as they are: the frame's columns are the table's."""
+    from common.db import sync_session
+    from common.frames import write_frame
+
+    with sync_session() as session:
+        return write_frame(session.connection(), "stockouts", runs, list(runs.columns))
+
+
 def write_sales_lines(lines: Any) -> int:
     """Store a test's sales rows in `sales_lines` as they are: the frame's columns are the table's."""
     from common.db import sync_session

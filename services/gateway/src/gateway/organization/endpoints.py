@@ -1,4 +1,5 @@
-"""The organization's settings: customer-id pseudonymisation, pricing guardrails, inventory policy."""
+"""The organization's settings: customer-id pseudonymisation, pricing guardrails, inventory policy,
+stock-out correction."""
 
 from __future__ import annotations
 
@@ -39,5 +40,9 @@ async def get_settings(service: OrganizationServiceDep) -> OrganizationSettings:
 
 @router.put("", response_model=SettingsSaved)
 async def put_settings(data: OrganizationSettings, service: OrganizationServiceDep) -> SettingsSaved:
-    """Replace the settings (owners only) and re-run pricing and inventory with them."""
+    """Replace the settings (owners only) and re-run pricing and inventory with them.
+
+    `stockouts`: `"flag"` (default) reports stock-outs inferred from improbable runs of zero sales;
+    `"correct"` also corrects the demand the model learns in those periods. Changing it re-runs
+    forecasting first, then pricing and inventory."""
     return await service.save_settings(data)

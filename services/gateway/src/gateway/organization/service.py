@@ -13,15 +13,16 @@ from gateway.organization.repository import OrganizationRepository
 from gateway.organization.schemas import SettingsSaved
 
 # The stages a settings change re-runs; the job's other stages are marked skipped.
-# The settings steer only pricing (guardrails) and inventory (policy); the rest is unaffected.
+# The settings steer pricing (guardrails) and inventory (policy); the rest is unaffected, except
+# what the demand model learns from, whose change re-runs forecasting first.
 RERUN = (PRICING.name, INVENTORY.name)
-# The default country moves the holidays and retail events of stores without one: the forecasts
-# change, and pricing and inventory follow forecasting.
-RERUN_WITH_FORECASTS = (FORECASTING.name, *RERUN)
+# `country`: the holidays and retail events of stores without a country of their own.
+FORECAST_SETTINGS = ("stockouts", "country")
 
 
-def rerun_stages(rerun: tuple[str, ...] = RERUN) -> dict[str, dict[str, Any]]:
-    """A settings job's stages: those in `rerun` queued, every other stage skipped."""
+def rerun_stages(forecasting: bool = False) -> dict[str, dict[str, Any]]:
+    """A settings job's stages: RERUN (and forecasting when asked) queued, every other stage skipped."""
+    rerun = (*RERUN, FORECASTING.name) if forecasting else RERUN
     stages = initial_stages()
     for name, entry in stages.items():
         if name not in rerun:
@@ -41,12 +42,13 @@ class OrganizationService:
         return await self.repository.get(self.identity.organization_id)
 
     async def save_settings(self, data: OrganizationSettings) -> SettingsSaved:
-        """Replace the settings (owners only) and re-run the engines they steer."""
+        """Replace the settings (owners only) and re-run the engines they steer (forecasting when
+        what the demand model learns from changed, pricing and inventory after it)."""
         require_user_owner(self.identity)
         org = self.identity.organization_id
         before = await self.repository.get(org)
         await self.repository.save_settings(org, data.model_dump(mode="json"))
-        stages = rerun_stages(RERUN_WITH_FORECASTS if data.country != before.country else RERUN)
+        stages = rerun_stages(any(getattr(before, f) != getattr(data, f) for f in FORECAST_SETTINGS))
         job = await self.repository.add_job(org, "settings", stages)
         # Committed before the tasks are sent: a worker must find the new settings and the job.
         await self.repository.commit()

@@ -16,6 +16,7 @@ from inventory.engine.policy import InventoryPolicy
 from inventory.engine.purchase_order import PURCHASE_ORDER_COLUMNS, purchase_order_lines
 from inventory.engine.recommend import OUTPUT_COLUMNS, recommend_inventory
 from inventory.engine.records import RECORD_COLUMNS, WINDOW_COLUMNS, protection_records, protection_windows
+from inventory.engine.stockouts import STOCKOUT_TOTAL_COLUMNS, with_stockouts
 
 __all__ = [
     "CHOICE_COLUMNS",
@@ -24,6 +25,7 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "PURCHASE_ORDER_COLUMNS",
     "RECORD_COLUMNS",
+    "STOCKOUT_TOTAL_COLUMNS",
     "WINDOW_COLUMNS",
     "Calibration",
     "InventoryPolicy",
@@ -37,4 +39,5 @@ __all__ = [
     "recommend_inventory",
     "source_errors",
     "with_calibration",
+    "with_stockouts",
 ]
