@@ -175,14 +175,15 @@ def _own_table(own_events: pd.DataFrame | None) -> pd.DataFrame:
     columns = ["family", "kind", "source", "start", "end", "days_before", "days_after", "store", "category"]
     if own_events is None or not len(own_events):
         return pd.DataFrame(columns=columns)
+    from common.calendar import own_family
+
     frame = own_events.reindex(columns=["name", "kind", "start", "end", "store", "category"])
-    given = frame["kind"].astype(object)
-    kind = given.where(given.notna() & (given.astype(str).str.strip() != ""), None)
+    kind = [str(k).strip().casefold() if isinstance(k, str) else "" for k in frame["kind"]]
     start = pd.to_datetime(frame["start"]).dt.normalize()
     return pd.DataFrame(
         {
-            "family": "own:" + kind.fillna(frame["name"]).astype(str).str.strip().str.casefold(),
-            "kind": kind.fillna("").astype(str).str.strip().str.casefold(),
+            "family": [own_family(str(n), k) for n, k in zip(frame["name"], kind, strict=True)],
+            "kind": kind,
             "source": "own",
             "start": start,
             "end": pd.to_datetime(frame["end"]).dt.normalize().fillna(start),
