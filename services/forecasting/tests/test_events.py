@@ -230,3 +230,20 @@ def test_own_events_apply_to_their_store_and_category_only() -> None:
         for i, (store, sku) in enumerate(zip(panel.keys["store"], panel.keys["sku"], strict=True))
     }
     assert own == {("north", "milk"): 1, ("north", "soap"): 1, ("south", "milk"): 1, ("south", "soap"): 0}
+
+
+def test_a_model_stored_before_event_features_reads_as_stale(with_fair: ForecastResult) -> None:
+    import io
+    import json
+
+    from forecasting.engine.demand_model import StaleDemandModel
+
+    assert with_fair.demand_model is not None
+    with np.load(io.BytesIO(with_fair.demand_model.to_bytes()), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays["meta"].tobytes().decode()) | {"format": 1}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    with pytest.raises(StaleDemandModel):
+        DemandModel.from_bytes(buffer.getvalue())
