@@ -33,6 +33,9 @@ OTHER_EVENT = 1
 OTHER_BEFORE = 2
 OTHER_AFTER = 3
 FIRST_FAMILY = 4
+# Run-up and aftermath families are named `before:<family>` and `after:<family>` (calendar families
+# are slugs and own ones start with `own:`, so the prefix is unambiguous).
+_PHASE_POOL = {"before": OTHER_BEFORE, "after": OTHER_AFTER}
 # A family's own level needs three past occurrences: two (two years of a yearly event) are too
 # easily confounded with what else happened those weeks, and scored worse than pooling them.
 MIN_OCCURRENCES = 3
@@ -252,8 +255,8 @@ def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
         # Christmas sell unlike Christmas week), where they fill most of a period.
         for periods, score, family in (
             (np.unique(core), 20 + rank, event["family"]),
-            (before, 10 + rank, f"{event['family']} before"),
-            (after, 10 + rank, f"{event['family']} after"),
+            (before, 10 + rank, f"before:{event['family']}"),
+            (after, 10 + rank, f"after:{event['family']}"),
         ):
             better = periods[best[periods] < score]
             best[better] = score
@@ -269,7 +272,7 @@ def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
 
 
 def _codes(raws: list[_Raw], location: np.ndarray, panel: Panel) -> tuple[list[np.ndarray], list[str]]:
-    """Family codes per calendar; families seen too rarely in the history become OTHER_EVENT."""
+    """Family codes per calendar; families seen too rarely in the history pool by phase (OTHER_*)."""
     n_hist = panel.n_hist
     # Series of each calendar with history at each period: the rows a family's effect is learnt from.
     alive = np.zeros((len(raws), n_hist + 1))
@@ -286,13 +289,10 @@ def _codes(raws: list[_Raw], location: np.ndarray, panel: Panel) -> tuple[list[n
             occurrences[name] = max(occurrences[name], int((starts & here).sum()))
             rows[name] += float(alive[index, here].sum())
     kept = [name for name in names if occurrences[name] >= MIN_OCCURRENCES and rows[name] >= MIN_FAMILY_ROWS]
-    pooled = {name: _PHASE_POOL.get(name.rsplit(" ", 1)[-1], OTHER_EVENT) for name in names}
+    pooled = {name: _PHASE_POOL.get(name.partition(":")[0], OTHER_EVENT) for name in names}
     code_of = pooled | {name: k + FIRST_FAMILY for k, name in enumerate(kept)}
     code_of[""] = NO_EVENT
     return [np.array([code_of[name] for name in raw.family], dtype=np.float32) for raw in raws], kept
-
-
-_PHASE_POOL = {"before": OTHER_BEFORE, "after": OTHER_AFTER}
 
 
 def _ahead(core: np.ndarray, cap: int) -> np.ndarray:
