@@ -202,3 +202,48 @@ def test_a_calendar_change_changes_only_its_stores_fingerprints() -> None:
     with_sale = calendar_fingerprints(keys, stores, everywhere, "US")
     assert (with_sale != before).all()
     assert (calendar_fingerprints(keys, stores, none, "GB") != before).all()
+
+
+def test_own_events_apply_to_their_store_and_category_only() -> None:
+    dates = pd.date_range("2023-01-01", periods=120, freq="D")
+    history = pd.DataFrame(
+        [(store, sku, day, 4.0) for store in ("north", "south") for sku in ("milk", "soap") for day in dates],
+        columns=["store", "sku", "date", "quantity"],
+    )
+    products = pd.DataFrame({"sku": ["milk", "soap"], "category": ["dairy", "hygiene"]})
+    panel = build_panel(history, 14, products=products)
+    day = pd.Timestamp("2023-05-05")
+    events = pd.DataFrame(
+        {
+            "name": ["Dairy week", "North fair"],
+            "kind": ["campaign", None],
+            "start": [day, day],
+            "end": [day, day],
+            "store": [None, "north"],
+            "category": ["dairy", None],
+        }
+    )
+    features = event_features(panel, None, events, None)
+    period = int(np.nonzero(panel.dates == day)[0][0])
+    own = {
+        (store, sku): features.grids["event_own"][features.location[i], period]
+        for i, (store, sku) in enumerate(zip(panel.keys["store"], panel.keys["sku"], strict=True))
+    }
+    assert own == {("north", "milk"): 1, ("north", "soap"): 1, ("south", "milk"): 1, ("south", "soap"): 0}
+
+
+def test_a_model_stored_before_event_features_reads_as_stale(with_fair: ForecastResult) -> None:
+    import io
+    import json
+
+    from forecasting.engine.demand_model import StaleDemandModel
+
+    assert with_fair.demand_model is not None
+    with np.load(io.BytesIO(with_fair.demand_model.to_bytes()), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays["meta"].tobytes().decode()) | {"format": 1}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    with pytest.raises(StaleDemandModel):
+        DemandModel.from_bytes(buffer.getvalue())

@@ -171,7 +171,9 @@ def test_correction_recovers_generated_demand() -> None:
     corrected = forecast(censored, horizon_days=7 * HORIZON_WEEKS, stock=stock, products=costs)
     uncorrected = forecast(censored, horizon_days=7 * HORIZON_WEEKS)
     assert corrected.points["p50"].mean() == pytest.approx(LEVEL, rel=0.08)
-    assert uncorrected.points["p50"].mean() < 0.9 * LEVEL
+    # Learning from the capped sales forecasts clearly low: 20% of the demand went unsold.
+    assert uncorrected.points["p50"].mean() < 0.92 * LEVEL
+    assert uncorrected.points["p50"].mean() < corrected.points["p50"].mean() - 0.05 * LEVEL
     found = corrected.stockouts[corrected.stockouts["source"] == "stock"]
     assert found["probability"].eq(1.0).all() and found["corrected"].all()
     assert found["lost_units"].sum() == pytest.approx(removed, rel=0.10)

@@ -297,7 +297,7 @@ def load_demand_models(
 
     A series is in at most one model: its chunk's from the run that last fitted that chunk.
     """
-    from forecasting.engine import DemandModel
+    from forecasting.engine.demand_model import DemandModel, StaleDemandModel
 
     query = "SELECT model FROM demand_models WHERE organization_id = :org"
     params: dict[str, Any] = {"org": organization_id}
@@ -305,7 +305,14 @@ def load_demand_models(
         query += " AND stores && CAST(:stores AS text[])"
         params["stores"] = list(stores)
     rows = connection.execute(text(query + " ORDER BY chunk"), params).scalars().all()
-    return [DemandModel.from_bytes(bytes(row)) for row in rows]
+    models = []
+    for row in rows:
+        # A model of an older engine is as good as none: the forecasting run it triggers refits it.
+        try:
+            models.append(DemandModel.from_bytes(bytes(row)))
+        except StaleDemandModel:
+            continue
+    return models
 
 
 def replace_demand_curves(

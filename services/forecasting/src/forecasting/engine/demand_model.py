@@ -31,6 +31,10 @@ ZERO_UNITS = 1e-9
 _FORMAT = 2
 
 
+class StaleDemandModel(ValueError):
+    """A stored model of an older format: the next forecasting run (a new ENGINE_VERSION) replaces it."""
+
+
 @dataclass
 class DemandModel:
     """The fitted global model(s) and the panel (history + baseline plan) it forecasts from."""
@@ -156,7 +160,7 @@ class DemandModel:
             arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(arrays["meta"].tobytes().decode())
         if meta["format"] != _FORMAT:
-            raise ValueError(f"demand model format {meta['format']} is not {_FORMAT}")
+            raise StaleDemandModel(f"demand model format {meta['format']} is not {_FORMAT}")
         keys = pd.DataFrame(
             {name: arrays[name].astype(str).astype(object) for name in ("store", "sku", "category")}
         )

@@ -33,6 +33,9 @@ OTHER_EVENT = 1
 OTHER_BEFORE = 2
 OTHER_AFTER = 3
 FIRST_FAMILY = 4
+# Run-up and aftermath families are named `before:<family>` and `after:<family>` (calendar families
+# are slugs and own ones start with `own:`, so the prefix is unambiguous).
+_PHASE_POOL = {"before": OTHER_BEFORE, "after": OTHER_AFTER}
 # A family's own level needs three past occurrences: two (two years of a yearly event) are too
 # easily confounded with what else happened those weeks, and scored worse than pooling them.
 MIN_OCCURRENCES = 3
@@ -175,14 +178,15 @@ def _own_table(own_events: pd.DataFrame | None) -> pd.DataFrame:
     columns = ["family", "kind", "source", "start", "end", "days_before", "days_after", "store", "category"]
     if own_events is None or not len(own_events):
         return pd.DataFrame(columns=columns)
+    from common.calendar import own_family
+
     frame = own_events.reindex(columns=["name", "kind", "start", "end", "store", "category"])
-    given = frame["kind"].astype(object)
-    kind = given.where(given.notna() & (given.astype(str).str.strip() != ""), None)
+    kind = [str(k).strip().casefold() if isinstance(k, str) else "" for k in frame["kind"]]
     start = pd.to_datetime(frame["start"]).dt.normalize()
     return pd.DataFrame(
         {
-            "family": "own:" + kind.fillna(frame["name"]).astype(str).str.strip().str.casefold(),
-            "kind": kind.fillna("").astype(str).str.strip().str.casefold(),
+            "family": [own_family(str(n), k) for n, k in zip(frame["name"], kind, strict=True)],
+            "kind": kind,
             "source": "own",
             "start": start,
             "end": pd.to_datetime(frame["end"]).dt.normalize().fillna(start),
@@ -251,8 +255,8 @@ def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
         # Christmas sell unlike Christmas week), where they fill most of a period.
         for periods, score, family in (
             (np.unique(core), 20 + rank, event["family"]),
-            (before, 10 + rank, f"{event['family']} before"),
-            (after, 10 + rank, f"{event['family']} after"),
+            (before, 10 + rank, f"before:{event['family']}"),
+            (after, 10 + rank, f"after:{event['family']}"),
         ):
             better = periods[best[periods] < score]
             best[better] = score
@@ -268,7 +272,7 @@ def _raw_calendar(events: pd.DataFrame, axis: _Axis) -> _Raw:
 
 
 def _codes(raws: list[_Raw], location: np.ndarray, panel: Panel) -> tuple[list[np.ndarray], list[str]]:
-    """Family codes per calendar; families seen too rarely in the history become OTHER_EVENT."""
+    """Family codes per calendar; families seen too rarely in the history pool by phase (OTHER_*)."""
     n_hist = panel.n_hist
     # Series of each calendar with history at each period: the rows a family's effect is learnt from.
     alive = np.zeros((len(raws), n_hist + 1))
@@ -285,13 +289,10 @@ def _codes(raws: list[_Raw], location: np.ndarray, panel: Panel) -> tuple[list[n
             occurrences[name] = max(occurrences[name], int((starts & here).sum()))
             rows[name] += float(alive[index, here].sum())
     kept = [name for name in names if occurrences[name] >= MIN_OCCURRENCES and rows[name] >= MIN_FAMILY_ROWS]
-    pooled = {name: _PHASE_POOL.get(name.rsplit(" ", 1)[-1], OTHER_EVENT) for name in names}
+    pooled = {name: _PHASE_POOL.get(name.partition(":")[0], OTHER_EVENT) for name in names}
     code_of = pooled | {name: k + FIRST_FAMILY for k, name in enumerate(kept)}
     code_of[""] = NO_EVENT
     return [np.array([code_of[name] for name in raw.family], dtype=np.float32) for raw in raws], kept
-
-
-_PHASE_POOL = {"before": OTHER_BEFORE, "after": OTHER_AFTER}
 
 
 def _ahead(core: np.ndarray, cap: int) -> np.ndarray:
