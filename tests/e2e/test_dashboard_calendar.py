@@ -255,7 +255,7 @@ def test_the_calendar_fits_a_phone_and_settings_change_the_default_country(
     with shop.api() as api:
         assert api.get("/settings").json()["country"] == "US"  # the default
         page.goto("/app/settings")
-        page.get_by_test_id("org-country").wait_for()
+        page.wait_for_selector("[data-testid=org-country]:enabled")  # the stored settings have loaded
         assert page.get_by_test_id("org-country").input_value() == "US"
         page.get_by_test_id("org-country").select_option("GB")
         page.get_by_test_id("org-settings").get_by_role("button", name="Save").click()

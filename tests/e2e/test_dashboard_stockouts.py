@@ -262,7 +262,8 @@ def test_the_stockouts_setting_is_explained_and_saved(browser: Any, shop: Sessio
         assert api.get("/settings").json()["stockouts"] == "flag"  # the default
         page.goto("/app/settings")
         choices = page.get_by_test_id("org-stockouts")
-        choices.wait_for()
+        # The choices are enabled once the stored settings have loaded (a default shows before).
+        page.wait_for_selector("[data-testid=org-stockouts] input[value=flag]:enabled")
         assert choices.get_by_role("radio", name=re.compile("^Flag them")).is_checked()
         assert "still learns from the sales" in text(page, "[data-testid=stockouts-flag-explanation]")
         assert "demand customers had" in text(page, "[data-testid=stockouts-correct-explanation]")
@@ -277,7 +278,8 @@ def test_the_stockouts_setting_is_explained_and_saved(browser: Any, shop: Sessio
         job = wait_for_job(api, href.rsplit("/", 1)[-1])
         assert job["status"] == "succeeded", job
         page.reload()
-        page.get_by_test_id("org-stockouts").wait_for()
+        page.wait_for_selector("[data-testid=org-stockouts] input[value=correct]:enabled")
         assert choices.get_by_role("radio", name=re.compile("^Correct for them")).is_checked()
+        assert not choices.get_by_role("radio", name=re.compile("^Flag them")).is_checked()
     page.context.close()
     assert errors == [], "console errors:\n" + "\n".join(errors)

@@ -229,8 +229,35 @@ export interface paths {
         /**
          * Put Settings
          * @description Replace the settings (owners only) and re-run pricing and inventory with them.
+         *
+         *     `stockouts`: `"flag"` (default) reports stock-outs inferred from improbable runs of zero sales;
+         *     `"correct"` also corrects the demand the model learns in those periods. Changing it re-runs
+         *     forecasting first, then pricing and inventory.
          */
         put: operations["put_settings_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready/gateway": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gateway Ready
+         * @description Readiness of the gateway process alone (PostgreSQL, Redis): what its load balancer probes.
+         *
+         *     Not /ready, which waits for every service: one service down must not take the gateway,
+         *     its sign-in and its dashboard out of rotation.
+         */
+        get: operations["gateway_ready_ready_gateway_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -317,9 +344,40 @@ export interface paths {
          *     store (default store when absent), and at least one of
          *     unit_price, promotion, feature, display; same header recognition and validation as sales.
          *     Stored in one transaction (a later plan of a store, sku and date replaces it). Then
-         *     forecasting runs again with the plan, and inventory after it; skipped when there are no sales.
+         *     forecasting runs again with the plan, and pricing and inventory after it; skipped when there
+         *     are no sales.
          */
         post: operations["upload_plan_upload_plan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload-stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Stock
+         * @description Upload stock history: each item's end-of-day stock per date (stored whole or not at all).
+         *
+         *     Columns: date, sku, store (default store when absent), and `on_hand` (units on hand at the end
+         *     of the day, 0 or more; recognised as stock, soh, qty_on_hand, inventory, stock_level, ...) or
+         *     an `in_stock` flag (0/1, true/false, yes/no) where the units are not known; where both are
+         *     given the units decide (in stock = more than 0 on hand). Same header recognition and
+         *     validation as sales. Stored in one transaction (a later snapshot of a store, sku and date
+         *     replaces it). The latest snapshot of an item is its current stock for inventory unless a
+         *     products file uploaded later gives its on_hand. Then forecasting runs again (periods out of
+         *     stock are censored: their sales are a lower bound of demand), and pricing and inventory after
+         *     it; skipped when there are no sales.
+         */
+        post: operations["upload_stock_upload_stock_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -412,6 +470,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/upload-stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Stores
+         * @description Upload stores: where each is (its public holidays and retail events) and when it is open.
+         *
+         *     Columns: store (required), name, country (ISO 3166-1 alpha-2, e.g. US, GB, DE), subdivision
+         *     (a state or region code the holidays package knows, e.g. CA, BY, ENG; or its name, e.g.
+         *     Bayern; read in the row's country, or the organization's default country when the row has
+         *     none), city, opened_on, closed_on; common header names are recognised (`state`, `region`,
+         *     `opening date`, ...). Every row is checked (an unknown country or subdivision, a closing date
+         *     before the opening date, an unreadable date are named by row and column); one bad row rejects
+         *     the file and nothing is stored. Stored in one transaction, by store code: new stores are added,
+         *     only the file's columns are written, an empty cell keeps the stored value (PUT /stores/{store}
+         *     clears one), a store moved to another country without a subdivision loses its old one;
+         *     uploading the same file again changes nothing (`rows_unchanged`). Then forecasting runs again,
+         *     and pricing and inventory after it (skipped before any sales). `dry_run=true` validates only.
+         */
+        post: operations["upload_stores_upload_stores_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Stores
+         * @description The organization's stores (from sales, products and stores uploads), by store code.
+         */
+        get: operations["list_stores_stores_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stores/{store}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Store
+         * @description Change any of a store's fields (those sent; null clears one, and the default country applies).
+         *
+         *     404 for a store the organization has no sales, products or stores row for (POST /upload-stores
+         *     adds stores); 422 names the field (an unknown country or subdivision, closed_on before
+         *     opened_on, an unknown field). A country changed without a subdivision clears the old one. Then
+         *     forecasting, pricing and inventory run again: `job_id` (null before any sales).
+         */
+        put: operations["update_store_stores__store__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Events
+         * @description Upload the retailer's own events, past and future: campaigns, local festivals, closures.
+         *
+         *     Columns: name and start (required), end (default: start, a one-day event), store (default:
+         *     every store), category (default: every category), kind (free text, e.g. campaign); common
+         *     header names are recognised. An end before the start, an unreadable date or one more than ten
+         *     years ahead is named by row and column, and rejects the file. A store the organization has no
+         *     sales or stores row for yet is accepted (its sales may come later) and counted in
+         *     `flag_counts.unknown_store`. An event is its name, start, end, store and category: uploading it
+         *     again changes nothing (or only its kind). Then forecasting runs again, and pricing and
+         *     inventory after it (skipped before any sales). `dry_run=true` validates only.
+         */
+        post: operations["upload_events_upload_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description Every event that applies, overlapping since..until, by start date.
+         *
+         *     Public holidays and built-in retail events (with the days before and after them that demand
+         *     usually moves) of each store's country and subdivision and of the organization's default
+         *     country, and the retailer's own events (`store`: for one store, the events of its place and
+         *     its own and all-store events). Built-in events have a stable string id (`holiday:US:2025-12-25:
+         *     christmas-day`), own events their number. Without since/until the window runs from the first
+         *     sales date to the end of the forecast horizon (today +/- 1 year before any sales); at most
+         *     3,660 days.
+         */
+        get: operations["list_events_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Event
+         * @description Delete one of the retailer's own events, then re-run forecasting, pricing and inventory.
+         *
+         *     409 for a built-in event (a public holiday or retail event); 404 for an id the organization
+         *     has no event with.
+         */
+        delete: operations["delete_event_events__event_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/forecast": {
         parameters: {
             query?: never;
@@ -497,7 +712,7 @@ export interface paths {
         put?: never;
         /**
          * Adopt Scenario
-         * @description Make the scenario's changes the plan; forecasting and inventory run again (`GET /jobs/{job_id}`).
+         * @description Make the scenario's changes the plan; forecasting, pricing and inventory run again (`GET /jobs/{job_id}`).
          */
         post: operations["adopt_scenario_scenarios__scenario_id__adopt_post"];
         delete?: never;
@@ -666,7 +881,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/ready/gateway": {
+    "/stockouts": {
         parameters: {
             query?: never;
             header?: never;
@@ -674,13 +889,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Gateway Ready
-         * @description Readiness of the gateway process alone (PostgreSQL, Redis): what its load balancer probes.
+         * Stockouts
+         * @description Stock-outs per store x sku, latest first: each run's dates, source, sales, estimated demand and losses.
          *
-         *     Not /ready, which waits for every service: one service down must not take the gateway,
-         *     its sign-in and its dashboard out of rotation.
+         *     `source`: `stock` (the stock history shows the item out of stock) or `inferred` (a run of zero
+         *     sales that the item's demand makes improbable, with its `probability`). `total`,
+         *     `lost_units_total` and `lost_revenue_total` cover every run matching the filters, not only the
+         *     page. `format=csv` exports every match, with the organization's currency in a last column.
          */
-        get: operations["gateway_ready_ready_gateway_get"];
+        get: operations["stockouts_stockouts_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -908,6 +1125,11 @@ export interface components {
              */
             currency: string;
             /**
+             * Country
+             * @default US
+             */
+            country: string;
+            /**
              * Pseudonymise Customers
              * @default true
              */
@@ -918,6 +1140,12 @@ export interface components {
                 [key: string]: components["schemas"]["CategoryGuardrails"];
             };
             inventory?: components["schemas"]["InventorySettings"];
+            /**
+             * Stockouts
+             * @default flag
+             * @enum {string}
+             */
+            stockouts: "flag" | "correct";
         };
         /**
          * PricingGuardrails
@@ -1033,6 +1261,72 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * Event
+         * @description An event that applies: a public holiday, a built-in retail event, or one of the retailer's own.
+         */
+        Event: {
+            /**
+             * Id
+             * @description own events: their number; built-in ones: a stable holiday:/retail: key
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Family
+             * @description the event's normalised name: one family across years
+             */
+            family: string;
+            /** Kind */
+            kind: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "holiday" | "retail" | "own";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Days Before
+             * @description days before start that demand usually moves
+             */
+            days_before: number;
+            /**
+             * Days After
+             * @description days after end that demand usually moves
+             */
+            days_after: number;
+            /**
+             * Store
+             * @description own events for one store; null: every store (of the place)
+             */
+            store: string | null;
+            /** Category */
+            category: string | null;
+            /** Country */
+            country: string | null;
+            /** Subdivision */
+            subdivision: string | null;
+        };
+        /**
+         * EventList
+         * @description A page of events, by start date, and how many there are in the window.
+         */
+        EventList: {
+            /** Items */
+            items: components["schemas"]["Event"][];
+            /** Total */
+            total: number;
         };
         /**
          * Job
@@ -1176,6 +1470,88 @@ export interface components {
              * @description series whose stored forecast was kept as it is
              */
             series_kept?: number | null;
+        };
+        /**
+         * Store
+         * @description A store: where it is (its holidays and retail events) and when it is open.
+         */
+        Store: {
+            /** Store */
+            store: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2; null: the organization's default country
+             */
+            country?: string | null;
+            /**
+             * Subdivision
+             * @description the holidays package's code, e.g. BY (Bavaria), CA
+             */
+            subdivision?: string | null;
+            /** City */
+            city?: string | null;
+            /** Opened On */
+            opened_on?: string | null;
+            /** Closed On */
+            closed_on?: string | null;
+        };
+        /**
+         * StoreList
+         * @description A page of stores and how many there are.
+         */
+        StoreList: {
+            /** Items */
+            items: components["schemas"]["Store"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * StoreSaved
+         * @description The store as saved, and the job re-running forecasting, pricing and inventory (null: no sales yet).
+         */
+        StoreSaved: {
+            /** Store */
+            store: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2; null: the organization's default country
+             */
+            country?: string | null;
+            /**
+             * Subdivision
+             * @description the holidays package's code, e.g. BY (Bavaria), CA
+             */
+            subdivision?: string | null;
+            /** City */
+            city?: string | null;
+            /** Opened On */
+            opened_on?: string | null;
+            /** Closed On */
+            closed_on?: string | null;
+            /** Job Id */
+            job_id?: string | null;
+        };
+        /**
+         * StoreUpdate
+         * @description Any of a store's fields; those sent replace the stored ones (null clears one).
+         */
+        StoreUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Subdivision */
+            subdivision?: string | null;
+            /** City */
+            city?: string | null;
+            /** Opened On */
+            opened_on?: string | null;
+            /** Closed On */
+            closed_on?: string | null;
         };
         /**
          * UploadAccepted
@@ -1687,6 +2063,20 @@ export interface components {
             silhouette?: number | null;
         };
         /**
+         * CrossEffect
+         * @description How this item's units respond to a substitute's price (cross elasticity with its interval).
+         */
+        CrossEffect: {
+            /** Sku */
+            sku: string;
+            /** Elasticity */
+            elasticity: number | null;
+            /** Low */
+            low: number | null;
+            /** High */
+            high: number | null;
+        };
+        /**
          * PricingPage
          * @description A page of suggestions.
          */
@@ -1731,6 +2121,10 @@ export interface components {
             unit_cost?: number | null;
             /** Unit Cost Assumed */
             unit_cost_assumed?: boolean | null;
+            /** Elasticity Source */
+            elasticity_source?: ("demand_model" | "regression") | null;
+            /** Cross Effects */
+            cross_effects?: components["schemas"]["CrossEffect"][] | null;
             /** Explanation */
             explanation: string;
         };
@@ -1801,6 +2195,7 @@ export interface components {
             demand_source?: string | null;
             /** Demand Class */
             demand_class?: string | null;
+            stockouts?: components["schemas"]["ItemStockouts"] | null;
             /** Explanation */
             explanation: string;
         };
@@ -1844,6 +2239,67 @@ export interface components {
              * @default 0
              */
             history_items: number;
+        };
+        /**
+         * ItemStockouts
+         * @description How often an item ran out over the last 365 days of history, and what that cost.
+         */
+        ItemStockouts: {
+            /** Count */
+            count: number;
+            /** Lost Units */
+            lost_units: number;
+            /** Lost Revenue */
+            lost_revenue: number;
+        };
+        /**
+         * Stockout
+         * @description One run of days an item was out of stock, and the demand it could not serve.
+         */
+        Stockout: {
+            /** Store */
+            store: string;
+            /** Sku */
+            sku: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "stock" | "inferred";
+            /** Probability */
+            probability: number;
+            /** Sales */
+            sales: number;
+            /** Estimated Demand */
+            estimated_demand: number;
+            /** Lost Units */
+            lost_units: number;
+            /** Lost Revenue */
+            lost_revenue: number;
+        };
+        /**
+         * StockoutPage
+         * @description A page of stock-outs, with the count and the losses of every run that matches the filters.
+         */
+        StockoutPage: {
+            /** Items */
+            items: components["schemas"]["Stockout"][];
+            /** Total */
+            total: number;
+            /** Lost Units Total */
+            lost_units_total: number;
+            /** Lost Revenue Total */
+            lost_revenue_total: number;
         };
     };
     responses: never;
@@ -2234,6 +2690,26 @@ export interface operations {
             };
         };
     };
+    gateway_ready_ready_gateway_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
     upload_sales_upload_sales_post: {
         parameters: {
             query?: {
@@ -2445,6 +2921,75 @@ export interface operations {
             };
         };
     };
+    upload_stock_upload_stock_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description reject the file on any bad row, or skip bad rows */
+                on_error?: "reject" | "skip";
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description end-of-day stock per store, sku and date: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_jobs_jobs_get: {
         parameters: {
             query?: {
@@ -2558,6 +3103,276 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SalesTimeseries"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_stores_upload_stores_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description stores: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_stores_stores_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_store_stores__store__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                store: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreSaved"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_events_upload_events_post: {
+        parameters: {
+            query?: {
+                /** @description validate and preview only; store nothing */
+                dry_run?: boolean;
+                /** @description optional id for the job, made by the client (a UUID): the job exists from the first byte, so GET /jobs/{job_id} shows the upload's progress while the file is still arriving */
+                job_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description events: CSV (comma, semicolon or tab; UTF-8 or Windows-1252; optionally gzipped), XLSX (first sheet) or Parquet
+                     */
+                    file: string;
+                    /** @description JSON object canonical -> source column, e.g. {"sku": "Item"}; a canonical column mapped to null (or "") is not used even when a column of the file would be detected for it, e.g. {"customer_id": null} */
+                    mapping?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description dry run preview, or the earlier job of an identical file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description the job_id given is already taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description file over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad rows or columns; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_events_events_get: {
+        parameters: {
+            query?: {
+                /** @description first day (default: the first sales date) */
+                since?: string | null;
+                /** @description last day (default: the forecast's last day) */
+                until?: string | null;
+                /** @description only what applies to this store */
+                store?: string | null;
+                /** @description holiday, retail or own */
+                source?: ("holiday" | "retail" | "own") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_event_events__event_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -2995,22 +3810,41 @@ export interface operations {
             };
         };
     };
-    gateway_ready_ready_gateway_get: {
+    stockouts_stockouts_get: {
         parameters: {
-            query?: never;
+            query?: {
+                store?: string | null;
+                sku?: string | null;
+                source?: ("stock" | "inferred") | null;
+                /** @description runs that ended on or after this date */
+                since?: string | null;
+                limit?: number;
+                offset?: number;
+                format?: "json" | "csv";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON page, or with format=csv every match */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StockoutPage"];
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

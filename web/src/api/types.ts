@@ -19,13 +19,8 @@ export type ForecastPoint = S["ForecastPoint"];
 export type ForecastAccuracy = S["Accuracy"];
 export type SeriesForecast = S["SeriesForecast"];
 export type AggregateForecast = S["AggregateForecast"];
-/** An item's stock-outs over the last 365 days of history (issue #20); absent before the first run that counted them. */
-export interface ItemStockouts {
-  count: number;
-  lost_units: number;
-  lost_revenue: number;
-}
-export type InventoryRecommendation = S["InventoryRecommendation"] & { stockouts?: ItemStockouts | null };
+export type ItemStockouts = S["ItemStockouts"];
+export type InventoryRecommendation = S["InventoryRecommendation"];
 export type InventorySummary = S["InventorySummary"];
 export type PriceSuggestion = S["PricingSuggestion"];
 export type PriceSimulation = S["Simulation"];
@@ -44,9 +39,8 @@ export type ScenarioPoint = S["ScenarioPoint"];
 export type ScenarioFigures = S["ScenarioItemFigures"];
 export type ScenarioTotals = S["ScenarioTotals"];
 
-export type StockoutHandling = "flag" | "correct";
-/** `stockouts` and `country` come from issues #20 and #21 (shared contracts). */
-export type OrganizationSettings = S["OrganizationSettings"] & { stockouts?: StockoutHandling; country?: string };
+export type OrganizationSettings = S["OrganizationSettings"];
+export type StockoutHandling = OrganizationSettings["stockouts"];
 export type SettingsSaved = S["SettingsSaved"];
 
 export type ApiKey = S["ApiKey"];
@@ -64,70 +58,18 @@ export interface UploadRejected {
 }
 
 // Written from the shared contracts of issues #20 (stock-outs) and #21 (stores and events).
-/** What a stock, stores or events upload answers: a job for the engines that re-run, and its row counts. */
-export interface DataUploadAccepted {
-  job_id?: string | null;
-  status?: string;
-  rows_accepted?: number;
-  rows_rejected?: number;
-  duplicate?: boolean;
-}
+/** What a stock, stores or events upload answers: the sales upload's body (a job, its row counts). */
+export type DataUploadAccepted = UploadAccepted;
 
-export type StockoutSource = "stock" | "inferred";
-
-/** One censored period of one item: what it sold, what customers wanted, what was lost. */
-export interface Stockout {
-  store: string;
-  sku: string;
-  start: string;
-  end: string;
-  source: StockoutSource;
-  probability: number | null;
-  sales: number;
-  estimated_demand: number;
-  lost_units: number;
-  lost_revenue: number;
-}
-
-export interface StockoutPage {
-  items: Stockout[];
-  total: number;
-  lost_units_total: number;
-  lost_revenue_total: number;
-}
-
-export interface Store {
-  store: string;
-  name: string | null;
-  country: string | null;
-  subdivision: string | null;
-  city: string | null;
-  opened_on: string | null;
-  closed_on: string | null;
-}
-
-export type StoreUpdate = Partial<Omit<Store, "store">>;
-/** The store as saved, and the job re-running the engines (null before any sales). */
-export type StoreSaved = Store & { job_id: string | null };
-
-export type EventSource = "holiday" | "retail" | "own";
-
-export interface CalendarEvent {
-  /** Own events: their number as a string; built-in ones a stable "holiday:"/"retail:" key. */
-  id: string;
-  name: string;
-  family: string | null;
-  kind: string | null;
-  source: EventSource;
-  start: string;
-  end: string;
-  days_before: number | null;
-  days_after: number | null;
-  store: string | null;
-  category: string | null;
-  country: string | null;
-  subdivision: string | null;
-}
+// Stock-outs (issue #20) and the calendar (issue #21).
+export type Stockout = S["Stockout"];
+export type StockoutPage = S["StockoutPage"];
+export type StockoutSource = Stockout["source"];
+export type Store = S["Store"];
+export type StoreUpdate = S["StoreUpdate"];
+export type StoreSaved = S["StoreSaved"];
+export type CalendarEvent = S["Event"];
+export type EventSource = CalendarEvent["source"];
 
 export interface Page<T> {
   items: T[];

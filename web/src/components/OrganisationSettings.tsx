@@ -30,6 +30,33 @@ const STOCKOUT_CHOICES: { value: StockoutHandling; label: string; explanation: s
   },
 ];
 
+function StockoutChoice(props: { value: StockoutHandling; disabled: boolean; onChange: (value: StockoutHandling) => void }) {
+  return (
+    <fieldset data-testid="org-stockouts">
+      <legend className="text-sm font-medium text-slate-700">Stock-outs found without stock data</legend>
+      <div className="mt-2 space-y-3">
+        {STOCKOUT_CHOICES.map((choice) => (
+          <label key={choice.value} className="flex items-start gap-3 text-sm">
+            <input
+              type="radio"
+              name="stockouts"
+              value={choice.value}
+              className="mt-1"
+              checked={props.value === choice.value}
+              disabled={props.disabled}
+              onChange={() => props.onChange(choice.value)}
+            />
+            <span>
+              <span className="font-medium text-slate-900">{choice.label}</span>
+              <span className="block text-slate-600" data-testid={`stockouts-${choice.value}-explanation`}>{choice.explanation}</span>
+            </span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
 export function OrganisationSettings() {
   const { me } = useSession();
   const { currency, change } = useCurrency();
@@ -113,28 +140,7 @@ export function OrganisationSettings() {
             ))}
           </select>
         </Field>
-        <fieldset data-testid="org-stockouts">
-          <legend className="text-sm font-medium text-slate-700">Stock-outs found without stock data</legend>
-          <div className="mt-2 space-y-3">
-            {STOCKOUT_CHOICES.map((choice) => (
-              <label key={choice.value} className="flex items-start gap-3 text-sm">
-                <input
-                  type="radio"
-                  name="stockouts"
-                  value={choice.value}
-                  className="mt-1"
-                  checked={value.stockouts === choice.value}
-                  disabled={!owner || saving || !stored}
-                  onChange={() => pick({ stockouts: choice.value })}
-                />
-                <span>
-                  <span className="font-medium text-slate-900">{choice.label}</span>
-                  <span className="block text-slate-600" data-testid={`stockouts-${choice.value}-explanation`}>{choice.explanation}</span>
-                </span>
-              </label>
-            ))}
-          </div>
-        </fieldset>
+        <StockoutChoice value={value.stockouts} disabled={!owner || saving || !stored} onChange={(stockouts) => pick({ stockouts })} />
         {owner ? (
           <Button type="submit" disabled={saving || !stored || !changed}>
             {saving ? "Saving…" : "Save"}

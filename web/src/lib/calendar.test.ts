@@ -16,11 +16,11 @@ import {
 
 function event(e: Partial<CalendarEvent> & Pick<CalendarEvent, "id" | "name" | "start" | "end">): CalendarEvent {
   return {
-    family: null,
+    family: e.name.toLowerCase(),
     kind: null,
     source: "own",
-    days_before: null,
-    days_after: null,
+    days_before: 0,
+    days_after: 0,
     store: null,
     category: null,
     country: null,

@@ -8,7 +8,7 @@ function period(p: Partial<Stockout> & Pick<Stockout, "start" | "end">): Stockou
     store: "S1",
     sku: "A",
     source: "stock",
-    probability: null,
+    probability: 1,
     sales: 0,
     estimated_demand: 0,
     lost_units: 0,

@@ -3,19 +3,17 @@
 import { useState } from "react";
 import { calendar, organization } from "../api/endpoints";
 import type { CalendarEvent, EventSource } from "../api/types";
+import { EventFilters, MonthNav, type CalendarView } from "../components/calendar/EventFilters";
 import { EventList } from "../components/calendar/EventList";
 import { MonthView } from "../components/calendar/MonthView";
 import { OwnEventForm } from "../components/calendar/OwnEventForm";
 import { StoresCard } from "../components/calendar/StoresCard";
 import { DataUpload } from "../components/DataUpload";
 import { QueryView } from "../components/QueryView";
-import { Button, Card, ErrorBox, Field, PageHeader, cx, inputClass } from "../components/ui";
+import { Card, ErrorBox, PageHeader, cx } from "../components/ui";
 import { useQuery, useTitle } from "../hooks";
-import { EVENT_SOURCES, filterEvents, monthLabel, monthOf, monthRange, shiftMonth } from "../lib/calendar";
+import { EVENT_SOURCES, filterEvents, monthOf, monthRange } from "../lib/calendar";
 import { uploadKind } from "../lib/uploads";
-import { SOURCE_DOT } from "../components/calendar/EventBadge";
-
-type View = "list" | "month";
 
 function today(): string {
   return new Date().toISOString().slice(0, 10);
@@ -23,7 +21,7 @@ function today(): string {
 
 export default function Calendar() {
   useTitle("Calendar");
-  const [view, setView] = useState<View>("list");
+  const [view, setView] = useState<CalendarView>("list");
   const [month, setMonth] = useState(monthOf(today()));
   const [store, setStore] = useState("");
   const [sources, setSources] = useState<Set<EventSource>>(new Set(EVENT_SOURCES.map((s) => s.key)));
@@ -79,49 +77,8 @@ export default function Calendar() {
       />
       <div className="grid gap-4 lg:grid-cols-3 lg:gap-6">
         <Card className="lg:col-span-2" testId="events-card">
-          <div className="mb-4 flex flex-col gap-3 sm:flex-row sm:flex-wrap sm:items-end sm:justify-between">
-            <Field label="Store" htmlFor="cal-store" className="sm:w-56">
-              <select id="cal-store" value={store} onChange={(e) => setStore(e.target.value)} className={inputClass}>
-                <option value="">Organisation (default country)</option>
-                {stores.map((s) => (
-                  <option key={s.store} value={s.store}>{s.name ? `${s.store} · ${s.name}` : s.store}</option>
-                ))}
-              </select>
-            </Field>
-            <fieldset className="flex flex-wrap gap-x-4 gap-y-1">
-              <legend className="sr-only">Show</legend>
-              {EVENT_SOURCES.map((s) => (
-                <label key={s.key} className="flex min-h-10 items-center gap-2 text-sm text-slate-700">
-                  <input type="checkbox" className="h-4 w-4" checked={sources.has(s.key)} onChange={() => toggle(s.key)} data-testid={`source-${s.key}`} />
-                  <span className={cx("h-2 w-2 rounded-full", SOURCE_DOT[s.key])} aria-hidden="true" />
-                  {s.label}
-                </label>
-              ))}
-            </fieldset>
-            <div role="group" aria-label="View" className="inline-flex self-start rounded-lg bg-slate-100 p-0.5 text-sm font-medium sm:self-auto">
-              {(["list", "month"] as const).map((v) => (
-                <button
-                  key={v}
-                  type="button"
-                  aria-pressed={view === v}
-                  onClick={() => setView(v)}
-                  className={cx("rounded-md px-3 py-1.5", view === v ? "bg-white text-slate-900 shadow-sm" : "text-slate-600")}
-                >
-                  {v === "list" ? "List" : "Month"}
-                </button>
-              ))}
-            </div>
-          </div>
-          {view === "month" && (
-            <div className="mb-3 flex items-center justify-between gap-2">
-              <Button variant="secondary" onClick={() => setMonth(shiftMonth(month, -1))} aria-label="Previous month">‹</Button>
-              <div className="text-center">
-                <h2 className="text-base font-semibold text-slate-900" data-testid="month-label">{monthLabel(month)}</h2>
-                <button type="button" className="text-xs text-indigo-600 hover:underline" onClick={() => setMonth(monthOf(today()))}>This month</button>
-              </div>
-              <Button variant="secondary" onClick={() => setMonth(shiftMonth(month, 1))} aria-label="Next month">›</Button>
-            </div>
-          )}
+          <EventFilters stores={stores} store={store} onStore={setStore} sources={sources} onToggle={toggle} view={view} onView={setView} />
+          {view === "month" && <MonthNav month={month} today={today()} onMonth={setMonth} />}
           {actionError && <div className="mb-3"><ErrorBox message={actionError} /></div>}
           {notice && <p role="status" className="mb-3 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="calendar-notice">{notice}</p>}
           <QueryView query={eventsQ} notReady={<p className="text-sm text-slate-500">The calendar is not available yet.</p>}>
