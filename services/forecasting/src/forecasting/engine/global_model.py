@@ -293,7 +293,7 @@ class _Trainer:
             return
         x, level = _features(m, rows, origin, step, holidays)
         self.units = m.y[rows, self.target_period] / level
-        target = self._target(m.panel.n_hist)
+        target = self.units  # each fit sets the label of its own cutoff (see _target)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
