@@ -454,8 +454,8 @@ def global_forecasts(
     The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
-    Either way the backtest never sees its own future. `substitutes` False leaves out the features
-    of the other items in the store and category (to measure what they add).
+    Either way the backtest never sees its own future. `substitutes` False leaves out the response to
+    the other items in the store and category (price_response.py; to measure what it adds).
     """
     m = _Matrices(panel, substitutes)
     holidays = holiday_flags(panel.dates, panel.freq, country)
