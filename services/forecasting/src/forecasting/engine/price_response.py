@@ -176,8 +176,15 @@ def _design(
             columns[name] = column
     if substitutes:
         price, promoted = _substitute_terms(substitutes)
-        columns[SUBSTITUTE_TERMS[0]] = price[series, period]
-        columns[SUBSTITUTE_TERMS[1]] = promoted[series, period]
+        # In a category held by one store, the other items' mean within a period is the group's
+        # total (the period's effect) less the item's own: it repeats the own terms, so such a
+        # category tells nothing about substitutes and takes the pooled effect.
+        stores_held = np.bincount(
+            np.unique(np.column_stack([category, substitute_groups(panel.keys)]), axis=0)[:, 0]
+        )
+        identified = stores_held[category[series]] >= 2
+        columns[SUBSTITUTE_TERMS[0]] = np.where(identified, price[series, period], 0.0)
+        columns[SUBSTITUTE_TERMS[1]] = np.where(identified, promoted[series, period], 0.0)
     columns["store_traffic"] = _store_traffic(panel, series, period, outcome)
     design = np.column_stack([*columns.values(), outcome])
     # Effects per category and period: each category's own calendar, and no category's price
@@ -209,8 +216,7 @@ def _least_squares(
     sigma2 = max(squares - float(fitted @ moment[varied]), 0.0) / (cells - len(varied))
     coef[varied], variance[varied] = fitted, sigma2 * np.diag(inverse)
     # A regressor (nearly) repeating the others is not identified: its variance inflation factor
-    # (1 / (1 - R^2) of it on the others) says so. In a category held by one store, the other
-    # items' mean price within a period is the total less the item's own: it repeats the own price.
+    # (1 / (1 - R^2) of it on the others) says so.
     inflation = np.full(k, np.inf)
     inflation[varied] = np.diag(inverse) * np.diag(gram)[varied]
     unidentified = ~(variance > 0) | (inflation > MAX_VARIANCE_INFLATION)
