@@ -28,8 +28,8 @@ from bench.scenario.consistency import pricing_consistency
 from forecasting.engine import DemandModel, forecast, predict_demand
 
 COUNTRY = "US"
-# A price counts as above the regular price from this relative margin up: below it the gap is
-# rounding of the regular price (a cent on a few dollars), where the model's response is flat.
+# The share over the points this far above the regular price is printed beside the summary's (every
+# point above it): below it the gap is mostly rounding of the regular price (a cent on a few dollars).
 ABOVE_REGULAR = 0.01
 
 

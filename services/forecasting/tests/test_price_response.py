@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.engine import price_response
 from forecasting.engine.panel import WEEKLY, Panel
 from forecasting.engine.price_response import MAX_ELASTICITY, fit_price_response, substitute_drivers
 
@@ -104,6 +105,40 @@ def test_substitutes_of_a_category_held_by_one_store_are_not_identified_and_stay
     # Within a period the other items' mean price is the group's total less the item's own: with a
     # single store there is no second group to tell the two apart, whatever the data planted.
     panel = _panel(stores=1, categories=1, own={0: -1.5}, cross_price=1.2, stolen=0.6)
+    # Items that start selling at different times (unobserved before): the period's mean over the
+    # observed items no longer equals the group's total, so the repetition is no longer exact.
+    for item, start in enumerate(np.random.default_rng(2).integers(0, 60, panel.n_series)):
+        panel.y[item, :start] = np.nan
     response = fit_price_response(panel, substitute_drivers(panel))
     assert (response.cross_price == 0).all() and (response.cross_promotion == 0).all()
     assert (response.own < 0).all()
+
+
+def test_a_panel_over_the_cell_cap_is_estimated_on_a_fixed_subset_of_series(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = _panel(stores=12, categories=2, own={0: -2.0, 1: -1.0}, cross_price=1.2, stolen=0.6)
+    whole = fit_price_response(panel, substitute_drivers(panel))
+    monkeypatch.setattr(price_response, "MAX_CELLS", panel.y.size // 2)
+    first = fit_price_response(panel, substitute_drivers(panel))
+    again = fit_price_response(panel, substitute_drivers(panel))
+    np.testing.assert_array_equal(first.own, again.own)  # the stored model reads what the fit read
+    assert not np.array_equal(first.own, whole.own)  # a subset was read
+    by_category = pd.Series(first.own).groupby(panel.keys["category"].to_numpy()).first()
+    assert by_category["0"] == pytest.approx(-2.0, abs=0.4)
+    assert by_category["1"] == pytest.approx(-1.0, abs=0.4)
+
+
+def test_a_category_held_by_one_store_takes_the_pooled_substitute_effect() -> None:
+    # Category 0 spans twelve stores, category 1 only the first: its items' substitutes repeat their
+    # own prices within a period, so it shows nothing itself and takes what the pooled fit found.
+    panel = _panel(stores=12, categories=2, own={0: -1.5, 1: -1.5}, cross_price=1.2, stolen=0.6)
+    single = (panel.keys["category"] == "1") & (panel.keys["store"] != "0")
+    panel.keys.loc[single, "category"] = "0"
+    response = fit_price_response(panel, substitute_drivers(panel))
+    one_store = (panel.keys["category"] == "1").to_numpy()
+    assert np.isfinite(response.cross_price).all()
+    np.testing.assert_allclose(
+        response.cross_price[one_store], np.median(response.cross_price[~one_store]), rtol=0.5
+    )
+    assert abs(response.cross_price).max() < 3.0

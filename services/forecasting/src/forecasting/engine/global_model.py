@@ -278,7 +278,7 @@ class _Trainer:
             return
         x, level = _features(m, rows, origin, step, events)
         self.units = m.y[rows, self.target_period] / level
-        target = self._target(m.panel.n_hist)
+        target = self.units  # each fit sets the label of its own cutoff (see _target)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
@@ -459,9 +459,9 @@ def global_forecasts(
     The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
-    Either way the backtest never sees its own future. `substitutes` False leaves out the features
-    of the other items in the store and category (to measure what they add). `events` are the
-    series' event features (events.py); None leaves events out of the model.
+    Either way the backtest never sees its own future. `substitutes` False leaves out the response to
+    the other items in the store and category (price_response.py; to measure what it adds). `events`
+    are the series' event features (events.py); None leaves events out of the model.
     """
     m = _Matrices(panel, substitutes)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))

@@ -46,6 +46,10 @@ MAX_VARIANCE_INFLATION = 100.0
 # Alternating projections for the two-way fixed effects: the coefficients settle within two.
 FIXED_EFFECT_SWEEPS = 3
 SUBSTITUTE_TERMS = ("sub_price_ratio", "sub_promo_share")
+# Cap on the cells (series x period) of the estimation: beyond it a fixed random subset of whole
+# series is used (each keeps its fixed effect); a few hundred thousand cells pin the few
+# coefficients per category down far more tightly than their spread across categories.
+MAX_CELLS = 1_000_000
 
 
 @dataclass
@@ -143,6 +147,19 @@ def _store_traffic(panel: Panel, series: np.ndarray, period: np.ndarray, outcome
     return np.where(others > 0, (store_sum - group_sum) / np.maximum(others, 1), 0.0)
 
 
+def _estimation_series(y: np.ndarray) -> np.ndarray:
+    """(n,) True for the series the estimation reads: all, unless their cells exceed MAX_CELLS."""
+    observed = np.isfinite(y).sum(axis=1)
+    if observed.sum() <= MAX_CELLS:
+        return np.ones(len(y), dtype=bool)
+    # A fixed seed: the forecast and every later read of the stored model pick the same series.
+    order = np.random.default_rng(0).permutation(len(y))
+    kept = order[: int(np.searchsorted(np.cumsum(observed[order]), MAX_CELLS)) + 1]
+    chosen = np.zeros(len(y), dtype=bool)
+    chosen[kept] = True
+    return chosen
+
+
 def _design(
     panel: Panel, cutoff: int, substitutes: dict[str, np.ndarray], category: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -150,7 +167,7 @@ def _design(
     and period, each cell's series and the regressors' names (log price ratio first), over the
     observed periods before `cutoff`."""
     y = panel.y[:, :cutoff]
-    series, period = np.nonzero(np.isfinite(y))
+    series, period = np.nonzero(np.isfinite(y) & _estimation_series(y)[:, None])
     outcome = np.log1p(np.maximum(y[series, period], 0.0))
     columns = {"own": np.log(price_ratio(panel)[series, period])}
     for name, grid in panel.flags.items():
@@ -159,8 +176,15 @@ def _design(
             columns[name] = column
     if substitutes:
         price, promoted = _substitute_terms(substitutes)
-        columns[SUBSTITUTE_TERMS[0]] = price[series, period]
-        columns[SUBSTITUTE_TERMS[1]] = promoted[series, period]
+        # In a category held by one store, the other items' mean within a period is the group's
+        # total (the period's effect) less the item's own: it repeats the own terms, so such a
+        # category tells nothing about substitutes and takes the pooled effect.
+        stores_held = np.bincount(
+            np.unique(np.column_stack([category, substitute_groups(panel.keys)]), axis=0)[:, 0]
+        )
+        identified = stores_held[category[series]] >= 2
+        columns[SUBSTITUTE_TERMS[0]] = np.where(identified, price[series, period], 0.0)
+        columns[SUBSTITUTE_TERMS[1]] = np.where(identified, promoted[series, period], 0.0)
     columns["store_traffic"] = _store_traffic(panel, series, period, outcome)
     design = np.column_stack([*columns.values(), outcome])
     # Effects per category and period: each category's own calendar, and no category's price
@@ -192,8 +216,7 @@ def _least_squares(
     sigma2 = max(squares - float(fitted @ moment[varied]), 0.0) / (cells - len(varied))
     coef[varied], variance[varied] = fitted, sigma2 * np.diag(inverse)
     # A regressor (nearly) repeating the others is not identified: its variance inflation factor
-    # (1 / (1 - R^2) of it on the others) says so. In a category held by one store, the other
-    # items' mean price within a period is the total less the item's own: it repeats the own price.
+    # (1 / (1 - R^2) of it on the others) says so.
     inflation = np.full(k, np.inf)
     inflation[varied] = np.diag(inverse) * np.diag(gram)[varied]
     unidentified = ~(variance > 0) | (inflation > MAX_VARIANCE_INFLATION)
