@@ -10,26 +10,12 @@ import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from common.frames import read_frame, write_frame
+from common.stockouts import COLUMNS
 
 _STR = pa.string()
 _KEYS = {"store": _STR, "sku": _STR}
-# The engine's stockouts.COLUMNS, spelt out so the API process never loads the engine (write_frame
-# quotes them: "end" is an SQL keyword).
-STOCKOUT_COLUMNS = (
-    "organization_id",
-    "store",
-    "sku",
-    "start",
-    "end",
-    "source",
-    "probability",
-    "sales",
-    "estimated_demand",
-    "lost_units",
-    "lost_revenue",
-    "lost_margin",
-    "corrected",
-)
+# write_frame quotes the names ("end" is an SQL keyword).
+STOCKOUT_COLUMNS = ("organization_id", *COLUMNS)
 
 
 def _store_filter(stores: Sequence[str] | None) -> str:

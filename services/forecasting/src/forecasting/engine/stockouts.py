@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.stockouts import COLUMNS as STOCKOUT_COLUMNS
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel, period_index, row_index
 
@@ -36,20 +37,7 @@ MIN_DISPERSION = 0.1
 CALIBRATION_SAMPLE = 20_000
 # A larger mean correction means a broken model, not a skewed loss.
 CALIBRATION_BOUNDS = (0.8, 1.25)
-COLUMNS = [
-    "store",
-    "sku",
-    "start",
-    "end",
-    "source",
-    "probability",
-    "sales",
-    "estimated_demand",
-    "lost_units",
-    "lost_revenue",
-    "lost_margin",
-    "corrected",
-]
+COLUMNS = list(STOCKOUT_COLUMNS)
 
 # Units the demand model expects at history period origin + step - 1 of (series, origin, step) rows.
 Estimator = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]

@@ -8,21 +8,11 @@ from typing import Any
 from common.auth import Identity
 from common.csvsafe import CURRENCY_COLUMN, csv_line
 from common.org_settings import OrganizationSettingsRepository
+from common.stockouts import API_FIELDS
 from inventory.stockouts.repository import StockoutFilter, StockoutRepository
 
 # The fields of a stock-out, in the order of the JSON items and the CSV columns.
-FIELDS = (
-    "store",
-    "sku",
-    "start",
-    "end",
-    "source",
-    "probability",
-    "sales",
-    "estimated_demand",
-    "lost_units",
-    "lost_revenue",
-)
+FIELDS = API_FIELDS
 
 
 class StockoutService:
