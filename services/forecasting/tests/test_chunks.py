@@ -573,3 +573,19 @@ async def test_the_last_chunk_reconciles_every_series_before_pricing_and_invento
     _assert_levels_add_up(levels, after)
     kept = items[items["store"] == "S1"].merge(after, on=["store", "sku", "date"], suffixes=("", "_after"))
     np.testing.assert_allclose(kept["base_p50_after"], kept["base_p50"], rtol=1e-12)
+
+    # Both stores change: while the first chunk's new forecasts are in and the second's are not,
+    # no stale level is served (the API sums the items); the last chunk reconciles again.
+    with sync_session() as session:
+        session.execute(
+            text("UPDATE sales_lines SET quantity = quantity + 1 WHERE organization_id = :org"), {"org": org}
+        )
+    sent.clear()
+    third = _new_job(org)
+    tasks.run(third)
+    tasks.chunk(third, 0)
+    assert _levels_and_items(org)[0].empty
+    tasks.chunk(third, 1)
+    levels, after = _levels_and_items(org)
+    assert levels["job_id"].eq(third).all()
+    _assert_levels_add_up(levels, after)

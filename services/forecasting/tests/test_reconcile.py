@@ -204,3 +204,13 @@ def test_an_imposed_method_skips_the_selection() -> None:
     merged = imposed.items.merge(points, on=["store", "sku", "date"], suffixes=("", "_base"))
     np.testing.assert_allclose(merged["p50"], merged["p50_base"])
     assert reconcile(points, backtest, history, items, method="mint_shrink").method == "mint_shrink"
+
+
+def test_a_large_hierarchy_leaves_the_full_covariance_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import forecasting.engine.reconcile as reconcile_module
+
+    items, history, points, backtest, _ = _easy_aggregates(seed=5)
+    monkeypatch.setattr(reconcile_module, "MAX_DENSE_NODES", 10)
+    result = reconcile(points, backtest, history, items)
+    assert set(result.scores) == {"bottom_up", "ols", "wls_struct", "wls_var"}
+    assert result.coherence <= 1e-9

@@ -50,7 +50,7 @@ from forecasting.chunks import (
     task_fingerprints,
 )
 from forecasting.reconciliation import reconcile_or_sum
-from forecasting.reconciliation_repository import remove_backtests_except, replace_backtests
+from forecasting.reconciliation_repository import clear_levels, remove_backtests_except, replace_backtests
 from forecasting.repository import (
     database_now,
     load_calendar,
@@ -193,6 +193,9 @@ def run_chunk(job_id: str, organization_id: uuid.UUID, entry: dict[str, Any], in
         )
         if written:
             replace_backtests(session.connection(), organization_id, series[KEYS], result.backtest)
+            # The stored levels no longer add up to these items: the API sums the items until the
+            # stage's end reconciles again.
+            clear_levels(session.connection(), organization_id)
         save_demand_model(
             session.connection(),
             organization_id,

@@ -1,8 +1,10 @@
 """Forecast reconciliation: every level (item, store x category, store, category, total) adds up.
 
 How a call works: the item forecasts and the aggregate nodes' own base forecasts (hierarchy.py)
-form one vector per period; a reconciler of Nixtla's hierarchicalforecast (bottom-up, OLS,
-WLS-struct, WLS-var, MinT-shrink) maps it to coherent item forecasts. The method is chosen by
+form one vector per period; a method of hierarchicalforecast's MinTrace family (bottom-up, OLS,
+WLS-struct, WLS-var, MinT-shrink with the library's Schaefer-Strimmer covariance) maps it to
+coherent item forecasts, applied in its sparse constraint form (`projector`, checked against the
+library's dense MinTrace in the tests) so that it scales to large catalogues. The method is chosen by
 backtest: each is fitted on the forecast errors of the earlier backtest windows and scored on the
 last one, by its WAPE at every level relative to bottom-up's, and the winner is refitted on every
 window's errors. Reconciled items are clipped at zero (a day with a zero band stays zero: a closed
@@ -44,7 +46,7 @@ BOTTOM_UP = "bottom_up"
 METHODS = (BOTTOM_UP, "ols", "wls_struct", "wls_var", "mint_shrink")
 # Above this many nodes the full covariance (nodes^2 doubles) gets too big for a worker: only the
 # diagonal methods compete there.
-MAX_DENSE_NODES = 8000
+MAX_DENSE_NODES = 6000
 LARGE_METHODS = (BOTTOM_UP, "ols", "wls_struct", "wls_var")
 # hierarchicalforecast's defaults: a ridge on the shrunk covariance, a floor under each variance.
 SHRINK_RIDGE = 2e-8
