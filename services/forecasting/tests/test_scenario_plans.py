@@ -102,3 +102,33 @@ def test_changed_items_come_first_then_same_store_and_category_items_whose_deman
         ("A", "S1", 0),
         ("B", "S1", 1),
     ]
+
+
+def test_points_move_as_reconciliation_moved_the_served_forecast() -> None:
+    dates = pd.to_datetime(["2026-01-05", "2026-01-12"])
+    points = pd.DataFrame(
+        {
+            "store": ["S1"] * 4,
+            "sku": ["a", "a", "b", "b"],
+            "date": list(dates) * 2,
+            "p10": [8.0, 8.0, 0.0, 1.0],
+            "p50": [10.0, 10.0, 0.0, 2.0],
+            "p90": [12.0, 12.0, 1.0, 3.0],
+        }
+    )
+    # Reconciliation moved a's first week from 10 to 11 and b's first from 0 to 0.5; the rest stayed.
+    reconciled = pd.DataFrame(
+        {
+            "store": ["S1", "S1"],
+            "sku": ["a", "b"],
+            "date": [dates[0], dates[0]],
+            "p50": [11.0, 0.5],
+            "base_p50": [10.0, 0.0],
+        }
+    )
+    served = plans.as_served(points, reconciled)
+    assert served["p50"].tolist() == pytest.approx([11.0, 10.0, 0.5, 2.0])
+    assert served["p10"].tolist() == pytest.approx([8.8, 8.0, 0.5, 1.0])
+    assert served["p90"].tolist() == pytest.approx([13.2, 12.0, 1.5, 3.0])
+    assert served.columns.tolist() == points.columns.tolist()
+    assert plans.as_served(points, reconciled.iloc[:0]) is points

@@ -57,6 +57,32 @@ def apply_changes(
     return scenario, changed
 
 
+def as_served(points: pd.DataFrame, reconciled: pd.DataFrame) -> pd.DataFrame:
+    """Demand points (store, sku, date, p10, p50, p90) from the demand model, moved as the served
+    forecast was by reconciliation: scaled by served p50 / the engine's p50 at each point (shifted
+    by their difference where the engine said 0), so the baseline plan reproduces the served forecast.
+
+    `reconciled` (store, sku, date, p50, base_p50) holds the points reconciliation moved; the rest
+    stay as the model gives them.
+    """
+    if reconciled.empty:
+        return points
+    moved = reconciled.assign(date=pd.to_datetime(reconciled["date"]))
+    out = points.assign(date=pd.to_datetime(points["date"])).merge(
+        moved.rename(columns={"p50": "served_p50"}), on=[*KEYS, "date"], how="left"
+    )
+    served, engine = out["served_p50"].to_numpy(dtype=float), out["base_p50"].to_numpy(dtype=float)
+    known = np.isfinite(served) & np.isfinite(engine)
+    relative = known & (engine > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(relative, served / np.where(relative, engine, 1.0), 1.0)
+    shift = np.where(known & ~relative, served - np.nan_to_num(engine), 0.0)
+    for name in ("p10", "p50", "p90"):
+        out[name] = np.clip(out[name].to_numpy(dtype=float) * ratio + shift, 0.0, None)
+    out["date"] = points["date"].to_numpy()
+    return out[points.columns]
+
+
 def item_figures(points: pd.DataFrame, plan: pd.DataFrame, unit_cost: pd.DataFrame) -> pd.DataFrame:
     """Per item: units (sum of p50), revenue (units x price) and gross margin (units x (price - cost)).
 

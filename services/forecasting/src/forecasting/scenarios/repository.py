@@ -234,6 +234,21 @@ def forecast_series_info(connection: Connection, organization_id: uuid.UUID) -> 
     )
 
 
+def reconciled_points(
+    connection: Connection, organization_id: uuid.UUID, stores: list[str] | None
+) -> pd.DataFrame:
+    """store, sku, date, p50 and the engine's own p50 of the forecast points reconciliation moved
+    (of `stores`; None: every store)."""
+    return read_frame(
+        connection,
+        "SELECT store, sku, date, p50, base_p50 FROM predictions WHERE organization_id = %(org)s"
+        " AND base_p50 IS NOT NULL"
+        " AND (CAST(%(stores)s AS text[]) IS NULL OR store = ANY(CAST(%(stores)s AS text[])))",
+        {"org": str(organization_id), "stores": stores},
+        {"store": pa.string(), "sku": pa.string()},
+    )
+
+
 def write_results(
     connection: Connection,
     scenario_id: str,

@@ -27,6 +27,7 @@ from forecasting.scenarios import plans
 from forecasting.scenarios.repository import (
     forecast_series_info,
     load_scenario,
+    reconciled_points,
     set_status,
     write_results,
 )
@@ -135,10 +136,16 @@ def compute(scenario_id: str) -> bool:
         products = load_products(connection, organization_id)
         series = forecast_series_info(connection, organization_id)
         margin_pct = load_settings(connection, organization_id).pricing.assumed_margin_pct
+        reconciled = reconciled_points(connection, organization_id, _stores(changes))
     if not models:
         raise ScenarioError("no demand model is stored yet: wait for forecasting to finish, then try again")
     _record(scenario_id, "running", 0.2)
     base_points, new_points, baseline, scenario_plan, changed = scenario_demand(models, changes, series)
+    # Both sides as served: the baseline is the forecast the retailer sees (reconciled across levels).
+    base_points, new_points = (
+        plans.as_served(base_points, reconciled),
+        plans.as_served(new_points, reconciled),
+    )
     _record(scenario_id, "running", 0.6)
     changed_keys = baseline.loc[changed, KEYS].drop_duplicates()
     items = _items(series, changed_keys, base_points, new_points)
