@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -188,3 +190,29 @@ def wait_for_job(api: httpx.Client, job_id: str, timeout_s: float = JOB_TIMEOUT_
         assert time.monotonic() < deadline, f"job {job_id} not finished after {timeout_s:.0f}s: {job}"
         time.sleep(2)
     return dict(job)
+
+
+def fresh_folder(path: Path) -> Path:
+    """An empty screenshot folder (git-ignored) for a reviewer."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def analysed_account(base_url: str, prefix: str, name: str, sales_csv: Path) -> Session:
+    """A new account, registered through the API, whose sales file is uploaded and analysed."""
+    session = Session(base_url, f"{prefix}-{uuid.uuid4().hex[:10]}@example.com", "correct-horse-battery-9")
+    registered = httpx.post(
+        f"{base_url}/auth/register",
+        json={"email": session.email, "password": session.password, "name": name},
+        timeout=60,
+    )
+    assert registered.status_code == 201, registered.text
+    with session.api() as api:
+        accepted = api.post(
+            "/upload-sales", files={"file": ("sales.csv", sales_csv.read_bytes(), "text/csv")}
+        )
+        assert accepted.status_code == 202, accepted.text
+        job = wait_for_job(api, accepted.json()["job_id"])
+    assert job["status"] == "succeeded", job
+    return session

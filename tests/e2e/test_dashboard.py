@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +31,7 @@ from dashboard_browser import (
     fmt_percent,
     fmt_signed_money,
     forecast_sum,
+    fresh_folder,
     new_page,
     screenshot,
     text,
@@ -46,9 +46,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboard"
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     """Fresh screenshot folder (git-ignored) for a reviewer."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
+    return fresh_folder(ARTIFACTS)
 
 
 @pytest.fixture(scope="module")

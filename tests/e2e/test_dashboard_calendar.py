@@ -9,8 +9,6 @@ test-artifacts/dashboard-calendar/.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,9 @@ from dashboard_browser import (
     REPO_ROOT,
     WIDTHS,
     Session,
+    analysed_account,
     fmt_number,
+    fresh_folder,
     new_page,
     screenshot,
     text,
@@ -39,9 +39,7 @@ CAMPAIGN = {"name": "Spring campaign", "start": TODAY + timedelta(days=7), "end"
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     """Fresh screenshot folder (git-ignored) for a reviewer."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
+    return fresh_folder(ARTIFACTS)
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +47,9 @@ def shop(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Session:
     """A new account with two stores' sales, analysed."""
     from common.demo import write_sales_csv
 
-    session = Session(base_url, f"cal-{uuid.uuid4().hex[:10]}@example.com", "correct-horse-battery-9")
-    registered = httpx.post(
-        f"{base_url}/auth/register",
-        json={"email": session.email, "password": session.password, "name": "Calendar Grocer"},
-        timeout=60,
-    )
-    assert registered.status_code == 201, registered.text
     path = Path(tmp_path_factory.mktemp("calendar")) / "sales.csv"
     write_sales_csv(path, n_stores=2, n_skus=3, days=150, n_customers=40, seed=21)
-    with session.api() as api:
-        accepted = api.post("/upload-sales", files={"file": ("sales.csv", path.read_bytes(), "text/csv")})
-        assert accepted.status_code == 202, accepted.text
-        job = wait_for_job(api, accepted.json()["job_id"])
-    assert job["status"] == "succeeded", job
-    return session
+    return analysed_account(base_url, "cal", "Calendar Grocer", path)
 
 
 def all_events(api: httpx.Client, **params: str) -> list[dict[str, Any]]:

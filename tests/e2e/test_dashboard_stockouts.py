@@ -10,8 +10,6 @@ Inventory's stock-outs per item and the Settings' stock-out choice show what the
 from __future__ import annotations
 
 import re
-import shutil
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +21,11 @@ from dashboard_browser import (
     REPO_ROOT,
     WIDTHS,
     Session,
+    analysed_account,
     assert_chart_drawn,
     fmt_money,
     fmt_number,
+    fresh_folder,
     new_page,
     screenshot,
     text,
@@ -46,9 +46,7 @@ STOCK_DAYS = 90
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     """Fresh screenshot folder (git-ignored) for a reviewer."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
+    return fresh_folder(ARTIFACTS)
 
 
 def stock_file(path: Path) -> Path:
@@ -68,25 +66,13 @@ def shop(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Session:
     """A new account whose sales are analysed, SKU001 selling nothing while it was out of stock."""
     from common.demo import generate_sales
 
-    session = Session(base_url, f"stock-{uuid.uuid4().hex[:10]}@example.com", "correct-horse-battery-9")
-    registered = httpx.post(
-        f"{base_url}/auth/register",
-        json={"email": session.email, "password": session.password, "name": "Stock Grocer"},
-        timeout=60,
-    )
-    assert registered.status_code == 201, registered.text
     sales = generate_sales(n_stores=2, n_skus=6, days=240, n_customers=80, end=SALES_END.isoformat(), seed=3)
     day = pd.to_datetime(sales["date"]).dt.date
     out = (sales["store"] == ITEM["store"]) & (sales["sku"] == ITEM["sku"])
     out &= (day >= OUT_START) & (day <= OUT_END)
     path = Path(tmp_path_factory.mktemp("stockouts")) / "sales.csv"
     sales[~out].to_csv(path, index=False)
-    with session.api() as api:
-        accepted = api.post("/upload-sales", files={"file": ("sales.csv", path.read_bytes(), "text/csv")})
-        assert accepted.status_code == 202, accepted.text
-        job = wait_for_job(api, accepted.json()["job_id"])
-    assert job["status"] == "succeeded", job
-    return session
+    return analysed_account(base_url, "stock", "Stock Grocer", path)
 
 
 def test_the_stock_tab_shows_rejected_rows_then_uploads_the_file(
