@@ -64,8 +64,10 @@ class DemandModel:
         quantiles: tuple[np.ndarray, np.ndarray, np.ndarray],
         global_p50: np.ndarray,
         labels: np.ndarray,
+        response: PriceResponse | None = None,
     ) -> DemandModel:
-        """The model of one forecast call, from its panel, final boosters and chosen forecasts."""
+        """The model of one forecast call, from its panel, final boosters (and their price response,
+        which price_response() otherwise estimates again from the panel) and chosen forecasts."""
         p10, p50, p90 = (np.array(q, dtype=float) for q in quantiles)
         return cls(
             panel=panel,
@@ -79,6 +81,7 @@ class DemandModel:
             global_p50=np.asarray(global_p50, dtype=float),
             labels=np.asarray(labels, dtype=str),
             _boosters=list(boosters),
+            _response=response,
         )
 
     @property

@@ -25,6 +25,7 @@ from forecasting.engine.global_model import predict_history
 from forecasting.engine.local import LOCAL_MODELS
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import Panel, build_panel
+from forecasting.engine.price_response import PriceResponse
 from forecasting.engine.selection import (
     GLOBAL_MODEL,
     closed_days,
@@ -76,12 +77,13 @@ def _run_candidates(
     refit_global: bool,
     events: EventFeatures | None = None,
     substitutes: bool = True,
-) -> tuple[dict[str, np.ndarray], list[Any]]:
+) -> tuple[dict[str, np.ndarray], list[Any], PriceResponse | None]:
     """Forecasts (n, len(origins), H) of every candidate from every origin, and the global model's
-    final fits (empty without it)."""
+    final fits (empty without it) with their price response (None without it)."""
     n, horizon = panel.n_series, panel.horizon
     out: dict[str, np.ndarray] = {}
     boosters: list[Any] = []
+    response: PriceResponse | None = None
     for name in names:
         if name in LOCAL_MODELS:
             model = LOCAL_MODELS[name]
@@ -92,7 +94,7 @@ def _run_candidates(
         elif name == GLOBAL_MODEL:
             from forecasting.engine.global_model import global_forecasts
 
-            out[name], boosters = global_forecasts(
+            out[name], boosters, response = global_forecasts(
                 panel,
                 origins,
                 seed=seed,
@@ -104,7 +106,7 @@ def _run_candidates(
             from forecasting.engine.prophet_model import prophet_forecasts
 
             out[name] = prophet_forecasts(panel, origins)
-    return out, boosters
+    return out, boosters, response
 
 
 def _candidates_around_stockouts(
@@ -113,29 +115,32 @@ def _candidates_around_stockouts(
     names: Sequence[str],
     options: tuple[int, bool, EventFeatures | None, bool],
     stock_inputs: tuple[pd.DataFrame | None, str, pd.DataFrame | None],
-) -> tuple[dict[str, np.ndarray], list[Any], StockoutFit]:
+) -> tuple[dict[str, np.ndarray], list[Any], PriceResponse | None, StockoutFit]:
     """Every candidate's forecasts with stock-outs accounted for (stockouts.py): the global model
-    fitted on uncensored periods only, the local ones on the history with censored periods imputed.
+    fitted on uncensored periods only, the local ones on the history with censored periods imputed;
+    the global model's final fits and price response (see _run_candidates).
 
     `options` are _run_candidates' (seed, refit_global, events, substitutes);
     `stock_inputs` the stock snapshots, the stockouts mode and the products (unit costs).
     """
     _, _, events, substitutes = options
 
-    def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any]], Estimator]:
+    def fit(masked: Panel) -> tuple[tuple[dict[str, np.ndarray], list[Any], PriceResponse | None], Estimator]:
         # The demand model learns from uncensored periods only; it then tells what censoring hid.
         out = _run_candidates(masked, origins, [n for n in names if n == GLOBAL_MODEL], *options)
-        if out[1]:
-            return out, predict_history(out[1], masked, events, substitutes)
+        _, boosters, response = out
+        if boosters and response is not None:
+            return out, predict_history(boosters, masked, events, substitutes, response)
         return out, trailing_mean_estimator(masked)
 
     stock, mode, products = stock_inputs
     accounted = account_stockouts(panel, stock, mode, fit, products)
-    global_preds, boosters = accounted.fit
-    local_preds, _ = _run_candidates(
+    global_preds, boosters, response = accounted.fit
+    local_preds, _, _ = _run_candidates(
         accounted.corrected, origins, [n for n in names if n != GLOBAL_MODEL], *options
     )
-    return {name: {**local_preds, **global_preds}[name] for name in names}, boosters, accounted
+    preds = {name: {**local_preds, **global_preds}[name] for name in names}
+    return preds, boosters, response, accounted
 
 
 def _with_ensemble(preds: dict[str, np.ndarray], default: str, want: bool) -> dict[str, np.ndarray]:
@@ -265,7 +270,7 @@ def forecast(
     origins = backtest_origins(n_hist, panel.horizon, windows=windows, min_train=shortest)
 
     options = (seed, refit_global, events if events.grids else None, substitutes)
-    preds, boosters, accounted = _candidates_around_stockouts(
+    preds, boosters, response, accounted = _candidates_around_stockouts(
         panel, [*origins, n_hist], names, options, (stock, stockouts, products)
     )
     # Selection, bands and accuracy score uncensored periods only.
@@ -312,7 +317,7 @@ def forecast(
     if boosters:
         global_p50 = np.where(closed[:, -1], 0.0, preds[GLOBAL_MODEL][:, -1] * scale[:, None])
         demand_model = DemandModel.from_fit(
-            panel, boosters, events, scale, closed[:, -1], (p10, p50, p90), global_p50, labels
+            panel, boosters, events, scale, closed[:, -1], (p10, p50, p90), global_p50, labels, response
         )
         demand_model.substitutes = substitutes
     return ForecastResult(

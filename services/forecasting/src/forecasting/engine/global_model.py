@@ -427,15 +427,17 @@ def predict_global(
 
 
 def predict_history(
-    models: list[lgb.Booster], panel: Panel, events: EventFeatures | None, substitutes: bool
+    models: list[lgb.Booster],
+    panel: Panel,
+    events: EventFeatures | None,
+    substitutes: bool,
+    response: PriceResponse,
 ) -> Estimator:
     """What the models expect at history periods (an Estimator): what a stock-out hid (stockouts.py).
 
-    The trees' prediction times the price response estimated from the same history, as the
-    forecast's (predict_global).
+    The trees' prediction times the fit's price `response`, as the forecast's (predict_global).
     """
     m = _Matrices(panel, substitutes)
-    response = fit_price_response(panel, m.substitutes)
 
     def estimate(rows: np.ndarray, origin: np.ndarray, step: np.ndarray) -> np.ndarray:
         x, level = _features(m, rows, origin, step, events)
@@ -453,8 +455,9 @@ def global_forecasts(
     events: EventFeatures | None = None,
     refit: bool = False,
     substitutes: bool = True,
-) -> tuple[np.ndarray, list[lgb.Booster]]:
-    """Forecasts (n, len(origins), H), and the final models: FINAL_MODELS fitted on all history.
+) -> tuple[np.ndarray, list[lgb.Booster], PriceResponse]:
+    """Forecasts (n, len(origins), H), the final models (FINAL_MODELS fitted on all history) and
+    their price response (price_response.py, estimated on all history).
 
     The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
@@ -490,4 +493,4 @@ def global_forecasts(
         out[:, -1] = np.clip(units, 0.0, None)
     else:
         out[:, -1] = fallback(final)
-    return out, fitted
+    return out, fitted, trainer.response
