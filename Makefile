@@ -84,7 +84,7 @@ bench-scenario: install
 bench-stockouts: install
 	$(BIN)/python -m bench.stockouts $(ARGS)
 bench-events: install
-	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.events $(ARGS)
 bench-hierarchy: install
 	$(BIN)/python -m bench.hierarchy
 

@@ -1,6 +1,6 @@
 """Events bench: the demand model with each store's calendar vs with none, on Breakfast at the Frat.
 
-Run from the repo root:  .venv/bin/python -m bench.events
+Run from the repo root:  .venv/bin/python -m bench.events [--years-back N]
 Data is read in place from $SHARED_DATA_DIR (default <repo>/../shared/data).
 
 The hold-out is the forecast bench's (the last 13 weeks, the plan given), which spans Thanksgiving,
@@ -10,16 +10,25 @@ own days, not the windows around it). Both runs forecast every series the same w
 store's calendar (holidays of its state, the US retail events), the other with no calendar at all
 (no event features), each with the seeds in SEEDS. WAPE is scored on the held-out weeks with a sales
 row and averaged over the seeds.
+
+The alternative a user would pick, Prophet with the same price and promotion regressors, runs on a
+sample of PROPHET_SAMPLE series twice: with the same calendar as its holidays (each event under its
+family's name, on the week holding its day, as Prophet's documentation asks of weekly data) and
+without. `--years-back 1` holds out the same season a year earlier, when each event of the
+hold-out has one past occurrence in the history instead of two.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from bench.forecast.data import Dataset, frat_dataset
+from bench.forecast.peers import run_prophet
 from bench.shared import load_average, summary_line
 from common.calendar import calendar_events
 from common.testing.datasets import load_frat_stores
@@ -32,6 +41,8 @@ TARGET_RATIO = 0.95
 SEEDS = (0, 1, 2)
 # The events the issue names: their weeks are reported on their own too.
 NAMED = ("thanksgiving-day", "black-friday", "christmas-day", "new-years-day")
+# Series of the Prophet comparison (one fit per series and run), drawn as the forecast bench draws.
+PROPHET_SAMPLE = 300
 
 
 def event_weeks(scored: pd.DataFrame, stores: pd.DataFrame, families: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -62,6 +73,41 @@ def marked(scored: pd.DataFrame, weeks: pd.DataFrame) -> np.ndarray:
     """True for the scored rows that fall in `weeks` (store, date)."""
     index = pd.MultiIndex.from_frame(weeks[["store", "date"]])
     return np.asarray(pd.MultiIndex.from_frame(scored[["store", "date"]]).isin(index), dtype=bool)
+
+
+def prophet_holidays(stores: pd.DataFrame, weeks: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
+    """Per store, Prophet's holidays frame: every event day of its calendar on the week holding it."""
+    first, last = (weeks[0] - pd.Timedelta(days=6)).date(), weeks[-1].date()
+
+    @cache
+    def of_place(country: str, subdivision: str) -> pd.DataFrame:
+        events = calendar_events(country, subdivision or None, first, last)
+        rows = [
+            (event.family, weeks[np.searchsorted(weeks, day)])
+            for event in events.itertuples()
+            for day in pd.date_range(event.start, event.end)
+            if weeks[0] - pd.Timedelta(days=6) <= day <= weeks[-1]
+        ]
+        return pd.DataFrame(rows, columns=["holiday", "ds"]).drop_duplicates(ignore_index=True)
+
+    return {
+        str(store.store): of_place(str(store.country), str(store.subdivision or ""))
+        for store in stores.itertuples()
+    }
+
+
+def run_peers(data: Dataset, stores: pd.DataFrame, keys: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Prophet with the regressors on `keys`, with the stores' calendars as holidays and without."""
+    weeks = pd.DatetimeIndex(np.sort(pd.concat([data.history["date"], data.scored["date"]]).unique()))
+    calendars = prophet_holidays(stores, weeks)
+    out = {}
+    for name, holidays in (("calendar", calendars.__getitem__), ("none", None)):
+        start = time.perf_counter()
+        peer = run_prophet(data, keys, regressors=True, holidays=holidays)
+        print(f"  Prophet {name}: {peer.n_series} series in {time.perf_counter() - start:.1f} s")
+        scored = data.scored.merge(keys, on=["store", "sku"])
+        out[name] = scored.merge(peer.points, on=["store", "sku", "date"], how="left").fillna({"p50": 0.0})
+    return out
 
 
 def run(data: Dataset, seed: int, **calendar: object) -> pd.DataFrame:
@@ -104,10 +150,49 @@ def print_weeks(runs: dict[str, list[pd.DataFrame]], event: np.ndarray) -> None:
         )
 
 
+def scores(runs: dict[str, list[pd.DataFrame]], event: np.ndarray, named: np.ndarray) -> dict[str, float]:
+    """Mean WAPE over the seeds per configuration and kind of week (event, other, named, all)."""
+    return {
+        f"{name}_{part}": float(np.mean([wape(frame[mask]) for frame in frames]))
+        for name, frames in runs.items()
+        for part, mask in (("event", event), ("other", ~event), ("named", named), ("all", event | ~event))
+    }
+
+
+def compare_peers(
+    data: Dataset, stores: pd.DataFrame, runs: dict[str, list[pd.DataFrame]]
+) -> dict[str, float]:
+    """Event-week and other-week WAPE of Prophet and of the engine on the Prophet sample."""
+    keys = data.scored_keys
+    rng = np.random.default_rng(0)
+    keys = keys.iloc[np.sort(rng.choice(len(keys), size=min(PROPHET_SAMPLE, len(keys)), replace=False))]
+    print(f"Prophet with the price and promotion regressors on {len(keys)} series:")
+    peers = run_peers(data, stores, keys)
+    sample = data.scored.merge(keys, on=["store", "sku"])
+    event = marked(sample, event_weeks(sample, stores))
+    ours = {
+        name: [frame.merge(keys, on=["store", "sku"]) for frame in frames] for name, frames in runs.items()
+    }
+    figures = {f"engine_{k}": v for k, v in scores(ours, event, event).items()}
+    figures |= {
+        f"prophet_{k}": v for k, v in scores({n: [f] for n, f in peers.items()}, event, event).items()
+    }
+    for who in ("engine", "prophet"):
+        cal, none = figures[f"{who}_calendar_event"], figures[f"{who}_none_event"]
+        print(
+            f"  {who:8s} event weeks {cal:.3f} with the calendar, {none:.3f} without ({cal / none:.3f} x); "
+            f"other weeks {figures[f'{who}_calendar_other']:.3f} vs {figures[f'{who}_none_other']:.3f}"
+        )
+    return figures
+
+
 def main() -> None:
     """Run both forecasts per seed, print WAPE per week and per kind of week, and the summary line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years-back", type=int, default=0, help="hold out the same season N years earlier")
+    args = parser.parse_args()
     print(f"start: {load_average()}")
-    data = frat_dataset()
+    data = frat_dataset(years_back=args.years_back)
     stores = load_frat_stores()
     print(data.label)
     print(f"stores: {len(stores)} in states {', '.join(sorted(stores['subdivision'].unique()))}")
@@ -122,11 +207,7 @@ def main() -> None:
     event = marked(data.scored, event_weeks(data.scored, stores))
     named = marked(data.scored, event_weeks(data.scored, stores, NAMED))
     print_weeks(runs, event)
-    figures = {
-        f"{name}_{part}": float(np.mean([wape(frame[mask]) for frame in frames]))
-        for name, frames in runs.items()
-        for part, mask in (("event", event), ("other", ~event), ("named", named), ("all", event | ~event))
-    }
+    figures = scores(runs, event, named)
     print(
         f"\nmean over seeds {', '.join(map(str, SEEDS))}; {int(event.sum())} of {len(event)} scored rows in "
         f"event weeks; all weeks: WAPE {figures['calendar_all']:.3f} with the calendar, "
@@ -136,6 +217,7 @@ def main() -> None:
         f"weeks of {', '.join(NAMED)} only: WAPE {figures['calendar_named']:.3f} with the calendar, "
         f"{figures['none_named']:.3f} without ({figures['calendar_named'] / figures['none_named']:.3f} x)"
     )
+    peers = compare_peers(data, stores, runs)
     ratio = figures["calendar_event"] / figures["none_event"]
     met = ratio <= TARGET_RATIO and figures["calendar_other"] <= figures["none_other"]
     print(
@@ -151,6 +233,8 @@ def main() -> None:
             no_calendar_event_week_wape=f"{figures['none_event']:.3f}",
             other_week_wape=f"{figures['calendar_other']:.3f}",
             no_calendar_other_week_wape=f"{figures['none_other']:.3f}",
+            prophet_event_week_wape=f"{peers['prophet_calendar_event']:.3f}",
+            prophet_no_calendar_event_week_wape=f"{peers['prophet_none_event']:.3f}",
         )
     )
 

@@ -37,12 +37,19 @@ class Dataset:
         return self.scored[["store", "sku"]].drop_duplicates(ignore_index=True)
 
 
-def frat_dataset(holdout: int = 13, min_weeks: int = 60) -> Dataset:
-    """Breakfast at the Frat as engine input, with the last `holdout` weeks held out."""
+def frat_dataset(holdout: int = 13, min_weeks: int = 60, years_back: int = 0) -> Dataset:
+    """Breakfast at the Frat as engine input, with the last `holdout` weeks held out.
+
+    `years_back` ends the data that many years (52 weeks each) before its last week, so the same
+    season of an earlier year is held out.
+    """
     require(frat_transactions_path())
     frame = load_frat()
     frame["promotion"] = frame[list(FRAT_FLAGS)].max(axis=1)
     dates = np.sort(frame["date"].unique())
+    if years_back:
+        dates = dates[: len(dates) - 52 * years_back]
+        frame = frame[frame["date"] <= dates[-1]]
     cutoff = dates[-holdout - 1]
     train = frame[frame["date"] <= cutoff]
     test = frame[frame["date"] > cutoff]
@@ -60,7 +67,7 @@ def frat_dataset(holdout: int = 13, min_weeks: int = 60) -> Dataset:
         scored=scored,
         horizon_days=holdout * 7,
         freq="W",
-        label=f"breakfast_at_the_frat: {len(weeks)} series, last {holdout} weeks held out",
+        label=f"breakfast_at_the_frat: {len(weeks)} series, {holdout} weeks to {str(dates[-1])[:10]} held out",
     )
 
 

@@ -68,8 +68,16 @@ def run_autoets(data: Dataset, keys: pd.DataFrame) -> PeerRun:
     return PeerRun(panel_points(panel, preds), time.perf_counter() - start, cpu_seconds() - cpu, n)
 
 
-def run_prophet(data: Dataset, keys: pd.DataFrame, regressors: bool) -> PeerRun:
-    """One Prophet fit per series of `keys`: defaults, or with the drivers as `add_regressor` columns."""
+def run_prophet(
+    data: Dataset,
+    keys: pd.DataFrame,
+    regressors: bool,
+    holidays: Callable[[str], pd.DataFrame] | None = None,
+) -> PeerRun:
+    """One Prophet fit per series of `keys`: defaults, or with the drivers as `add_regressor` columns.
+
+    `holidays` gives a store's Prophet holidays frame (holiday, ds, ...), for a run with a calendar.
+    """
     from prophet import Prophet
 
     # cmdstanpy logs two INFO lines per fit and resets its level, so it is switched off.
@@ -88,7 +96,8 @@ def run_prophet(data: Dataset, keys: pd.DataFrame, regressors: bool) -> PeerRun:
             continue
         frame = pd.DataFrame({"ds": panel.dates[first:hist], "y": panel.y[i, first:hist]})
         future = pd.DataFrame({"ds": panel.dates[hist:]})
-        model = Prophet(uncertainty_samples=0)
+        calendar = holidays(str(panel.keys["store"].iloc[i])) if holidays is not None else None
+        model = Prophet(uncertainty_samples=0, holidays=calendar)
         for name, grid in extra.items():
             # A column constant over the series' history has no effect to fit.
             if np.ptp(grid[i, first:hist]) > 0:
