@@ -108,6 +108,23 @@ def test_stockouts_through_the_gateway_need_the_inventory_read_scope(shop: dict[
         assert refused.status_code == 403 and "inventory:read" in refused.json()["detail"]
 
 
+def test_the_gateway_passes_the_stockouts_sort_through(shop: dict[str, Any]) -> None:
+    headers = shop["headers"]
+    with httpx.Client(base_url=shop["base_url"], timeout=60) as client:
+        by_loss = client.get("/stockouts", headers=headers, params={"sort": "lost_revenue", "limit": 500})
+        assert by_loss.status_code == 200, by_loss.text
+        items = by_loss.json()["items"]
+        losses = [item["lost_revenue"] for item in items]
+        assert losses == sorted(losses, reverse=True)
+        exported = client.get("/stockouts", headers=headers, params={"sort": "lost_revenue", "format": "csv"})
+        runs = [line.split(",")[:3] for line in exported.text.splitlines()[1:]]
+        assert runs == [[f'"{i["store"]}"', f'"{i["sku"]}"', f'"{i["start"]}"'] for i in items]
+        # The query reaches the inventory service as it is: it refuses an unknown order, naming the ones it knows.
+        refused = client.get("/stockouts", headers=headers, params={"sort": "-lost_units"})
+        assert refused.status_code == 422
+        assert "'lost_units'" in refused.json()["detail"] and "'start'" in refused.json()["detail"]
+
+
 def test_a_stock_history_gives_stockouts_with_what_they_lost(platform: Any) -> None:
     sales = generate_sales(n_stores=1, n_skus=3, days=150, n_customers=30, seed=8)
     last = date.fromisoformat(str(sales["date"].max()))

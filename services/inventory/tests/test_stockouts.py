@@ -40,13 +40,17 @@ async def client(servers: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def _write_runs(org: uuid.UUID, *runs: tuple[str, str, str, str, str, float, float, float]) -> None:
-    """Runs of (store, sku, start, end, source, probability, sales, estimated_demand), lost revenue at 2 a unit."""
+def _write_runs(
+    org: uuid.UUID,
+    *runs: tuple[str, str, str, str, str, float, float, float],
+    prices: list[float] | None = None,
+) -> None:
+    """Runs of (store, sku, start, end, source, probability, sales, estimated_demand); revenue at 2 or `prices` a unit."""
     frame = pd.DataFrame(
         runs, columns=["store", "sku", "start", "end", "source", "probability", "sales", "estimated_demand"]
     )
     frame["lost_units"] = frame["estimated_demand"] - frame["sales"]
-    frame["lost_revenue"] = 2.0 * frame["lost_units"]
+    frame["lost_revenue"] = frame["lost_units"] * (prices if prices is not None else 2.0)
     frame["corrected"] = frame["source"] == "stock"
     write_stockouts(frame.assign(organization_id=str(org)))
 
@@ -129,6 +133,83 @@ async def test_filters_narrow_the_items_and_the_totals(
         lost_units,
         2 * lost_units,
     )
+
+
+# The shop's runs as (store, sku, start), with the units they lost.
+JAN = ("S1", "A", "2024-01-01")  # 37
+MAR = ("S1", "A", "2024-03-04")  # 35
+FEB_S2 = ("S2", "A", "2024-02-12")  # 20
+FEB_B = ("S1", "B", "2024-02-05")  # 5
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("start", [MAR, FEB_S2, FEB_B, JAN]),
+        ("lost_units", [JAN, MAR, FEB_S2, FEB_B]),
+        ("lost_revenue", [JAN, MAR, FEB_S2, FEB_B]),
+        # Alphabetical, then the latest run of an item first.
+        ("store", [MAR, JAN, FEB_B, FEB_S2]),
+        ("sku", [MAR, JAN, FEB_S2, FEB_B]),
+    ],
+)
+async def test_sort_orders_the_pages_and_the_csv(
+    client: httpx.AsyncClient,
+    shop: tuple[Identity, dict[str, str]],
+    sort: str,
+    order: list[tuple[str, str, str]],
+) -> None:
+    _, headers = shop
+    body = (await client.get("/stockouts", headers=headers, params={"sort": sort})).json()
+    assert [(i["store"], i["sku"], i["start"]) for i in body["items"]] == order
+    assert (body["total"], body["lost_units_total"]) == (4, 97.0)
+    # Pages of one follow the same order, none repeated or skipped.
+    paged = []
+    for offset in range(4):
+        page = (
+            await client.get(
+                "/stockouts", headers=headers, params={"sort": sort, "limit": 1, "offset": offset}
+            )
+        ).json()
+        paged += [(i["store"], i["sku"], i["start"]) for i in page["items"]]
+    assert paged == order
+    exported = await client.get("/stockouts", headers=headers, params={"sort": sort, "format": "csv"})
+    rows = [line.split(",") for line in exported.text.splitlines()[1:]]
+    assert [(r[0].strip('"'), r[1].strip('"'), r[2].strip('"')) for r in rows] == order
+
+
+async def test_sort_by_lost_revenue_differs_from_lost_units_when_prices_differ(
+    client: httpx.AsyncClient, make_identity: Any
+) -> None:
+    identity, headers = make_identity()
+    # A cheap item lost the most units, an expensive one the most revenue.
+    _write_runs(
+        identity.organization_id,
+        ("S1", "CHEAP", "2024-01-01", "2024-01-03", "stock", 1.0, 0.0, 100.0),
+        ("S1", "DEAR", "2024-01-05", "2024-01-06", "stock", 1.0, 0.0, 10.0),
+        ("S1", "MID", "2024-01-08", "2024-01-09", "stock", 1.0, 0.0, 50.0),
+        prices=[0.5, 30.0, 1.0],
+    )
+
+    async def skus(sort: str) -> list[str]:
+        body = (await client.get("/stockouts", headers=headers, params={"sort": sort})).json()
+        return [i["sku"] for i in body["items"]]
+
+    assert await skus("lost_units") == ["CHEAP", "MID", "DEAR"]
+    assert await skus("lost_revenue") == ["DEAR", "MID", "CHEAP"]
+
+
+async def test_an_unknown_sort_is_refused_naming_the_allowed_values(
+    client: httpx.AsyncClient, shop: tuple[Identity, dict[str, str]]
+) -> None:
+    _, headers = shop
+    for params in ({"sort": "-lost_units"}, {"sort": "price"}, {"sort": "price", "format": "csv"}):
+        response = await client.get("/stockouts", headers=headers, params=params)
+        assert response.status_code == 422, params
+        detail = response.json()["detail"]
+        assert detail.startswith("query.sort:"), detail
+        for allowed in ("start", "lost_units", "lost_revenue", "store", "sku"):
+            assert f"'{allowed}'" in detail, detail
 
 
 async def test_bad_filters_are_refused_naming_the_parameter(

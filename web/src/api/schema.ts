@@ -892,6 +892,9 @@ export interface paths {
          * Stockouts
          * @description Stock-outs per store x sku, latest first: each run's dates, source, sales, estimated demand and losses.
          *
+         *     `sort`: `start` (latest first, the default), `lost_units` or `lost_revenue` (largest first),
+         *     `store` or `sku` (alphabetical); ties go to the latest run. The CSV follows the same order.
+         *
          *     `source`: `stock` (the stock history shows the item out of stock) or `inferred` (a run of zero
          *     sales that the item's demand makes improbable, with its `probability`). `total`,
          *     `lost_units_total` and `lost_revenue_total` cover every run matching the filters, not only the
@@ -3818,6 +3821,7 @@ export interface operations {
                 source?: ("stock" | "inferred") | null;
                 /** @description runs that ended on or after this date */
                 since?: string | null;
+                sort?: "start" | "lost_units" | "lost_revenue" | "store" | "sku";
                 limit?: number;
                 offset?: number;
                 format?: "json" | "csv";

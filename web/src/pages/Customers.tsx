@@ -1,11 +1,11 @@
 // Customers: segment cards, an RFM scatter, movement between segments and the customer list.
 import { useState } from "react";
 import { segments as segmentsApi } from "../api/endpoints";
-import type { SegmentMigration } from "../api/types";
+import type { Page, Segment, SegmentCustomer, SegmentMigration } from "../api/types";
 import { RfmScatter } from "../components/charts";
 import { QueryView } from "../components/QueryView";
 import { Button, Card, ChartSkeleton, EmptyState, ErrorBox, Field, PageHeader, Pager, cx, inputClass } from "../components/ui";
-import { useQuery, useTitle } from "../hooks";
+import { useQuery, useTitle, type Query } from "../hooks";
 import { formatDateTime, formatDecimal, formatMoney, formatNumber, formatPercent } from "../lib/format";
 import { migrationMatrix, segmentColor, topMoves } from "../lib/segments";
 
@@ -66,6 +66,112 @@ function Migration({ migration, order }: { migration: SegmentMigration; order: s
   );
 }
 
+function SegmentCard({ segment: s, names }: { segment: Segment; names: string[] }) {
+  return (
+    <Card testId="segment-card">
+      <div className="flex items-center gap-2">
+        <span className="h-3 w-3 rounded-full" style={{ background: segmentColor(s.name, names) }} aria-hidden="true" />
+        <h2 className="font-semibold text-slate-900" data-testid="segment-name">{s.name}</h2>
+      </div>
+      <p className="mt-1 text-sm text-slate-600">{s.description}</p>
+      <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
+        <div>
+          <dt className="text-xs text-slate-500">Customers</dt>
+          <dd className="font-semibold tabular-nums" data-testid="segment-customers" data-value={s.customers}>{formatNumber(s.customers)}</dd>
+        </div>
+        <div>
+          <dt className="text-xs text-slate-500">Revenue share</dt>
+          <dd className="font-semibold tabular-nums" data-testid="segment-revenue-share">{formatPercent(s.revenue_share)}</dd>
+        </div>
+        <div>
+          <dt className="text-xs text-slate-500">Avg. CLV</dt>
+          <dd className="font-semibold tabular-nums">{formatMoney(s.clv_mean)}</dd>
+        </div>
+      </dl>
+      <p className="mt-2 text-xs text-slate-500">
+        Last bought {formatDecimal(s.recency_days, 0)} days ago · {formatDecimal(s.frequency, 1)} purchases · spends {formatMoney(s.monetary)}
+        {s.p_alive_mean !== null ? ` · ${formatPercent(s.p_alive_mean, 0)} likely still active` : ""}
+      </p>
+      <div className="mt-3 rounded-lg bg-indigo-50 px-3 py-2 text-sm text-indigo-900">
+        <span className="font-medium">Action: </span>
+        {s.action}
+      </div>
+    </Card>
+  );
+}
+
+function CustomerTable({ page }: { page: Page<SegmentCustomer> }) {
+  return (
+    <div className="relative -mx-4 overflow-x-auto sm:mx-0">
+      <table className="min-w-full text-sm" data-testid="customer-table" data-total={page.total}>
+        <caption className="sr-only">Customers</caption>
+        <thead className="border-b border-slate-200 text-left text-slate-600">
+          <tr>
+            <th scope="col" className="px-3 py-2 font-medium">Customer</th>
+            <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">Segment</th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">Days since</th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">Purchases</th>
+            <th scope="col" className="px-3 py-2 text-right font-medium">Spend</th>
+            <th scope="col" className="hidden px-3 py-2 text-right font-medium sm:table-cell">CLV</th>
+            <th scope="col" className="hidden px-3 py-2 text-right font-medium sm:table-cell">Active</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {page.items.map((c) => (
+            <tr key={c.customer_id} data-testid="customer-row">
+              <td className="px-3 py-2 font-mono text-xs">{c.customer_id}</td>
+              <td className="hidden px-3 py-2 sm:table-cell">{c.segment}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.recency_days)}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.frequency)}</td>
+              <td className="px-3 py-2 text-right tabular-nums" data-col="monetary">{formatMoney(c.monetary)}</td>
+              <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell">{formatMoney(c.clv)}</td>
+              <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell">{formatPercent(c.p_alive, 0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function CustomerListCard(props: {
+  names: string[];
+  segment: string;
+  onSegment: (segment: string) => void;
+  offset: number;
+  onOffset: (offset: number) => void;
+  listQ: Query<Page<SegmentCustomer>>;
+}) {
+  return (
+    <Card title="Customer list">
+      <Field label="Segment" htmlFor="cust-segment" className="mb-4 max-w-xs">
+        <select id="cust-segment" value={props.segment} onChange={(e) => props.onSegment(e.target.value)} className={inputClass}>
+          <option value="">All segments</option>
+          {props.names.map((n) => (
+            <option key={n} value={n}>{n}</option>
+          ))}
+        </select>
+      </Field>
+      <QueryView query={props.listQ}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p className="text-sm text-slate-500">No customers in this segment.</p>
+          ) : (
+            <>
+              <CustomerTable page={page} />
+              <Pager offset={props.offset} limit={LIMIT} total={page.total} onChange={props.onOffset} />
+            </>
+          )
+        }
+      </QueryView>
+    </Card>
+  );
+}
+
+function NoSegments() {
+  return <EmptyState title="No customer segments yet">Upload sales with a customer ID column to see your customer groups.</EmptyState>;
+}
+
 export default function Customers() {
   useTitle("Customers");
   const [segment, setSegment] = useState("");
@@ -75,6 +181,10 @@ export default function Customers() {
   const scatterQ = useQuery(() => segmentsApi.customers({ limit: SCATTER_LIMIT }), []);
   const migrationQ = useQuery(() => segmentsApi.migration(), []);
   const listQ = useQuery(() => segmentsApi.customers({ segment, limit: LIMIT, offset }), [segment, offset]);
+  const chooseSegment = (value: string) => {
+    setSegment(value);
+    setOffset(0);
+  };
 
   return (
     <>
@@ -95,10 +205,9 @@ export default function Customers() {
       />
       {downloadError && <div className="mb-4"><ErrorBox message={downloadError} /></div>}
 
-      <QueryView query={summaryQ} notReady={<EmptyState title="No customer segments yet">Upload sales with a customer ID column to see your customer groups.</EmptyState>}>
+      <QueryView query={summaryQ} notReady={<NoSegments />}>
         {(summary) => {
-          if (summary.segments.length === 0)
-            return <EmptyState title="No customer segments yet">Upload sales with a customer ID column to see your customer groups.</EmptyState>;
+          if (summary.segments.length === 0) return <NoSegments />;
           const names = summary.segments.map((s) => s.name);
           return (
             <div className="space-y-6">
@@ -108,35 +217,7 @@ export default function Customers() {
               </p>
               <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" data-testid="segment-cards">
                 {summary.segments.map((s) => (
-                  <Card key={s.name} testId="segment-card">
-                    <div className="flex items-center gap-2">
-                      <span className="h-3 w-3 rounded-full" style={{ background: segmentColor(s.name, names) }} aria-hidden="true" />
-                      <h2 className="font-semibold text-slate-900" data-testid="segment-name">{s.name}</h2>
-                    </div>
-                    <p className="mt-1 text-sm text-slate-600">{s.description}</p>
-                    <dl className="mt-3 grid grid-cols-3 gap-2 text-sm">
-                      <div>
-                        <dt className="text-xs text-slate-500">Customers</dt>
-                        <dd className="font-semibold tabular-nums" data-testid="segment-customers" data-value={s.customers}>{formatNumber(s.customers)}</dd>
-                      </div>
-                      <div>
-                        <dt className="text-xs text-slate-500">Revenue share</dt>
-                        <dd className="font-semibold tabular-nums" data-testid="segment-revenue-share">{formatPercent(s.revenue_share)}</dd>
-                      </div>
-                      <div>
-                        <dt className="text-xs text-slate-500">Avg. CLV</dt>
-                        <dd className="font-semibold tabular-nums">{formatMoney(s.clv_mean)}</dd>
-                      </div>
-                    </dl>
-                    <p className="mt-2 text-xs text-slate-500">
-                      Last bought {formatDecimal(s.recency_days, 0)} days ago · {formatDecimal(s.frequency, 1)} purchases · spends {formatMoney(s.monetary)}
-                      {s.p_alive_mean !== null ? ` · ${formatPercent(s.p_alive_mean, 0)} likely still active` : ""}
-                    </p>
-                    <div className="mt-3 rounded-lg bg-indigo-50 px-3 py-2 text-sm text-indigo-900">
-                      <span className="font-medium">Action: </span>
-                      {s.action}
-                    </div>
-                  </Card>
+                  <SegmentCard key={s.name} segment={s} names={names} />
                 ))}
               </div>
 
@@ -161,64 +242,7 @@ export default function Customers() {
                 </Card>
               </div>
 
-              <Card title="Customer list">
-                <Field label="Segment" htmlFor="cust-segment" className="mb-4 max-w-xs">
-                  <select
-                    id="cust-segment"
-                    value={segment}
-                    onChange={(e) => {
-                      setSegment(e.target.value);
-                      setOffset(0);
-                    }}
-                    className={inputClass}
-                  >
-                    <option value="">All segments</option>
-                    {names.map((n) => (
-                      <option key={n} value={n}>{n}</option>
-                    ))}
-                  </select>
-                </Field>
-                <QueryView query={listQ}>
-                  {(page) =>
-                    page.items.length === 0 ? (
-                      <p className="text-sm text-slate-500">No customers in this segment.</p>
-                    ) : (
-                      <>
-                        <div className="relative -mx-4 overflow-x-auto sm:mx-0">
-                          <table className="min-w-full text-sm" data-testid="customer-table" data-total={page.total}>
-                            <caption className="sr-only">Customers</caption>
-                            <thead className="border-b border-slate-200 text-left text-slate-600">
-                              <tr>
-                                <th scope="col" className="px-3 py-2 font-medium">Customer</th>
-                                <th scope="col" className="hidden px-3 py-2 font-medium sm:table-cell">Segment</th>
-                                <th scope="col" className="px-3 py-2 text-right font-medium">Days since</th>
-                                <th scope="col" className="px-3 py-2 text-right font-medium">Purchases</th>
-                                <th scope="col" className="px-3 py-2 text-right font-medium">Spend</th>
-                                <th scope="col" className="hidden px-3 py-2 text-right font-medium sm:table-cell">CLV</th>
-                                <th scope="col" className="hidden px-3 py-2 text-right font-medium sm:table-cell">Active</th>
-                              </tr>
-                            </thead>
-                            <tbody className="divide-y divide-slate-100">
-                              {page.items.map((c) => (
-                                <tr key={c.customer_id} data-testid="customer-row">
-                                  <td className="px-3 py-2 font-mono text-xs">{c.customer_id}</td>
-                                  <td className="hidden px-3 py-2 sm:table-cell">{c.segment}</td>
-                                  <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.recency_days)}</td>
-                                  <td className="px-3 py-2 text-right tabular-nums">{formatNumber(c.frequency)}</td>
-                                  <td className="px-3 py-2 text-right tabular-nums" data-col="monetary">{formatMoney(c.monetary)}</td>
-                                  <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell">{formatMoney(c.clv)}</td>
-                                  <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell">{formatPercent(c.p_alive, 0)}</td>
-                                </tr>
-                              ))}
-                            </tbody>
-                          </table>
-                        </div>
-                        <Pager offset={offset} limit={LIMIT} total={page.total} onChange={setOffset} />
-                      </>
-                    )
-                  }
-                </QueryView>
-              </Card>
+              <CustomerListCard names={names} segment={segment} onSegment={chooseSegment} offset={offset} onOffset={setOffset} listQ={listQ} />
             </div>
           );
         }}

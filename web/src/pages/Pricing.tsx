@@ -1,5 +1,5 @@
 // Pricing: suggested prices with their elasticity evidence, and a what-if slider per product.
-import { Fragment, useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { pricing } from "../api/endpoints";
 import type { PriceSimulation, PriceSuggestion } from "../api/types";
 import { QueryView } from "../components/QueryView";
@@ -116,6 +116,79 @@ function WhatIf({ suggestion }: { suggestion: Priced }) {
   );
 }
 
+/** One suggestion's row, and below it when expanded, its explanation and what-if slider. */
+function PricingRow({ suggestion: s, expanded, onToggle }: { suggestion: PriceSuggestion; expanded: boolean; onToggle: () => void }) {
+  const id = `${s.store}/${s.sku}`;
+  const interval = elasticityInterval(s.elasticity_ci);
+  const change = priceChange(s);
+  return (
+    <>
+      <tr data-testid="pricing-row" data-store={s.store} data-sku={s.sku}>
+        <td className="px-3 py-2">
+          <div className="font-medium text-slate-900">{s.sku}</div>
+          <div className="text-xs text-slate-500">{s.store}</div>
+        </td>
+        <td className="whitespace-nowrap px-3 py-2 text-right tabular-nums">
+          <div data-col="suggested_price">
+            {s.suggested_price === null || s.suggested_price === s.current_price ? (
+              <>
+                <span className="font-semibold">{formatMoney(s.current_price)}</span> <span className="text-slate-500">keep</span>
+              </>
+            ) : (
+              <>
+                <span className="text-slate-500">{formatMoney(s.current_price)} →</span> <span className="font-semibold">{formatMoney(s.suggested_price)}</span>
+              </>
+            )}
+          </div>
+          <div className="text-xs text-slate-500">{change === null ? "" : formatSignedPercent(change)}</div>
+        </td>
+        <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums sm:table-cell">
+          <div data-col="elasticity">{formatDecimal(s.elasticity)}</div>
+          <div className="text-xs text-slate-500">
+            {interval ? `${formatDecimal(interval[0])} to ${formatDecimal(interval[1])}` : "no interval"}
+          </div>
+        </td>
+        <td className={cx("whitespace-nowrap px-3 py-2 text-right font-semibold tabular-nums", (s.expected_profit_change ?? 0) >= 0 ? "text-emerald-700" : "text-red-700")} data-col="expected_profit_change">
+          {formatSignedMoney(s.expected_profit_change)}
+        </td>
+        <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums md:table-cell">{formatSignedMoney(s.expected_revenue_change)}</td>
+        <td className="hidden px-3 py-2 lg:table-cell">
+          <Badge tone={confidenceTone(s.confidence)}>{s.confidence ?? "—"}</Badge>
+        </td>
+        <td className="px-3 py-2 text-right">
+          <button
+            type="button"
+            aria-expanded={expanded}
+            aria-controls={`pr-${id}`}
+            onClick={onToggle}
+            className="whitespace-nowrap rounded px-2 py-1 text-xs font-medium text-indigo-600 hover:bg-indigo-50"
+          >
+            {expanded ? "Close" : "What if?"}
+          </button>
+        </td>
+      </tr>
+      {expanded && (
+        <tr id={`pr-${id}`} className="bg-slate-50">
+          <td colSpan={7} className="px-3 pb-4 pt-2">
+            <p className="mb-1 text-sm text-slate-700">{s.explanation}</p>
+            <p className="mb-3 text-xs text-slate-500">
+              Elasticity {formatDecimal(s.elasticity)}
+              {interval ? ` (range ${formatDecimal(interval[0])} to ${formatDecimal(interval[1])})` : ""}:{" "}
+              {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}.
+              {typeof s.expected_units_change === "number" ? ` Expected units ${formatSignedPercent(s.expected_units_change)}.` : ""}
+            </p>
+            {priced(s) ? (
+              <WhatIf suggestion={priced(s) as Priced} />
+            ) : (
+              <p className="text-sm text-slate-500">No price to simulate for this product.</p>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
 export default function Pricing() {
   useTitle("Pricing");
   const [store, setStore] = useState("");
@@ -170,74 +243,7 @@ export default function Pricing() {
                       {rows.map((s) => {
                         const id = `${s.store}/${s.sku}`;
                         const expanded = open === id;
-                        const interval = elasticityInterval(s.elasticity_ci);
-                        const change = priceChange(s);
-                        return (
-                          <Fragment key={id}>
-                            <tr data-testid="pricing-row" data-store={s.store} data-sku={s.sku}>
-                              <td className="px-3 py-2">
-                                <div className="font-medium text-slate-900">{s.sku}</div>
-                                <div className="text-xs text-slate-500">{s.store}</div>
-                              </td>
-                              <td className="whitespace-nowrap px-3 py-2 text-right tabular-nums">
-                                <div data-col="suggested_price">
-                                  {s.suggested_price === null || s.suggested_price === s.current_price ? (
-                                    <>
-                                      <span className="font-semibold">{formatMoney(s.current_price)}</span> <span className="text-slate-500">keep</span>
-                                    </>
-                                  ) : (
-                                    <>
-                                      <span className="text-slate-500">{formatMoney(s.current_price)} →</span> <span className="font-semibold">{formatMoney(s.suggested_price)}</span>
-                                    </>
-                                  )}
-                                </div>
-                                <div className="text-xs text-slate-500">{change === null ? "" : formatSignedPercent(change)}</div>
-                              </td>
-                              <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums sm:table-cell">
-                                <div data-col="elasticity">{formatDecimal(s.elasticity)}</div>
-                                <div className="text-xs text-slate-500">
-                                  {interval ? `${formatDecimal(interval[0])} to ${formatDecimal(interval[1])}` : "no interval"}
-                                </div>
-                              </td>
-                              <td className={cx("whitespace-nowrap px-3 py-2 text-right font-semibold tabular-nums", (s.expected_profit_change ?? 0) >= 0 ? "text-emerald-700" : "text-red-700")} data-col="expected_profit_change">
-                                {formatSignedMoney(s.expected_profit_change)}
-                              </td>
-                              <td className="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums md:table-cell">{formatSignedMoney(s.expected_revenue_change)}</td>
-                              <td className="hidden px-3 py-2 lg:table-cell">
-                                <Badge tone={confidenceTone(s.confidence)}>{s.confidence ?? "—"}</Badge>
-                              </td>
-                              <td className="px-3 py-2 text-right">
-                                <button
-                                  type="button"
-                                  aria-expanded={expanded}
-                                  aria-controls={`pr-${id}`}
-                                  onClick={() => setOpen(expanded ? null : id)}
-                                  className="whitespace-nowrap rounded px-2 py-1 text-xs font-medium text-indigo-600 hover:bg-indigo-50"
-                                >
-                                  {expanded ? "Close" : "What if?"}
-                                </button>
-                              </td>
-                            </tr>
-                            {expanded && (
-                              <tr id={`pr-${id}`} className="bg-slate-50">
-                                <td colSpan={7} className="px-3 pb-4 pt-2">
-                                  <p className="mb-1 text-sm text-slate-700">{s.explanation}</p>
-                                  <p className="mb-3 text-xs text-slate-500">
-                                    Elasticity {formatDecimal(s.elasticity)}
-                                    {interval ? ` (range ${formatDecimal(interval[0])} to ${formatDecimal(interval[1])})` : ""}:{" "}
-                                    {elasticityWords(s.elasticity, s.elasticity_ci).toLowerCase()}.
-                                    {typeof s.expected_units_change === "number" ? ` Expected units ${formatSignedPercent(s.expected_units_change)}.` : ""}
-                                  </p>
-                                  {priced(s) ? (
-                                    <WhatIf suggestion={priced(s) as Priced} />
-                                  ) : (
-                                    <p className="text-sm text-slate-500">No price to simulate for this product.</p>
-                                  )}
-                                </td>
-                              </tr>
-                            )}
-                          </Fragment>
-                        );
+                        return <PricingRow key={id} suggestion={s} expanded={expanded} onToggle={() => setOpen(expanded ? null : id)} />;
                       })}
                     </tbody>
                   </table>

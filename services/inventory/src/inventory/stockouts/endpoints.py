@@ -41,11 +41,15 @@ async def stockouts(
     sku: Code = None,
     source: schemas.Source | None = None,
     since: Annotated[date | None, Query(description="runs that ended on or after this date")] = None,
+    sort: schemas.Sort = "start",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """Stock-outs per store x sku, latest first: each run's dates, source, sales, estimated demand and losses.
+
+    `sort`: `start` (latest first, the default), `lost_units` or `lost_revenue` (largest first),
+    `store` or `sku` (alphabetical); ties go to the latest run. The CSV follows the same order.
 
     `source`: `stock` (the stock history shows the item out of stock) or `inferred` (a run of zero
     sales that the item's demand makes improbable, with its `probability`). `total`,
@@ -55,8 +59,8 @@ async def stockouts(
     where = StockoutFilter(store=store, sku=sku, source=source, since=since)
     if format == "csv":
         return Response(
-            await service.csv(where),
+            await service.csv(where, sort),
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="stockouts.csv"'},
         )
-    return await service.page(where, limit, offset)
+    return await service.page(where, limit, offset, sort)

@@ -31,6 +31,15 @@ API_COLUMNS = (
     Stockout.lost_units,
     Stockout.lost_revenue,
 )
+# ORDER BY of each `sort`; ties go to the latest run, and the id makes the order total so pages never overlap.
+_LATEST = (Stockout.start.desc(), Stockout.store, Stockout.sku, Stockout.id)
+ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "start": _LATEST,
+    "lost_units": (Stockout.lost_units.desc(), *_LATEST),
+    "lost_revenue": (Stockout.lost_revenue.desc(), *_LATEST),
+    "store": (Stockout.store, Stockout.sku, Stockout.start.desc(), Stockout.id),
+    "sku": (Stockout.sku, Stockout.store, Stockout.start.desc(), Stockout.id),
+}
 ITEM_TOTALS_SQL = """
     SELECT store, sku, count(*) AS stockout_count, sum(lost_units) AS lost_units,
            sum(lost_revenue) AS lost_revenue
@@ -69,13 +78,18 @@ class StockoutRepository:
         self.session = session
 
     async def page(
-        self, organization_id: uuid.UUID, where: StockoutFilter, limit: int | None, offset: int
+        self,
+        organization_id: uuid.UUID,
+        where: StockoutFilter,
+        limit: int | None,
+        offset: int,
+        sort: str,
     ) -> Sequence[Any]:
-        """Matching runs, latest first (every one when `limit` is None)."""
+        """Matching runs in the order ORDERS gives `sort` (every one when `limit` is None)."""
         query = (
             select(*API_COLUMNS)
             .where(*where.conditions(organization_id))
-            .order_by(Stockout.start.desc(), Stockout.store, Stockout.sku, Stockout.id)
+            .order_by(*ORDERS[sort])
             .limit(limit)
             .offset(offset)
         )

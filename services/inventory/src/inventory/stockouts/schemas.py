@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 Source = Literal["stock", "inferred"]
+# Orders of the list: `start` latest first, losses largest first, `store` and `sku` alphabetical.
+Sort = Literal["start", "lost_units", "lost_revenue", "store", "sku"]
 
 
 class Stockout(BaseModel):

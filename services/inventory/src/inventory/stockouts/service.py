@@ -25,10 +25,10 @@ class StockoutService:
         self.identity = identity
         self.settings = settings
 
-    async def page(self, where: StockoutFilter, limit: int, offset: int) -> dict[str, Any]:
-        """A page of matching runs, latest first, with the count and losses of all of them."""
+    async def page(self, where: StockoutFilter, limit: int, offset: int, sort: str) -> dict[str, Any]:
+        """A page of matching runs in `sort` order, with the count and losses of all of them."""
         org = self.identity.organization_id
-        rows = await self.repository.page(org, where, limit, offset)
+        rows = await self.repository.page(org, where, limit, offset, sort)
         total, lost_units, lost_revenue = await self.repository.totals(org, where)
         return {
             "items": [dict(zip(FIELDS, row, strict=True)) for row in rows],
@@ -37,13 +37,13 @@ class StockoutService:
             "lost_revenue_total": lost_revenue,
         }
 
-    async def csv(self, where: StockoutFilter) -> str:
-        """Every matching run as CSV; the last column, `currency`, names the currency of `lost_revenue`."""
+    async def csv(self, where: StockoutFilter, sort: str) -> str:
+        """Every matching run as CSV in `sort` order; the last column, `currency`, names the currency of `lost_revenue`."""
         org = self.identity.organization_id
         currency = (await self.settings.get(org)).currency
         out = io.StringIO()
         out.write(csv_line([*FIELDS, CURRENCY_COLUMN]))
-        for row in await self.repository.page(org, where, None, 0):
+        for row in await self.repository.page(org, where, None, 0, sort):
             out.write(
                 csv_line((row.store, row.sku, row.start.isoformat(), row.end.isoformat(), *row[4:], currency))
             )
