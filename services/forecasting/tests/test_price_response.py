@@ -21,16 +21,26 @@ def _panel(
     cross_price: float = 0.0,
     stolen: float = 0.0,
     seed: int = 0,
+    persistence: float = 0.0,
 ) -> Panel:
     """Weekly panel: `stores` x `categories` x ITEMS items; category c has own elasticity own[c],
     every item responds to its category's other items' mean relative price with `cross_price` and
-    loses `stolen` (log units) per unit of their promoted share; a store's weekly traffic moves all."""
+    loses `stolen` (log units) per unit of their promoted share; a store's weekly traffic moves all.
+    With `persistence` (an AR(1) coefficient) shelf prices drift slowly and every series carries a
+    slowly wandering level of its own, as real weekly sales do."""
     rng = np.random.default_rng(seed)
     n = stores * categories * ITEMS
     store = np.repeat(np.arange(stores), categories * ITEMS)
     category = np.tile(np.repeat(np.arange(categories), ITEMS), stores)
     promoted = (rng.random((n, WEEKS)) < 0.1).astype(float)
-    ratio = np.where(promoted > 0, 0.8, rng.uniform(0.9, 1.15, (n, WEEKS)))
+    shelf = rng.uniform(0.9, 1.15, (n, WEEKS))
+    wander = np.zeros((n, WEEKS))
+    for week in range(1, WEEKS):
+        shelf[:, week] = (
+            1.025 + persistence * (shelf[:, week - 1] - 1.025) + (1 - persistence) * (shelf[:, week] - 1.025)
+        )
+        wander[:, week] = persistence * wander[:, week - 1] + rng.normal(0.0, 0.15, n)
+    ratio = np.where(promoted > 0, 0.8, shelf)
     keys = pd.DataFrame(
         {"store": store.astype(str), "sku": np.arange(n).astype(str), "category": category.astype(str)}
     )
@@ -57,6 +67,7 @@ def _panel(
         + cross_price * np.log(others["sub_price_ratio"])
         - stolen * others["sub_promo_share"]
         + traffic
+        + wander * (persistence > 0)
     )
     panel.y = rng.poisson(np.exp(log_rate)).astype(float)
     return panel
@@ -83,6 +94,17 @@ def test_a_planted_substitute_effect_is_recovered_and_none_where_there_is_none()
     # No effect planted: the terms are not significant and stay exactly 0 (store traffic is absorbed).
     assert (response.cross_price == 0).mean() >= 0.5
     assert (response.cross_promotion == 0).mean() >= 0.5
+
+
+def test_wandering_series_without_substitutes_do_not_make_a_substitute_effect_significant() -> None:
+    # Slow price drifts beside slowly wandering sales: counted as independent weeks, their chance
+    # correlation looks significant; counted per series (the clustered variance), it does not.
+    kept = []
+    for seed in range(3):
+        panel = _panel(stores=12, categories=2, own={0: -1.5, 1: -1.5}, seed=seed, persistence=0.95)
+        response = fit_price_response(panel, substitute_drivers(panel))
+        kept.append(np.mean(response.cross_price != 0))
+    assert np.mean(kept) <= 0.2
 
 
 def test_a_store_of_one_category_still_identifies_its_substitutes_and_factors_are_one_at_reference() -> None:

@@ -198,23 +198,30 @@ def _design(
     return design[:, :-1], design[:, -1], series, list(columns)
 
 
-def _least_squares(
-    gram: np.ndarray, moment: np.ndarray, squares: float, cells: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients (k,) and their sampling variances from X'X, X'y, y'y and the number of cells;
-    NaN for a regressor without variation."""
-    k = len(moment)
+def _least_squares(x: np.ndarray, y: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (k,) and their variances, robust to any correlation within a cluster (a
+    series: weekly sales errors persist, so cells are far from independent and the plain variance
+    would call noise significant); NaN for a regressor without variation or not identified."""
+    k = x.shape[1]
     coef, variance = np.full(k, np.nan), np.full(k, np.nan)
+    gram = x.T @ x
     varied = np.flatnonzero(np.diag(gram) > 1e-9)
-    if cells <= len(varied) or not len(varied):
+    clusters, index = np.unique(cluster, return_inverse=True)
+    if len(clusters) <= len(varied) or not len(varied):
         return coef, variance
     try:
         inverse = np.linalg.inv(gram[np.ix_(varied, varied)])
     except np.linalg.LinAlgError:
         return coef, variance
-    fitted = inverse @ moment[varied]
-    sigma2 = max(squares - float(fitted @ moment[varied]), 0.0) / (cells - len(varied))
-    coef[varied], variance[varied] = fitted, sigma2 * np.diag(inverse)
+    part = x[:, varied]
+    fitted = inverse @ (part.T @ y)
+    residual = y - part @ fitted
+    # Each cluster's score (its cells' x times residual, summed) in the sandwich, with the usual
+    # small-sample factor G / (G - 1).
+    scores = np.zeros((len(clusters), len(varied)))
+    np.add.at(scores, index, part * residual[:, None])
+    meat = scores.T @ scores * len(clusters) / (len(clusters) - 1)
+    coef[varied], variance[varied] = fitted, np.diag(inverse @ meat @ inverse)
     # A regressor (nearly) repeating the others is not identified: its variance inflation factor
     # (1 / (1 - R^2) of it on the others) says so.
     inflation = np.full(k, np.inf)
@@ -225,24 +232,22 @@ def _least_squares(
 
 
 def _category_fits(
-    x: np.ndarray, y: np.ndarray, cell_group: np.ndarray, groups: int
+    x: np.ndarray, y: np.ndarray, cell_group: np.ndarray, cell_series: np.ndarray, groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Least squares per category (groups, k) and pooled (k,): coefficients and their variances.
-    A category with fewer than MIN_VARIED_PERIODS own-price changes has no own elasticity."""
+    """Least squares per category (groups, k) and pooled (k,): coefficients and their variances
+    (clustered by series). A category with fewer than MIN_VARIED_PERIODS own-price changes has no
+    own elasticity."""
     order = np.argsort(cell_group, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(cell_group, minlength=groups))])
-    x, y = x[order], y[order]
+    x, y, cell_series = x[order], y[order], cell_series[order]
     k = x.shape[1]
-    stats = []
     estimates, variances = np.full((groups, k), np.nan), np.full((groups, k), np.nan)
     for group in range(groups):
-        part, target = x[bounds[group] : bounds[group + 1]], y[bounds[group] : bounds[group + 1]]
-        stats.append((part.T @ part, part.T @ target, float(target @ target), len(target)))
-        estimates[group], variances[group] = _least_squares(*stats[-1])
-        if np.count_nonzero(np.abs(part[:, 0]) > 1e-9) < MIN_VARIED_PERIODS:
+        cells = slice(bounds[group], bounds[group + 1])
+        estimates[group], variances[group] = _least_squares(x[cells], y[cells], cell_series[cells])
+        if np.count_nonzero(np.abs(x[cells, 0]) > 1e-9) < MIN_VARIED_PERIODS:
             estimates[group, 0] = np.nan
-    gram, moment, squares, cells = (sum(column) for column in zip(*stats, strict=True))
-    pooled, pooled_variance = _least_squares(np.asarray(gram), np.asarray(moment), float(squares), int(cells))
+    pooled, pooled_variance = _least_squares(x, y, cell_series)
     return estimates, variances, pooled, pooled_variance
 
 
@@ -271,7 +276,7 @@ def fit_price_response(
     category = pd.factorize(panel.keys["category"].fillna("").astype(str))[0]
     x, y, series, names = _design(panel, cutoff, substitutes, category)
     groups = int(category.max()) + 1
-    estimates, variances, pooled, pooled_variance = _category_fits(x, y, category[series], groups)
+    estimates, variances, pooled, pooled_variance = _category_fits(x, y, category[series], series, groups)
     own_pooled = min(pooled[0], MAX_ELASTICITY) if np.isfinite(pooled[0]) else MAX_ELASTICITY
     own, _ = _shrink(estimates[:, 0], variances[:, 0], own_pooled)
     own = np.minimum(np.where(own < 0, own, own_pooled), MAX_ELASTICITY)
