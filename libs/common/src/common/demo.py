@@ -29,8 +29,8 @@ def generate_sales(
     rng = np.random.default_rng(seed)
     end_date = pd.Timestamp(end) if end else pd.Timestamp.today().normalize() - pd.Timedelta(days=1)
     dates = pd.date_range(end=end_date, periods=days, freq="D")
-    dow = np.array([0.8, 0.85, 0.9, 1.0, 1.2, 1.4, 1.0])[dates.dayofweek]
-    yearly = 1 + 0.2 * np.sin(2 * np.pi * dates.dayofyear / 365.25)
+    dow = np.array([0.8, 0.85, 0.9, 1.0, 1.2, 1.4, 1.0])[dates.day_of_week]
+    yearly = 1 + 0.2 * np.sin(2 * np.pi * dates.day_of_year / 365.25)
     # Customers differ in how often they shop: a few loyal ones buy most (realistic RFM spread).
     loyalty = rng.pareto(1.5, n_customers) + 0.2
     loyalty /= loyalty.sum()
