@@ -59,6 +59,11 @@ PARAMS = {
     # The basic method over-constrains (flat price responses where the data shows a slope); the
     # intermediate one keeps the own-price constraint with a visible slope, at little cost.
     "monotone_constraints_method": "intermediate",
+    # Storage layout only, the same trees: dense feature columns and column-wise histograms train
+    # about a quarter faster on these tables than the sparse bins and row-wise layout LightGBM
+    # picks by itself (and skip its timing of both at every fit).
+    "enable_sparse": False,
+    "force_col_wise": True,
     "verbose": -1,
 }
 
