@@ -228,10 +228,12 @@ def _features(
         feats["day_of_week"] = dates.day_of_week.to_numpy(dtype=float)
         feats["day_of_month"] = dates.day.to_numpy(dtype=float)
         feats["week_of_year"] = dates.isocalendar().week.to_numpy(dtype=float)
-    frame = pd.DataFrame({k: np.asarray(v, dtype=np.float32) for k, v in feats.items()})
-    for name, codes in m.codes.items():
-        frame[name] = codes[rows]
-    return frame, level
+    # One float32 block (the codes are exact in it): LightGBM reads it without another copy.
+    columns = {**feats, **{name: codes[rows] for name, codes in m.codes.items()}}
+    block = np.empty((len(columns), len(rows)), dtype=np.float32)
+    for k, values in enumerate(columns.values()):
+        block[k] = values
+    return pd.DataFrame(block.T, columns=list(columns), copy=False), level
 
 
 CATEGORICAL = ["category", "sku_code", "store_code", *EVENT_CATEGORICAL]
@@ -321,6 +323,13 @@ class _Trainer:
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
 
 
+def _raw(models: list[lgb.Booster], x: pd.DataFrame) -> np.ndarray:
+    """The models' mean prediction (the trees' output, before level and price response)."""
+    # LightGBM predicts on every core unless told otherwise (the fit's num_threads does not carry
+    # over); the threads cost more CPU in synchronisation than they save on these tables.
+    return np.mean([np.asarray(m.predict(x, num_threads=THREADS), dtype=np.float64) for m in models], axis=0)
+
+
 def _final_rows(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(series, origin, step) of every series and horizon step forecast from `origin`."""
     n, horizon = panel.n_series, panel.horizon
@@ -336,7 +345,7 @@ def _predict(
     rows, origins, step = _final_rows(m.panel, origin)
     x, level = _features(m, rows, origins, step, events)
     own, cross = response.factors(m.panel, m.substitutes, rows, origins + step - 1)
-    pred = np.asarray(model.predict(x), dtype=np.float64) * level * own * cross
+    pred = _raw([model], x) * level * own * cross
     return np.clip(pred, 0.0, None).reshape(m.panel.n_series, m.panel.horizon)
 
 
@@ -384,7 +393,7 @@ def _family_shapley(
         for bit, family in enumerate(players):
             if not mask & (1 << bit):
                 _at_reference(probe, family)
-        value[mask] = np.mean([np.asarray(m.predict(probe), dtype=np.float64) for m in models], axis=0)
+        value[mask] = _raw(models, probe)
         for family, factor in factors.items():
             if mask & (1 << players.index(family)):
                 value[mask] = value[mask] * factor
@@ -415,14 +424,25 @@ def predict_global(
     instead of `panel`: each item's response to its own plan alone. `response` is the fit's price
     response (price_response.py; estimated from `panel`'s history when None).
     """
-    n, horizon = panel.n_series, panel.horizon
-    m = _Matrices(panel, substitutes, substitute_panel)
-    rows, origins, step = _final_rows(panel, panel.n_hist)
-    x, level = _features(m, rows, origins, step, events)
     if response is None:
         response = fit_price_response(panel, substitute_drivers(panel) if substitutes else {})
+    return _units(models, _Matrices(panel, substitutes, substitute_panel), events, response, contributions)
+
+
+def _units(
+    models: list[lgb.Booster],
+    m: _Matrices,
+    events: EventFeatures | None,
+    response: PriceResponse,
+    contributions: bool = False,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """predict_global on matrices already built."""
+    panel = m.panel
+    n, horizon = panel.n_series, panel.horizon
+    rows, origins, step = _final_rows(panel, panel.n_hist)
+    x, level = _features(m, rows, origins, step, events)
     own, cross = response.factors(panel, m.substitutes, rows, origins + step - 1)
-    raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
+    raw = _raw(models, x)
     units = (raw * level * own * cross).reshape(n, horizon)
     shares: dict[str, np.ndarray] = {}
     if contributions:
@@ -447,7 +467,7 @@ def predict_history(
     def estimate(rows: np.ndarray, origin: np.ndarray, step: np.ndarray) -> np.ndarray:
         x, level = _features(m, rows, origin, step, events)
         own, cross = response.factors(panel, m.substitutes, rows, origin + step - 1)
-        raw = np.mean([np.asarray(model.predict(x), dtype=np.float64) for model in models], axis=0)
+        raw = _raw(models, x)
         return np.clip(raw * level * own * cross, 0.0, None)
 
     return estimate
@@ -494,7 +514,7 @@ def global_forecasts(
     finals = [trainer.fit(final, seed=seed + k) for k in range(FINAL_MODELS)]
     fitted = [model for model in finals if model is not None]
     if fitted:
-        units = predict_global(fitted, panel, events, substitutes=substitutes, response=trainer.response)[0]
+        units = _units(fitted, m, events, trainer.response)[0]
         out[:, -1] = np.clip(units, 0.0, None)
     else:
         out[:, -1] = fallback(final)
