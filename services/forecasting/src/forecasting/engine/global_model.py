@@ -266,8 +266,8 @@ class _Trainer:
     """Training rows and their LightGBM Dataset, built once; each fit uses the rows before its cutoff.
 
     Features of a row depend only on its origin and target period, never on the cutoff, so one
-    binned Dataset serves the final model and every backtest refit (bin edges are shared, labels
-    after a cutoff are never seen by that fit).
+    binned Dataset serves the final model and every backtest refit (bin edges and the price
+    response are shared, sales after a cutoff are never seen by that fit).
     """
 
     def __init__(self, m: _Matrices, events: EventFeatures | None, seed: int) -> None:
@@ -285,30 +285,38 @@ class _Trainer:
             return
         x, level = _features(m, rows, origin, step, events)
         self.units = m.y[rows, self.target_period] / level
-        target = self.units  # each fit sets the label of its own cutoff (see _target)
+        self.labelled = False  # the first fit sets the label (see _label)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
             x,
-            label=target,
+            label=self.units,
             weight=level,
             categorical_feature=[name for name in CATEGORICAL if name in x.columns],
             params=self.params,
             free_raw_data=False,
         ).construct()
 
-    def _target(self, cutoff: int) -> np.ndarray:
-        """Level-normalised units without the price response (price_response.py) estimated on the
-        periods before `cutoff`, which self.response keeps for the fit's forecasts."""
+    def _label(self) -> None:
+        """Label the rows once: level-normalised units without the price response
+        (price_response.py), estimated on all history and kept in self.response for the forecasts.
+
+        Every fit shares it, the backtest's too: it is a few elasticities per category, which the
+        backtest windows barely move, so one estimation per forecast ranks the models and sizes
+        the bands as one per cutoff did, at half the cost.
+        """
+        if self.labelled:
+            return
         m = self.matrices
-        self.response = fit_price_response(m.panel, m.substitutes, cutoff)
+        self.response = fit_price_response(m.panel, m.substitutes)
         own, cross = self.response.factors(m.panel, m.substitutes, self.rows, self.target_period)
-        return self.units / (own * cross)
+        self.data.set_label(self.units / (own * cross))
+        self.labelled = True
 
     def fit(self, cutoff: int, seed: int | None = None) -> lgb.Booster | None:
         """Model trained on the rows whose target period is before `cutoff`; None if too few.
 
-        Its price response (self.response after the call) is estimated before `cutoff` too.
+        Its price response is self.response (see _label).
         """
         import lightgbm as lgb
 
@@ -317,7 +325,7 @@ class _Trainer:
         used = np.nonzero(self.target_period < cutoff)[0]
         if len(used) < MIN_TRAIN_ROWS:
             return None
-        self.data.set_label(self._target(cutoff))
+        self._label()
         data = self.data if len(used) == len(self.target_period) else self.data.subset(used.tolist())
         params = self.params if seed is None else {**self.params, "seed": seed}
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
@@ -487,9 +495,10 @@ def global_forecasts(
     The last origin is forecast by the final models (none when there was too little data to fit).
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
-    Either way the backtest never sees its own future. `substitutes` False leaves out the response to
-    the other items in the store and category (price_response.py; to measure what it adds). `events`
-    are the series' event features (events.py); None leaves events out of the model.
+    Either way no backtest model learns from its own future sales (every fit shares the price
+    response estimated on all history: _Trainer._label). `substitutes` False leaves out the response
+    to the other items in the store and category (price_response.py; to measure what it adds).
+    `events` are the series' event features (events.py); None leaves events out of the model.
     """
     m = _Matrices(panel, substitutes)
     out = np.zeros((panel.n_series, len(origins), panel.horizon))

@@ -200,9 +200,10 @@ def _design(
     ):
         count = np.maximum(np.bincount(index, minlength=size), 1).astype(float)
         effects.append((index, sparse.csr_matrix((ones, (index, cells)), shape=(size, len(cells))), count))
+    means = np.empty_like(design)  # reused: a fresh array of this size per sweep costs page faults
     for _ in range(FIXED_EFFECT_SWEEPS):
         for index, onehot, count in effects:
-            design -= (onehot @ design / count[:, None])[index]
+            design -= np.take(onehot @ design / count[:, None], index, axis=0, out=means, mode="clip")
     return design[:, :-1], design[:, -1], series, list(columns)
 
 
