@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # Cap on training rows: a sample this size scores within seed noise of all rows of a few thousand
 # weekly series, at less than half the fitting time.
 MAX_TRAIN_ROWS = 200_000
+# Cap on a backtest fit's rows (a random subset of those before its cutoff): the backtest only ranks
+# the candidates and sizes the bands, which half the final model's rows do as well as all of them.
+MAX_BACKTEST_ROWS = MAX_TRAIN_ROWS // 2
 MIN_TRAIN_ROWS = 200
 # One OpenMP thread per fit: the task layer runs chunks in parallel worker processes, and a second
 # thread costs CPU in synchronisation for the same model.
@@ -276,6 +279,7 @@ class _Trainer:
         rng = np.random.default_rng(seed)
         rows, origin, step = _training_rows(m.panel, m.panel.n_hist, rng, MAX_TRAIN_ROWS)
         self.seed = seed
+        self.rng = rng  # draws each backtest fit's rows (MAX_BACKTEST_ROWS)
         self.matrices = m
         self.rows = rows
         self.target_period = origin + step - 1
@@ -314,7 +318,8 @@ class _Trainer:
         self.labelled = True
 
     def fit(self, cutoff: int, seed: int | None = None) -> lgb.Booster | None:
-        """Model trained on the rows whose target period is before `cutoff`; None if too few.
+        """Model trained on the rows whose target period is before `cutoff` (at most
+        MAX_BACKTEST_ROWS of them for a backtest fit); None if too few.
 
         Its price response is self.response (see _label).
         """
@@ -326,6 +331,8 @@ class _Trainer:
         if len(used) < MIN_TRAIN_ROWS:
             return None
         self._label()
+        if len(self.target_period) > len(used) > MAX_BACKTEST_ROWS:
+            used = np.sort(self.rng.choice(used, MAX_BACKTEST_ROWS, replace=False))
         data = self.data if len(used) == len(self.target_period) else self.data.subset(used.tolist())
         params = self.params if seed is None else {**self.params, "seed": seed}
         return lgb.train(params, data, num_boost_round=BOOST_ROUNDS)
