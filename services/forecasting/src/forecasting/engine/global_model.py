@@ -309,7 +309,7 @@ class _Trainer:
         backtest windows barely move, so one estimation per forecast ranks the models and sizes
         the bands as one per cutoff did, at half the cost.
         """
-        if self.labelled:
+        if self.labelled or self.data is None:
             return
         m = self.matrices
         self.response = fit_price_response(m.panel, m.substitutes)
