@@ -307,7 +307,7 @@ class _Trainer:
 
         Every fit shares it, the backtest's too: it is a few elasticities per category, which the
         backtest windows barely move, so one estimation per forecast ranks the models and sizes
-        the bands as one per cutoff did, at half the cost.
+        the bands as well as one per fit did.
         """
         if self.labelled or self.data is None:
             return
