@@ -244,9 +244,8 @@ def forecast(
     intermittent) or per series (`"series"`); a challenger must beat the default model (global,
     or Croston for intermittent series without it) by `selection_margin` (relative error).
     `refit_global` refits the global model at every backtest origin; the default fits it once before
-    the first window and forecasts every window from that model (no window's sales are trained on;
-    every fit shares the price response estimated on all history), which gave the same final
-    forecast and held-out coverage for fewer fits.
+    the first window and forecasts every window from it (no window's sales are trained on; the price
+    response is shared, see global_model.py), which gave the same forecast and coverage for fewer fits.
     `holiday_country` (ISO code) is the default country of stores without one: public holidays and
     retail events come from each store's country and subdivision in `stores` (store, country,
     subdivision, opened_on, closed_on), the retailer's events from `own_events` (name, start, end,

@@ -23,6 +23,7 @@ from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import WEEKLY, Panel
 from forecasting.engine.price_response import PriceResponse, fit_price_response, substitute_drivers
 from forecasting.engine.stockouts import Estimator, trailing_mean_estimator
+from forecasting.engine.windows import WindowSums as _Matrices
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -62,9 +63,8 @@ PARAMS = {
     # The basic method over-constrains (flat price responses where the data shows a slope); the
     # intermediate one keeps the own-price constraint with a visible slope, at little cost.
     "monotone_constraints_method": "intermediate",
-    # Storage layout only, the same trees: dense feature columns and column-wise histograms train
-    # about a quarter faster on these tables than the sparse bins and row-wise layout LightGBM
-    # picks by itself (and skip its timing of both at every fit).
+    # Storage layout only, the same trees: dense columns and column-wise histograms train about a
+    # quarter faster here than the sparse bins and row-wise layout LightGBM picks by itself.
     "enable_sparse": False,
     "force_col_wise": True,
     "verbose": -1,
@@ -102,44 +102,6 @@ def feature_family(name: str) -> str:
         if any(name == n or (n.endswith("_") and name.startswith(n)) for n in names):
             return family
     return "base"
-
-
-class _Matrices:
-    """Cumulative sums that make any trailing-window mean an O(1) lookup."""
-
-    def __init__(self, panel: Panel, substitutes: bool = True, substitute_panel: Panel | None = None) -> None:
-        y = panel.y
-        n, t = y.shape
-        ok = np.isfinite(y)
-        vals = np.where(ok, y, 0.0)
-        promo = np.nan_to_num(panel.flags["promotion"][:, :t], nan=0.0)
-        self.panel = panel
-        # Integer codes for LightGBM's native categorical splits.
-        self.codes = {
-            name: pd.factorize(panel.keys[col])[0].astype(np.int32)
-            for name, col in (("category", "category"), ("sku_code", "sku"), ("store_code", "store"))
-        }
-        self.y = vals
-        self.ok = ok
-        self.cum_y = np.zeros((n, t + 1))
-        self.cum_n = np.zeros((n, t + 1))
-        self.cum_py = np.zeros((n, t + 1))
-        self.cum_pn = np.zeros((n, t + 1))
-        self.cum_zero = np.zeros((n, t + 1))
-        self.cum_price = np.zeros((n, t + 1))
-        np.cumsum(vals, axis=1, out=self.cum_y[:, 1:])
-        np.cumsum(ok, axis=1, out=self.cum_n[:, 1:])
-        np.cumsum(vals * promo * ok, axis=1, out=self.cum_py[:, 1:])
-        np.cumsum(promo * ok, axis=1, out=self.cum_pn[:, 1:])
-        np.cumsum(ok & (vals <= 0), axis=1, out=self.cum_zero[:, 1:])
-        rel_price = panel.price[:, :t] / panel.regular[:, :t]
-        np.cumsum(np.where(ok, rel_price, 0.0), axis=1, out=self.cum_price[:, 1:])
-        self.substitutes = substitute_drivers(substitute_panel or panel) if substitutes else {}
-
-    def window(self, cum: np.ndarray, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
-        """Sum over the `width` periods before `origin` of a cumulative matrix, per row."""
-        lo = np.maximum(origin - width, 0)
-        return cum[rows, origin] - cum[rows, lo]
 
 
 def _level(m: _Matrices, rows: np.ndarray, origin: np.ndarray, width: int) -> np.ndarray:
@@ -302,12 +264,9 @@ class _Trainer:
         ).construct()
 
     def _label(self) -> None:
-        """Label the rows once: level-normalised units without the price response
-        (price_response.py), estimated on all history and kept in self.response for the forecasts.
-
-        Every fit shares it, the backtest's too: it is a few elasticities per category, which the
-        backtest windows barely move, so one estimation per forecast ranks the models and sizes
-        the bands as well as one per fit did.
+        """Label the rows once: level-normalised units without the price response (price_response.py)
+        estimated on all history, which self.response keeps for the forecasts. Every fit shares it,
+        the backtest's too: a few elasticities per category, which the backtest windows barely move.
         """
         if self.labelled or self.data is None:
             return
