@@ -26,6 +26,7 @@ from forecasting.engine.events import EventFeatures, event_features
 from forecasting.engine.fingerprints import ENGINE_VERSION, series_fingerprints
 from forecasting.engine.forecast import DEFAULT_CANDIDATES, ForecastResult, forecast
 from forecasting.engine.global_model import FAMILIES
+from forecasting.engine.memory import avoid_compaction_stalls
 from forecasting.engine.panel import detect_frequency
 from forecasting.engine.selection import GLOBAL_MODEL
 
@@ -48,3 +49,6 @@ __all__ = [
     "price_elasticities",
     "series_fingerprints",
 ]
+
+# No huge-page advice for the engine's large short-lived arrays where the kernel stalls on it (memory.py).
+avoid_compaction_stalls()

@@ -22,7 +22,7 @@ from forecasting.engine.coldstart import cold_start
 from forecasting.engine.demand_model import DemandModel
 from forecasting.engine.events import EventFeatures, bound_history, event_features
 from forecasting.engine.global_model import predict_history
-from forecasting.engine.local import LOCAL_MODELS
+from forecasting.engine.local import LOCAL_MODELS, local_forecasts
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import Panel, build_panel
 from forecasting.engine.price_response import PriceResponse
@@ -80,17 +80,14 @@ def _run_candidates(
 ) -> tuple[dict[str, np.ndarray], list[Any], PriceResponse | None]:
     """Forecasts (n, len(origins), H) of every candidate from every origin, and the global model's
     final fits (empty without it) with their price response (None without it)."""
-    n, horizon = panel.n_series, panel.horizon
     out: dict[str, np.ndarray] = {}
     boosters: list[Any] = []
     response: PriceResponse | None = None
+    wanted = [name for name in names if name in LOCAL_MODELS]
+    local = local_forecasts(wanted, panel.y, origins, panel.horizon, panel.season)
     for name in names:
         if name in LOCAL_MODELS:
-            model = LOCAL_MODELS[name]
-            preds = np.zeros((n, len(origins), horizon))
-            for k, origin in enumerate(origins):
-                preds[:, k] = model(panel.y[:, :origin], horizon, panel.season)
-            out[name] = np.clip(np.nan_to_num(preds, nan=0.0), 0.0, None)
+            out[name] = np.clip(np.nan_to_num(local[name], nan=0.0), 0.0, None)
         elif name == GLOBAL_MODEL:
             from forecasting.engine.global_model import global_forecasts
 
@@ -247,8 +244,8 @@ def forecast(
     intermittent) or per series (`"series"`); a challenger must beat the default model (global,
     or Croston for intermittent series without it) by `selection_margin` (relative error).
     `refit_global` refits the global model at every backtest origin; the default fits it once before
-    the first window and forecasts every window from that model (still honest: no window's actuals
-    are seen), which gave the same final forecast and held-out coverage for fewer fits.
+    the first window and forecasts every window from it (no window's sales are trained on; the price
+    response is shared, see global_model.py), which gave the same forecast and coverage for fewer fits.
     `holiday_country` (ISO code) is the default country of stores without one: public holidays and
     retail events come from each store's country and subdivision in `stores` (store, country,
     subdivision, opened_on, closed_on), the retailer's events from `own_events` (name, start, end,

@@ -14,7 +14,10 @@ import numpy as np
 from forecasting.engine.metrics import nanmean
 
 ALPHAS = np.array([0.05, 0.1, 0.2, 0.3, 0.5])
+INTERMITTENT_ALPHA = 0.1
 LocalModel = Callable[[np.ndarray, int, int], np.ndarray]
+# Croston's and TSB's smoothed demand size, interval and probability, per series.
+_Smoothed = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _last_valid(y: np.ndarray) -> np.ndarray:
@@ -99,10 +102,16 @@ def _ses_levels(x: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     Shapes: x (n, t) -> levels (n, a), sse (n, a). NaN periods (before the start) are skipped.
     """
+    return _ses_states(x, alphas, [x.shape[1]])[0]
+
+
+def _ses_states(x: np.ndarray, alphas: np.ndarray, stops: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """_ses_levels of x[:, :stop] for every stop (ascending), from one pass over the columns."""
     n, t = x.shape
     a = len(alphas)
     level = np.full((n, a), np.nan)
     sse = np.zeros((n, a))
+    states = [(np.zeros((n, a)), sse.copy()) for stop in stops if stop == 0]
     for j in range(t):
         col = x[:, j : j + 1]
         ok = np.isfinite(col)
@@ -111,7 +120,8 @@ def _ses_levels(x: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarr
         sse += err**2
         updated = np.where(started, level + alphas[None, :] * err, np.broadcast_to(col, (n, a)))
         level = np.where(ok, updated, level)
-    return np.nan_to_num(level, nan=0.0), sse
+        states.extend((np.nan_to_num(level, nan=0.0), sse.copy()) for stop in stops if stop == j + 1)
+    return states
 
 
 def ets(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -122,11 +132,21 @@ def ets(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     n, t = y.shape
     if t == 0:
         return np.zeros((n, horizon))
-    index = seasonal_index(y, season) if season > 1 and season < 52 else np.ones((n, 1))
+    index = seasonal_index(y, season) if _seasonal(season) else np.ones((n, 1))
     adjusted = y / np.maximum(_history_index(index, t), 1e-3)
-    levels, sse = _ses_levels(adjusted, ALPHAS)
+    return _ets_from(_ses_levels(adjusted, ALPHAS), index, t, horizon)
+
+
+def _seasonal(season: int) -> bool:
+    """Whether ETS and Theta deseasonalise (weekly and yearly seasons are left to the data)."""
+    return 1 < season < 52
+
+
+def _ets_from(state: tuple[np.ndarray, np.ndarray], index: np.ndarray, t: int, horizon: int) -> np.ndarray:
+    """ETS's forecast from its smoothing state (levels, SSE per alpha) after t periods."""
+    levels, sse = state
     best = np.argmin(sse, axis=1)
-    level = levels[np.arange(n), best]
+    level = levels[np.arange(len(levels)), best]
     return np.clip(level[:, None] * _future_index(index, t, horizon), 0.0, None)
 
 
@@ -138,9 +158,17 @@ def theta(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     n, t = y.shape
     if t == 0:
         return np.zeros((n, horizon))
-    index = seasonal_index(y, season) if season > 1 and season < 52 else np.ones((n, 1))
+    index = seasonal_index(y, season) if _seasonal(season) else np.ones((n, 1))
     adjusted = y / np.maximum(_history_index(index, t), 1e-3)
-    levels, sse = _ses_levels(adjusted, ALPHAS)
+    return _theta_from(adjusted, _ses_levels(adjusted, ALPHAS), index, horizon)
+
+
+def _theta_from(
+    adjusted: np.ndarray, state: tuple[np.ndarray, np.ndarray], index: np.ndarray, horizon: int
+) -> np.ndarray:
+    """Theta's forecast from the deseasonalised history and its smoothing state (see theta)."""
+    n, t = adjusted.shape
+    levels, sse = state
     best = np.argmin(sse, axis=1)
     alpha = ALPHAS[best]
     level = levels[np.arange(n), best]
@@ -163,11 +191,17 @@ def theta(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
 
 def _intermittent(y: np.ndarray, horizon: int, alpha: float, tsb: bool) -> np.ndarray:
     """Croston-SBA (tsb=False) or TSB (tsb=True) forecast per period."""
+    return _intermittent_rate(_intermittent_states(y, alpha, [y.shape[1]])[0], horizon, alpha, tsb)
+
+
+def _intermittent_states(y: np.ndarray, alpha: float, stops: list[int]) -> list[_Smoothed]:
+    """Smoothed demand size, interval and probability after y[:, :stop] for every stop (ascending)."""
     n, t = y.shape
     size = np.full(n, np.nan)
     interval = np.full(n, np.nan)
     prob = np.full(n, np.nan)
     since = np.ones(n)
+    states: list[_Smoothed] = [(size, interval, prob) for stop in stops if stop == 0]
     for j in range(t):
         col = y[:, j]
         ok = np.isfinite(col)
@@ -182,6 +216,13 @@ def _intermittent(y: np.ndarray, horizon: int, alpha: float, tsb: bool) -> np.nd
         prob = np.where(ok & ~np.isfinite(prob), occurred, prob)
         prob = np.where(ok & np.isfinite(prob), prob + alpha * (occurred - prob), prob)
         since = np.where(demand, 1.0, np.where(ok, since + 1.0, since))
+        states.extend((size, interval, prob) for stop in stops if stop == j + 1)
+    return states
+
+
+def _intermittent_rate(state: _Smoothed, horizon: int, alpha: float, tsb: bool) -> np.ndarray:
+    """Croston-SBA's or TSB's forecast (n, horizon) from the smoothed state."""
+    size, interval, prob = state
     if tsb:
         rate = np.nan_to_num(prob, nan=0.0) * np.nan_to_num(size, nan=0.0)
     else:
@@ -193,7 +234,7 @@ def _intermittent(y: np.ndarray, horizon: int, alpha: float, tsb: bool) -> np.nd
 
 def croston(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Croston's method with the SBA bias correction, for intermittent demand."""
-    return _intermittent(y, horizon, alpha=0.1, tsb=False)
+    return _intermittent(y, horizon, alpha=INTERMITTENT_ALPHA, tsb=False)
 
 
 def tsb(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -201,7 +242,7 @@ def tsb(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
 
     Ref: Teunter, Syntetos & Babai (2011), EJOR 214(3) 606-615.
     """
-    return _intermittent(y, horizon, alpha=0.1, tsb=True)
+    return _intermittent(y, horizon, alpha=INTERMITTENT_ALPHA, tsb=True)
 
 
 def adida(y: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -241,3 +282,35 @@ LOCAL_MODELS: dict[str, LocalModel] = {
     "tsb": tsb,
     "adida": adida,
 }
+
+
+def local_forecasts(
+    names: list[str], y: np.ndarray, origins: list[int], horizon: int, season: int
+) -> dict[str, np.ndarray]:
+    """Forecasts (n, len(origins), horizon) of each named local model from every origin (ascending).
+
+    A model whose state after an origin depends only on the periods before it (smoothing without a
+    seasonal index; Croston and TSB) runs one pass over the history and reads its state at every
+    origin, and ETS and Theta share theirs; the others forecast from each origin's history.
+    """
+    n = y.shape[0]
+    out = {name: np.zeros((n, len(origins), horizon)) for name in names}
+    ses = intermittent = None
+    for name in names:
+        for k, origin in enumerate(origins):
+            history = y[:, :origin]
+            if name in ("ets", "theta") and not _seasonal(season) and origin > 0:
+                ses = ses or _ses_states(y, ALPHAS, origins)
+                no_index = np.ones((n, 1))
+                if name == "ets":
+                    out[name][:, k] = _ets_from(ses[k], no_index, origin, horizon)
+                else:
+                    out[name][:, k] = _theta_from(history, ses[k], no_index, horizon)
+            elif name in ("croston", "tsb"):
+                intermittent = intermittent or _intermittent_states(y, INTERMITTENT_ALPHA, origins)
+                out[name][:, k] = _intermittent_rate(
+                    intermittent[k], horizon, INTERMITTENT_ALPHA, name == "tsb"
+                )
+            else:
+                out[name][:, k] = LOCAL_MODELS[name](history, horizon, season)
+    return out

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from forecasting.engine.panel import MAX_PRICE_RATIO, MIN_PRICE_RATIO, Panel
 
@@ -188,13 +189,21 @@ def _design(
     columns["store_traffic"] = _store_traffic(panel, series, period, outcome)
     design = np.column_stack([*columns.values(), outcome])
     # Effects per category and period: each category's own calendar, and no category's price
-    # effects leak into another's estimate through a shared effect.
-    sizes = (panel.n_series, cutoff * (int(category.max()) + 1))
+    # effects leak into another's estimate through a shared effect. A one-hot matrix per effect sums
+    # every column per group at once, cell by cell in order (the sums np.bincount would give).
+    ones = np.ones(len(series))
+    cells = np.arange(len(series))
+    effects = []
+    for index, size in (
+        (series, panel.n_series),
+        (category[series] * cutoff + period, cutoff * (int(category.max()) + 1)),
+    ):
+        count = np.maximum(np.bincount(index, minlength=size), 1).astype(float)
+        effects.append((index, sparse.csr_matrix((ones, (index, cells)), shape=(size, len(cells))), count))
+    means = np.empty_like(design)  # reused: a fresh array of this size per sweep costs page faults
     for _ in range(FIXED_EFFECT_SWEEPS):
-        for index, size in zip((series, category[series] * cutoff + period), sizes, strict=True):
-            count = np.maximum(np.bincount(index, minlength=size), 1).astype(float)
-            for j in range(design.shape[1]):
-                design[:, j] -= (np.bincount(index, weights=design[:, j], minlength=size) / count)[index]
+        for index, onehot, count in effects:
+            design -= np.take(onehot @ design / count[:, None], index, axis=0, out=means, mode="clip")
     return design[:, :-1], design[:, -1], series, list(columns)
 
 

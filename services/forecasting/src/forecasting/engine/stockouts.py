@@ -168,7 +168,11 @@ class ZeroRuns:
     first: np.ndarray
     last: np.ndarray
     probability_zero: np.ndarray
-    demand: dict[tuple[int, int], np.ndarray]  # (row, first) -> the model's demand per period
+    demand: np.ndarray  # the model's demand at every period of every run, run after run
+
+    def run_demand(self) -> list[np.ndarray]:
+        """The model's demand per period, one array per run."""
+        return np.split(self.demand, np.cumsum(self.last - self.first + 1)[:-1])
 
 
 def zero_runs(panel: Panel, censoring: Censoring) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,13 +243,11 @@ def score_zero_runs(panel: Panel, censoring: Censoring, estimate: Estimator, alp
     rows, first, last = rows[possible], first[possible], last[possible]
     if not len(rows):
         empty = np.zeros(0, dtype=np.int64)
-        return ZeroRuns(empty, empty, empty, np.zeros(0), {})
+        return ZeroRuns(empty, empty, empty, np.zeros(0), np.zeros(0))
     mu, run_of = _run_demand(estimate, rows, first, last, panel.horizon)
     log_p0 = -np.log1p(alpha * mu) / alpha
     probability = np.exp(np.bincount(run_of, weights=log_p0, minlength=len(rows)))
-    split = np.split(mu, np.cumsum(last - first + 1)[:-1])
-    demand = {(int(r), int(f)): cells for r, f, cells in zip(rows, first, split, strict=True)}
-    return ZeroRuns(rows, first, last, probability, demand)
+    return ZeroRuns(rows, first, last, probability, mu)
 
 
 def with_inferred(censoring: Censoring, runs: ZeroRuns) -> Censoring:
@@ -264,9 +266,10 @@ def with_inferred(censoring: Censoring, runs: ZeroRuns) -> Censoring:
 def improbable(runs: ZeroRuns) -> ZeroRuns:
     """The runs whose probability is below INFERENCE_THRESHOLD."""
     keep = runs.probability_zero < INFERENCE_THRESHOLD
-    kept = {(int(r), int(f)) for r, f in zip(runs.rows[keep], runs.first[keep], strict=True)}
-    demand = {key: cells for key, cells in runs.demand.items() if key in kept}
-    return ZeroRuns(runs.rows[keep], runs.first[keep], runs.last[keep], runs.probability_zero[keep], demand)
+    cells = np.repeat(keep, runs.last - runs.first + 1)
+    return ZeroRuns(
+        runs.rows[keep], runs.first[keep], runs.last[keep], runs.probability_zero[keep], runs.demand[cells]
+    )
 
 
 def infer_stockouts(panel: Panel, censoring: Censoring, estimate: Estimator, alpha: float) -> ZeroRuns:
@@ -309,8 +312,9 @@ def lost_sales(
     for row, first, last in zip(*_runs_of(stock_mask), strict=True):
         span = slice(first, last + 1)
         parts.append(_run_row(row, first, last, STOCK, 1.0, sales[row, span], demand[row, span], True))
+    run_demand = inferred.run_demand()
     for k, (row, first, last) in enumerate(zip(inferred.rows, inferred.first, inferred.last, strict=True)):
-        cells = inferred.demand[(int(row), int(first))]
+        cells = run_demand[k]
         probability = 1.0 - float(inferred.probability_zero[k])
         parts.append(
             _run_row(row, first, last, INFERRED, probability, np.zeros(len(cells)), cells, corrected_inferred)
