@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # Bump when a change to the engine should invalidate stored forecasts (see series_fingerprints).
-ENGINE_VERSION = "10"  # 10: stock-outs learnt around; event features per store calendar, store opening bounds; parametric own price above regular and substitute response (price_response.py)
+ENGINE_VERSION = "11"  # 11: two final models; substitute terms tested with variances clustered by series
 
 
 def series_fingerprints(history: pd.DataFrame, plan: pd.DataFrame | None = None) -> pd.DataFrame:
