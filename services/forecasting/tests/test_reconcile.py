@@ -8,7 +8,7 @@ import pytest
 
 from forecasting.engine import forecast
 from forecasting.engine.hierarchy import LEVELS, build_hierarchy
-from forecasting.engine.reconcile import METHODS, coherence_error, projector, reconcile
+from forecasting.engine.reconcile import METHODS, coherence_error, pick_method, projector, reconcile
 
 WEEKS, HORIZON, WINDOWS = 104, 13, 3
 
@@ -129,6 +129,22 @@ def test_method_chosen_by_backtest_uses_the_easier_aggregates() -> None:
         reconciled_error = (rows["p50"] - rows["quantity"]).abs().sum()
         bottom_up_error = (rows["bottom_up"] - rows["quantity"]).abs().sum()
         assert reconciled_error < bottom_up_error, level
+
+
+def test_a_method_worse_than_bottom_up_at_any_level_is_not_chosen() -> None:
+    bottom_up = {"total": 0.061, "category": 0.108, "store": 0.100, "store_category": 0.156, "item": 0.384}
+    # Better on average over the levels, but worse for the category and store x category planners.
+    trading = {"total": 0.050, "category": 0.110, "store": 0.090, "store_category": 0.157, "item": 0.384}
+    method, scores = pick_method({"bottom_up": bottom_up, "wls_var": trading})
+    assert scores["wls_var"] < scores["bottom_up"]
+    assert method == "bottom_up"
+    # No worse anywhere and better somewhere: it wins, and the better of two such methods wins.
+    better = {**bottom_up, "total": 0.055, "store": 0.095}
+    best = {**bottom_up, "total": 0.050, "store": 0.090, "item": 0.380}
+    method, _ = pick_method(
+        {"bottom_up": bottom_up, "wls_struct": better, "mint_shrink": best, "wls_var": trading}
+    )
+    assert method == "mint_shrink"
 
 
 def test_every_level_adds_up_and_quantiles_are_coherent() -> None:

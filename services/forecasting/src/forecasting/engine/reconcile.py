@@ -6,8 +6,8 @@ WLS-struct, WLS-var, MinT-shrink with the library's Schaefer-Strimmer covariance
 coherent item forecasts, applied in its sparse constraint form (`projector`, checked against the
 library's dense MinTrace in the tests) so that it scales to large catalogues. The method is chosen by
 backtest: each is fitted on the forecast errors of the earlier backtest windows and scored on the
-last one, by its WAPE at every level relative to bottom-up's, and the winner is refitted on every
-window's errors. Reconciled items are clipped at zero (a day with a zero band stays zero: a closed
+last one, by its WAPE at every level relative to bottom-up's; of the methods no worse than bottom-up
+at any level the best one wins, and it is refitted on every window's errors. Reconciled items are clipped at zero (a day with a zero band stays zero: a closed
 store) and every aggregate is the sum of its items, so the levels add up to float precision.
 
 Quantiles come from coherent sample paths: each item's predictive distribution (a split normal
@@ -254,10 +254,10 @@ def _level_wape(hierarchy: Hierarchy, nodes: np.ndarray, actual: np.ndarray) -> 
 
 
 def choose_method(inputs: _Inputs, methods: tuple[str, ...]) -> tuple[str, dict[str, float]]:
-    """The method with the lowest mean WAPE ratio to bottom-up over the levels on the last window.
+    """The method chosen on the last backtest window (see pick_method), and every method's score.
 
     Each method is fitted on the earlier windows' errors (on the only window when there is one),
-    so the last window judges it out of sample. Bottom-up wins ties and every case without windows.
+    so the last window judges it out of sample.
     """
     windows = inputs.actual.shape[1]
     if windows == 0:
@@ -272,20 +272,26 @@ def choose_method(inputs: _Inputs, methods: tuple[str, ...]) -> tuple[str, dict[
             continue
         bottom = _coherent(project, inputs.base[:, last], None)
         wapes[method] = _level_wape(inputs.hierarchy, inputs.hierarchy.sums(bottom), inputs.actual[:, last])
+    return pick_method(wapes)
+
+
+def pick_method(wapes: dict[str, dict[str, float]]) -> tuple[str, dict[str, float]]:
+    """Of the methods no worse than bottom-up at any level (items included), the one with the lowest
+    mean WAPE ratio to bottom-up over the levels; bottom-up when none is better. Also the scores.
+
+    A method that gains at one level by losing at another would trade one planner's accuracy for
+    another's, where the promise is every level as accurate as it can be: it does not compete.
+    """
     reference = wapes[BOTTOM_UP]
+    levels = [level for level in reference if reference[level] and np.isfinite(reference[level])]
     scores = {
-        method: float(
-            np.nanmean(
-                [
-                    w[level] / reference[level]
-                    for level in w
-                    if reference[level] and np.isfinite(reference[level])
-                ]
-            )
-        )
+        method: float(np.nanmean([w[level] / reference[level] for level in levels]))
         for method, w in wapes.items()
     }
-    best = min(scores, key=lambda method: (scores[method], method != BOTTOM_UP))
+    no_worse = [
+        method for method, w in wapes.items() if all(not w[level] > reference[level] for level in levels)
+    ]
+    best = min(no_worse, key=lambda method: (scores[method], method != BOTTOM_UP))
     return (best if scores[best] < scores[BOTTOM_UP] else BOTTOM_UP), scores
 
 
