@@ -22,6 +22,7 @@ from forecasting.engine.coldstart import cold_start
 from forecasting.engine.demand_model import DemandModel
 from forecasting.engine.events import EventFeatures, bound_history, event_features
 from forecasting.engine.global_model import predict_history
+from forecasting.engine.intervals import ConformalBands
 from forecasting.engine.local import LOCAL_MODELS, local_forecasts
 from forecasting.engine.metrics import nanmean
 from forecasting.engine.panel import Panel, build_panel
@@ -217,6 +218,27 @@ def _backtest_frame(
     )
 
 
+def _served(
+    panel: Panel, p50: np.ndarray, bands: ConformalBands | None, labels: np.ndarray, closed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """p10, p50, p90 (n, H) and model labels as served: the calibrated bands around the chosen p50,
+    and a cold-start profile for series with too little history; `closed` periods stay zero."""
+    if bands is not None:
+        p10, p90 = bands.apply(p50, recent_level(panel.y, panel.freq))
+    else:
+        # No backtest possible (very short history): a wide +-60% band, flagged by NaN accuracy.
+        p10, p90 = 0.4 * p50, 1.6 * p50 + 0.5
+    shortest = min_history(panel.freq)
+    short = panel.n_history < shortest
+    observed_mean = np.nan_to_num(nanmean(panel.y, axis=1), nan=0.0)
+    cold = cold_start(panel.keys, short, observed_mean, panel.n_history, shortest, p50, p10, p90)
+    if closed.any():
+        # Cold-start profiles come from peers' averages: keep closing days at zero for them too.
+        for grid in (p10, p50, p90):
+            grid[closed] = 0.0
+    return p10, p50, p90, np.where(cold != "", cold, labels)
+
+
 def forecast(
     history: pd.DataFrame,
     horizon_days: int = 28,
@@ -280,7 +302,6 @@ def forecast(
     default = GLOBAL_MODEL if GLOBAL_MODEL in preds else ("ets" if "ets" in preds else names[0])
     preds = _with_ensemble(preds, default, "ensemble" in (candidates or DEFAULT_CANDIDATES))
 
-    level = recent_level(panel.y, panel.freq)
     chosen, scores, bands, scale = select_per_cluster(
         panel, preds, default, origins, selection, selection_margin, closed[:, : len(origins)]
     )
@@ -293,21 +314,8 @@ def forecast(
         closed[:, : len(origins)],
     )
     p50 = np.clip(np.nan_to_num(final, nan=0.0), 0.0, None) * scale[:, None]
-    if bands is not None:
-        p10, p90 = bands.apply(p50, level)
-    else:
-        # No backtest possible (very short history): a wide +-60% band, flagged by NaN accuracy.
-        p10, p90 = 0.4 * p50, 1.6 * p50 + 0.5
     labels = np.array(list(preds), dtype=object)[chosen]
-
-    short = panel.n_history < shortest
-    observed_mean = np.nan_to_num(nanmean(panel.y, axis=1), nan=0.0)
-    cold = cold_start(panel.keys, short, observed_mean, panel.n_history, shortest, p50, p10, p90)
-    labels = np.where(cold != "", cold, labels)
-    if closed.any():
-        # Cold-start profiles come from peers' averages: keep closing days at zero for them too.
-        for grid in (p10, p50, p90):
-            grid[closed[:, -1]] = 0.0
+    p10, p50, p90, labels = _served(panel, p50, bands, labels, closed[:, -1])
     points, series = _frames(panel, (p10, p50, p90), labels, scores)
     points = points[in_bounds.reshape(-1)].reset_index(drop=True)
     demand_model = None
