@@ -243,45 +243,33 @@ class _Trainer:
         rows, origin, step = _training_rows(m.panel, m.panel.n_hist, rng, MAX_TRAIN_ROWS)
         self.seed = seed
         self.rng = rng  # draws each backtest fit's rows (MAX_BACKTEST_ROWS)
-        self.matrices = m
-        self.rows = rows
         self.target_period = origin + step - 1
         self.data: lgb.Dataset | None = None
         self.response = PriceResponse.neutral(m.panel.n_series)
         if len(rows) < MIN_TRAIN_ROWS:
             return
         x, level = _features(m, rows, origin, step, events)
-        self.units = m.y[rows, self.target_period] / level
-        self.labelled = False  # the first fit sets the label (see _label)
+        # The label: level-normalised units without the price response (price_response.py), estimated
+        # on all history and shared by every fit, the backtest's too (a few elasticities per category,
+        # which the backtest windows barely move); self.response keeps it for the forecasts.
+        self.response = fit_price_response(m.panel, m.substitutes)
+        own, cross = self.response.factors(m.panel, m.substitutes, rows, self.target_period)
+        label = m.y[rows, self.target_period] / level / (own * cross)
         monotone = [-1 if name in DECREASING else 0 for name in x.columns]
         self.params = {**PARAMS, "seed": seed, "num_threads": THREADS, "monotone_constraints": monotone}
         self.data = lgb.Dataset(
             x,
-            label=self.units,
+            label=label,
             weight=level,
             categorical_feature=[name for name in CATEGORICAL if name in x.columns],
             params=self.params,
             free_raw_data=False,
         ).construct()
 
-    def _label(self) -> None:
-        """Label the rows once: level-normalised units without the price response (price_response.py)
-        estimated on all history, which self.response keeps for the forecasts. Every fit shares it,
-        the backtest's too: a few elasticities per category, which the backtest windows barely move.
-        """
-        if self.labelled or self.data is None:
-            return
-        m = self.matrices
-        self.response = fit_price_response(m.panel, m.substitutes)
-        own, cross = self.response.factors(m.panel, m.substitutes, self.rows, self.target_period)
-        self.data.set_label(self.units / (own * cross))
-        self.labelled = True
-
     def fit(self, cutoff: int, seed: int | None = None) -> lgb.Booster | None:
         """Model trained on the rows whose target period is before `cutoff` (at most
-        MAX_BACKTEST_ROWS of them for a backtest fit); None if too few.
-
-        Its price response is self.response (see _label).
+        MAX_BACKTEST_ROWS of them for a backtest fit); None if too few. Its price response is
+        self.response.
         """
         import lightgbm as lgb
 
@@ -290,7 +278,6 @@ class _Trainer:
         used = np.nonzero(self.target_period < cutoff)[0]
         if len(used) < MIN_TRAIN_ROWS:
             return None
-        self._label()
         if len(self.target_period) > len(used) > MAX_BACKTEST_ROWS:
             used = np.sort(self.rng.choice(used, MAX_BACKTEST_ROWS, replace=False))
         data = self.data if len(used) == len(self.target_period) else self.data.subset(used.tolist())
@@ -463,7 +450,7 @@ def global_forecasts(
     With `refit` each backtest origin gets its own model fitted on the targets before it (honest
     residuals); without, all backtest origins share one model fitted before the earliest of them.
     Either way no backtest model learns from its own future sales (every fit shares the price
-    response estimated on all history: _Trainer._label). `substitutes` False leaves out the response
+    response estimated on all history: _Trainer). `substitutes` False leaves out the response
     to the other items in the store and category (price_response.py; to measure what it adds).
     `events` are the series' event features (events.py); None leaves events out of the model.
     """
@@ -483,7 +470,6 @@ def global_forecasts(
         for k, origin in enumerate(backtest):
             if refit:
                 model = trainer.fit(origin)
-            # trainer.response belongs to the latest fit, i.e. to `model`.
             out[:, k] = (
                 fallback(origin) if model is None else _predict(model, m, origin, events, trainer.response)
             )

@@ -272,12 +272,10 @@ def _shrink(estimates: np.ndarray, variances: np.ndarray, pooled: float) -> tupl
     return shrunk, np.where(known, weight * safe, np.inf)
 
 
-def fit_price_response(
-    panel: Panel, substitutes: dict[str, np.ndarray], cutoff: int | None = None
-) -> PriceResponse:
-    """The response of every series, estimated on the periods before `cutoff` (default: all
-    history); `substitutes` (global_model.substitute_drivers, empty for none) adds their terms."""
-    cutoff = panel.n_hist if cutoff is None else cutoff
+def fit_price_response(panel: Panel, substitutes: dict[str, np.ndarray]) -> PriceResponse:
+    """The response of every series, estimated on its whole history; `substitutes`
+    (global_model.substitute_drivers, empty for none) adds their terms."""
+    cutoff = panel.n_hist
     n = panel.n_series
     none = np.zeros(n)
     if n == 0 or cutoff <= 1:
