@@ -83,7 +83,7 @@ def prophet_holidays(stores: pd.DataFrame, weeks: pd.DatetimeIndex) -> dict[str,
     def of_place(country: str, subdivision: str) -> pd.DataFrame:
         events = calendar_events(country, subdivision or None, first, last)
         rows = [
-            (event.family, weeks[np.searchsorted(weeks, day)])
+            (event.family, weeks[int(weeks.searchsorted(day))])
             for event in events.itertuples()
             for day in pd.date_range(event.start, event.end)
             if weeks[0] - pd.Timedelta(days=6) <= day <= weeks[-1]
@@ -170,12 +170,13 @@ def compare_peers(
     peers = run_peers(data, stores, keys)
     sample = data.scored.merge(keys, on=["store", "sku"])
     event = marked(sample, event_weeks(sample, stores))
+    named = marked(sample, event_weeks(sample, stores, NAMED))
     ours = {
         name: [frame.merge(keys, on=["store", "sku"]) for frame in frames] for name, frames in runs.items()
     }
-    figures = {f"engine_{k}": v for k, v in scores(ours, event, event).items()}
+    figures = {f"engine_{k}": v for k, v in scores(ours, event, named).items()}
     figures |= {
-        f"prophet_{k}": v for k, v in scores({n: [f] for n, f in peers.items()}, event, event).items()
+        f"prophet_{k}": v for k, v in scores({n: [f] for n, f in peers.items()}, event, named).items()
     }
     for who in ("engine", "prophet"):
         cal, none = figures[f"{who}_calendar_event"], figures[f"{who}_none_event"]
